@@ -1,0 +1,7 @@
+//! The dualwrite server: the HTTP API of `/api/v1`, the sync runtime, the store, and the studio's files.
+
+pub mod error;
+pub mod http;
+pub mod serve;
+pub mod store;
+pub mod studio;

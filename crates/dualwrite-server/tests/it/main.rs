@@ -1,0 +1,5 @@
+//! The server's integration tests: one binary, the router called in-process through `TestApp`.
+
+mod health;
+mod store;
+mod support;

@@ -1,0 +1,11 @@
+//! The dualwrite studio: a client-side Leptos app, compiled to WebAssembly and served by `dualwrite serve`.
+
+mod api;
+mod app;
+mod pages;
+mod route;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,158 @@
+//! The product under test (a `dualwrite serve` process) and a headless Chromium driven over WebDriver.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long a page may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn env_path(name: &str) -> anyhow::Result<PathBuf> {
+    std::env::var_os(name)
+        .map(PathBuf::from)
+        .with_context(|| format!("{name} is not set; run the browser tests through `cargo xtask test`"))
+}
+
+/// A child process killed when the test is done with it.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A running `dualwrite serve` on a fresh SQLite file and a free port.
+pub struct Product {
+    pub base_url: String,
+    _server: Process,
+    _data: tempfile::TempDir,
+}
+
+impl Product {
+    pub async fn start() -> anyhow::Result<Product> {
+        let bin = env_path("DUALWRITE_BIN")?;
+        let studio = env_path("DUALWRITE_STUDIO_DIR")?;
+        let data = tempfile::tempdir()?;
+        let db = format!("sqlite://{}", data.path().join("e2e.db").display());
+        let mut child = Command::new(&bin)
+            .args(["serve", "--bind", "127.0.0.1:0", "--db", &db, "--studio-dir"])
+            .arg(&studio)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let server = Process(child);
+        // The server prints its address once it listens.
+        let base_url = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+            for line in BufReader::new(stdout).lines() {
+                let line = line?;
+                if let Some(at) = line.find("http://") {
+                    return Ok(line[at..].trim_end_matches('/').to_owned());
+                }
+            }
+            bail!("the server exited before it listened")
+        })
+        .await??;
+        Ok(Product { base_url, _server: server, _data: data })
+    }
+
+    pub async fn get_json(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        let response = reqwest::get(format!("{}{path}", self.base_url)).await?;
+        let status = response.status();
+        let body = response.json().await?;
+        if !status.is_success() {
+            bail!("GET {path} answered {status}: {body}");
+        }
+        Ok(body)
+    }
+
+    pub async fn browser(&self) -> anyhow::Result<Browser> {
+        Browser::start(self.base_url.clone()).await
+    }
+}
+
+/// Headless Chromium with a fresh profile, through its own chromedriver.
+pub struct Browser {
+    client: Client,
+    base_url: String,
+    _driver: Process,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start(base_url: String) -> anyhow::Result<Browser> {
+        let chromium = env_path("CHROMIUM")?;
+        let chromedriver = env_path("CHROMEDRIVER")?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let driver = Process(
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting {}", chromedriver.display()))?,
+        );
+        let profile = tempfile::tempdir()?;
+        let capabilities = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let capabilities = match capabilities {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("a json object literal"),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + PATIENCE;
+        let client = loop {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                // chromedriver takes a moment to listen.
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => return Err(e).context("connecting to chromedriver"),
+            }
+        };
+        Ok(Browser { client, base_url, _driver: driver, _profile: profile })
+    }
+
+    pub async fn goto(&self, path: &str) -> anyhow::Result<()> {
+        self.client.goto(&format!("{}{path}", self.base_url)).await?;
+        Ok(())
+    }
+
+    /// The text of the first element matching `locator`, waiting for it to appear.
+    pub async fn text(&self, locator: Locator<'_>) -> anyhow::Result<String> {
+        let element = self
+            .client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(locator)
+            .await
+            .with_context(|| format!("waiting for {locator:?} on {}", self.base_url))?;
+        Ok(element.text().await?)
+    }
+
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.client.close().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,47 @@
+//! `cargo xtask run | test | bench`: the project's commands, in Rust so they work wherever cargo does.
+
+mod cmd;
+mod run;
+mod test;
+mod tools;
+
+use std::path::{Path, PathBuf};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run     install what the studio build needs, build it, and serve dualwrite with demo data
+          on http://127.0.0.1:8080/ (options: --bind ADDR, --db URL)
+  test    install what the tests need, then format check, clippy, unit and integration tests,
+          wasm builds and browser end-to-end tests; prints a summary";
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the folder holding the root Cargo.toml).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
