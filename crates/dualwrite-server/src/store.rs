@@ -2,12 +2,21 @@
 //!
 //! Two backends sit behind this one boundary: SQLite (one file, the embedded default) and PostgreSQL.
 //! Only this module and its children contain SQL. Migrations are append-only, one folder per backend.
+//!
+//! Work happens in transactions: [`Store::write`] runs a closure against a [`Tx`] and commits when it
+//! returns `Ok`, so a source write, its twin write and their events land together or not at all. The
+//! closure may run more than once (PostgreSQL retries serialisation failures), so it must not have
+//! effects outside the transaction. Calls block: run them on tokio's blocking pool.
 
 mod migration;
 mod postgres;
 mod sqlite;
 
+use serde_json::{Map, Value};
 use thiserror::Error;
+
+/// A row as stored: a JSON object.
+pub type Row = Map<String, Value>;
 
 /// What can go wrong talking to the database.
 #[derive(Debug, Error)]
@@ -22,9 +31,134 @@ pub enum StoreError {
         "the database is at migration {found}, newer than this dualwrite knows ({known}); upgrade dualwrite"
     )]
     TooNew { found: i64, known: i64 },
-    #[error("the store's worker stopped: {0}")]
-    Worker(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is unusable: {0}")]
+    Poisoned(String),
 }
+
+impl StoreError {
+    /// Whether the transaction lost a race with another one and may simply be run again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Postgres(e) => e.code().is_some_and(|c| {
+                *c == ::postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == ::postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// Errors of work done inside a transaction: they can carry a store error, which may be retryable.
+pub trait TxError: From<StoreError> {
+    fn is_retryable(&self) -> bool;
+}
+
+impl TxError for StoreError {
+    fn is_retryable(&self) -> bool {
+        StoreError::is_retryable(self)
+    }
+}
+
+/// One unique key of a row: its name (`key` for a finops entity key, `id` for a dataverse id, or an
+/// alternate key's name) and its normalised value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowKey {
+    pub name: String,
+    pub value: String,
+}
+
+/// A stored row with its internal, stable id (the order of insertion; paging cursors use it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRow {
+    pub id: i64,
+    pub data: Row,
+}
+
+/// A stored table map: its JSON body and its lifecycle status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMap {
+    pub id: i64,
+    pub body: Value,
+    pub status: String,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub at: String,
+    pub kind: String,
+    pub map_id: Option<i64>,
+    pub body: Value,
+}
+
+/// Inserting a row clashed with an existing row on one of its unique keys.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("a row with the same {key} already exists")]
+pub struct DuplicateKey {
+    pub key: String,
+}
+
+/// What the runtime can do inside one transaction.
+pub trait Tx {
+    fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError>;
+    fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError>;
+
+    fn list_maps(&mut self) -> Result<Vec<StoredMap>, StoreError>;
+    fn get_map(&mut self, id: i64) -> Result<Option<StoredMap>, StoreError>;
+    fn insert_map(&mut self, body: &Value) -> Result<i64, StoreError>;
+    fn update_map(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;
+    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError>;
+    fn delete_map(&mut self, id: i64) -> Result<(), StoreError>;
+
+    /// The row of `table` on `side` whose key `key_name` has the normalised value `value`.
+    fn find_row(
+        &mut self,
+        side: &str,
+        table: &str,
+        key_name: &str,
+        value: &str,
+    ) -> Result<Option<StoredRow>, StoreError>;
+    fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError>;
+    /// Inserts a row with its unique keys; `Ok(Err(..))` names the key that is already taken.
+    fn insert_row(
+        &mut self,
+        side: &str,
+        table: &str,
+        data: &Row,
+        keys: &[RowKey],
+    ) -> Result<Result<i64, DuplicateKey>, StoreError>;
+    /// Replaces a row's data and unique keys; `Ok(Err(..))` names a key another row already has.
+    fn update_row(
+        &mut self,
+        id: i64,
+        side: &str,
+        table: &str,
+        data: &Row,
+        keys: &[RowKey],
+    ) -> Result<Result<(), DuplicateKey>, StoreError>;
+    fn delete_row(&mut self, id: i64) -> Result<(), StoreError>;
+    /// Up to `limit` rows of a table with ids above `after`, in id order.
+    fn scan_rows(
+        &mut self,
+        side: &str,
+        table: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredRow>, StoreError>;
+    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError>;
+
+    fn is_available(&mut self, side: &str) -> Result<bool, StoreError>;
+    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError>;
+
+    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError>;
+    fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
+}
+
+/// How many times a transaction that lost a race is run again before its error is returned.
+const RETRIES: usize = 20;
 
 /// An open database with its migrations applied.
 pub enum Store {
@@ -63,4 +197,41 @@ impl Store {
             Store::Postgres(s) => s.migration_level(),
         }
     }
+
+    /// Runs `work` in a read-write transaction and commits if it returns `Ok`; rolls back otherwise.
+    /// Runs it again when it lost a race with a concurrent transaction.
+    pub fn write<T, E: TxError>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        let mut attempt = 0;
+        loop {
+            let result = match self {
+                Store::Sqlite(s) => s.write(&mut work),
+                Store::Postgres(s) => s.write(&mut work),
+            };
+            match result {
+                Err(e) if e.is_retryable() && attempt < RETRIES => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs `work` in a read-only snapshot.
+    pub fn read<T, E: TxError>(&self, mut work: impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        match self {
+            Store::Sqlite(s) => s.read(&mut work),
+            Store::Postgres(s) => s.read(&mut work),
+        }
+    }
+}
+
+/// Parses a JSON object stored by this module.
+fn parse_row(text: &str) -> Result<Row, StoreError> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(row)) => Ok(row),
+        Ok(_) => Err(StoreError::Corrupt("a stored row is not a JSON object".into())),
+        Err(e) => Err(StoreError::Corrupt(format!("a stored row is not JSON: {e}"))),
+    }
+}
+
+fn parse_json(text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
 }

@@ -17,10 +17,12 @@ macro_rules! migrations {
 
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_init.sql",
+    2 => "0002_environments.sql",
 );
 
 pub const POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_init.sql",
+    2 => "0002_environments.sql",
 );
 
 /// The migrations of `all` newer than `applied`, in order.

@@ -1,53 +1,381 @@
 //! The PostgreSQL backend, for production and for several servers sharing one database.
+//! Transactions run SERIALIZABLE; one that loses a race is run again by [`super::Store::write`].
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
 
-use ::postgres::{Client, NoTls};
+use ::postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
+use serde_json::Value;
 
 use super::migration::{self, Migration};
-use super::StoreError;
+use super::{
+    parse_json, parse_row, DuplicateKey, Event, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+};
+
+/// Connections kept open at most; callers beyond that wait for one to come back.
+const POOL_SIZE: usize = 16;
+
+/// A connection with its prepared statements.
+struct Conn {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+struct Pool {
+    idle: Vec<Conn>,
+    open: usize,
+}
 
 pub struct PgStore {
-    client: Mutex<Client>,
+    url: String,
+    pool: Mutex<Pool>,
+    returned: Condvar,
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Poisoned("a previous database call panicked".into())
 }
 
 impl PgStore {
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let client = Client::connect(url, NoTls)?;
-        let store = PgStore { client: Mutex::new(client) };
+        let store = PgStore {
+            url: url.to_owned(),
+            pool: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
+            returned: Condvar::new(),
+        };
         store.migrate(migration::POSTGRES)?;
         Ok(store)
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Client>, StoreError> {
-        self.client.lock().map_err(|_| StoreError::Worker("a previous database call panicked".into()))
+    fn take(&self) -> Result<Conn, StoreError> {
+        let mut pool = self.pool.lock().map_err(poisoned)?;
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                if !conn.client.is_closed() {
+                    return Ok(conn);
+                }
+                pool.open -= 1;
+                continue;
+            }
+            if pool.open < POOL_SIZE {
+                pool.open += 1;
+                drop(pool);
+                return match Client::connect(&self.url, NoTls) {
+                    Ok(client) => Ok(Conn { client, statements: HashMap::new() }),
+                    Err(e) => {
+                        self.pool.lock().map_err(poisoned)?.open -= 1;
+                        self.returned.notify_one();
+                        Err(e.into())
+                    }
+                };
+            }
+            pool = self.returned.wait(pool).map_err(poisoned)?;
+        }
+    }
+
+    fn give_back(&self, conn: Conn) {
+        if let Ok(mut pool) = self.pool.lock() {
+            if conn.client.is_closed() {
+                pool.open -= 1;
+            } else {
+                pool.idle.push(conn);
+            }
+        }
+        self.returned.notify_one();
+    }
+
+    fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> T) -> Result<T, StoreError> {
+        let mut conn = self.take()?;
+        let out = f(&mut conn);
+        self.give_back(conn);
+        Ok(out)
     }
 
     fn migrate(&self, all: &'static [Migration]) -> Result<(), StoreError> {
-        let mut client = self.lock()?;
-        let mut tx = client.transaction()?;
-        // Several servers may start against one database: the first migrates, the others wait.
-        tx.batch_execute(
-            "SELECT pg_advisory_xact_lock(7242019);
-             CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
-        )?;
-        let applied: i64 =
-            tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0);
-        if applied > migration::latest(all) {
-            return Err(StoreError::TooNew { found: applied, known: migration::latest(all) });
-        }
-        for m in migration::pending(all, applied) {
-            tx.batch_execute(m.sql)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())",
-                &[&m.version],
+        self.with_conn(|conn| {
+            let mut tx = conn.client.transaction()?;
+            // Several servers may start against one database: the first migrates, the others wait.
+            tx.batch_execute(
+                "SELECT pg_advisory_xact_lock(7242019);
+                 CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)",
             )?;
-        }
-        tx.commit()?;
-        Ok(())
+            let applied: i64 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0);
+            if applied > migration::latest(all) {
+                return Err(StoreError::TooNew { found: applied, known: migration::latest(all) });
+            }
+            for m in migration::pending(all, applied) {
+                tx.batch_execute(m.sql)?;
+                tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", &[&m.version])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?
     }
 
     pub fn migration_level(&self) -> Result<i64, StoreError> {
-        Ok(self.lock()?.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0))
+        self.with_conn(|conn| {
+            Ok(conn.client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0))
+        })?
+    }
+
+    pub fn write<T, E: TxError>(&self, work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        self.with_conn(|conn| {
+            let tx = conn
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::Serializable)
+                .start()
+                .map_err(StoreError::from)?;
+            let mut t = PgTx { tx, statements: &mut conn.statements };
+            let out = work(&mut t)?;
+            t.tx.commit().map_err(StoreError::from)?;
+            Ok(out)
+        })?
+    }
+
+    pub fn read<T, E: TxError>(&self, work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        self.with_conn(|conn| {
+            let tx = conn
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(StoreError::from)?;
+            let mut t = PgTx { tx, statements: &mut conn.statements };
+            work(&mut t)
+        })?
+    }
+}
+
+struct PgTx<'a> {
+    tx: Transaction<'a>,
+    statements: &'a mut HashMap<&'static str, Statement>,
+}
+
+impl PgTx<'_> {
+    /// The prepared statement for `sql`, prepared once per connection.
+    fn st(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql)?;
+        self.statements.insert(sql, s.clone());
+        Ok(s)
+    }
+
+    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
+        let st = self.st("SELECT name, value FROM env_row_keys WHERE row_id = $1")?;
+        Ok(self.tx.query(&st, &[&id])?.iter().map(|r| RowKey { name: r.get(0), value: r.get(1) }).collect())
+    }
+
+    fn taken(
+        &mut self,
+        side: &str,
+        table: &str,
+        keys: &[RowKey],
+        me: i64,
+    ) -> Result<Option<DuplicateKey>, StoreError> {
+        let st = self.st(
+            "SELECT row_id FROM env_row_keys WHERE side = $1 AND tbl = $2 AND name = $3 AND value = $4",
+        )?;
+        for key in keys {
+            let holder =
+                self.tx.query_opt(&st, &[&side, &table, &key.name, &key.value])?.map(|r| r.get::<_, i64>(0));
+            if holder.is_some_and(|h| h != me) {
+                return Ok(Some(DuplicateKey { key: key.name.clone() }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn add_keys(&mut self, side: &str, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
+        let st =
+            self.st("INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES ($1, $2, $3, $4, $5)")?;
+        for key in keys {
+            self.tx.execute(&st, &[&side, &table, &key.name, &key.value, &id])?;
+        }
+        Ok(())
+    }
+
+    fn map_from(row: &::postgres::Row) -> Result<StoredMap, StoreError> {
+        Ok(StoredMap { id: row.get(0), body: parse_json(row.get(1))?, status: row.get(2) })
+    }
+}
+
+impl Tx for PgTx<'_> {
+    fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
+        let st = self.st("SELECT body FROM documents WHERE name = $1")?;
+        self.tx.query_opt(&st, &[&name])?.map(|r| parse_json(r.get(0))).transpose()
+    }
+
+    fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError> {
+        let st = self.st(
+            "INSERT INTO documents (name, body) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+        )?;
+        self.tx.execute(&st, &[&name, &body.to_string()])?;
+        Ok(())
+    }
+
+    fn list_maps(&mut self) -> Result<Vec<StoredMap>, StoreError> {
+        let st = self.st("SELECT id, body, status FROM maps ORDER BY id")?;
+        self.tx.query(&st, &[])?.iter().map(Self::map_from).collect()
+    }
+
+    fn get_map(&mut self, id: i64) -> Result<Option<StoredMap>, StoreError> {
+        let st = self.st("SELECT id, body, status FROM maps WHERE id = $1")?;
+        self.tx.query_opt(&st, &[&id])?.as_ref().map(Self::map_from).transpose()
+    }
+
+    fn insert_map(&mut self, body: &Value) -> Result<i64, StoreError> {
+        let st = self.st("INSERT INTO maps (body, updated_at) VALUES ($1, now()) RETURNING id")?;
+        Ok(self.tx.query_one(&st, &[&body.to_string()])?.get(0))
+    }
+
+    fn update_map(&mut self, id: i64, body: &Value) -> Result<(), StoreError> {
+        let st = self.st("UPDATE maps SET body = $2, updated_at = now() WHERE id = $1")?;
+        self.tx.execute(&st, &[&id, &body.to_string()])?;
+        Ok(())
+    }
+
+    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError> {
+        let st = self.st("UPDATE maps SET status = $2, updated_at = now() WHERE id = $1")?;
+        self.tx.execute(&st, &[&id, &status])?;
+        Ok(())
+    }
+
+    fn delete_map(&mut self, id: i64) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM maps WHERE id = $1")?;
+        self.tx.execute(&st, &[&id])?;
+        Ok(())
+    }
+
+    fn find_row(
+        &mut self,
+        side: &str,
+        table: &str,
+        key_name: &str,
+        value: &str,
+    ) -> Result<Option<StoredRow>, StoreError> {
+        let st = self.st("SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
+             WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = $4")?;
+        self.tx
+            .query_opt(&st, &[&side, &table, &key_name, &value])?
+            .map(|r| Ok(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
+            .transpose()
+    }
+
+    fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
+        let st = self.st("SELECT data FROM env_rows WHERE id = $1")?;
+        self.tx.query_opt(&st, &[&id])?.map(|r| Ok(StoredRow { id, data: parse_row(r.get(0))? })).transpose()
+    }
+
+    fn insert_row(
+        &mut self,
+        side: &str,
+        table: &str,
+        data: &Row,
+        keys: &[RowKey],
+    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+        if let Some(dup) = self.taken(side, table, keys, -1)? {
+            return Ok(Err(dup));
+        }
+        let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
+        let id: i64 =
+            self.tx.query_one(&st, &[&side, &table, &Value::Object(data.clone()).to_string()])?.get(0);
+        self.add_keys(side, table, id, keys)?;
+        Ok(Ok(id))
+    }
+
+    fn update_row(
+        &mut self,
+        id: i64,
+        side: &str,
+        table: &str,
+        data: &Row,
+        keys: &[RowKey],
+    ) -> Result<Result<(), DuplicateKey>, StoreError> {
+        let old = self.keys_of(id)?;
+        let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
+        if let Some(dup) = self.taken(side, table, &added, id)? {
+            return Ok(Err(dup));
+        }
+        let drop_key = self.st("DELETE FROM env_row_keys WHERE row_id = $1 AND name = $2 AND value = $3")?;
+        for gone in old.iter().filter(|k| !keys.contains(k)) {
+            self.tx.execute(&drop_key, &[&id, &gone.name, &gone.value])?;
+        }
+        self.add_keys(side, table, id, &added)?;
+        let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
+        self.tx.execute(&st, &[&id, &Value::Object(data.clone()).to_string()])?;
+        Ok(Ok(()))
+    }
+
+    fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM env_rows WHERE id = $1")?;
+        self.tx.execute(&st, &[&id])?;
+        Ok(())
+    }
+
+    fn scan_rows(
+        &mut self,
+        side: &str,
+        table: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredRow>, StoreError> {
+        let st = self.st(
+            "SELECT id, data FROM env_rows WHERE side = $1 AND tbl = $2 AND id > $3 ORDER BY id LIMIT $4",
+        )?;
+        let limit = limit as i64;
+        self.tx
+            .query(&st, &[&side, &table, &after, &limit])?
+            .iter()
+            .map(|r| Ok(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
+            .collect()
+    }
+
+    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError> {
+        let st = self.st("SELECT COUNT(*) FROM env_rows WHERE side = $1 AND tbl = $2")?;
+        let n: i64 = self.tx.query_one(&st, &[&side, &table])?.get(0);
+        Ok(n.max(0) as u64)
+    }
+
+    fn is_available(&mut self, side: &str) -> Result<bool, StoreError> {
+        let st = self.st("SELECT available FROM environments WHERE side = $1")?;
+        Ok(self.tx.query_opt(&st, &[&side])?.map(|r| r.get(0)).unwrap_or(true))
+    }
+
+    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError> {
+        let st = self.st("INSERT INTO environments (side, available) VALUES ($1, $2)
+             ON CONFLICT (side) DO UPDATE SET available = excluded.available")?;
+        self.tx.execute(&st, &[&side, &available])?;
+        Ok(())
+    }
+
+    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError> {
+        let st =
+            self.st("INSERT INTO events (at, kind, map_id, body) VALUES (now(), $1, $2, $3) RETURNING seq")?;
+        Ok(self.tx.query_one(&st, &[&kind, &map_id, &body.to_string()])?.get(0))
+    }
+
+    fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let st = self.st(
+            "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), kind, map_id, body
+             FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )?;
+        let limit = limit as i64;
+        self.tx
+            .query(&st, &[&after, &limit])?
+            .iter()
+            .map(|r| {
+                Ok(Event {
+                    seq: r.get(0),
+                    at: r.get(1),
+                    kind: r.get(2),
+                    map_id: r.get(3),
+                    body: parse_json(r.get(4))?,
+                })
+            })
+            .collect()
     }
 }
