@@ -1,30 +1,86 @@
 //! The server's one error type. Only here is an HTTP status chosen; internal detail goes to the log.
+//!
+//! Every error a client sees is `{"error": {"code", "message", ...details}}`: `code` is a stable
+//! SCREAMING_SNAKE name tools can match on, `message` says what was wrong and how to put it right.
 
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
-use crate::store::StoreError;
+use crate::store::{StoreError, TxError};
 
-/// An error answered to a client as `{"error": {"code", "message"}}`.
+/// What kind of failure, which decides the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The request itself is malformed: 400.
+    BadRequest,
+    /// The path names nothing: 404.
+    NotFound,
+    /// The resource is in a state that does not allow this: 409.
+    Conflict,
+    /// The request is well-formed but its content is invalid: 422.
+    Invalid,
+    /// An environment is marked unavailable: 503.
+    Unavailable,
+    /// The body is larger than the server accepts: 413.
+    TooLarge,
+}
+
+/// An error answered to a client.
 #[derive(Debug)]
 pub enum ApiError {
-    /// The path names nothing this server has.
-    NotFound { what: String },
+    /// Something the client can act on: a kind, a code, a message and optional details.
+    Client { kind: Kind, code: &'static str, message: String, details: Map<String, Value> },
     /// Something failed inside the server; the client learns only that it did.
     Internal(anyhow::Error),
 }
 
 impl ApiError {
-    fn status_and_body(&self) -> (StatusCode, &'static str, String) {
+    pub fn new(kind: Kind, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::Client { kind, code, message: message.into(), details: Map::new() }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(Kind::BadRequest, code, message)
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> ApiError {
+        ApiError::new(Kind::NotFound, "NOT_FOUND", format!("{what} was not found"))
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(Kind::Conflict, code, message)
+    }
+
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(Kind::Invalid, code, message)
+    }
+
+    /// Adds a detail field beside `code` and `message`.
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> ApiError {
+        if let ApiError::Client { details, .. } = &mut self {
+            details.insert(name.to_owned(), value.into());
+        }
+        self
+    }
+
+    /// The same error, its message led by `prefix` (what was being done when it happened).
+    pub fn context(self, prefix: &str) -> ApiError {
         match self {
-            ApiError::NotFound { what } => {
-                (StatusCode::NOT_FOUND, "NOT_FOUND", format!("{what} was not found"))
+            ApiError::Client { kind, code, message, details } => {
+                ApiError::Client { kind, code, message: format!("{prefix}: {message}"), details }
             }
-            ApiError::Internal(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "the server failed; see its log".to_owned())
-            }
+            internal => internal,
+        }
+    }
+
+    /// The code a client sees (for tests and logs).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Client { code, .. } => code,
+            ApiError::Internal(_) => "INTERNAL",
         }
     }
 }
@@ -35,12 +91,94 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl TxError for ApiError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            ApiError::Internal(e) => e.downcast_ref::<StoreError>().is_some_and(StoreError::is_retryable),
+            ApiError::Client { .. } => false,
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::Internal(anyhow::anyhow!("a blocking task failed: {e}"))
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
+                "UNSUPPORTED_CONTENT_TYPE",
+                "the body must be JSON: send the header content-type: application/json",
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                Kind::TooLarge,
+                "BODY_TOO_LARGE",
+                "the request body is larger than this server accepts",
+            ),
+            JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+                "MALFORMED_JSON",
+                format!("the body is not valid JSON: {}", inner_message(&e)),
+            ),
+            JsonRejection::JsonDataError(e) => ApiError::bad_request(
+                "INVALID_BODY",
+                format!("the body does not have the expected shape: {}", inner_message(&e)),
+            ),
+            other => ApiError::bad_request(
+                "INVALID_BODY",
+                format!("the body could not be read: {}", other.body_text()),
+            ),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::bad_request(
+            "INVALID_QUERY",
+            format!("the query string is not valid: {}", rejection.body_text()),
+        )
+    }
+}
+
+/// serde's own words for what is wrong, without axum's wrapping.
+fn inner_message(e: &dyn std::error::Error) -> String {
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(e) = &self {
-            tracing::error!(error = ?e, "request failed");
-        }
-        let (status, code, message) = self.status_and_body();
-        (status, Json(json!({"error": {"code": code, "message": message}}))).into_response()
+        let (status, code, message, details) = match self {
+            ApiError::Client { kind, code, message, details } => {
+                let status = match kind {
+                    Kind::BadRequest => StatusCode::BAD_REQUEST,
+                    Kind::NotFound => StatusCode::NOT_FOUND,
+                    Kind::Conflict => StatusCode::CONFLICT,
+                    Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                    Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                    Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                };
+                (status, code, message, details)
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "the server failed; see its log".to_owned(),
+                    Map::new(),
+                )
+            }
+        };
+        let mut error = details;
+        error.insert("code".into(), code.into());
+        error.insert("message".into(), message.into());
+        (status, Json(json!({ "error": error }))).into_response()
     }
 }

@@ -1,17 +1,25 @@
 //! The HTTP API, `/api/v1`, and the studio served from the same address.
 
+mod body;
+mod environments;
+mod events;
 mod health;
+mod integration_keys;
+mod maps;
+mod packages;
+mod schema;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::Uri;
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
+use crate::catalog::{Catalog, CatalogCache};
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::{Store, Tx};
 
 /// Where the API lives.
 pub const API: &str = "/api/v1";
@@ -20,14 +28,76 @@ pub const API: &str = "/api/v1";
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<Store>,
+    pub catalog: Arc<CatalogCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState { store: Arc::new(store), catalog: Arc::new(CatalogCache::default()) }
+    }
+
+    /// Runs `work` in one read-write transaction on the blocking pool, with the catalog as of that
+    /// transaction.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        mut work: impl FnMut(&mut dyn Tx, &Catalog) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (store, cache) = (self.store.clone(), self.catalog.clone());
+        tokio::task::spawn_blocking(move || {
+            store.write(|tx| {
+                let catalog = cache.get(tx)?;
+                work(tx, &catalog)
+            })
+        })
+        .await?
+    }
+
+    /// Runs `work` in a read-only snapshot on the blocking pool.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        mut work: impl FnMut(&mut dyn Tx, &Catalog) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (store, cache) = (self.store.clone(), self.catalog.clone());
+        tokio::task::spawn_blocking(move || {
+            store.read(|tx| {
+                let catalog = cache.get(tx)?;
+                work(tx, &catalog)
+            })
+        })
+        .await?
+    }
 }
 
 /// The whole product on one router: the API under `/api/v1`, and the studio (from `studio_dir`, when
 /// given) for every other path.
 pub fn router(state: AppState, studio_dir: Option<PathBuf>) -> Router {
-    let api = Router::new().route("/health", get(health::get)).fallback(|uri: Uri| async move {
-        ApiError::NotFound { what: format!("endpoint {API}{}", uri.path()) }
-    });
+    let api = Router::new()
+        .route("/health", get(health::get))
+        .route("/schema", get(schema::get).put(schema::put))
+        .route("/envs/{side}/tables", get(environments::tables))
+        .route("/envs/{side}/tables/{table}", put(environments::put_table))
+        .route("/envs/{side}/tables/{table}/rows", get(environments::rows))
+        .route("/envs/{side}/transactions", post(environments::transaction))
+        .route(
+            "/envs/{side}/availability",
+            get(environments::availability).put(environments::set_availability),
+        )
+        .route("/integration-keys", get(integration_keys::list))
+        .route("/integration-keys/refresh", post(integration_keys::refresh))
+        .route("/integration-keys/{table}", put(integration_keys::put))
+        .route("/maps", get(maps::list).post(maps::create))
+        .route("/maps/run", post(maps::run))
+        .route("/maps/{id}", get(maps::get).put(maps::update).delete(maps::delete))
+        .route("/maps/{id}/diagnostics", get(maps::diagnostics))
+        .route("/maps/{id}/related", get(maps::related))
+        .route("/maps/{id}/stop", post(maps::stop))
+        .route("/validate", post(maps::validate))
+        .route("/packages/export", get(packages::export))
+        .route("/packages/import", post(packages::import))
+        .route("/events", get(events::list))
+        .fallback(
+            |uri: Uri| async move { ApiError::not_found(format_args!("endpoint {API}{}", uri.path())) },
+        );
     let app = Router::new().nest(API, api).with_state(state);
     let app = match studio_dir {
         Some(dir) => app.fallback_service(crate::studio::service(&dir)),

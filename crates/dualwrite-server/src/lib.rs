@@ -1,7 +1,13 @@
 //! The dualwrite server: the HTTP API of `/api/v1`, the sync runtime, the store, and the studio's files.
 
+pub mod catalog;
+pub mod demo;
+pub mod environment;
 pub mod error;
 pub mod http;
+pub mod lifecycle;
+pub mod live_sync;
 pub mod serve;
 pub mod store;
 pub mod studio;
+pub mod transaction;

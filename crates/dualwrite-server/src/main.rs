@@ -30,6 +30,9 @@ enum Command {
         /// Folder of the built studio (Trunk's dist/).
         #[arg(long, env = "DUALWRITE_STUDIO_DIR", default_value = "dist")]
         studio_dir: PathBuf,
+        /// Load the Contoso demo (schema, four maps running, companies, customers) into an empty database.
+        #[arg(long)]
+        demo: bool,
     },
 }
 
@@ -43,9 +46,9 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, bind, studio_dir } => {
+        Command::Serve { db, bind, studio_dir, demo } => {
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(serve::run(ServeOptions { db, bind, studio_dir: Some(studio_dir) }))
+            runtime.block_on(serve::run(ServeOptions { db, bind, studio_dir: Some(studio_dir), demo }))
         }
     }
 }

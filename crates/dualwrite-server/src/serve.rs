@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -13,6 +12,8 @@ pub struct ServeOptions {
     pub db: String,
     pub bind: SocketAddr,
     pub studio_dir: Option<PathBuf>,
+    /// Load the Contoso demo into an empty database.
+    pub demo: bool,
 }
 
 pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
@@ -22,6 +23,19 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         .context("opening the store")?
         .with_context(|| format!("opening the database {}", opts.db))?;
     tracing::info!(backend = store.backend(), db = %opts.db, "store ready");
+    let state = AppState::new(store);
+    if opts.demo {
+        let (store, catalog) = (state.store.clone(), state.catalog.clone());
+        let loaded = tokio::task::spawn_blocking(move || crate::demo::load(&store, &catalog))
+            .await
+            .context("loading the demo")?
+            .map_err(|e| anyhow::anyhow!("loading the demo: {e:?}"))?;
+        if loaded {
+            tracing::info!("demo data loaded: Contoso schema, four maps running, companies USMF and DEMF");
+        } else {
+            tracing::info!("the database already has a schema; the demo was not loaded again");
+        }
+    }
 
     let studio_dir = match opts.studio_dir {
         Some(dir) if dir.join("index.html").is_file() => Some(dir),
@@ -31,7 +45,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let app = http::router(AppState { store: Arc::new(store) }, studio_dir);
+    let app = http::router(state, studio_dir);
 
     let listener =
         tokio::net::TcpListener::bind(opts.bind).await.with_context(|| format!("binding {}", opts.bind))?;

@@ -1,7 +1,6 @@
 //! `TestApp`: a router on a fresh store, called in-process, and the store backends under test.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -79,7 +78,7 @@ impl TestApp {
         })
         .await
         .expect("open store");
-        let router = http::router(AppState { store: Arc::new(store) }, None);
+        let router = http::router(AppState::new(store), None);
         TestApp { router, _db: db }
     }
 

@@ -1,0 +1,146 @@
+//! Dataverse lookups between the stored form (the target's id) and the dotted form maps and clients
+//! use (`transactioncurrencyid.isocurrencycode: "EUR"`). A lookup into a company-specific table is
+//! resolved within the row's own company.
+
+use std::collections::HashMap;
+
+use dualwrite_core::schema::{Row, Schema, Side, Table, COMPANY_LOOKUP};
+use serde_json::Value;
+
+use super::keys::{self, find_by_columns};
+use crate::store::{StoreError, Tx};
+
+/// A row's company: the `cdm_company` id stored in `msdyn_company`, and its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    pub id: String,
+    pub code: String,
+}
+
+/// A dotted value that names no row.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LookupError {
+    #[error("`{path}` = {value}: no {table} row has that key{}", company.as_ref().map(|c| format!(" in company {c}")).unwrap_or_default())]
+    NotFound { path: String, value: Value, table: String, company: Option<String> },
+    #[error("{0}")]
+    Path(String),
+}
+
+/// Resolves a dotted `path` of a row of `table` whose value is `value` (a key of the last hop's
+/// table) to the id of the first hop's target row. `Ok(Ok(None))` for a null value.
+pub fn resolve(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    path: &str,
+    value: &Value,
+    company: Option<&Company>,
+) -> Result<Result<Option<String>, LookupError>, StoreError> {
+    if value.is_null() {
+        return Ok(Ok(None));
+    }
+    let resolved = match schema.resolve_path(table, path) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(LookupError::Path(e.to_string()))),
+    };
+    // From the last table back to the first hop's target: each step finds the row whose column holds
+    // the value found one step further.
+    let mut wanted = value.clone();
+    let mut steps: Vec<(&Table, &str)> = vec![(resolved.table, resolved.column.name.as_str())];
+    for hop in resolved.hops.iter().skip(1).rev() {
+        steps.push((hop.table, hop.lookup.name.as_str()));
+    }
+    for (step_table, column) in steps {
+        let found = find_in_company(tx, step_table, column, &wanted, company)?;
+        match found {
+            Some(id) => wanted = Value::String(id),
+            None => {
+                return Ok(Err(LookupError::NotFound {
+                    path: path.to_owned(),
+                    value: value.clone(),
+                    table: step_table.name.clone(),
+                    company: company.filter(|_| step_table.company_specific).map(|c| c.code.clone()),
+                }))
+            }
+        }
+    }
+    Ok(Ok(wanted.as_str().map(str::to_owned)))
+}
+
+/// The id of the row of `table` whose `column` is `value`, within `company` when the table is
+/// company-specific.
+fn find_in_company(
+    tx: &mut dyn Tx,
+    table: &Table,
+    column: &str,
+    value: &Value,
+    company: Option<&Company>,
+) -> Result<Option<String>, StoreError> {
+    let row = match company {
+        Some(c) if table.company_specific && column != COMPANY_LOOKUP => find_by_columns(
+            tx,
+            table,
+            &[column, COMPANY_LOOKUP],
+            &[value.clone(), Value::String(c.id.clone())],
+        )?,
+        _ => find_by_columns(tx, table, &[column], std::slice::from_ref(value))?,
+    };
+    Ok(row.and_then(|r| id_of(table, &r.data)))
+}
+
+/// A Dataverse row's id.
+pub fn id_of(table: &Table, row: &Row) -> Option<String> {
+    row.get(table.id_column_name()).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Whether a row with this id exists in `table`.
+pub fn exists(tx: &mut dyn Tx, table: &Table, id: &str) -> Result<bool, StoreError> {
+    Ok(tx.find_row(Side::Dataverse.as_str(), &table.name, keys::ID, &keys::id_value(id))?.is_some())
+}
+
+/// The stored row `row` of `table` with each of `paths` added in dotted form (null where a lookup is
+/// empty or dangling), as core's row mapping reads Dataverse rows.
+pub fn expand(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    row: &Row,
+    paths: &[String],
+) -> Result<Row, StoreError> {
+    let mut out = row.clone();
+    let mut cache: HashMap<(String, String), Option<Row>> = HashMap::new();
+    for path in paths {
+        let Ok(resolved) = schema.resolve_path(table, path) else { continue };
+        let mut current: Option<Row> = Some(row.clone());
+        for hop in &resolved.hops {
+            let id = current
+                .as_ref()
+                .and_then(|r| r.get(&hop.lookup.name))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            current = match id {
+                None => None,
+                Some(id) => {
+                    let cache_key = (hop.target.name.clone(), id.to_lowercase());
+                    if let Some(hit) = cache.get(&cache_key) {
+                        hit.clone()
+                    } else {
+                        let found = tx
+                            .find_row(
+                                Side::Dataverse.as_str(),
+                                &hop.target.name,
+                                keys::ID,
+                                &keys::id_value(&id),
+                            )?
+                            .map(|r| r.data);
+                        cache.insert(cache_key, found.clone());
+                        found
+                    }
+                }
+            };
+        }
+        let value = current.and_then(|r| r.get(&resolved.column.name).cloned()).unwrap_or(Value::Null);
+        out.insert(path.clone(), value);
+    }
+    Ok(out)
+}

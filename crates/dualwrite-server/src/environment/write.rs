@@ -1,0 +1,528 @@
+//! One write operation on one environment, checked the way the source system checks it: the table
+//! exists, values fit their columns, required columns are present, keys are unique, finops references
+//! and Dataverse lookups name existing rows, and a row's company never changes.
+
+use dualwrite_core::api::{Op, OpKind};
+use dualwrite_core::integration_key::key_part;
+use dualwrite_core::schema::{
+    ColumnType, Row, Schema, Side, Table, COMPANY_CODE, COMPANY_KEY_PATH, COMPANY_LOOKUP, COMPANY_TABLE,
+    DATA_AREA_ID,
+};
+use serde_json::{json, Value};
+
+use super::keys::{self, find_by_columns, row_keys};
+use super::lookup::{self, Company, LookupError};
+use crate::error::ApiError;
+use crate::store::{StoredRow, Tx};
+
+/// What a write did to one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Inserted,
+    Updated,
+    Deleted,
+}
+
+impl Applied {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applied::Inserted => "insert",
+            Applied::Updated => "update",
+            Applied::Deleted => "delete",
+        }
+    }
+}
+
+/// One applied write: the row before and after, in stored form.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub side: Side,
+    /// The table's name in the schema's spelling.
+    pub table: String,
+    pub applied: Applied,
+    pub before: Option<Row>,
+    pub after: Option<Row>,
+}
+
+impl Written {
+    /// The row as it is now, or as it was before a delete.
+    pub fn row(&self) -> Option<&Row> {
+        self.after.as_ref().or(self.before.as_ref())
+    }
+}
+
+/// The table `name` of `side`, or a 404 naming it.
+pub fn table<'s>(schema: &'s Schema, side: Side, name: &str) -> Result<&'s Table, ApiError> {
+    schema.table(side, name).ok_or_else(|| {
+        ApiError::not_found(format_args!("{side} table `{name}`"))
+            .with("table", name)
+            .with("side", side.as_str())
+    })
+}
+
+/// Applies one operation. Nothing is committed here: the caller's transaction decides.
+pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Written, ApiError> {
+    let table = table(schema, side, &op.table)?;
+    let mut w = Writer { tx, schema, table };
+    match op.op {
+        OpKind::Insert => {
+            let row = op.row.as_ref().ok_or_else(|| missing("insert", "row"))?;
+            w.insert(row)
+        }
+        OpKind::Update => {
+            let row = op.row.as_ref().ok_or_else(|| missing("update", "row"))?;
+            let key = op.key.as_ref().ok_or_else(|| missing("update", "key"))?;
+            let existing = w.locate(key)?.ok_or_else(|| not_found(table, key))?;
+            w.update(existing, row)
+        }
+        OpKind::Upsert => {
+            let row = op.row.as_ref().ok_or_else(|| missing("upsert", "row"))?;
+            let key = match &op.key {
+                Some(k) => k.clone(),
+                None => w.key_of(row)?,
+            };
+            match w.locate(&key)? {
+                Some(existing) => w.update(existing, row),
+                None => w.insert(row),
+            }
+        }
+        OpKind::Delete => {
+            let key = op.key.as_ref().ok_or_else(|| missing("delete", "key"))?;
+            let existing = w.locate(key)?.ok_or_else(|| not_found(table, key))?;
+            delete(w.tx, table, existing)
+        }
+    }
+}
+
+/// The row of `table` on `side` that `key` names (see [`Writer::locate`]).
+pub fn find(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    key: &Row,
+) -> Result<Option<StoredRow>, ApiError> {
+    Writer { tx, schema, table }.locate(key)
+}
+
+/// Inserts a row into `table`, checked as a client's insert is.
+pub fn insert(tx: &mut dyn Tx, schema: &Schema, table: &Table, row: &Row) -> Result<Written, ApiError> {
+    Writer { tx, schema, table }.insert(row)
+}
+
+/// Changes `existing`, a row of `table`, checked as a client's update is.
+pub fn update(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    existing: StoredRow,
+    changes: &Row,
+) -> Result<Written, ApiError> {
+    Writer { tx, schema, table }.update(existing, changes)
+}
+
+/// Deletes `existing`, a row of `table`.
+pub fn delete(tx: &mut dyn Tx, table: &Table, existing: StoredRow) -> Result<Written, ApiError> {
+    tx.delete_row(existing.id)?;
+    Ok(Written {
+        side: table.side,
+        table: table.name.clone(),
+        applied: Applied::Deleted,
+        before: Some(existing.data),
+        after: None,
+    })
+}
+
+fn missing(op: &str, what: &str) -> ApiError {
+    ApiError::bad_request("MISSING_FIELD", format!("an `{op}` operation needs a `{what}`"))
+}
+
+fn not_found(table: &Table, key: &Row) -> ApiError {
+    ApiError::not_found(format_args!(
+        "{} row of table {} with key {}",
+        table.side,
+        table.name,
+        Value::Object(key.clone())
+    ))
+    .with("table", table.name.clone())
+}
+
+fn lookup_error(table: &Table, e: LookupError) -> ApiError {
+    match e {
+        LookupError::Path(message) => {
+            ApiError::invalid("INVALID_ROW", message).with("table", table.name.clone())
+        }
+        LookupError::NotFound { ref path, ref value, table: ref target, .. } => {
+            let message = format!("cannot resolve lookup {e}; create that {target} row first");
+            ApiError::invalid("LOOKUP_NOT_FOUND", message)
+                .with("field", path.clone())
+                .with("value", value.clone())
+                .with("target_table", target.clone())
+        }
+    }
+}
+
+struct Writer<'a> {
+    tx: &'a mut dyn Tx,
+    schema: &'a Schema,
+    table: &'a Table,
+}
+
+impl Writer<'_> {
+    fn side(&self) -> Side {
+        self.table.side
+    }
+
+    /// The row values checked against the table: known columns, fitting values, and (unless
+    /// `partial`) every required column.
+    fn check(&self, row: &Row, partial: bool) -> Result<Row, ApiError> {
+        self.table.check_row(self.schema, row, partial).map_err(|e| {
+            let problems: Vec<Value> =
+                e.problems.iter().map(|p| json!({"column": p.column, "message": p.message})).collect();
+            ApiError::invalid("INVALID_ROW", e.to_string())
+                .with("table", self.table.name.clone())
+                .with("problems", problems)
+        })
+    }
+
+    fn insert(&mut self, row: &Row) -> Result<Written, ApiError> {
+        let mut row = self.check(row, false)?;
+        if self.side() == Side::Dataverse {
+            let id_column = self.table.id_column_name().to_owned();
+            if row.get(&id_column).is_none_or(Value::is_null) {
+                row.insert(id_column, Value::String(uuid::Uuid::new_v4().to_string()));
+            }
+        }
+        let row = self.settle(row, None)?;
+        let keys = row_keys(self.table, &row);
+        if self.side() == Side::Finops && !keys.iter().any(|k| k.name == keys::ENTITY_KEY) {
+            return Err(ApiError::invalid(
+                "INVALID_ROW",
+                format!(
+                    "finops table {} needs every column of its key ({}) on insert",
+                    self.table.name,
+                    self.table.entity_key().join(", ")
+                ),
+            )
+            .with("table", self.table.name.clone()));
+        }
+        self.tx
+            .insert_row(self.side().as_str(), &self.table.name, &row, &keys)?
+            .map_err(|dup| self.duplicate(&dup.key))?;
+        self.check_references(&row)?;
+        Ok(Written {
+            side: self.side(),
+            table: self.table.name.clone(),
+            applied: Applied::Inserted,
+            before: None,
+            after: Some(row),
+        })
+    }
+
+    fn update(&mut self, existing: StoredRow, changes: &Row) -> Result<Written, ApiError> {
+        let changes = self.check(changes, true)?;
+        let mut merged = existing.data.clone();
+        // A value given in dotted form replaces the stored lookup it names.
+        for (name, value) in changes {
+            merged.insert(name, value);
+        }
+        let row = self.settle(merged, Some(&existing.data))?;
+        let keys = row_keys(self.table, &row);
+        self.tx
+            .update_row(existing.id, self.side().as_str(), &self.table.name, &row, &keys)?
+            .map_err(|dup| self.duplicate(&dup.key))?;
+        self.check_references(&row)?;
+        Ok(Written {
+            side: self.side(),
+            table: self.table.name.clone(),
+            applied: Applied::Updated,
+            before: Some(existing.data),
+            after: Some(row),
+        })
+    }
+
+    fn duplicate(&self, key: &str) -> ApiError {
+        let which = if key == keys::ENTITY_KEY { "entity key".to_owned() } else { format!("key {key}") };
+        ApiError::conflict(
+            "DUPLICATE_KEY",
+            format!("{} table {} already has a row with the same {which}", self.side(), self.table.name),
+        )
+        .with("table", self.table.name.clone())
+        .with("key", key)
+    }
+
+    /// The row in stored form: company checked and unchanged, Dataverse lookups given in dotted form
+    /// resolved to ids and lookups given as ids checked.
+    fn settle(&mut self, mut row: Row, existing: Option<&Row>) -> Result<Row, ApiError> {
+        match self.side() {
+            Side::Finops => {
+                if self.table.company_specific {
+                    let given = keys::get(self.table, &row, DATA_AREA_ID).cloned().unwrap_or(Value::Null);
+                    let code = given.as_str().and_then(|c| self.schema.company(c)).ok_or_else(|| {
+                        ApiError::invalid(
+                            "UNKNOWN_COMPANY",
+                            format!(
+                                "`{DATA_AREA_ID}` {given} is not a company of this environment (expected one of {})",
+                                self.schema.companies.join(", ")
+                            ),
+                        )
+                    })?;
+                    row.retain(|k, _| !k.eq_ignore_ascii_case(DATA_AREA_ID));
+                    row.insert(DATA_AREA_ID.to_owned(), Value::String(code.to_owned()));
+                    if let Some(old) = existing.and_then(|e| keys::get(self.table, e, DATA_AREA_ID)) {
+                        if old.as_str() != Some(code) {
+                            return Err(company_change(self.table, old, code));
+                        }
+                    }
+                }
+                Ok(row)
+            }
+            Side::Dataverse => {
+                if let Some(old) = existing {
+                    let id_column = self.table.id_column_name();
+                    if row.get(id_column) != old.get(id_column) {
+                        return Err(ApiError::invalid(
+                            "INVALID_ROW",
+                            format!("`{id_column}` identifies the row and cannot change"),
+                        ));
+                    }
+                }
+                let company =
+                    if self.table.company_specific { Some(self.company(&mut row, existing)?) } else { None };
+                let dotted: Vec<String> = row.keys().filter(|k| k.contains('.')).cloned().collect();
+                for path in dotted {
+                    let value = row.remove(&path).unwrap_or(Value::Null);
+                    let column = path.split('.').next().unwrap_or_default().to_owned();
+                    let id = match self.own_id(&row, &path, &value) {
+                        Some(id) => Some(id),
+                        None => lookup::resolve(
+                            self.tx,
+                            self.schema,
+                            self.table,
+                            &path,
+                            &value,
+                            company.as_ref(),
+                        )?
+                        .map_err(|e| lookup_error(self.table, e))?,
+                    };
+                    row.insert(column, id.map_or(Value::Null, Value::String));
+                }
+                self.check_lookup_ids(&row, existing)?;
+                Ok(row)
+            }
+        }
+    }
+
+    /// A self-lookup naming the row itself (an account that is its own billing account) resolves to
+    /// the row's own id, which exists only once the row is written.
+    fn own_id(&self, row: &Row, path: &str, value: &Value) -> Option<String> {
+        let resolved = self.schema.resolve_path(self.table, path).ok()?;
+        let [hop] = resolved.hops.as_slice() else { return None };
+        if hop.target.name != self.table.name {
+            return None;
+        }
+        let own = row.get(&resolved.column.name).and_then(key_part)?;
+        (key_part(value)? == own).then(|| lookup::id_of(self.table, row)).flatten()
+    }
+
+    /// The row's company: from `msdyn_company.cdm_companycode` or the `msdyn_company` id; required,
+    /// and the same as before on an update.
+    fn company(&mut self, row: &mut Row, existing: Option<&Row>) -> Result<Company, ApiError> {
+        let companies = table(self.schema, Side::Dataverse, COMPANY_TABLE)?;
+        let id = match row.remove(COMPANY_KEY_PATH) {
+            Some(code) => lookup::resolve(self.tx, self.schema, self.table, COMPANY_KEY_PATH, &code, None)?
+                .map_err(|e| lookup_error(self.table, e))?,
+            None => row.get(COMPANY_LOOKUP).and_then(Value::as_str).map(str::to_owned),
+        };
+        let Some(id) = id else {
+            return Err(ApiError::invalid(
+                "INVALID_ROW",
+                format!(
+                    "{} is company-specific: give `{COMPANY_KEY_PATH}` (a company code) or `{COMPANY_LOOKUP}` (its id)",
+                    self.table.name
+                ),
+            ));
+        };
+        let company_row = self
+            .tx
+            .find_row(Side::Dataverse.as_str(), COMPANY_TABLE, keys::ID, &keys::id_value(&id))?
+            .ok_or_else(|| {
+                lookup_error(
+                    self.table,
+                    LookupError::NotFound {
+                        path: COMPANY_LOOKUP.into(),
+                        value: Value::String(id.clone()),
+                        table: companies.name.clone(),
+                        company: None,
+                    },
+                )
+            })?;
+        let stored_id = lookup::id_of(companies, &company_row.data).unwrap_or(id);
+        let code = company_row.data.get(COMPANY_CODE).and_then(Value::as_str).unwrap_or_default().to_owned();
+        if let Some(old) = existing.and_then(|e| e.get(COMPANY_LOOKUP)).and_then(Value::as_str) {
+            if !old.eq_ignore_ascii_case(&stored_id) {
+                return Err(company_change(self.table, &Value::String(old.to_owned()), &code));
+            }
+        }
+        row.insert(COMPANY_LOOKUP.to_owned(), Value::String(stored_id.clone()));
+        Ok(Company { id: stored_id, code })
+    }
+
+    /// Every lookup given (or changed) as an id names an existing row of its target table.
+    fn check_lookup_ids(&mut self, row: &Row, existing: Option<&Row>) -> Result<(), ApiError> {
+        for column in &self.table.columns {
+            let ColumnType::Lookup { target } = &column.ty else { continue };
+            let Some(id) = row.get(&column.name).and_then(Value::as_str) else { continue };
+            if existing.and_then(|e| e.get(&column.name)).and_then(Value::as_str) == Some(id) {
+                continue;
+            }
+            let target_table = table(self.schema, Side::Dataverse, target)?;
+            let own =
+                target_table.name == self.table.name && lookup::id_of(self.table, row).as_deref() == Some(id);
+            if !own && !lookup::exists(self.tx, target_table, id)? {
+                return Err(lookup_error(
+                    self.table,
+                    LookupError::NotFound {
+                        path: column.name.clone(),
+                        value: Value::String(id.to_owned()),
+                        table: target_table.name.clone(),
+                        company: None,
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// finops: every column that references another entity names an existing row of it (within the
+    /// row's company when that entity is company-specific). Checked after the write, so a row may
+    /// reference itself.
+    fn check_references(&mut self, row: &Row) -> Result<(), ApiError> {
+        if self.side() != Side::Finops {
+            return Ok(());
+        }
+        for column in &self.table.columns {
+            let Some(reference) = &column.references else { continue };
+            let Some(value) = keys::get(self.table, row, &column.name)
+                .filter(|v| key_part(v).is_some_and(|p| !p.is_empty()))
+            else {
+                continue;
+            };
+            let target = table(self.schema, Side::Finops, &reference.table)?;
+            let company = row.get(DATA_AREA_ID).cloned().unwrap_or(Value::Null);
+            let found = if target.company_specific {
+                find_by_columns(
+                    self.tx,
+                    target,
+                    &[&reference.column, DATA_AREA_ID],
+                    &[value.clone(), company.clone()],
+                )?
+            } else {
+                find_by_columns(self.tx, target, &[&reference.column], std::slice::from_ref(value))?
+            };
+            if found.is_none() {
+                let scope = if target.company_specific {
+                    format!(" in company {}", company.as_str().unwrap_or("?"))
+                } else {
+                    String::new()
+                };
+                return Err(ApiError::invalid(
+                    "REFERENCE_NOT_FOUND",
+                    format!(
+                        "`{}` = {value}: no {} row has {} = {value}{scope}; create it first",
+                        column.name, target.name, reference.column
+                    ),
+                )
+                .with("field", column.name.clone())
+                .with("value", value.clone())
+                .with("target_table", target.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The row `key` names, if any. finops keys are column values (the entity key, `dataAreaId`
+    /// included for a company-specific entity); Dataverse keys are the id or the columns of an
+    /// alternate key, lookups given as ids or in dotted form.
+    fn locate(&mut self, key: &Row) -> Result<Option<StoredRow>, ApiError> {
+        if key.is_empty() {
+            return Err(ApiError::bad_request("MISSING_FIELD", "the `key` names no column"));
+        }
+        let mut key = key.clone();
+        if self.side() == Side::Dataverse && key.keys().any(|k| k.contains('.')) {
+            let company =
+                if self.table.company_specific { Some(self.company(&mut key, None)?) } else { None };
+            let dotted: Vec<String> = key.keys().filter(|k| k.contains('.')).cloned().collect();
+            for path in dotted {
+                let value = key.remove(&path).unwrap_or(Value::Null);
+                let column = path.split('.').next().unwrap_or_default().to_owned();
+                match lookup::resolve(self.tx, self.schema, self.table, &path, &value, company.as_ref())? {
+                    Ok(id) => key.insert(column, id.map_or(Value::Null, Value::String)),
+                    // A key naming a row that cannot exist names no row.
+                    Err(LookupError::NotFound { .. }) => return Ok(None),
+                    Err(e) => return Err(lookup_error(self.table, e)),
+                };
+            }
+        }
+        let mut columns = Vec::with_capacity(key.len());
+        let mut values = Vec::with_capacity(key.len());
+        for (name, value) in &key {
+            let column = self.table.column(name).ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_KEY",
+                    format!(
+                        "`{name}` in the key is not a column of {} table {}",
+                        self.side(),
+                        self.table.name
+                    ),
+                )
+            })?;
+            columns.push(column.name.as_str());
+            values.push(value.clone());
+        }
+        Ok(find_by_columns(self.tx, self.table, &columns, &values)?)
+    }
+
+    /// The key an upsert without one uses: the finops entity key, or the Dataverse id, or the first
+    /// alternate key whose columns the row gives (lookups as ids or in dotted form).
+    fn key_of(&self, row: &Row) -> Result<Row, ApiError> {
+        let pick = |columns: &[&str]| -> Option<Row> {
+            let mut key = Row::new();
+            for column in columns {
+                if let Some(v) = keys::get(self.table, row, column) {
+                    key.insert((*column).to_owned(), v.clone());
+                } else {
+                    let prefix = format!("{column}.");
+                    let (k, v) = row.iter().find(|(k, _)| k.starts_with(&prefix))?;
+                    key.insert(k.clone(), v.clone());
+                }
+            }
+            Some(key)
+        };
+        let found = match self.side() {
+            Side::Finops => pick(&self.table.entity_key()),
+            Side::Dataverse => pick(&[self.table.id_column_name()]).or_else(|| {
+                self.table
+                    .alternate_keys
+                    .iter()
+                    .find_map(|ak| pick(&ak.columns.iter().map(String::as_str).collect::<Vec<_>>()))
+            }),
+        };
+        found.ok_or_else(|| {
+            ApiError::bad_request(
+                "MISSING_FIELD",
+                format!(
+                    "an upsert into {} needs a `key`, or a row that holds one of its keys",
+                    self.table.name
+                ),
+            )
+        })
+    }
+}
+
+fn company_change(table: &Table, old: &Value, new: &str) -> ApiError {
+    ApiError::invalid(
+        "COMPANY_CHANGE",
+        format!("a {} row's company cannot change (it is {old}, the write says {new})", table.name),
+    )
+    .with("table", table.name.clone())
+}

@@ -1,0 +1,200 @@
+//! The environments' data: table definitions, rows, transactions and availability.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use dualwrite_core::api::{AvailabilityRequest, TransactionRequest, TransactionResponse};
+use dualwrite_core::filter::{Dialect, Filter};
+use dualwrite_core::schema::{Row, Side, Table};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::body::{Body, Query};
+use super::schema::{parse, refuse_while_running, require};
+use super::AppState;
+use crate::catalog;
+use crate::environment::write;
+use crate::error::ApiError;
+use crate::transaction;
+
+/// At most this many rows a page.
+pub const MAX_PAGE: usize = 1000;
+
+/// The side named in a path, or a 404.
+pub fn side(name: &str) -> Result<Side, ApiError> {
+    name.parse()
+        .map_err(|_| ApiError::not_found(format_args!("environment `{name}` (expected finops or dataverse)")))
+}
+
+/// `GET /envs/{side}/tables`: the table definitions of one side.
+pub async fn tables(
+    State(app): State<AppState>,
+    Path(side_name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let side = side(&side_name)?;
+    app.read(move |_, catalog| {
+        let doc = require(catalog)?.to_value();
+        Ok(Json(doc.get(side.as_str()).cloned().unwrap_or(Value::Array(Vec::new()))))
+    })
+    .await
+}
+
+/// `PUT /envs/{side}/tables/{table}`: adds or replaces one table definition.
+pub async fn put_table(
+    State(app): State<AppState>,
+    Path((side_name, table)): Path<(String, String)>,
+    Body(definition): Body<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let side = side(&side_name)?;
+    app.write(move |tx, catalog| {
+        refuse_while_running(catalog)?;
+        let mut doc = match &catalog.schema {
+            Some(s) => s.to_value(),
+            None => json!({"format": "dualwrite.schema/v1", "companies": [], "finops": [], "dataverse": []}),
+        };
+        let mut definition = definition.clone();
+        if let Value::Object(d) = &mut definition {
+            d.entry("name").or_insert_with(|| Value::String(table.clone()));
+        }
+        if definition.get("name").and_then(Value::as_str) != Some(table.as_str()) {
+            return Err(ApiError::bad_request(
+                "INVALID_TABLE",
+                "the definition's `name` differs from the table in the path",
+            ));
+        }
+        let Some(Value::Array(list)) = doc.get_mut(side.as_str()) else {
+            return Err(ApiError::Internal(anyhow::anyhow!("schema document without a {side} list")));
+        };
+        let same = |t: &Value| {
+            t.get("name").and_then(Value::as_str).is_some_and(|n| match side {
+                Side::Finops => n.eq_ignore_ascii_case(&table),
+                Side::Dataverse => n == table,
+            })
+        };
+        match list.iter_mut().find(|t| same(t)) {
+            Some(existing) => *existing = definition.clone(),
+            None => list.push(definition.clone()),
+        }
+        let schema = parse(&doc)?;
+        catalog::put_schema(tx, &schema)?;
+        let stored = schema.table(side, &table).map(|t| table_value(&schema.to_value(), side, &t.name));
+        Ok(Json(stored.flatten().unwrap_or(Value::Null)))
+    })
+    .await
+}
+
+fn table_value(doc: &Value, side: Side, name: &str) -> Option<Value> {
+    doc.get(side.as_str())?
+        .as_array()?
+        .iter()
+        .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
+        .cloned()
+}
+
+#[derive(Deserialize)]
+pub struct RowsQuery {
+    filter: Option<String>,
+    limit: Option<usize>,
+    #[serde(default)]
+    after: i64,
+}
+
+/// `GET /envs/{side}/tables/{table}/rows?filter=&limit=&after=`: rows in insertion order, filtered
+/// in that side's grammar. `next` is the cursor for the following page; `total` counts the rows that
+/// match.
+pub async fn rows(
+    State(app): State<AppState>,
+    Path((side_name, table_name)): Path<(String, String)>,
+    Query(q): Query<RowsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let side = side(&side_name)?;
+    let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    app.read(move |tx, catalog| {
+        let schema = require(catalog)?;
+        let table = write::table(schema, side, &table_name)?;
+        let filter = q
+            .filter
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| parse_filter(table, f))
+            .transpose()?;
+        let Some(filter) = filter else {
+            let total = tx.count_rows(side.as_str(), &table.name)?;
+            let mut page = tx.scan_rows(side.as_str(), &table.name, q.after, limit + 1)?;
+            let more = page.len() > limit;
+            page.truncate(limit);
+            let next = page.last().map(|r| r.id).filter(|_| more);
+            let items: Vec<Row> = page.into_iter().map(|r| r.data).collect();
+            return Ok(Json(json!({"total": total, "items": items, "next": next})));
+        };
+        let (mut total, mut items, mut last, mut more, mut cursor) = (0u64, Vec::new(), 0, false, 0);
+        loop {
+            let page = tx.scan_rows(side.as_str(), &table.name, cursor, MAX_PAGE)?;
+            let Some(end) = page.last() else { break };
+            cursor = end.id;
+            for row in page.into_iter().filter(|r| filter.matches(&r.data)) {
+                total += 1;
+                if row.id <= q.after {
+                    continue;
+                }
+                if items.len() < limit {
+                    last = row.id;
+                    items.push(row.data);
+                } else {
+                    more = true;
+                }
+            }
+        }
+        let next = more.then_some(last);
+        Ok(Json(json!({"total": total, "items": items, "next": next})))
+    })
+    .await
+}
+
+fn parse_filter(table: &Table, text: &str) -> Result<Filter, ApiError> {
+    let filter = Filter::parse(Dialect::of(table.side), text)
+        .map_err(|e| ApiError::bad_request("INVALID_FILTER", e.to_string()).with("offset", e.offset))?;
+    let problems = filter.check(table);
+    if let Some(first) = problems.first() {
+        let all: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        return Err(ApiError::bad_request("INVALID_FILTER", first.message.clone()).with("problems", all));
+    }
+    Ok(filter)
+}
+
+/// `POST /envs/{side}/transactions`: every op applied, with every twin write of every running map, in
+/// one database transaction; any failure leaves both sides as they were.
+pub async fn transaction(
+    State(app): State<AppState>,
+    Path(side_name): Path<String>,
+    Body(request): Body<TransactionRequest>,
+) -> Result<Json<TransactionResponse>, ApiError> {
+    let side = side(&side_name)?;
+    transaction::check(&request)?;
+    app.write(move |tx, catalog| transaction::apply(tx, catalog, side, &request).map(Json)).await
+}
+
+/// `GET /envs/{side}/availability`.
+pub async fn availability(
+    State(app): State<AppState>,
+    Path(side_name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let side = side(&side_name)?;
+    app.read(move |tx, _| Ok(Json(json!({"side": side, "available": tx.is_available(side.as_str())?})))).await
+}
+
+/// `PUT /envs/{side}/availability`: marks an environment available or not (maintenance).
+pub async fn set_availability(
+    State(app): State<AppState>,
+    Path(side_name): Path<String>,
+    Body(request): Body<AvailabilityRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let side = side(&side_name)?;
+    app.write(move |tx, _| {
+        if tx.is_available(side.as_str())? != request.available {
+            tx.set_available(side.as_str(), request.available)?;
+            tx.append_event("availability", None, &json!({"side": side, "available": request.available}))?;
+        }
+        Ok(Json(json!({"side": side, "available": request.available})))
+    })
+    .await
+}

@@ -1,0 +1,210 @@
+//! Live sync: for every write to a table of a running map whose source filter matches, the twin write
+//! on the other side, found by integration key, in the same database transaction. Any twin failure
+//! fails the caller's whole transaction.
+//!
+//! Twin writes do not sync again (no echo), only changes to mapped fields sync, and a change to the
+//! integration-key value of a row that has a twin is refused: it would break the pairing.
+
+use dualwrite_core::integration_key::{EffectiveKey, KeyValue};
+use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::row_mapping::{changed_mapped_fields, dataverse_paths, RowMapper};
+use dualwrite_core::schema::{Row, Schema, Side, Table, DATA_AREA_ID};
+use serde_json::{json, Value};
+
+use crate::catalog::{Catalog, CatalogMap};
+use crate::environment::lookup;
+use crate::environment::write::{self, Applied, Written};
+use crate::error::{ApiError, Kind};
+use crate::store::{StoredRow, Tx};
+
+/// One twin write made by a map.
+#[derive(Debug, Clone)]
+pub struct TwinWrite {
+    pub map_id: i64,
+    pub map: String,
+    pub written: Written,
+    /// The integration-key value that paired the rows.
+    pub key: KeyValue,
+}
+
+/// The twin writes `written` causes, applied in `tx`.
+pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec<TwinWrite>, ApiError> {
+    let Some(schema) = catalog.schema.as_ref() else { return Ok(Vec::new()) };
+    let mut twins = Vec::new();
+    for cmap in catalog.active_maps_on(written.side, &written.table) {
+        if cmap.status != MapStatus::Running
+            || !cmap.map.fields.iter().any(|f| f.direction.reads(written.side))
+        {
+            continue;
+        }
+        let twin = Pairing::new(tx, catalog, schema, cmap, written.side)
+            .and_then(|p| p.sync(written))
+            .map_err(|e| {
+                e.context(&format!(
+                    "map `{}`: {} on {} {}",
+                    cmap.map.name,
+                    written.applied.as_str(),
+                    written.side,
+                    written.table
+                ))
+            })?;
+        if let Some(twin) = twin {
+            tx.append_event(
+                "twin_write",
+                Some(cmap.id),
+                &json!({
+                    "map": cmap.map.name,
+                    "source": {"side": written.side, "table": written.table, "op": written.applied.as_str()},
+                    "side": twin.written.side,
+                    "table": twin.written.table,
+                    "op": twin.written.applied.as_str(),
+                    "key": twin.key.parts(),
+                    "values": twin.written.after,
+                }),
+            )?;
+            twins.push(twin);
+        }
+    }
+    Ok(twins)
+}
+
+/// One map, looking from one side at the other.
+struct Pairing<'a> {
+    tx: &'a mut dyn Tx,
+    schema: &'a Schema,
+    cmap: &'a CatalogMap,
+    mapper: RowMapper<'a>,
+    key: EffectiveKey,
+    from: Side,
+    source: &'a Table,
+    target: &'a Table,
+    paths: Vec<String>,
+}
+
+impl<'a> Pairing<'a> {
+    fn new(
+        tx: &'a mut dyn Tx,
+        catalog: &'a Catalog,
+        schema: &'a Schema,
+        cmap: &'a CatalogMap,
+        from: Side,
+    ) -> Result<Pairing<'a>, ApiError> {
+        let mapper =
+            RowMapper::new(schema, &cmap.map).map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+        let key = catalog
+            .keys
+            .effective(schema, &cmap.map.dataverse)
+            .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+        let source = write::table(schema, from, cmap.map.table(from))?;
+        let target = write::table(schema, from.other(), cmap.map.table(from.other()))?;
+        if !tx.is_available(from.other().as_str())? {
+            return Err(ApiError::new(
+                Kind::Unavailable,
+                "ENVIRONMENT_UNAVAILABLE",
+                format!(
+                    "the {} environment is unavailable (maintenance); the twin write cannot be made",
+                    from.other()
+                ),
+            )
+            .with("side", from.other().as_str()));
+        }
+        let paths = dataverse_paths(schema, &cmap.map);
+        Ok(Pairing { tx, schema, cmap, mapper, key, from, source, target, paths })
+    }
+
+    /// A source row as core reads it: Dataverse rows in dotted form.
+    fn readable(&mut self, row: &Row) -> Result<Row, ApiError> {
+        match self.from {
+            Side::Finops => Ok(row.clone()),
+            Side::Dataverse => Ok(lookup::expand(self.tx, self.schema, self.source, row, &self.paths)?),
+        }
+    }
+
+    fn key_value(&self, row: &Row) -> Result<KeyValue, ApiError> {
+        self.mapper.key_value(&self.key, self.from, row).map_err(|e| {
+            ApiError::invalid("INTEGRATION_KEY_MISSING", format!("the row has no integration-key value: {e}"))
+        })
+    }
+
+    fn sync(mut self, written: &Written) -> Result<Option<TwinWrite>, ApiError> {
+        let before = written.before.as_ref().map(|r| self.readable(r)).transpose()?;
+        let after = written.after.as_ref().map(|r| self.readable(r)).transpose()?;
+        let Some(subject) = after.as_ref().or(before.as_ref()) else { return Ok(None) };
+        if self.cmap.filter(self.from).is_some_and(|f| !f.matches(subject)) {
+            return Ok(None);
+        }
+        match (written.applied, before, after) {
+            (Applied::Deleted, Some(before), _) => {
+                let key = self.key_value(&before)?;
+                let Some(twin) = self.find_twin(&key)? else { return Ok(None) };
+                let written = write::delete(self.tx, self.target, twin)?;
+                Ok(Some(self.twin(written, key)))
+            }
+            (Applied::Updated, Some(before), Some(after)) => {
+                if changed_mapped_fields(&self.cmap.map, self.from, &before, &after).is_empty() {
+                    return Ok(None);
+                }
+                let key = self.key_value(&after)?;
+                if let Ok(old) = self.key_value(&before) {
+                    if old != key && self.find_twin(&old)?.is_some() {
+                        return Err(ApiError::conflict(
+                            "INTEGRATION_KEY_CHANGE",
+                            format!(
+                                "the integration key ({}) would change from {old} to {key}; that would break the pairing with its twin, so it is refused",
+                                self.key.fields.join(", ")
+                            ),
+                        ));
+                    }
+                }
+                self.upsert_twin(&after, key).map(Some)
+            }
+            (Applied::Inserted, _, Some(after)) => {
+                let key = self.key_value(&after)?;
+                self.upsert_twin(&after, key).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn twin(&self, written: Written, key: KeyValue) -> TwinWrite {
+        TwinWrite { map_id: self.cmap.id, map: self.cmap.map.name.clone(), written, key }
+    }
+
+    fn upsert_twin(&mut self, source: &Row, key: KeyValue) -> Result<TwinWrite, ApiError> {
+        let mapped = self.mapper.map_row(self.from, source).map_err(|errors| {
+            let first = errors.first().map(|e| e.code).unwrap_or("INVALID_VALUE");
+            let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+            let problems: Vec<Value> = errors
+                .iter()
+                .map(|e| json!({"code": e.code, "field": e.field, "value": e.value, "message": e.message}))
+                .collect();
+            ApiError::invalid(first, message).with("problems", problems)
+        })?;
+        let written = match self.find_twin(&key)? {
+            Some(twin) => write::update(self.tx, self.schema, self.target, twin, &mapped)?,
+            None => write::insert(self.tx, self.schema, self.target, &mapped)?,
+        };
+        Ok(self.twin(written, key))
+    }
+
+    /// The row on the other side whose integration-key value is `key`.
+    fn find_twin(&mut self, key: &KeyValue) -> Result<Option<StoredRow>, ApiError> {
+        let mut by = Row::new();
+        for (field, part) in self.key.fields.iter().zip(key.parts()) {
+            let column = match self.from.other() {
+                Side::Dataverse => Some(field.clone()),
+                Side::Finops if EffectiveKey::is_company_part(field) => Some(DATA_AREA_ID.to_owned()),
+                Side::Finops => self
+                    .cmap
+                    .map
+                    .fields
+                    .iter()
+                    .find(|f| f.dataverse.as_deref() == Some(field.as_str()))
+                    .and_then(|f| f.finops.clone()),
+            };
+            let Some(column) = column else { return Ok(None) };
+            by.insert(column, Value::String(part.clone()));
+        }
+        write::find(self.tx, self.schema, self.target, &by)
+    }
+}
