@@ -148,6 +148,18 @@ impl PgStore {
     }
 }
 
+impl Drop for PgStore {
+    /// The synchronous client closes its connection by blocking on a runtime of its own, which cannot
+    /// happen on an async runtime's thread: close them on a thread of their own.
+    fn drop(&mut self) {
+        let idle = match self.pool.get_mut() {
+            Ok(pool) => std::mem::take(&mut pool.idle),
+            Err(poisoned) => std::mem::take(&mut poisoned.into_inner().idle),
+        };
+        let _ = std::thread::spawn(move || drop(idle)).join();
+    }
+}
+
 struct PgTx<'a> {
     tx: Transaction<'a>,
     statements: &'a mut HashMap<&'static str, Statement>,

@@ -1,5 +1,6 @@
 //! The server's integration tests: one binary, the router called in-process through `TestApp`.
 
 mod health;
+mod live_sync;
 mod store;
 mod support;

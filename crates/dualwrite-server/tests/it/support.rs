@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode};
 use dualwrite_server::http::{self, AppState};
 use dualwrite_server::store::Store;
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 /// A fresh, empty database of one backend, removed when dropped.
@@ -33,8 +33,11 @@ impl TestDb {
             return None;
         };
         let name = format!("dw_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
-        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).expect("connect to postgres");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
+        off_runtime(|| {
+            let mut admin =
+                postgres::Client::connect(&admin_url, postgres::NoTls).expect("connect to postgres");
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
+        });
         let (base, _) = admin_url.rsplit_once('/').expect("postgres url names a database");
         let url = format!("{base}/{name}");
         Some(TestDb { backend: "postgres", url, _dir: None, pg_admin: Some((admin_url, name)) })
@@ -53,11 +56,23 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.pg_admin {
-            if let Ok(mut admin) = postgres::Client::connect(admin_url, postgres::NoTls) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+            off_runtime(|| {
+                if let Ok(mut admin) = postgres::Client::connect(admin_url, postgres::NoTls) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            });
         }
     }
+}
+
+/// Runs blocking database administration on a thread of its own: the synchronous PostgreSQL client
+/// cannot run on an async runtime's thread.
+fn off_runtime(work: impl FnOnce() + Send) {
+    std::thread::scope(|s| {
+        if s.spawn(work).join().is_err() {
+            panic!("database administration failed");
+        }
+    });
 }
 
 /// The router of a server on its own database, called in-process.
@@ -86,6 +101,99 @@ impl TestApp {
         self.send(Request::get(path).body(Body::empty()).expect("request")).await
     }
 
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send_json("POST", path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send_json("PUT", path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> StatusCode {
+        let request = Request::delete(path).body(Body::empty()).expect("request");
+        self.router.clone().oneshot(request).await.expect("router answers").status()
+    }
+
+    /// Sends raw bytes as a JSON body, for malformed input.
+    pub async fn post_raw(&self, path: &str, body: &str) -> (StatusCode, Value) {
+        let request = Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    async fn send_json(&self, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// Posts a transaction on `side` and expects it to succeed.
+    pub async fn write(&self, side: &str, ops: Value) -> Value {
+        let (status, body) =
+            self.post(&format!("/api/v1/envs/{side}/transactions"), json!({ "ops": ops })).await;
+        assert_eq!(status, StatusCode::OK, "transaction on {side} failed: {body}");
+        body
+    }
+
+    /// The rows of a table that pass `filter` (in that side's grammar).
+    pub async fn rows(&self, side: &str, table: &str, filter: &str) -> Vec<Value> {
+        let filter = urlencode(filter);
+        let (status, body) =
+            self.get(&format!("/api/v1/envs/{side}/tables/{table}/rows?limit=1000&filter={filter}")).await;
+        assert_eq!(status, StatusCode::OK, "rows of {side} {table}: {body}");
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The one row of a table that passes `filter`.
+    pub async fn row(&self, side: &str, table: &str, filter: &str) -> Value {
+        let rows = self.rows(side, table, filter).await;
+        assert_eq!(rows.len(), 1, "expected one {side} {table} row with {filter}, found {rows:?}");
+        rows.into_iter().next().unwrap_or_default()
+    }
+
+    /// The audit trail.
+    pub async fn events(&self) -> Vec<Value> {
+        let (status, body) = self.get("/api/v1/events?limit=1000").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The Contoso schema and four maps (from the shared fixtures), loaded through the API.
+    pub async fn with_contoso(self) -> TestApp {
+        let (status, body) = self.put("/api/v1/schema", fixture("schema.json")).await;
+        assert_eq!(status, StatusCode::OK, "schema: {body}");
+        let (status, body) = self.post("/api/v1/packages/import", fixture("package.json")).await;
+        assert_eq!(status, StatusCode::CREATED, "package: {body}");
+        self
+    }
+
+    /// The id of the map named `name`.
+    pub async fn map_id(&self, name: &str) -> String {
+        let (_, body) = self.get("/api/v1/maps").await;
+        let items = body["items"].as_array().cloned().unwrap_or_default();
+        let found = items.iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("no map named {name}"));
+        found["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Runs every map, live only.
+    pub async fn run_all(&self) {
+        let (_, body) = self.get("/api/v1/maps").await;
+        let maps: Vec<Value> = body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| json!({"id": m["id"], "initial_sync": false}))
+            .collect();
+        let (status, body) = self.post("/api/v1/maps/run", json!({ "maps": maps })).await;
+        assert_eq!(status, StatusCode::OK, "run: {body}");
+    }
+
     async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
@@ -94,4 +202,21 @@ impl TestApp {
             .unwrap_or_else(|_| panic!("{status}: body is not JSON: {}", String::from_utf8_lossy(&bytes)));
         (status, body)
     }
+}
+
+/// A Contoso fixture from the shared folder beside the project.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/../../../shared/fixtures/contoso/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Percent-encodes a query-string value.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
