@@ -60,7 +60,11 @@ fn walk(e: &Expr, dialect: Dialect, table: &Table, out: &mut Vec<FilterProblem>)
             if let Some(why) = literal_mismatch(&c.ty, *op, value, dialect) {
                 push(
                     FilterProblemKind::TypeMismatch,
-                    format!("`{}` is {} but is compared with {why}", c.name, c.ty.describe()),
+                    format!(
+                        "`{}` is {} but is compared with {why}; compare it with a value of that type",
+                        c.name,
+                        c.ty.describe()
+                    ),
                 );
             }
         }

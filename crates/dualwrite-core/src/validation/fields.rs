@@ -14,9 +14,9 @@ fn source_and_destination(direction: Direction) -> (Side, Side) {
     }
 }
 
-/// The sides a mapping writes.
+/// The sides a mapping writes, Dataverse first (a map reads left to right: finops → Dataverse).
 fn written_sides(direction: Direction) -> impl Iterator<Item = Side> {
-    Side::BOTH.into_iter().filter(move |s| direction.writes(*s))
+    [Side::Dataverse, Side::Finops].into_iter().filter(move |s| direction.writes(*s))
 }
 
 /// The column of side `side` of field `i`, if resolved: for a Dataverse lookup path, the key column
@@ -115,7 +115,7 @@ pub(super) fn duplicates(cx: &mut Context<'_>) {
                     "DIPV1029",
                     field_path(j, ""),
                     format!(
-                        "{} is mapped twice (also fields[{i}]); remove one of the two mappings",
+                        "the mapping `{}` appears twice (also fields[{i}]); remove one of the two",
                         b.label()
                     ),
                 ));
@@ -206,7 +206,7 @@ pub(super) fn columns(cx: &mut Context<'_>) {
                 "DW2001",
                 field_path(i, ""),
                 format!(
-                    "{} maps the company, which in a company-specific map is part of the integration key and is \
+                    "the mapping `{}` maps the company, which in a company-specific map is part of the integration key and is \
                      carried from dataAreaId to msdyn_company by itself; remove this mapping",
                     f.label()
                 ),
@@ -443,7 +443,7 @@ fn value_map_checks(
                 "DW2012",
                 format!("{path}.valueMap"),
                 format!(
-                    "Dataverse values {} have no entry, so rows holding them fail to sync to finops; add entries \
+                    "dataverse values {} have no entry, so rows holding them fail to sync to finops; add entries \
                      for them",
                     missing.join(", ")
                 ),

@@ -35,7 +35,7 @@ pub(super) fn tables(cx: &mut Context<'_>) {
             "DIPV1020",
             "dataverse",
             format!(
-                "Dataverse table `{}` is not in the schema (missing destination schema); pick a table of the \
+                "dataverse table `{}` is not in the schema (missing destination schema); pick a table of the \
                  schema or refresh the schema",
                 cx.map.dataverse
             ),
