@@ -392,3 +392,6 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     Ok(Planner::new(schema, keys, map, master)?.plan(finops, dataverse))
 }
+
+#[cfg(test)]
+mod tests;
