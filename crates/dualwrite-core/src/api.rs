@@ -1,9 +1,17 @@
 //! Wire types of the HTTP API (`/api/v1`), shared by the server and the studio.
 //!
 //! These are the JSON shapes other tools depend on; domain types convert to and from them at the
-//! boundary.
+//! boundary, and the conversion into a domain type validates (every problem, with its path).
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::document::{DocumentError, Problem};
+use crate::integration_key::{IntegrationKeys, KeyOrigin};
+use crate::lifecycle::{MapStatus, ResumeMode};
+use crate::schema::{Row, Schema, Side};
+use crate::table_map::TableMap;
+pub use crate::validation::{Diagnostic, Severity};
 
 /// `GET /api/v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,5 +24,424 @@ impl Health {
     /// The answer of a healthy server of this version.
     pub fn ok() -> Self {
         Self { status: "ok".to_owned(), version: crate::VERSION.to_owned() }
+    }
+}
+
+/// A field mapping on the wire (the package shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldDoc {
+    pub finops: Option<String>,
+    pub dataverse: Option<String>,
+    /// `to_dataverse`, `to_finops` or `both`.
+    pub direction: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<Value>,
+}
+
+/// A table map on the wire (the package shape): a draft may hold anything JSON allows here; converting
+/// it into a [`TableMap`] reports what does not fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapDoc {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub publisher: String,
+    pub finops: String,
+    pub dataverse: String,
+    pub fields: Vec<FieldDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finops_filter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataverse_filter: Option<String>,
+}
+
+impl MapDoc {
+    /// The domain map; every problem reported with its path (`fields[2].direction`).
+    pub fn to_map(&self) -> Result<TableMap, DocumentError> {
+        let value = serde_json::to_value(self).map_err(|e| DocumentError {
+            problems: vec![Problem { path: String::new(), message: e.to_string() }],
+        })?;
+        TableMap::from_value(&value)
+    }
+
+    /// The wire form of a domain map.
+    pub fn from_map(map: &TableMap) -> MapDoc {
+        let fields = map
+            .fields
+            .iter()
+            .map(|f| FieldDoc {
+                finops: f.finops.clone(),
+                dataverse: f.dataverse.clone(),
+                direction: f.direction.as_str().to_owned(),
+                transforms: f
+                    .transforms
+                    .iter()
+                    .map(|t| serde_json::to_value(t).unwrap_or(Value::Null))
+                    .collect(),
+            })
+            .collect();
+        MapDoc {
+            name: map.name.clone(),
+            version: map.version.clone(),
+            publisher: map.publisher.clone(),
+            finops: map.finops.clone(),
+            dataverse: map.dataverse.clone(),
+            fields,
+            finops_filter: map.finops_filter.clone(),
+            dataverse_filter: map.dataverse_filter.clone(),
+        }
+    }
+}
+
+impl TryFrom<&MapDoc> for TableMap {
+    type Error = DocumentError;
+
+    fn try_from(doc: &MapDoc) -> Result<TableMap, DocumentError> {
+        doc.to_map()
+    }
+}
+
+/// `GET /maps/{id}` and the items of `GET /maps`: the package map shape plus `id` and `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapResource {
+    pub id: String,
+    pub status: MapStatus,
+    #[serde(flatten)]
+    pub map: MapDoc,
+}
+
+/// `POST /validate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidateRequest {
+    pub map: MapDoc,
+}
+
+/// `POST /validate` and `GET /maps/{id}/diagnostics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosticsResponse {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One map of `POST /maps/run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunItem {
+    pub id: String,
+    #[serde(default = "yes")]
+    pub initial_sync: bool,
+    /// The side that wins conflicts during initial sync; Dataverse unless chosen.
+    #[serde(default = "dataverse")]
+    pub master: Side,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn dataverse() -> Side {
+    Side::Dataverse
+}
+
+/// `POST /maps/run`: maps in the order to run them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRequest {
+    pub maps: Vec<RunItem>,
+}
+
+/// `POST /maps/{id}/pause`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PauseRequest {
+    #[serde(default)]
+    pub include_related: bool,
+}
+
+/// `POST /maps/{id}/resume`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeRequest {
+    pub mode: ResumeMode,
+}
+
+/// `PUT /envs/{side}/availability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityRequest {
+    pub available: bool,
+}
+
+/// What one op of a transaction does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpKind {
+    Insert,
+    Update,
+    Upsert,
+    Delete,
+}
+
+/// One op of `POST /envs/{side}/transactions`. `key` is an entity key (finops) or an alternate key or
+/// the id (Dataverse), as column → value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    pub op: OpKind,
+    pub table: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Row>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<Row>,
+}
+
+impl Op {
+    /// What the op lacks: insert and upsert need a row, update a row and (unless the row holds it) a
+    /// key, delete a key; a key needs at least one column.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let has_row = self.row.as_ref().is_some_and(|r| !r.is_empty());
+        let has_key = self.key.as_ref().is_some_and(|k| !k.is_empty());
+        if self.table.trim().is_empty() {
+            out.push("`table` is empty; name the table to write".to_owned());
+        }
+        match self.op {
+            OpKind::Insert | OpKind::Upsert | OpKind::Update if !has_row => {
+                out.push(format!("{} needs `row`, the columns to write", op_name(self.op)))
+            }
+            OpKind::Delete if !has_key => out.push("a delete needs `key`, the row to delete".to_owned()),
+            _ => {}
+        }
+        if self.op == OpKind::Delete && self.row.is_some() {
+            out.push("a delete takes no `row`; name the row with `key`".to_owned());
+        }
+        if self.key.as_ref().is_some_and(Map::is_empty) {
+            out.push("`key` is empty; give the key columns and values".to_owned());
+        }
+        out
+    }
+}
+
+fn op_name(op: OpKind) -> &'static str {
+    match op {
+        OpKind::Insert => "an insert",
+        OpKind::Update => "an update",
+        OpKind::Upsert => "an upsert",
+        OpKind::Delete => "a delete",
+    }
+}
+
+/// `POST /envs/{side}/transactions`: applied atomically.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionRequest {
+    pub ops: Vec<Op>,
+}
+
+impl TransactionRequest {
+    /// Every problem of every op, with paths (`ops[2].row`); an empty transaction is one too.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if self.ops.is_empty() {
+            out.push(Problem { path: "ops".into(), message: "a transaction needs at least one op".into() });
+        }
+        for (i, op) in self.ops.iter().enumerate() {
+            out.extend(
+                op.problems().into_iter().map(|message| Problem { path: format!("ops[{i}]"), message }),
+            );
+        }
+        out
+    }
+}
+
+/// The result of one op: the row as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub op: OpKind,
+    pub table: String,
+    pub key: Row,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<Row>,
+}
+
+/// A write the sync made on the other side, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwinWrite {
+    pub map: String,
+    pub side: Side,
+    pub op: OpKind,
+    pub table: String,
+    pub key: Row,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<Row>,
+}
+
+/// The answer to a transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionResponse {
+    pub results: Vec<OpResult>,
+    pub twin_writes: Vec<TwinWrite>,
+}
+
+/// The body of every error answer: `{"error": {"code", "message", ...details}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The error itself; details (`diagnostics`, `map`, `op`, …) sit beside code and message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// SCREAMING_SNAKE_CASE, e.g. `LOOKUP_NOT_FOUND`, `VALIDATION_FAILED`.
+    pub code: String,
+    pub message: String,
+    #[serde(flatten)]
+    pub details: Map<String, Value>,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail { code: code.to_owned(), message: message.into(), details: Map::new() },
+        }
+    }
+
+    /// Adds a detail beside code and message.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> ErrorBody {
+        self.error.details.insert(key.to_owned(), serde_json::to_value(value).unwrap_or(Value::Null));
+        self
+    }
+}
+
+/// A page of a long list, oldest first: `{"total", "items"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paged<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+}
+
+/// Where an integration key comes from, on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyOriginDoc {
+    Manual,
+    Stored,
+    Generated,
+}
+
+/// One integration key of `GET /integration-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationKeyDoc {
+    pub table: String,
+    pub fields: Vec<String>,
+    pub manual: bool,
+    pub origin: KeyOriginDoc,
+    /// When generated from several alternate keys: the ones not chosen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_alternate_keys: Vec<String>,
+}
+
+/// `PUT /integration-keys/{table}`: a manual key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationKeyPut {
+    pub fields: Vec<String>,
+}
+
+/// The effective key of each table (those without one left out), as `GET /integration-keys` lists
+/// them: manual, stored, or what refresh would generate.
+pub fn integration_key_docs<'t>(
+    schema: &Schema,
+    keys: &IntegrationKeys,
+    tables: impl IntoIterator<Item = &'t str>,
+) -> Vec<IntegrationKeyDoc> {
+    tables
+        .into_iter()
+        .filter_map(|table| keys.effective(schema, table).ok())
+        .map(|key| IntegrationKeyDoc {
+            table: key.table,
+            fields: key.fields,
+            manual: key.origin == KeyOrigin::Manual,
+            origin: match key.origin {
+                KeyOrigin::Manual => KeyOriginDoc::Manual,
+                KeyOrigin::Stored => KeyOriginDoc::Stored,
+                KeyOrigin::Generated => KeyOriginDoc::Generated,
+            },
+            other_alternate_keys: key.other_alternate_keys,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_run_request_defaults_to_initial_sync_with_dataverse_as_master() {
+        let request: RunRequest =
+            serde_json::from_value(json!({"maps": [{"id": "7"}]})).expect("run request");
+        assert_eq!(request.maps[0], RunItem { id: "7".into(), initial_sync: true, master: Side::Dataverse });
+    }
+
+    #[test]
+    fn a_map_resource_is_the_package_shape_plus_id_and_status() {
+        let body = json!({
+            "id": "m1", "status": "paused", "name": "Currencies", "version": "1.0.0.1", "publisher": "contoso",
+            "finops": "Currencies", "dataverse": "transactioncurrency",
+            "fields": [{"finops": "CURRENCYCODE", "dataverse": "isocurrencycode", "direction": "both"}]
+        });
+        let resource: MapResource = serde_json::from_value(body.clone()).expect("map resource");
+        assert_eq!(resource.status, MapStatus::Paused);
+        let map = resource.map.to_map().expect("valid map");
+        assert_eq!(map.fields[0].icon(), "=");
+        assert_eq!(serde_json::to_value(&resource).ok(), Some(body));
+    }
+
+    #[test]
+    fn converting_a_draft_reports_every_bad_field_with_its_path() {
+        let doc = MapDoc {
+            name: "m".into(),
+            version: "1.0.0.0".into(),
+            publisher: String::new(),
+            finops: "A".into(),
+            dataverse: "b".into(),
+            fields: vec![
+                FieldDoc {
+                    finops: Some("X".into()),
+                    dataverse: Some("x".into()),
+                    direction: "sideways".into(),
+                    transforms: vec![],
+                },
+                FieldDoc {
+                    finops: Some("Y".into()),
+                    dataverse: Some("y".into()),
+                    direction: "both".into(),
+                    transforms: vec![json!({"transformType": "Concatenate"})],
+                },
+            ],
+            finops_filter: None,
+            dataverse_filter: None,
+        };
+        let error = TableMap::try_from(&doc).expect_err("two problems");
+        let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["fields[0].direction", "fields[1].transforms[0].transformType"]);
+    }
+
+    #[test]
+    fn a_transaction_names_each_op_that_lacks_its_row_or_key() {
+        let request: TransactionRequest = serde_json::from_value(json!({"ops": [
+            {"op": "insert", "table": "account", "row": {"accountnumber": "C1"}},
+            {"op": "update", "table": "account"},
+            {"op": "delete", "table": "account", "row": {"accountnumber": "C1"}}
+        ]}))
+        .expect("transaction");
+        let problems = request.problems();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["ops[1]", "ops[2]", "ops[2]"], "{problems:?}");
+        assert_eq!(problems[0].message, "an update needs `row`, the columns to write");
+    }
+
+    #[test]
+    fn an_error_body_carries_details_beside_code_and_message() {
+        let body =
+            ErrorBody::new("LOOKUP_NOT_FOUND", "no currency EUR").with("map", "Customers V3 (accounts)");
+        assert_eq!(
+            serde_json::to_value(&body).ok(),
+            Some(
+                json!({"error": {"code": "LOOKUP_NOT_FOUND", "message": "no currency EUR", "map": "Customers V3 (accounts)"}})
+            )
+        );
     }
 }

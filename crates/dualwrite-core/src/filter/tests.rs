@@ -1,0 +1,145 @@
+use serde_json::json;
+
+use super::*;
+use crate::schema::Schema;
+
+fn row(value: serde_json::Value) -> Row {
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => panic!("a row is an object"),
+    }
+}
+
+fn contoso() -> Schema {
+    Schema::from_json(include_str!("../../../../../shared/fixtures/contoso/schema.json"))
+        .expect("fixture schema")
+}
+
+#[test]
+fn the_documented_filters_parse_and_print_back() {
+    let cases = [
+        (Dialect::OData, "customertypecode eq 3", "customertypecode eq 3"),
+        (
+            Dialect::OData,
+            "msdyn_sellable eq true  and msdyn_contactpersonid ne null",
+            "msdyn_sellable eq true and msdyn_contactpersonid ne null",
+        ),
+        (
+            Dialect::OData,
+            "(objecttypecode eq 'account' or objecttypecode eq 'contact') and msdyn_relatedentityid ne null",
+            "(objecttypecode eq 'account' or objecttypecode eq 'contact') and msdyn_relatedentityid ne null",
+        ),
+        (Dialect::OData, "not contains(name, 'A')", "not contains(name, 'A')"),
+        (Dialect::OData, "TransactionDate le '2021-06-23'", "TransactionDate le '2021-06-23'"),
+        (Dialect::QueryRange, "((PartyType == \"Organization\"))", "(PartyType == \"Organization\")"),
+        (Dialect::QueryRange, "(AssociatedContactType = 1)", "(AssociatedContactType == 1)"),
+        (
+            Dialect::QueryRange,
+            "((TypeId == \"Note\") || (TypeId == \"URL\"))",
+            "(TypeId == \"Note\") || (TypeId == \"URL\")",
+        ),
+        (Dialect::QueryRange, "(!(name like \"*A*\"))", "!((name like \"*A*\"))"),
+        (
+            Dialect::QueryRange,
+            "(AccountType == AccountType::Customer)",
+            "(AccountType == AccountType::Customer)",
+        ),
+        (Dialect::QueryRange, "(TransactionDate <= 23\\06\\2021)", "(TransactionDate <= 23\\06\\2021)"),
+        (
+            Dialect::QueryRange,
+            "((numberofemployees > 1000) && (numberofemployees <= 2000))",
+            "(numberofemployees > 1000) && (numberofemployees <= 2000)",
+        ),
+    ];
+    for (dialect, text, printed) in cases {
+        let filter = Filter::parse(dialect, text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(filter.to_string(), printed);
+        assert_eq!(Filter::parse(dialect, printed).as_ref(), Ok(&filter), "{printed}");
+    }
+}
+
+#[test]
+fn and_binds_tighter_than_or_and_operators_group_to_the_left() {
+    let f = Filter::odata("a eq 1 or b eq 2 and c eq 3").expect("parses");
+    assert!(matches!(&f.expr, Expr::Or(_, right) if matches!(**right, Expr::And(..))), "{f:?}");
+    let f = Filter::odata("a eq 1 and (b eq 2 and c eq 3)").expect("parses");
+    assert_eq!(f.to_string(), "a eq 1 and (b eq 2 and c eq 3)");
+}
+
+#[test]
+fn a_broken_filter_says_where_and_what_was_expected() {
+    let e = Filter::odata("customertypecode eq").expect_err("no value");
+    assert_eq!(e.offset, 19);
+    assert!(e.message.contains("expected a value"), "{e}");
+    let e = Filter::query_range("((PartyType == \"Organization\")").expect_err("unclosed");
+    assert!(e.to_string().starts_with("finops (query range) filter does not parse"), "{e}");
+    let e = Filter::odata("name eq 'A").expect_err("unterminated string");
+    assert!(e.message.contains("closing '"), "{e}");
+    assert!(Filter::query_range("(x == 31\\02\\2021)").is_err(), "31 February is not a date");
+}
+
+#[test]
+fn keywords_are_not_mistaken_for_column_prefixes() {
+    let f = Filter::odata("notes eq 'x' and ordered eq true").expect("parses");
+    assert_eq!(f.columns(), ["notes", "ordered"]);
+}
+
+#[test]
+fn evaluation_follows_sql_null_and_case_rules() {
+    let customer = row(json!({"customertypecode": 3, "name": "Contoso  ", "parent": null}));
+    let matches = |text: &str| Filter::odata(text).expect("parses").matches(&customer);
+    assert!(matches("customertypecode eq 3"));
+    assert!(matches("customertypecode eq '3'"), "a quoted number compares as a number");
+    assert!(matches("name eq 'contoso'"), "case and trailing spaces are ignored");
+    assert!(matches("parent eq null") && matches("missing eq null"));
+    assert!(!matches("parent ne 'x'"), "a comparison with null is unknown, and unknown does not match");
+    assert!(!matches("not (parent eq 'x')"), "not of unknown is unknown");
+    assert!(matches("parent eq null or parent eq 'x'"));
+    assert!(matches("startswith(name, 'CON')"));
+}
+
+#[test]
+fn finops_evaluation_reads_columns_case_insensitively_with_enums_likes_and_dates() {
+    let customer =
+        row(json!({"PARTYTYPE": "Organization", "NAME": "Adatum", "CREATED": "2021-06-23T10:00:00Z"}));
+    let matches = |text: &str| Filter::query_range(text).expect("parses").matches(&customer);
+    assert!(matches("((PartyType == \"organization\"))"));
+    assert!(matches("(PartyType == DirPartyType::Organization)"));
+    assert!(matches("(Name like \"ad*\") && !(Name like \"*x*\")"));
+    assert!(matches("(Name like \"?datum\")"));
+    assert!(matches("(Created <= 23\\06\\2021)") && !matches("(Created < 23\\06\\2021)"));
+    assert!(!matches("(PartyType != \"Organization\")"));
+}
+
+#[test]
+fn checking_names_unknown_columns_type_mismatches_nested_lookups_and_functions() {
+    let schema = contoso();
+    let account = schema.table(crate::schema::Side::Dataverse, "account").expect("account");
+    let customers = schema.table(crate::schema::Side::Finops, "CustCustomerV3Entity").expect("customers");
+    let kinds = |filter: Filter, table| filter.check(table).into_iter().map(|p| p.kind).collect::<Vec<_>>();
+    assert_eq!(kinds(Filter::odata("customertypecode eq 3").expect("ok"), account), []);
+    assert_eq!(
+        kinds(Filter::odata("nosuch eq 1 or customertypecode eq 'x'").expect("ok"), account),
+        [FilterProblemKind::UnknownColumn, FilterProblemKind::TypeMismatch]
+    );
+    assert_eq!(
+        kinds(Filter::odata("msdyn_vendor/msdyn_vendoraccountnumber eq 'V1'").expect("ok"), account),
+        [FilterProblemKind::NestedLookup]
+    );
+    assert_eq!(
+        kinds(Filter::odata("contains(accountnumber, 'C')").expect("ok"), account),
+        [FilterProblemKind::UnsupportedFunction]
+    );
+    assert_eq!(
+        kinds(Filter::query_range("(ONHOLDSTATUS == CustVendorBlocked::Never)").expect("ok"), customers),
+        []
+    );
+    assert_eq!(
+        kinds(Filter::query_range("(ONHOLDSTATUS == CustVendorBlocked::Sometimes)").expect("ok"), customers),
+        [FilterProblemKind::TypeMismatch]
+    );
+    assert_eq!(
+        kinds(Filter::query_range("(CREDITLIMIT like \"1*\")").expect("ok"), customers),
+        [FilterProblemKind::TypeMismatch]
+    );
+}

@@ -1,0 +1,397 @@
+//! Planning an initial sync, purely: given a map and a chunk of rows from both sides, what to create,
+//! what to update, which rows conflict, which are already equal, and which cannot be synced and why.
+//!
+//! The caller partitions rows by integration key so that twins land in the same chunk. Rows outside
+//! their side's filter are left alone. Rows are matched by integration key ([`KeyValue`]); a key that is
+//! null or occurs twice on one side makes those rows (and their twins) problems. A pair whose mapped
+//! values differ is a conflict: for a field mapped both ways the master's value wins; a one-way field
+//! always flows from its source side (the master only resolves conflicts, it does not set direction).
+//! Every input row lands in exactly one outcome.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::filter::{Dialect, Filter};
+use crate::integration_key::{EffectiveKey, IntegrationKeys, KeyValue, KeyValueError};
+use crate::row_mapping::{get, RowError, RowMapper};
+use crate::schema::{Row, Schema, Side};
+use crate::table_map::TableMap;
+
+/// A row to create on `side`, mapped from the other side's row `source_index`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Create {
+    /// The side the row is created on.
+    pub side: Side,
+    pub key: KeyValue,
+    /// The index of the source row in the other side's input.
+    pub source_index: usize,
+    pub row: Row,
+}
+
+/// Fields to write on an existing row of `side` (only the fields that differ).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Update {
+    /// The side the row is updated on.
+    pub side: Side,
+    pub key: KeyValue,
+    /// The index of the row in that side's input.
+    pub index: usize,
+    pub fields: Row,
+}
+
+/// One mapped field whose values differ between twins.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldDiff {
+    pub finops_field: Option<String>,
+    pub dataverse_field: Option<String>,
+    /// The values, both in the representation of the side being compared (see `compared_on`).
+    pub finops: Value,
+    pub dataverse: Value,
+    /// The side whose value is written to the other.
+    pub winner: Side,
+}
+
+/// Twins whose mapped values differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conflict {
+    pub key: KeyValue,
+    pub finops_index: usize,
+    pub dataverse_index: usize,
+    pub diffs: Vec<FieldDiff>,
+    /// The master of the run (wins fields mapped both ways).
+    pub master: Side,
+}
+
+/// Twins already equal on every mapped field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pair {
+    pub key: KeyValue,
+    pub finops_index: usize,
+    pub dataverse_index: usize,
+}
+
+/// A row that cannot be synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub side: Side,
+    pub index: usize,
+    pub key: Option<KeyValue>,
+    /// `NULL_KEY`, `KEY_NOT_MAPPED`, `INVALID_KEY`, `DUPLICATE_KEY`, `TWIN_HAS_DUPLICATE_KEY`,
+    /// `TWIN_FAILED`, or a row-mapping code (`VALUE_NOT_MAPPED`, `INVALID_VALUE`, `MISSING_COMPANY`, …).
+    pub code: String,
+    pub message: String,
+}
+
+/// A row outside its side's filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Filtered {
+    pub side: Side,
+    pub index: usize,
+}
+
+/// What an initial sync of one chunk does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Plan {
+    pub creates: Vec<Create>,
+    pub updates: Vec<Update>,
+    pub conflicts: Vec<Conflict>,
+    pub equal: Vec<Pair>,
+    pub problems: Vec<RowProblem>,
+    pub filtered: Vec<Filtered>,
+}
+
+impl Plan {
+    /// Creates on one side.
+    pub fn creates_on(&self, side: Side) -> impl Iterator<Item = &Create> {
+        self.creates.iter().filter(move |c| c.side == side)
+    }
+
+    /// Updates on one side.
+    pub fn updates_on(&self, side: Side) -> impl Iterator<Item = &Update> {
+        self.updates.iter().filter(move |u| u.side == side)
+    }
+
+    /// Applies the plan to in-memory rows of one side (creates appended, updates merged), as the runtime
+    /// applies it to the store; preflight and tests use it.
+    pub fn apply(&self, side: Side, rows: &mut Vec<Row>) {
+        for update in self.updates_on(side) {
+            if let Some(row) = rows.get_mut(update.index) {
+                for (k, v) in &update.fields {
+                    row.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        rows.extend(self.creates_on(side).map(|c| c.row.clone()));
+    }
+}
+
+/// Why no plan can be made for a map.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Map(#[from] crate::row_mapping::MapperError),
+    #[error(transparent)]
+    Key(#[from] crate::integration_key::KeyError),
+    #[error("map `{map}`: {side} filter: {error}")]
+    Filter { map: String, side: Side, error: crate::filter::ParseError },
+}
+
+/// A map ready to plan chunk after chunk.
+#[derive(Debug)]
+pub struct Planner<'a> {
+    mapper: RowMapper<'a>,
+    key: EffectiveKey,
+    master: Side,
+    filters: [Option<Filter>; 2],
+}
+
+/// One side's rows, keyed.
+struct Keyed {
+    /// key → row indexes (more than one: duplicate key).
+    by_key: HashMap<KeyValue, Vec<usize>>,
+    /// Keys in first-seen order, for a deterministic plan.
+    order: Vec<KeyValue>,
+}
+
+impl<'a> Planner<'a> {
+    /// Compiles the map, its key and its filters.
+    pub fn new(
+        schema: &'a Schema,
+        keys: &IntegrationKeys,
+        map: &'a TableMap,
+        master: Side,
+    ) -> Result<Planner<'a>, PlanError> {
+        let mapper = RowMapper::new(schema, map)?;
+        let key = keys.effective(schema, &map.dataverse)?;
+        let filter = |side: Side| -> Result<Option<Filter>, PlanError> {
+            map.filter(side)
+                .map(|text| Filter::parse(Dialect::of(side), text))
+                .transpose()
+                .map_err(|error| PlanError::Filter { map: map.name.clone(), side, error })
+        };
+        Ok(Planner { mapper, key, master, filters: [filter(Side::Finops)?, filter(Side::Dataverse)?] })
+    }
+
+    /// Plans one chunk.
+    pub fn plan(&self, finops: &[Row], dataverse: &[Row]) -> Plan {
+        let mut plan = Plan::default();
+        let f = self.keyed(Side::Finops, finops, &mut plan);
+        let d = self.keyed(Side::Dataverse, dataverse, &mut plan);
+        for (side, own, other, rows) in [(Side::Finops, &f, &d, finops), (Side::Dataverse, &d, &f, dataverse)]
+        {
+            for key in &own.order {
+                let indexes = &own.by_key[key];
+                let twins = other.by_key.get(key);
+                let duplicate = indexes.len() > 1;
+                let twin_duplicate = twins.is_some_and(|t| t.len() > 1);
+                if duplicate {
+                    for &index in indexes {
+                        plan.problems.push(RowProblem {
+                            side,
+                            index,
+                            key: Some(key.clone()),
+                            code: "DUPLICATE_KEY".into(),
+                            message: format!(
+                                "{} {side} rows have integration key `{key}` (compared ignoring case and trailing \
+                                 spaces); make the key unique, then rerun",
+                                indexes.len()
+                            ),
+                        });
+                    }
+                    continue;
+                }
+                let index = indexes[0];
+                if twin_duplicate {
+                    plan.problems.push(RowProblem {
+                        side,
+                        index,
+                        key: Some(key.clone()),
+                        code: "TWIN_HAS_DUPLICATE_KEY".into(),
+                        message: format!(
+                            "integration key `{key}` occurs on several {} rows, so this row cannot be matched",
+                            side.other()
+                        ),
+                    });
+                    continue;
+                }
+                match twins {
+                    None => self.create(side, key, index, &rows[index], &mut plan),
+                    // Pairs are planned once, from the finops side.
+                    Some(t) if side == Side::Finops => {
+                        self.pair(key, index, t[0], finops, dataverse, &mut plan)
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        plan
+    }
+
+    /// Rows of one side by key; rows outside the filter and rows without a key are recorded here.
+    fn keyed(&self, side: Side, rows: &[Row], plan: &mut Plan) -> Keyed {
+        let filter = &self.filters[side as usize];
+        let mut keyed =
+            Keyed { by_key: HashMap::with_capacity(rows.len()), order: Vec::with_capacity(rows.len()) };
+        for (index, row) in rows.iter().enumerate() {
+            if filter.as_ref().is_some_and(|f| !f.matches(row)) {
+                plan.filtered.push(Filtered { side, index });
+                continue;
+            }
+            match self.mapper.key_value(&self.key, side, row) {
+                Ok(key) => {
+                    let entry = keyed.by_key.entry(key);
+                    if let std::collections::hash_map::Entry::Vacant(_) = entry {
+                        keyed.order.push(entry.key().clone());
+                    }
+                    entry.or_default().push(index);
+                }
+                Err(e) => plan.problems.push(RowProblem {
+                    side,
+                    index,
+                    key: None,
+                    code: match e {
+                        KeyValueError::Missing { .. } => "NULL_KEY",
+                        KeyValueError::NotMapped { .. } => "KEY_NOT_MAPPED",
+                        KeyValueError::Invalid { .. } => "INVALID_KEY",
+                    }
+                    .into(),
+                    message: format!("map `{}`: {e}", self.mapper.map().name),
+                }),
+            }
+        }
+        keyed
+    }
+
+    fn create(&self, from: Side, key: &KeyValue, index: usize, row: &Row, plan: &mut Plan) {
+        match self.mapper.map_row(from, row) {
+            Ok(mapped) => plan.creates.push(Create {
+                side: from.other(),
+                key: key.clone(),
+                source_index: index,
+                row: mapped,
+            }),
+            Err(errors) => problems_from(from, index, key, errors, plan),
+        }
+    }
+
+    fn pair(&self, key: &KeyValue, fi: usize, di: usize, finops: &[Row], dataverse: &[Row], plan: &mut Plan) {
+        let (f_row, d_row) = (&finops[fi], &dataverse[di]);
+        let to_d = self.mapper.map_row(Side::Finops, f_row);
+        let to_f = self.mapper.map_row(Side::Dataverse, d_row);
+        let (to_d, to_f) = match (to_d, to_f) {
+            (Ok(a), Ok(b)) => (a, b),
+            (a, b) => {
+                for (side, index, result) in [(Side::Finops, fi, a.err()), (Side::Dataverse, di, b.err())] {
+                    match result {
+                        Some(errors) => problems_from(side, index, key, errors, plan),
+                        None => plan.problems.push(RowProblem {
+                            side,
+                            index,
+                            key: Some(key.clone()),
+                            code: "TWIN_FAILED".into(),
+                            message: format!(
+                                "the {} twin of key `{key}` cannot be mapped, so this pair is not synced",
+                                side.other()
+                            ),
+                        }),
+                    }
+                }
+                return;
+            }
+        };
+        let mut diffs = Vec::new();
+        let mut finops_update = Row::new();
+        let mut dataverse_update = Row::new();
+        for (direction, f_name, d_name) in self.mapper.field_names() {
+            // Compared where the value would be written: on Dataverse for fields flowing there (both
+            // ways included), on finops for fields flowing only to finops.
+            let compare_on = if direction.writes(Side::Dataverse) && d_name.is_some() {
+                Side::Dataverse
+            } else {
+                Side::Finops
+            };
+            let (name, mapped, current_row) = match compare_on {
+                Side::Dataverse => (d_name, &to_d, d_row),
+                Side::Finops => (f_name, &to_f, f_row),
+            };
+            let Some(name) = name else { continue };
+            let Some(incoming) = mapped.get(name) else { continue };
+            let current = get(current_row, name, compare_on).cloned().unwrap_or(Value::Null);
+            let incoming_n = self.mapper.normalised(compare_on, name, incoming);
+            if incoming_n == self.mapper.normalised(compare_on, name, &current) {
+                continue;
+            }
+            let winner = if direction.writes(Side::Finops) && direction.writes(Side::Dataverse) {
+                self.master
+            } else {
+                compare_on.other()
+            };
+            let (finops_value, dataverse_value) = match compare_on {
+                Side::Dataverse => (incoming.clone(), current),
+                Side::Finops => (current, incoming.clone()),
+            };
+            match winner {
+                Side::Finops => {
+                    if let Some(d) = d_name {
+                        dataverse_update.insert(d.to_owned(), to_d.get(d).cloned().unwrap_or(Value::Null));
+                    }
+                }
+                Side::Dataverse => {
+                    if let Some(f) = f_name {
+                        if let Some(v) = to_f.get(f) {
+                            finops_update.insert(f.to_owned(), v.clone());
+                        }
+                    }
+                }
+            }
+            diffs.push(FieldDiff {
+                finops_field: f_name.map(str::to_owned),
+                dataverse_field: d_name.map(str::to_owned),
+                finops: finops_value,
+                dataverse: dataverse_value,
+                winner,
+            });
+        }
+        if diffs.is_empty() {
+            plan.equal.push(Pair { key: key.clone(), finops_index: fi, dataverse_index: di });
+            return;
+        }
+        for (side, index, fields) in
+            [(Side::Finops, fi, finops_update), (Side::Dataverse, di, dataverse_update)]
+        {
+            if !fields.is_empty() {
+                plan.updates.push(Update { side, key: key.clone(), index, fields });
+            }
+        }
+        plan.conflicts.push(Conflict {
+            key: key.clone(),
+            finops_index: fi,
+            dataverse_index: di,
+            diffs,
+            master: self.master,
+        });
+    }
+}
+
+fn problems_from(side: Side, index: usize, key: &KeyValue, errors: Vec<RowError>, plan: &mut Plan) {
+    let code = errors.first().map_or("INVALID_VALUE", |e| e.code).to_owned();
+    let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+    plan.problems.push(RowProblem { side, index, key: Some(key.clone()), code, message });
+}
+
+/// Plans one chunk (see [`Planner`] to plan many chunks of the same map).
+pub fn plan(
+    schema: &Schema,
+    keys: &IntegrationKeys,
+    map: &TableMap,
+    master: Side,
+    finops: &[Row],
+    dataverse: &[Row],
+) -> Result<Plan, PlanError> {
+    Ok(Planner::new(schema, keys, map, master)?.plan(finops, dataverse))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,474 @@
+//! One row through a map, in one direction.
+//!
+//! Dataverse rows are in "dotted form": a lookup appears as `"transactioncurrencyid.isocurrencycode":
+//! "EUR"` and the company as `"msdyn_company.cdm_companycode": "DEMF"`. The server expands stored ids
+//! into this form before calling core and resolves dotted keys into ids after.
+//!
+//! Rules: only fields flowing in the chosen direction are written; value maps (written finops →
+//! Dataverse) are read forwards towards Dataverse and backwards towards finops; a `Default` supplies the
+//! value when the source side is absent from the map or its value is null; every value is checked
+//! and normalised for its destination column; the company is carried (`dataAreaId` ↔
+//! `msdyn_company.cdm_companycode`). A source column absent from the row (a partial update) writes
+//! nothing for that field.
+
+use serde_json::Value;
+
+use crate::integration_key::{key_part, EffectiveKey, KeyValue, KeyValueError};
+use crate::schema::{Column, Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
+use crate::table_map::{FieldMapping, TableMap};
+
+/// Why a row cannot be mapped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RowError {
+    /// `VALUE_NOT_MAPPED`, `INVALID_VALUE`, `MISSING_COMPANY`, `UNKNOWN_COMPANY`.
+    pub code: &'static str,
+    /// The field (source side name), or the company column.
+    pub field: String,
+    pub value: Value,
+    pub message: String,
+}
+
+/// A map that cannot be used to map rows (it has errors that validation reports).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("map `{map}` cannot map rows: {message}; fix the errors its validation reports")]
+pub struct MapperError {
+    pub map: String,
+    pub message: String,
+}
+
+/// The same value for matching: strings compare case-insensitively, ignoring trailing spaces.
+fn match_key(v: &Value) -> Value {
+    match v {
+        Value::String(s) => Value::String(crate::integration_key::normalize(s)),
+        other => other.clone(),
+    }
+}
+
+/// The destination side's column of a field.
+#[derive(Debug, Clone)]
+struct Slot<'a> {
+    name: String,
+    column: &'a Column,
+    /// A dotted lookup path: values are keys of the target row.
+    dotted: bool,
+}
+
+#[derive(Debug)]
+struct CompiledField<'a> {
+    mapping: &'a FieldMapping,
+    finops: Option<Slot<'a>>,
+    dataverse: Option<Slot<'a>>,
+    /// Value map, (finops value, Dataverse value), both normalised for their columns.
+    value_map: Option<Vec<(Value, Value)>>,
+    /// The default, normalised for the finops / Dataverse column.
+    default_finops: Option<Value>,
+    default_dataverse: Option<Value>,
+}
+
+impl CompiledField<'_> {
+    fn slot(&self, side: Side) -> Option<&Slot<'_>> {
+        match side {
+            Side::Finops => self.finops.as_ref(),
+            Side::Dataverse => self.dataverse.as_ref(),
+        }
+    }
+}
+
+/// A map compiled against the schema, ready to map many rows.
+#[derive(Debug)]
+pub struct RowMapper<'a> {
+    schema: &'a Schema,
+    map: &'a TableMap,
+    finops: &'a Table,
+    dataverse: &'a Table,
+    company_specific: bool,
+    fields: Vec<CompiledField<'a>>,
+}
+
+impl<'a> RowMapper<'a> {
+    /// Compiles `map` against `schema`; fails when a table, column or transform value does not resolve.
+    pub fn new(schema: &'a Schema, map: &'a TableMap) -> Result<RowMapper<'a>, MapperError> {
+        let error = |message: String| MapperError { map: map.name.clone(), message };
+        let finops = schema
+            .table(Side::Finops, &map.finops)
+            .ok_or_else(|| error(format!("finops table `{}` is not in the schema", map.finops)))?;
+        let dataverse = schema
+            .table(Side::Dataverse, &map.dataverse)
+            .ok_or_else(|| error(format!("Dataverse table `{}` is not in the schema", map.dataverse)))?;
+        let mut fields = Vec::with_capacity(map.fields.len());
+        for mapping in &map.fields {
+            let finops_slot = match &mapping.finops {
+                None => None,
+                Some(name) => {
+                    let column = finops
+                        .column(name)
+                        .ok_or_else(|| error(format!("`{name}` is not a column of {}", finops.name)))?;
+                    Some(Slot { name: column.name.clone(), column, dotted: false })
+                }
+            };
+            let dataverse_slot = match &mapping.dataverse {
+                None => None,
+                Some(path) => {
+                    let resolved = schema.resolve_path(dataverse, path).map_err(|e| error(e.to_string()))?;
+                    Some(Slot {
+                        name: path.clone(),
+                        column: resolved.column,
+                        dotted: !resolved.hops.is_empty(),
+                    })
+                }
+            };
+            let value_map = match (mapping.value_map(), &finops_slot, &dataverse_slot) {
+                (Some(vm), Some(f), Some(d)) => Some(
+                    vm.entries
+                        .iter()
+                        .map(|(k, v)| {
+                            let key = coerce(f, &Value::String(k.clone()))
+                                .map_err(|m| error(format!("value map key `{k}`: {m}")))?;
+                            let value =
+                                coerce(d, v).map_err(|m| error(format!("value map value {v}: {m}")))?;
+                            Ok((match_key(&key), value))
+                        })
+                        .collect::<Result<Vec<_>, MapperError>>()?,
+                ),
+                _ => None,
+            };
+            let default = |slot: &Option<Slot<'_>>| -> Result<Option<Value>, MapperError> {
+                match (mapping.default_value(), slot) {
+                    (Some(d), Some(s)) => {
+                        coerce(s, d).map(Some).map_err(|m| error(format!("default value {d}: {m}")))
+                    }
+                    _ => Ok(None),
+                }
+            };
+            let default_finops =
+                if mapping.direction.writes(Side::Finops) { default(&finops_slot)? } else { None };
+            let default_dataverse =
+                if mapping.direction.writes(Side::Dataverse) { default(&dataverse_slot)? } else { None };
+            fields.push(CompiledField {
+                mapping,
+                finops: finops_slot,
+                dataverse: dataverse_slot,
+                value_map,
+                default_finops,
+                default_dataverse,
+            });
+        }
+        Ok(RowMapper { schema, map, finops, dataverse, company_specific: finops.company_specific, fields })
+    }
+
+    /// The map being applied.
+    pub fn map(&self) -> &'a TableMap {
+        self.map
+    }
+
+    /// Maps a row of side `from` to a row of the other side: finops row → Dataverse row in dotted form,
+    /// or Dataverse dotted row → finops row. All problems of the row are returned, not just the first.
+    pub fn map_row(&self, from: Side, row: &Row) -> Result<Row, Vec<RowError>> {
+        let to = from.other();
+        let mut out = Row::new();
+        let mut errors = Vec::new();
+        for field in self.fields.iter().filter(|f| f.mapping.direction.writes(to)) {
+            let Some(dest) = field.slot(to) else { continue };
+            let source = match field.slot(from) {
+                None => None,
+                Some(slot) => match get(row, &slot.name, from) {
+                    // A partial row without the column writes nothing for this field.
+                    None => continue,
+                    Some(v) => Some((slot, v)),
+                },
+            };
+            match self.convert(field, from, source) {
+                Ok(v) => {
+                    out.insert(dest.name.clone(), v);
+                }
+                Err(e) => errors.push(*e),
+            }
+        }
+        if self.company_specific {
+            let (source, dest) = match from {
+                Side::Finops => (DATA_AREA_ID, COMPANY_KEY_PATH),
+                Side::Dataverse => (COMPANY_KEY_PATH, DATA_AREA_ID),
+            };
+            match self.company(row, from) {
+                Ok(code) => {
+                    out.insert(dest.to_owned(), Value::String(code));
+                }
+                Err(e) => errors.push(RowError { field: source.to_owned(), ..*e }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// finops row → Dataverse row in dotted form.
+    pub fn to_dataverse(&self, row: &Row) -> Result<Row, Vec<RowError>> {
+        self.map_row(Side::Finops, row)
+    }
+
+    /// Dataverse row in dotted form → finops row.
+    pub fn to_finops(&self, row: &Row) -> Result<Row, Vec<RowError>> {
+        self.map_row(Side::Dataverse, row)
+    }
+
+    /// The row's company code, in the schema's spelling.
+    fn company(&self, row: &Row, side: Side) -> Result<String, Box<RowError>> {
+        let column = match side {
+            Side::Finops => DATA_AREA_ID,
+            Side::Dataverse => COMPANY_KEY_PATH,
+        };
+        let value = get(row, column, side).cloned().unwrap_or(Value::Null);
+        let code = match &value {
+            Value::String(s) if !s.trim().is_empty() => s.trim_end(),
+            _ => {
+                return Err(Box::new(RowError {
+                    code: "MISSING_COMPANY",
+                    field: column.to_owned(),
+                    value,
+                    message: format!(
+                        "map `{}`: the row has no company (`{column}`); rows of a company-specific table \
+                         need one to sync",
+                        self.map.name
+                    ),
+                }))
+            }
+        };
+        if self.schema.companies.is_empty() {
+            return Ok(code.to_owned());
+        }
+        self.schema.company(code).map(str::to_owned).ok_or_else(|| {
+            Box::new(RowError {
+                code: "UNKNOWN_COMPANY",
+                field: column.to_owned(),
+                value: value.clone(),
+                message: format!(
+                    "map `{}`: company `{code}` is not linked for dual-write; linked companies: {}",
+                    self.map.name,
+                    self.schema.companies.join(", ")
+                ),
+            })
+        })
+    }
+
+    /// One field's value, from the source value (`None`: the map has no source field).
+    fn convert(
+        &self,
+        field: &CompiledField<'_>,
+        from: Side,
+        source: Option<(&Slot<'_>, &Value)>,
+    ) -> Result<Value, Box<RowError>> {
+        let to = from.other();
+        let dest =
+            field.slot(to).ok_or_else(|| self.invalid(field, from, &Value::Null, "no destination".into()))?;
+        let default = match to {
+            Side::Finops => field.default_finops.as_ref(),
+            Side::Dataverse => field.default_dataverse.as_ref(),
+        };
+        let source_value = match source {
+            Some((slot, raw)) if !raw.is_null() => coerce(slot, raw)
+                .map_err(|m| self.invalid(field, from, raw, format!("not a valid source value: {m}")))?,
+            _ => Value::Null,
+        };
+        if source_value.is_null() {
+            return match default {
+                Some(d) => Ok(d.clone()),
+                None => coerce(dest, &Value::Null).map_err(|m| self.invalid(field, from, &Value::Null, m)),
+            };
+        }
+        let mapped = match &field.value_map {
+            None => source_value.clone(),
+            Some(entries) => {
+                let wanted = match_key(&source_value);
+                let found = match from {
+                    Side::Finops => entries.iter().find(|(k, _)| *k == wanted).map(|(_, v)| v.clone()),
+                    Side::Dataverse => {
+                        entries.iter().find(|(_, v)| match_key(v) == wanted).map(|(k, _)| k.clone())
+                    }
+                };
+                match found {
+                    Some(v) => v,
+                    None => {
+                        return Err(Box::new(RowError {
+                            code: "VALUE_NOT_MAPPED",
+                            field: field.slot(from).map_or_else(String::new, |s| s.name.clone()),
+                            value: source_value.clone(),
+                            message: format!(
+                            "map `{}`, field {}: value {} is not in the value map; add it to the value map \
+                                 or change the row",
+                            self.map.name,
+                            field.mapping.label(),
+                            source_value
+                        ),
+                        }))
+                    }
+                }
+            }
+        };
+        let mapped = if mapped.is_null() { default.cloned().unwrap_or(Value::Null) } else { mapped };
+        coerce(dest, &mapped).map_err(|m| {
+            self.invalid(field, from, &source_value, format!("not valid for `{}`: {m}", dest.name))
+        })
+    }
+
+    fn invalid(&self, field: &CompiledField<'_>, from: Side, value: &Value, why: String) -> Box<RowError> {
+        Box::new(RowError {
+            code: "INVALID_VALUE",
+            field: field.slot(from).or(field.slot(from.other())).map_or_else(String::new, |s| s.name.clone()),
+            value: value.clone(),
+            message: format!(
+                "map `{}`, field {}: value {value} is {why}",
+                self.map.name,
+                field.mapping.label()
+            ),
+        })
+    }
+
+    /// The row's integration-key value. A Dataverse row (dotted form) gives it directly; a finops row
+    /// through the mappings of the key fields (towards Dataverse) and its `dataAreaId`.
+    pub fn key_value(&self, key: &EffectiveKey, side: Side, row: &Row) -> Result<KeyValue, KeyValueError> {
+        if side == Side::Dataverse {
+            return crate::integration_key::dataverse_key_value(key, row);
+        }
+        let mut parts = Vec::with_capacity(key.fields.len());
+        for key_field in &key.fields {
+            let value = if EffectiveKey::is_company_part(key_field) {
+                self.company(row, Side::Finops)
+                    .map(Value::String)
+                    .map_err(|_| KeyValueError::Missing { field: DATA_AREA_ID.to_owned() })?
+            } else {
+                let field = self
+                    .fields
+                    .iter()
+                    .find(|f| {
+                        f.dataverse.as_ref().is_some_and(|d| &d.name == key_field) && f.finops.is_some()
+                    })
+                    .ok_or_else(|| KeyValueError::NotMapped { field: key_field.clone(), side })?;
+                let source =
+                    field.finops.as_ref().map(|s| (s, get(row, &s.name, side).unwrap_or(&Value::Null)));
+                self.convert(field, Side::Finops, source)
+                    .map_err(|e| KeyValueError::Invalid { field: key_field.clone(), message: e.message })?
+            };
+            parts.push(key_part(&value).ok_or_else(|| KeyValueError::Missing { field: key_field.clone() })?);
+        }
+        Ok(KeyValue::from_normalized(parts))
+    }
+
+    /// Per field mapping: its direction and its finops and Dataverse names (dotted form), as compiled.
+    pub(crate) fn field_names(
+        &self,
+    ) -> impl Iterator<Item = (crate::table_map::Direction, Option<&str>, Option<&str>)> {
+        self.fields.iter().map(|f| {
+            (
+                f.mapping.direction,
+                f.finops.as_ref().map(|s| s.name.as_str()),
+                f.dataverse.as_ref().map(|s| s.name.as_str()),
+            )
+        })
+    }
+
+    /// The finops and Dataverse tables of the map.
+    pub fn tables(&self) -> (&'a Table, &'a Table) {
+        (self.finops, self.dataverse)
+    }
+
+    /// Normalises a row of `side` for comparison: each mapped column's value checked against its
+    /// column (invalid values kept as they are), so `"1.0"` and `1` or `"Yes"` and `"yes"` compare
+    /// equal.
+    pub(crate) fn normalised(&self, side: Side, name: &str, value: &Value) -> Value {
+        let slot = self.fields.iter().filter_map(|f| f.slot(side)).find(|s| s.name == name);
+        match slot {
+            Some(slot) if !value.is_null() => {
+                coerce(slot, value).map_or_else(|_| value.clone(), |v| comparable(slot, v))
+            }
+            _ => value.clone(),
+        }
+    }
+}
+
+/// Lookup key values compare like keys (case-insensitive, trailing spaces ignored).
+fn comparable(slot: &Slot<'_>, v: Value) -> Value {
+    if slot.dotted {
+        match_key(&v)
+    } else {
+        v
+    }
+}
+
+/// Checks and normalises a value for a slot; a lookup path's null (no lookup) is allowed.
+fn coerce(slot: &Slot<'_>, value: &Value) -> Result<Value, String> {
+    let checked = if slot.dotted {
+        if value.is_null() {
+            return Ok(Value::Null);
+        }
+        slot.column.ty.check_value(value)
+    } else {
+        slot.column.check_value(value)
+    };
+    checked.map_err(|e| e.to_string())
+}
+
+/// A row's value for a column: finops names case-insensitively.
+pub(crate) fn get<'r>(row: &'r Row, name: &str, side: Side) -> Option<&'r Value> {
+    match row.get(name) {
+        Some(v) => Some(v),
+        None if side == Side::Finops => {
+            row.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        }
+        None => None,
+    }
+}
+
+/// Maps one row (see [`RowMapper::map_row`]); a map that does not compile gives one `MAP_INVALID` error.
+pub fn map_row(schema: &Schema, map: &TableMap, from: Side, row: &Row) -> Result<Row, Vec<RowError>> {
+    let mapper = RowMapper::new(schema, map).map_err(|e| {
+        vec![RowError {
+            code: "MAP_INVALID",
+            field: String::new(),
+            value: Value::Null,
+            message: e.to_string(),
+        }]
+    })?;
+    mapper.map_row(from, row)
+}
+
+/// The source-side fields (flowing out of `source_side`) whose value differs between `before` and
+/// `after`: only changes to mapped fields sync.
+pub fn changed_mapped_fields(map: &TableMap, source_side: Side, before: &Row, after: &Row) -> Vec<String> {
+    let mut changed: Vec<String> = Vec::new();
+    for field in map.fields.iter().filter(|f| f.direction.reads(source_side)) {
+        let Some(name) = field.field(source_side) else { continue };
+        let (b, a) = (get(before, name, source_side), get(after, name, source_side));
+        let differs = b.unwrap_or(&Value::Null) != a.unwrap_or(&Value::Null);
+        let seen = changed.iter().any(|c| match source_side {
+            Side::Finops => c.eq_ignore_ascii_case(name),
+            Side::Dataverse => c == name,
+        });
+        if differs && !seen {
+            changed.push(name.to_owned());
+        }
+    }
+    changed
+}
+
+/// The dotted lookup paths a map reads or writes on the Dataverse side (the company path included for a
+/// company-specific table), in order of first use: what the server expands before calling core and
+/// resolves after.
+pub fn dataverse_paths(schema: &Schema, map: &TableMap) -> Vec<String> {
+    let mut paths: Vec<String> = Vec::new();
+    let company_specific = schema.table(Side::Dataverse, &map.dataverse).is_some_and(|t| t.company_specific);
+    if company_specific {
+        paths.push(COMPANY_KEY_PATH.to_owned());
+    }
+    for path in map.fields.iter().filter_map(|f| f.dataverse.as_deref()).filter(|p| p.contains('.')) {
+        if !paths.iter().any(|p| p == path) {
+            paths.push(path.to_owned());
+        }
+    }
+    paths
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+//! The two environments' schema: sides, tables, columns, companies, and the document
+//! `dualwrite.schema/v1` that describes them.
+//!
+//! Implicit columns are added on reading: a company-specific finops entity gets `dataAreaId` (part of
+//! its entity key), every Dataverse table gets `<table>id` (GUID), and a company-specific Dataverse
+//! table gets the `msdyn_company` lookup to `cdm_company` (a document may also list it explicitly).
+//! finops names are case-insensitive; Dataverse logical names are compared exactly.
+
+mod column;
+mod read;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub(crate) use column::{days_in_month, is_date};
+pub use column::{Column, ColumnType, Reference, ValueError};
+
+use crate::document::DocumentError;
+
+/// A row of either environment: column name → value. Dataverse rows handed to core for mapping are in
+/// "dotted form" (`"transactioncurrencyid.isocurrencycode": "EUR"`).
+pub type Row = serde_json::Map<String, Value>;
+
+/// The format name of a schema document.
+pub const SCHEMA_FORMAT: &str = "dualwrite.schema/v1";
+/// The implicit company column of a company-specific finops entity.
+pub const DATA_AREA_ID: &str = "dataAreaId";
+/// The company lookup of a company-specific Dataverse table.
+pub const COMPANY_LOOKUP: &str = "msdyn_company";
+/// The Dataverse table of companies.
+pub const COMPANY_TABLE: &str = "cdm_company";
+/// The key column of `cdm_company`.
+pub const COMPANY_CODE: &str = "cdm_companycode";
+/// The company part of an integration key, in dotted form.
+pub const COMPANY_KEY_PATH: &str = "msdyn_company.cdm_companycode";
+
+/// One of the two linked environments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Finops,
+    Dataverse,
+}
+
+impl Side {
+    /// The other environment.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Finops => Side::Dataverse,
+            Side::Dataverse => Side::Finops,
+        }
+    }
+
+    /// `"finops"` or `"dataverse"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Finops => "finops",
+            Side::Dataverse => "dataverse",
+        }
+    }
+
+    /// Both sides, finops first.
+    pub const BOTH: [Side; 2] = [Side::Finops, Side::Dataverse];
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Side {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Side, String> {
+        match s {
+            "finops" => Ok(Side::Finops),
+            "dataverse" => Ok(Side::Dataverse),
+            other => Err(format!("unknown side `{other}`; expected finops or dataverse")),
+        }
+    }
+}
+
+/// A Dataverse alternate key: named, one or more columns (a lookup column stands for its target's key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlternateKey {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+/// A finops entity or a Dataverse table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    pub side: Side,
+    pub company_specific: bool,
+    /// finops: the entity key as declared (without `dataAreaId`; see [`Table::entity_key`]).
+    pub key: Vec<String>,
+    /// Dataverse: the alternate keys, in document order.
+    pub alternate_keys: Vec<AlternateKey>,
+    /// All columns, implicit ones included.
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// The column called `name` (case-insensitive on finops).
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        match self.side {
+            Side::Finops => self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)),
+            Side::Dataverse => self.columns.iter().find(|c| c.name == name),
+        }
+    }
+
+    /// Whether `a` and `b` name the same column of this table.
+    pub fn same_name(&self, a: &str, b: &str) -> bool {
+        match self.side {
+            Side::Finops => a.eq_ignore_ascii_case(b),
+            Side::Dataverse => a == b,
+        }
+    }
+
+    /// finops: the entity key, `dataAreaId` last for a company-specific entity. Dataverse: the id column.
+    pub fn entity_key(&self) -> Vec<&str> {
+        match self.side {
+            Side::Finops => {
+                let mut key: Vec<&str> = self.key.iter().map(String::as_str).collect();
+                if self.company_specific && !key.iter().any(|k| k.eq_ignore_ascii_case(DATA_AREA_ID)) {
+                    key.push(DATA_AREA_ID);
+                }
+                key
+            }
+            Side::Dataverse => vec![self.id_column_name()],
+        }
+    }
+
+    /// Dataverse: the implicit primary id column `<table>id`.
+    pub fn id_column_name(&self) -> &str {
+        self.columns.iter().find(|c| c.implicit && matches!(c.ty, ColumnType::Guid)).map_or("", |c| &c.name)
+    }
+
+    /// Checks a row written to this table: every column known, every value fitting its column
+    /// (normalised in the result, column names in the schema's spelling), and, unless `partial` (an
+    /// update naming only some columns), every required column present. Dataverse rows may name a
+    /// lookup by key in dotted form; those values are checked against the key column they name.
+    pub fn check_row(&self, schema: &Schema, row: &Row, partial: bool) -> Result<Row, RowCheckError> {
+        let mut out = Row::new();
+        let mut problems = Vec::new();
+        for (name, value) in row {
+            let column = if self.side == Side::Dataverse && name.contains('.') {
+                match schema.resolve_path(self, name) {
+                    Ok(path) => path.column,
+                    Err(e) => {
+                        problems.push(ColumnProblem { column: name.clone(), message: e.to_string() });
+                        continue;
+                    }
+                }
+            } else {
+                match self.column(name) {
+                    Some(c) => c,
+                    None => {
+                        problems.push(ColumnProblem {
+                            column: name.clone(),
+                            message: format!("`{name}` is not a column of {} table {}", self.side, self.name),
+                        });
+                        continue;
+                    }
+                }
+            };
+            let dotted = name.contains('.');
+            let checked = match value {
+                // A null lookup key clears the lookup; the key column's own `required` is about its rows.
+                Value::Null if dotted => Ok(Value::Null),
+                _ if dotted => column.ty.check_value(value),
+                _ => column.check_value(value),
+            };
+            match checked {
+                Ok(v) => {
+                    out.insert(if dotted { name.clone() } else { column.name.clone() }, v);
+                }
+                Err(e) => problems.push(ColumnProblem { column: name.clone(), message: e.to_string() }),
+            }
+        }
+        if !partial {
+            for column in self.columns.iter().filter(|c| c.required && !c.implicit) {
+                let present = out.contains_key(&column.name)
+                    || out.keys().any(|k| k.split('.').next() == Some(column.name.as_str()));
+                if !present {
+                    problems.push(ColumnProblem {
+                        column: column.name.clone(),
+                        message: format!("`{}` is required and missing", column.name),
+                    });
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(RowCheckError { table: self.name.clone(), problems })
+        }
+    }
+}
+
+/// A row that does not fit its table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("row does not fit table {table}: {}", problems.iter().map(|p| format!("{}: {}", p.column, p.message)).collect::<Vec<_>>().join("; "))]
+pub struct RowCheckError {
+    pub table: String,
+    pub problems: Vec<ColumnProblem>,
+}
+
+/// One column of a row that does not fit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnProblem {
+    pub column: String,
+    pub message: String,
+}
+
+/// The schema of both environments and their shared companies.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Schema {
+    pub companies: Vec<String>,
+    pub finops: Vec<Table>,
+    pub dataverse: Vec<Table>,
+}
+
+impl Schema {
+    /// Reads a `dualwrite.schema/v1` document, reporting every problem with its JSON path.
+    pub fn from_json(text: &str) -> Result<Schema, DocumentError> {
+        read::schema(&crate::document::parse_json(text)?)
+    }
+
+    /// Reads a schema document already parsed as JSON.
+    pub fn from_value(value: &Value) -> Result<Schema, DocumentError> {
+        read::schema(value)
+    }
+
+    /// The schema document (implicit columns left out, as they were written).
+    pub fn to_value(&self) -> Value {
+        read::to_value(self)
+    }
+
+    /// The tables of one side.
+    pub fn tables(&self, side: Side) -> &[Table] {
+        match side {
+            Side::Finops => &self.finops,
+            Side::Dataverse => &self.dataverse,
+        }
+    }
+
+    /// The table called `name` on `side` (case-insensitive on finops).
+    pub fn table(&self, side: Side, name: &str) -> Option<&Table> {
+        match side {
+            Side::Finops => self.finops.iter().find(|t| t.name.eq_ignore_ascii_case(name)),
+            Side::Dataverse => self.dataverse.iter().find(|t| t.name == name),
+        }
+    }
+
+    /// The company with this code, in the schema's spelling (codes are case-insensitive).
+    pub fn company(&self, code: &str) -> Option<&str> {
+        let code = code.trim_end();
+        self.companies.iter().find(|c| c.eq_ignore_ascii_case(code)).map(String::as_str)
+    }
+
+    /// Resolves a Dataverse column path against `table`: `column`, or `lookup.column`, or
+    /// `lookup.lookup.column` (each hop a lookup into its target table).
+    pub fn resolve_path<'s>(&'s self, table: &'s Table, path: &str) -> Result<ResolvedPath<'s>, PathError> {
+        let mut current = table;
+        let mut hops = Vec::new();
+        let parts: Vec<&str> = path.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let column = current.column(part).ok_or_else(|| PathError::UnknownColumn {
+                table: current.name.clone(),
+                column: (*part).to_owned(),
+                path: path.to_owned(),
+            })?;
+            if i + 1 == parts.len() {
+                return Ok(ResolvedPath { hops, table: current, column });
+            }
+            let ColumnType::Lookup { target } = &column.ty else {
+                return Err(PathError::NotALookup {
+                    table: current.name.clone(),
+                    column: column.name.clone(),
+                    path: path.to_owned(),
+                });
+            };
+            let next = self.table(Side::Dataverse, target).ok_or_else(|| PathError::UnknownTarget {
+                column: column.name.clone(),
+                target: target.clone(),
+            })?;
+            hops.push(Hop { table: current, lookup: column, target: next });
+            current = next;
+        }
+        Err(PathError::UnknownColumn {
+            table: table.name.clone(),
+            column: String::new(),
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// One lookup traversed by a dotted path.
+#[derive(Debug, Clone, Copy)]
+pub struct Hop<'s> {
+    /// The table holding the lookup column.
+    pub table: &'s Table,
+    pub lookup: &'s Column,
+    pub target: &'s Table,
+}
+
+/// A dotted Dataverse path resolved to its final column.
+#[derive(Debug, Clone)]
+pub struct ResolvedPath<'s> {
+    /// The lookups traversed, in order (empty for a plain column).
+    pub hops: Vec<Hop<'s>>,
+    /// The table holding the final column.
+    pub table: &'s Table,
+    pub column: &'s Column,
+}
+
+impl ResolvedPath<'_> {
+    /// The column of the map's own table that the path starts from (the first lookup, or the column).
+    pub fn first_column(&self) -> &Column {
+        self.hops.first().map_or(self.column, |h| h.lookup)
+    }
+}
+
+/// Why a dotted path does not resolve.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    #[error("`{path}`: table {table} has no column `{column}`")]
+    UnknownColumn { table: String, column: String, path: String },
+    #[error("`{path}`: `{column}` of table {table} is not a lookup, so nothing can follow it")]
+    NotALookup { table: String, column: String, path: String },
+    #[error("lookup `{column}` targets table {target}, which is not in the schema")]
+    UnknownTarget { column: String, target: String },
+}
+
+#[cfg(test)]
+mod tests;
