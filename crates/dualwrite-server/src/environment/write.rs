@@ -71,8 +71,11 @@ pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Wr
         }
         OpKind::Update => {
             let row = op.row.as_ref().ok_or_else(|| missing("update", "row"))?;
-            let key = op.key.as_ref().ok_or_else(|| missing("update", "key"))?;
-            let existing = w.locate(key)?.ok_or_else(|| not_found(table, key))?;
+            let key = match &op.key {
+                Some(k) => k.clone(),
+                None => w.key_of(row)?,
+            };
+            let existing = w.locate(&key)?.ok_or_else(|| not_found(table, &key))?;
             w.update(existing, row)
         }
         OpKind::Upsert => {

@@ -1,5 +1,7 @@
 //! The server's integration tests: one binary, the router called in-process through `TestApp`.
 
+mod api;
+mod concurrency;
 mod health;
 mod live_sync;
 mod store;

@@ -159,9 +159,18 @@ impl TestApp {
 
     /// The audit trail.
     pub async fn events(&self) -> Vec<Value> {
-        let (status, body) = self.get("/api/v1/events?limit=1000").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["items"].as_array().cloned().unwrap_or_default()
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (status, body) = self.get(&format!("/api/v1/events?limit=1000&after={after}")).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page = body["items"].as_array().cloned().unwrap_or_default();
+            match body["next"].as_i64() {
+                Some(next) if !page.is_empty() => after = next,
+                _ => return all,
+            }
+            all.extend(page);
+        }
     }
 
     /// The Contoso schema and four maps (from the shared fixtures), loaded through the API.

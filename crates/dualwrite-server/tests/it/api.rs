@@ -1,0 +1,286 @@
+//! The API's answers to what clients get wrong, and its resources: maps, schema, keys, packages.
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::{fixture, TestApp};
+
+async fn contoso() -> TestApp {
+    TestApp::new().await.with_contoso().await
+}
+
+fn codes(diagnostics: &Value) -> Vec<String> {
+    diagnostics
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn malformed_and_mistyped_bodies_are_400s_that_say_what_is_wrong() {
+    let app = contoso().await;
+    let (status, body) = app.post_raw("/api/v1/envs/finops/transactions", "{\"ops\": [").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("MALFORMED_JSON")));
+    let (status, body) = app.post_raw("/api/v1/envs/finops/transactions", "{\"ops\": 7}").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_BODY")));
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("ops"), "{body}");
+    let (status, body) = app
+        .post(
+            "/api/v1/envs/finops/transactions",
+            json!({"ops": [{"op": "update", "table": "Currencies", "row": {"NAME": "x"}}]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MISSING_FIELD")),
+        "{body}"
+    );
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("key"), "{body}");
+    let (status, body) = app.post("/api/v1/envs/finops/transactions", json!({"ops": []})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn unknown_environments_tables_and_maps_are_404s() {
+    let app = contoso().await;
+    let (status, _) = app.get("/api/v1/envs/crm/tables").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = app
+        .post(
+            "/api/v1/envs/finops/transactions",
+            json!({"ops": [{"op": "insert", "table": "NoSuchEntity", "row": {"A": 1}}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("NoSuchEntity"));
+    let (status, _) = app.get("/api/v1/maps/999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get("/api/v1/maps/not-a-number").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn values_are_checked_against_column_types_and_every_problem_is_named() {
+    let app = contoso().await;
+    let (status, body) = app
+        .post(
+            "/api/v1/envs/finops/transactions",
+            json!({"ops": [{"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": "TOOLONG", "NAME": 5, "NOPE": 1}}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "INVALID_ROW");
+    let columns: Vec<&str> = body["error"]["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["column"].as_str())
+        .collect();
+    for column in ["CURRENCYCODE", "NAME", "NOPE"] {
+        assert!(columns.contains(&column), "{column} named in {body}");
+    }
+}
+
+#[tokio::test]
+async fn keys_are_unique_the_way_the_source_systems_compare_them() {
+    let app = contoso().await;
+    app.write(
+        "finops",
+        json!([{"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": "EUR", "NAME": "Euro"}}]),
+    )
+    .await;
+    let (status, body) = app
+        .post("/api/v1/envs/finops/transactions", json!({"ops": [{"op": "insert", "table": "currencies", "row": {"currencycode": "eur", "name": "Euro again"}}]}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("DUPLICATE_KEY")),
+        "{body}"
+    );
+    let upserted = app
+        .write("finops", json!([{"op": "upsert", "table": "Currencies", "row": {"CURRENCYCODE": "eur", "NAME": "Euro (upserted)"}}]))
+        .await;
+    assert_eq!(upserted["results"][0]["op"], "update", "an upsert of an existing key updates");
+    assert_eq!(app.rows("finops", "Currencies", "").await.len(), 1);
+}
+
+#[tokio::test]
+async fn rows_page_with_a_cursor_and_filter_in_each_sides_grammar() {
+    let app = contoso().await;
+    let ops: Vec<Value> = (0..7)
+        .map(|i| json!({"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": format!("C{i}"), "NAME": format!("Currency {i}")}}))
+        .collect();
+    app.write("finops", Value::Array(ops)).await;
+    let (_, first) = app.get("/api/v1/envs/finops/tables/Currencies/rows?limit=3").await;
+    assert_eq!((first["total"].as_u64(), first["items"].as_array().map(Vec::len)), (Some(7), Some(3)));
+    let next = first["next"].as_i64().expect("a next cursor");
+    let (_, second) =
+        app.get(&format!("/api/v1/envs/finops/tables/Currencies/rows?limit=10&after={next}")).await;
+    assert_eq!(second["items"][0]["CURRENCYCODE"], "C3");
+    assert_eq!(second["next"], Value::Null);
+    let filtered = app.rows("finops", "Currencies", "(CURRENCYCODE == \"C2\") || (name like \"*6\")").await;
+    assert_eq!(filtered.len(), 2);
+    let (status, body) =
+        app.get("/api/v1/envs/finops/tables/Currencies/rows?filter=CURRENCYCODE%20%3D%3D").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_FILTER")));
+    let (status, body) =
+        app.get("/api/v1/envs/dataverse/tables/account/rows?filter=contains(accountnumber,'A')").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_FILTER")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_map_with_errors_saves_as_a_draft_but_does_not_run() {
+    let app = contoso().await;
+    let id = app.map_id("Customers V3 (accounts)").await;
+    let (_, mut map) = app.get(&format!("/api/v1/maps/{id}")).await;
+    let fields = map["fields"].as_array_mut().expect("fields");
+    fields.retain(|f| f["dataverse"] != "accountnumber");
+    let (status, saved) = app.put(&format!("/api/v1/maps/{id}"), map.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(codes(&saved["diagnostics"]).contains(&"DIPV1014".to_owned()), "{saved}");
+    let (_, diagnostics) = app.get(&format!("/api/v1/maps/{id}/diagnostics")).await;
+    assert!(codes(&diagnostics["diagnostics"]).contains(&"DIPV1014".to_owned()));
+    let (_, validated) = app.post("/api/v1/validate", json!({"map": map})).await;
+    assert_eq!(validated["diagnostics"], diagnostics["diagnostics"], "one validation, whichever the door");
+    let (status, body) =
+        app.post("/api/v1/maps/run", json!({"maps": [{"id": id, "initial_sync": false}]})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("VALIDATION_FAILED"))
+    );
+    assert!(codes(&body["error"]["diagnostics"]).contains(&"DIPV1014".to_owned()));
+    let (_, after) = app.get(&format!("/api/v1/maps/{id}")).await;
+    assert_eq!(after["status"], "not_running");
+}
+
+#[tokio::test]
+async fn a_running_map_cannot_be_edited_or_deleted_until_stopped() {
+    let app = contoso().await;
+    let id = app.map_id("Currencies (transactioncurrencies)").await;
+    let (status, _) =
+        app.post("/api/v1/maps/run", json!({"maps": [{"id": id, "initial_sync": false}]})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, map) = app.get(&format!("/api/v1/maps/{id}")).await;
+    assert_eq!(map["status"], "running");
+    let (status, body) = app.put(&format!("/api/v1/maps/{id}"), map.clone()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("MAP_NOT_EDITABLE")));
+    assert_eq!(app.delete(&format!("/api/v1/maps/{id}")).await, StatusCode::CONFLICT);
+    let (status, body) = app.put("/api/v1/schema", fixture("schema.json")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("MAPS_RUNNING")));
+    let (status, body) =
+        app.post("/api/v1/maps/run", json!({"maps": [{"id": id, "initial_sync": false}]})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("INVALID_STATE")),
+        "{body}"
+    );
+    let (status, stopped) = app.post(&format!("/api/v1/maps/{id}/stop"), json!({})).await;
+    assert_eq!((status, stopped["status"].as_str()), (StatusCode::OK, Some("not_running")));
+    assert_eq!(app.delete(&format!("/api/v1/maps/{id}")).await, StatusCode::NO_CONTENT);
+    let (status, _) = app.get(&format!("/api/v1/maps/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_schema_with_problems_is_refused_with_every_problem() {
+    let app = TestApp::new().await;
+    let (status, body) = app
+        .put("/api/v1/schema", json!({"format": "dualwrite.schema/v1", "companies": [], "finops": [{"name": 3}], "dataverse": [{"columns": "x"}]}))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_SCHEMA")));
+    assert!(body["error"]["problems"].as_array().map(Vec::len).unwrap_or(0) >= 2, "{body}");
+    let (status, body) = app.get("/api/v1/schema").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("NO_SCHEMA")));
+}
+
+#[tokio::test]
+async fn related_maps_come_upstream_first() {
+    let app = contoso().await;
+    let id = app.map_id("Customers V3 (accounts)").await;
+    let (_, related) = app.get(&format!("/api/v1/maps/{id}/related")).await;
+    let names: Vec<&str> =
+        related["items"].as_array().into_iter().flatten().filter_map(|m| m["name"].as_str()).collect();
+    assert_eq!(names.last(), Some(&"Customers V3 (accounts)"), "{names:?}");
+    for upstream in [
+        "Legal entities (cdm_companies)",
+        "Currencies (transactioncurrencies)",
+        "Customer groups (msdyn_customergroups)",
+    ] {
+        assert!(names.contains(&upstream), "{upstream} in {names:?}");
+    }
+    let pos = |n: &str| names.iter().position(|x| *x == n);
+    assert!(pos("Legal entities (cdm_companies)") < pos("Customer groups (msdyn_customergroups)"));
+}
+
+#[tokio::test]
+async fn integration_keys_are_listed_set_by_hand_and_survive_refresh() {
+    let app = contoso().await;
+    let (_, keys) = app.get("/api/v1/integration-keys").await;
+    let account = keys["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["table"] == "account")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(account["fields"], json!(["accountnumber", "msdyn_company.cdm_companycode"]));
+    let (status, body) =
+        app.put("/api/v1/integration-keys/account", json!({"fields": ["nosuchcolumn"]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) =
+        app.put("/api/v1/integration-keys/transactioncurrency", json!({"fields": ["currencyname"]})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, refreshed) = app.post("/api/v1/integration-keys/refresh", json!({})).await;
+    let currency = refreshed["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["table"] == "transactioncurrency")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (currency["fields"].clone(), currency["origin"].clone()),
+        (json!(["currencyname"]), json!("manual"))
+    );
+}
+
+#[tokio::test]
+async fn packages_round_trip_in_both_shapes() {
+    let app = contoso().await;
+    let (status, native) = app.get("/api/v1/packages/export").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(native["format"], "dualwrite.package/v1");
+    assert_eq!(native["maps"], fixture("package.json")["maps"], "exported maps are the imported ones");
+    let (status, ms) = app.get("/api/v1/packages/export?format=msdyn_mapping").await;
+    assert_eq!(status, StatusCode::OK);
+    let other = TestApp::new().await;
+    other.put("/api/v1/schema", fixture("schema.json")).await;
+    let (status, imported) = other.post("/api/v1/packages/import", ms).await;
+    assert_eq!(status, StatusCode::CREATED, "{imported}");
+    let (_, again) = other.get("/api/v1/packages/export").await;
+    // The legs shape groups fields by direction; the maps are the same up to field order.
+    let by_fields = |maps: &Value| -> Vec<Value> {
+        let mut maps = maps.as_array().cloned().unwrap_or_default();
+        for map in &mut maps {
+            if let Some(fields) = map["fields"].as_array_mut() {
+                fields.sort_by_key(|f| f.to_string());
+            }
+        }
+        maps
+    };
+    assert_eq!(
+        by_fields(&again["maps"]),
+        by_fields(&native["maps"]),
+        "msdyn_mapping out and back in changes no map"
+    );
+    let (status, body) = app
+        .post("/api/v1/packages/import", json!({"format": "dualwrite.package/v1", "maps": [{"name": 1}]}))
+        .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PACKAGE")));
+}
