@@ -11,6 +11,7 @@ use dualwrite_core::schema::{Schema, Side};
 use dualwrite_core::table_map::TableMap;
 use serde_json::{json, Map, Value};
 
+use crate::error::ApiError;
 use crate::store::{StoreError, Tx};
 
 const SCHEMA: &str = "schema";
@@ -48,6 +49,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The schema, or a 409 saying there is none yet.
+    pub fn require_schema(&self) -> Result<&Schema, ApiError> {
+        self.schema.as_ref().ok_or_else(|| {
+            ApiError::conflict("NO_SCHEMA", "no schema has been loaded yet; PUT /api/v1/schema first")
+        })
+    }
+
     pub fn map(&self, id: i64) -> Option<&CatalogMap> {
         self.maps.iter().find(|m| m.id == id)
     }

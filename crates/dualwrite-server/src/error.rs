@@ -76,6 +76,24 @@ impl ApiError {
         }
     }
 
+    /// A detail given with [`ApiError::with`].
+    pub fn detail(&self, name: &str) -> Option<&Value> {
+        match self {
+            ApiError::Client { details, .. } => details.get(name),
+            ApiError::Internal(_) => None,
+        }
+    }
+
+    /// A copy of a client error (an internal one becomes a generic internal error).
+    pub fn clone_client(&self) -> ApiError {
+        match self {
+            ApiError::Client { kind, code, message, details } => {
+                ApiError::Client { kind: *kind, code, message: message.clone(), details: details.clone() }
+            }
+            ApiError::Internal(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
+        }
+    }
+
     /// The code a client sees (for tests and logs).
     pub fn code(&self) -> &'static str {
         match self {

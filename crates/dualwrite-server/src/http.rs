@@ -1,12 +1,16 @@
 //! The HTTP API, `/api/v1`, and the studio served from the same address.
 
+mod alerts;
 mod body;
 mod environments;
 mod events;
 mod health;
+mod initial_sync;
 mod integration_keys;
+mod lifecycle;
 mod maps;
 mod packages;
+mod queue;
 mod schema;
 
 use std::path::PathBuf;
@@ -15,6 +19,7 @@ use std::sync::Arc;
 use axum::http::Uri;
 use axum::routing::{get, post, put};
 use axum::Router;
+use tokio::sync::Notify;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::{Catalog, CatalogCache};
@@ -29,11 +34,22 @@ pub const API: &str = "/api/v1";
 pub struct AppState {
     pub store: Arc<Store>,
     pub catalog: Arc<CatalogCache>,
+    /// Wakes the background worker when an action gives it work.
+    pub wake: Arc<Notify>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store: Arc::new(store), catalog: Arc::new(CatalogCache::default()) }
+        AppState {
+            store: Arc::new(store),
+            catalog: Arc::new(CatalogCache::default()),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Starts the background worker (initial syncs, catch-up) on the current runtime.
+    pub fn start_worker(&self) -> tokio::task::JoinHandle<()> {
+        crate::worker::spawn(self.store.clone(), self.catalog.clone(), self.wake.clone())
     }
 
     /// Runs `work` in one read-write transaction on the blocking pool, with the catalog as of that
@@ -86,11 +102,21 @@ pub fn router(state: AppState, studio_dir: Option<PathBuf>) -> Router {
         .route("/integration-keys/refresh", post(integration_keys::refresh))
         .route("/integration-keys/{table}", put(integration_keys::put))
         .route("/maps", get(maps::list).post(maps::create))
-        .route("/maps/run", post(maps::run))
+        .route("/maps/run", post(lifecycle::run))
         .route("/maps/{id}", get(maps::get).put(maps::update).delete(maps::delete))
         .route("/maps/{id}/diagnostics", get(maps::diagnostics))
         .route("/maps/{id}/related", get(maps::related))
-        .route("/maps/{id}/stop", post(maps::stop))
+        .route("/maps/{id}/pause", post(lifecycle::pause))
+        .route("/maps/{id}/resume", post(lifecycle::resume))
+        .route("/maps/{id}/stop", post(lifecycle::stop))
+        .route("/maps/{id}/skip-to-live", post(lifecycle::skip_to_live))
+        .route("/maps/{id}/initial-sync", get(initial_sync::get))
+        .route("/maps/{id}/initial-sync/rerun", post(initial_sync::rerun))
+        .route("/maps/{id}/initial-sync/skip", post(initial_sync::skip))
+        .route("/maps/{id}/queue", get(queue::list))
+        .route("/maps/{id}/catch-up-errors", get(queue::errors))
+        .route("/maps/{id}/catch-up-errors/retry", post(queue::retry))
+        .route("/alerts", get(alerts::get).put(alerts::put))
         .route("/validate", post(maps::validate))
         .route("/packages/export", get(packages::export))
         .route("/packages/import", post(packages::import))

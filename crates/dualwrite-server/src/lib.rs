@@ -1,13 +1,17 @@
 //! The dualwrite server: the HTTP API of `/api/v1`, the sync runtime, the store, and the studio's files.
 
+pub mod alerts;
 pub mod catalog;
 pub mod demo;
 pub mod environment;
 pub mod error;
 pub mod http;
+pub mod initial_sync;
 pub mod lifecycle;
 pub mod live_sync;
+pub mod queue;
 pub mod serve;
 pub mod store;
 pub mod studio;
 pub mod transaction;
+pub mod worker;

@@ -1,27 +1,50 @@
-//! The runtime side of a map's lifecycle: moving a map between statuses, recorded in the audit trail.
+//! The runtime side of a map's lifecycle: moving a map between statuses, with what each move does to
+//! its queue, recorded in the audit trail.
 
-use dualwrite_core::lifecycle::{transition, Action, MapStatus};
+use dualwrite_core::lifecycle::{transition, Action, MapStatus, ResumeMode};
 use serde_json::json;
 
 use crate::catalog::{self, CatalogMap};
 use crate::error::ApiError;
+use crate::queue::SKIPPED;
 use crate::store::Tx;
 
-/// Applies `action` to `map`, or refuses it (409) when its status does not allow it.
+/// The code of changes that were queued when their map was stopped.
+pub const STOPPED: &str = "STOPPED";
+
+/// Applies `action` to `map`, or refuses it (409) when its status does not allow it. Leaving the
+/// queue behind never loses it: stopping or skipping to live moves it to the catch-up errors, where it
+/// can be retried; only `skip_discard` drops it, as asked.
 pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatus, ApiError> {
     let next = transition(map.status, action).map_err(|e| {
         ApiError::conflict("INVALID_STATE", format!("map `{}`: {e}", map.map.name))
             .with("status", map.status.as_str())
-            .with("map_id", map.id)
+            .with("map_id", map.id.to_string())
     })?;
+    let queue = match action {
+        Action::Stop => Some(tx.move_queue_to_catch_up_errors(
+            map.id,
+            STOPPED,
+            "queued when the map was stopped; retry it once the map runs again",
+        )?),
+        Action::Resume { mode: ResumeMode::SkipPreserve } | Action::SkipToLive => {
+            Some(tx.move_queue_to_catch_up_errors(
+                map.id,
+                SKIPPED,
+                "queued while the map was paused; the map skipped to live sync, so retry it to apply it",
+            )?)
+        }
+        Action::Resume { mode: ResumeMode::SkipDiscard } => Some(tx.discard_queue(map.id)?),
+        _ => None,
+    };
     if next != map.status {
         tx.set_map_status(map.id, next.as_str())?;
         catalog::bump(tx)?;
-        tx.append_event(
-            "status_change",
-            Some(map.id),
-            &json!({"map": map.map.name, "action": action.name(), "from": map.status, "to": next}),
-        )?;
     }
+    tx.append_event(
+        "status_change",
+        Some(map.id),
+        &json!({"map": map.map.name, "action": action.name(), "from": map.status, "to": next, "queue_moved": queue}),
+    )?;
     Ok(next)
 }

@@ -27,49 +27,79 @@ pub struct TwinWrite {
     pub key: KeyValue,
 }
 
-/// The twin writes `written` causes, applied in `tx`.
+/// The twin writes `written` causes, applied in `tx`; for a map that is paused, initializing or
+/// resuming, the change is queued instead, in the same transaction.
 pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec<TwinWrite>, ApiError> {
     let Some(schema) = catalog.schema.as_ref() else { return Ok(Vec::new()) };
     let mut twins = Vec::new();
     for cmap in catalog.active_maps_on(written.side, &written.table) {
-        if cmap.status != MapStatus::Running
-            || !cmap.map.fields.iter().any(|f| f.direction.reads(written.side))
-        {
+        if !cmap.map.fields.iter().any(|f| f.direction.reads(written.side)) {
             continue;
         }
-        let twin = Pairing::new(tx, catalog, schema, cmap, written.side)
-            .and_then(|p| p.sync(written))
-            .map_err(|e| {
-                e.context(&format!(
-                    "map `{}`: {} on {} {}",
-                    cmap.map.name,
-                    written.applied.as_str(),
-                    written.side,
-                    written.table
-                ))
-            })?;
-        if let Some(twin) = twin {
-            tx.append_event(
-                "twin_write",
-                Some(cmap.id),
-                &json!({
-                    "map": cmap.map.name,
-                    "source": {"side": written.side, "table": written.table, "op": written.applied.as_str()},
-                    "side": twin.written.side,
-                    "table": twin.written.table,
-                    "op": twin.written.applied.as_str(),
-                    "key": twin.key.parts(),
-                    "values": twin.written.after,
-                }),
-            )?;
-            twins.push(twin);
+        if cmap.status.queues_writes() {
+            crate::queue::enqueue(tx, catalog, schema, cmap, written)?;
+        } else if cmap.status == MapStatus::Running {
+            twins.extend(twin_write(tx, catalog, schema, cmap, written)?);
         }
     }
     Ok(twins)
 }
 
+/// Makes the twin write of `written` for one map and records it in the audit trail; an error names
+/// the map and the operation.
+pub fn twin_write(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    schema: &Schema,
+    cmap: &CatalogMap,
+    written: &Written,
+) -> Result<Option<TwinWrite>, ApiError> {
+    let twin = available(tx, written.side.other())
+        .and_then(|()| Pairing::new(tx, catalog, schema, cmap, written.side))
+        .and_then(|p| p.sync(written))
+        .map_err(|e| {
+            let what = format!(
+                "map `{}`: {} on {} {}",
+                cmap.map.name,
+                written.applied.as_str(),
+                written.side,
+                written.table
+            );
+            e.context(&what).with("map", cmap.map.name.clone()).with("map_id", cmap.id.to_string())
+        })?;
+    if let Some(twin) = &twin {
+        tx.append_event(
+            "twin_write",
+            Some(cmap.id),
+            &json!({
+                "map": cmap.map.name,
+                "source": {"side": written.side, "table": written.table, "op": written.applied.as_str()},
+                "side": twin.written.side,
+                "table": twin.written.table,
+                "op": twin.written.applied.as_str(),
+                "key": twin.key.parts(),
+                "values": twin.written.after,
+            }),
+        )?;
+    }
+    Ok(twin)
+}
+
+/// `Ok` when `side` takes writes; a 503 naming it when it is marked unavailable.
+pub fn available(tx: &mut dyn Tx, side: Side) -> Result<(), ApiError> {
+    if tx.is_available(side.as_str())? {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        Kind::Unavailable,
+        "ENVIRONMENT_UNAVAILABLE",
+        format!("the {side} environment is unavailable (maintenance); try again once it is back"),
+    )
+    .with("side", side.as_str()))
+}
+
 /// One map, looking from one side at the other.
-struct Pairing<'a> {
+pub(crate) struct Pairing<'a> {
     tx: &'a mut dyn Tx,
     schema: &'a Schema,
     cmap: &'a CatalogMap,
@@ -82,7 +112,7 @@ struct Pairing<'a> {
 }
 
 impl<'a> Pairing<'a> {
-    fn new(
+    pub(crate) fn new(
         tx: &'a mut dyn Tx,
         catalog: &'a Catalog,
         schema: &'a Schema,
@@ -97,36 +127,25 @@ impl<'a> Pairing<'a> {
             .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
         let source = write::table(schema, from, cmap.map.table(from))?;
         let target = write::table(schema, from.other(), cmap.map.table(from.other()))?;
-        if !tx.is_available(from.other().as_str())? {
-            return Err(ApiError::new(
-                Kind::Unavailable,
-                "ENVIRONMENT_UNAVAILABLE",
-                format!(
-                    "the {} environment is unavailable (maintenance); the twin write cannot be made",
-                    from.other()
-                ),
-            )
-            .with("side", from.other().as_str()));
-        }
         let paths = dataverse_paths(schema, &cmap.map);
         Ok(Pairing { tx, schema, cmap, mapper, key, from, source, target, paths })
     }
 
     /// A source row as core reads it: Dataverse rows in dotted form.
-    fn readable(&mut self, row: &Row) -> Result<Row, ApiError> {
+    pub(crate) fn readable(&mut self, row: &Row) -> Result<Row, ApiError> {
         match self.from {
             Side::Finops => Ok(row.clone()),
             Side::Dataverse => Ok(lookup::expand(self.tx, self.schema, self.source, row, &self.paths)?),
         }
     }
 
-    fn key_value(&self, row: &Row) -> Result<KeyValue, ApiError> {
+    pub(crate) fn key_value(&self, row: &Row) -> Result<KeyValue, ApiError> {
         self.mapper.key_value(&self.key, self.from, row).map_err(|e| {
             ApiError::invalid("INTEGRATION_KEY_MISSING", format!("the row has no integration-key value: {e}"))
         })
     }
 
-    fn sync(mut self, written: &Written) -> Result<Option<TwinWrite>, ApiError> {
+    pub(crate) fn sync(mut self, written: &Written) -> Result<Option<TwinWrite>, ApiError> {
         let before = written.before.as_ref().map(|r| self.readable(r)).transpose()?;
         let after = written.after.as_ref().map(|r| self.readable(r)).transpose()?;
         let Some(subject) = after.as_ref().or(before.as_ref()) else { return Ok(None) };
@@ -188,7 +207,7 @@ impl<'a> Pairing<'a> {
     }
 
     /// The row on the other side whose integration-key value is `key`.
-    fn find_twin(&mut self, key: &KeyValue) -> Result<Option<StoredRow>, ApiError> {
+    pub(crate) fn find_twin(&mut self, key: &KeyValue) -> Result<Option<StoredRow>, ApiError> {
         let mut by = Row::new();
         for (field, part) in self.key.fields.iter().zip(key.parts()) {
             let column = match self.from.other() {

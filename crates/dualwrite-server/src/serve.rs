@@ -45,6 +45,7 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let _worker = state.start_worker();
     let app = http::router(state, studio_dir);
 
     let listener =

@@ -94,6 +94,35 @@ pub struct Event {
     pub body: Value,
 }
 
+/// A change queued for a map, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedChange {
+    pub seq: i64,
+    pub at: String,
+    /// The integration-key value, for filtering the queue by key.
+    pub key: String,
+    pub body: Value,
+}
+
+/// A queued change that did not apply, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatchUpError {
+    pub id: i64,
+    pub change: QueuedChange,
+    pub code: String,
+    pub message: String,
+}
+
+/// A row an initial sync could not write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionError {
+    pub id: i64,
+    pub side: String,
+    pub key: String,
+    pub code: String,
+    pub message: String,
+}
+
 /// Inserting a row clashed with an existing row on one of its unique keys.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("a row with the same {key} already exists")]
@@ -155,6 +184,84 @@ pub trait Tx {
 
     fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError>;
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
+    /// How many events of `kind` for map `map_id` were recorded in the last `seconds` seconds.
+    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
+
+    /// Marks a point to return to: work after it can be undone alone with [`Tx::rollback_to_savepoint`].
+    fn savepoint(&mut self) -> Result<(), StoreError>;
+    /// Undoes everything since the last savepoint and forgets it.
+    fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Keeps everything since the last savepoint and forgets it.
+    fn release_savepoint(&mut self) -> Result<(), StoreError>;
+    /// The rows with these ids, in the order given (missing ones left out).
+    fn get_rows(&mut self, ids: &[i64]) -> Result<Vec<StoredRow>, StoreError>;
+
+    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError>;
+    /// Up to `limit` queued changes of a map after `after`, oldest first, optionally only those of one key.
+    fn queued(
+        &mut self,
+        map_id: i64,
+        key: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedChange>, StoreError>;
+    fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError>;
+    fn dequeue(&mut self, seq: i64) -> Result<(), StoreError>;
+    /// Drops a map's whole queue; returns how many changes were dropped.
+    fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError>;
+    /// Moves a map's whole queue to its catch-up errors with `code` and `message`.
+    fn move_queue_to_catch_up_errors(
+        &mut self,
+        map_id: i64,
+        code: &str,
+        message: &str,
+    ) -> Result<u64, StoreError>;
+
+    fn add_catch_up_error(
+        &mut self,
+        map_id: i64,
+        change: &QueuedChange,
+        code: &str,
+        message: &str,
+    ) -> Result<i64, StoreError>;
+    fn catch_up_errors(
+        &mut self,
+        map_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<CatchUpError>, StoreError>;
+    fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError>;
+    fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError>;
+    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError>;
+
+    fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError>;
+    fn update_execution(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;
+    /// A map's newest initial-sync execution: its id and state.
+    fn latest_execution(&mut self, map_id: i64) -> Result<Option<(i64, Value)>, StoreError>;
+    fn add_execution_error(
+        &mut self,
+        execution_id: i64,
+        side: &str,
+        key: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<(), StoreError>;
+    /// The errors of an execution after `after` whose key, code or message contains `search`
+    /// (case-insensitive), with the total that match.
+    fn execution_errors(
+        &mut self,
+        execution_id: i64,
+        search: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<(u64, Vec<ExecutionError>), StoreError>;
+    fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError>;
+    fn deferred(
+        &mut self,
+        execution_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Value)>, StoreError>;
 }
 
 /// How many times a transaction that lost a race is run again before its error is returned.
@@ -234,4 +341,10 @@ fn parse_row(text: &str) -> Result<Row, StoreError> {
 
 fn parse_json(text: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards taken literally (escape character `\`).
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }

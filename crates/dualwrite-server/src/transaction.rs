@@ -7,7 +7,7 @@ use dualwrite_core::schema::{Row, Side, Table};
 use crate::catalog::Catalog;
 use crate::environment::keys;
 use crate::environment::write::{self, Applied, Written};
-use crate::error::{ApiError, Kind};
+use crate::error::ApiError;
 use crate::live_sync;
 use crate::store::Tx;
 
@@ -29,17 +29,8 @@ pub fn apply(
     side: Side,
     request: &TransactionRequest,
 ) -> Result<TransactionResponse, ApiError> {
-    let schema = catalog.schema.as_ref().ok_or_else(|| {
-        ApiError::conflict("NO_SCHEMA", "no schema has been loaded yet; PUT /api/v1/schema first")
-    })?;
-    if !tx.is_available(side.as_str())? {
-        return Err(ApiError::new(
-            Kind::Unavailable,
-            "ENVIRONMENT_UNAVAILABLE",
-            format!("the {side} environment is unavailable (maintenance); try again once it is back"),
-        )
-        .with("side", side.as_str()));
-    }
+    let schema = catalog.require_schema()?;
+    live_sync::available(tx, side)?;
     let mut response = TransactionResponse { results: Vec::new(), twin_writes: Vec::new() };
     for (i, op) in request.ops.iter().enumerate() {
         let at = |e: ApiError| e.with("op_index", i);

@@ -28,3 +28,26 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Que
         Ok(Query(value))
     }
 }
+
+/// A JSON body that may be left out: an empty body is `T::default()`.
+pub struct OptionalBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> FromRequest<S> for OptionalBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::new(
+                crate::error::Kind::TooLarge,
+                "BODY_TOO_LARGE",
+                format!("the body could not be read: {e}"),
+            )
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalBody(T::default()));
+        }
+        serde_json::from_slice(&bytes).map(OptionalBody).map_err(|e| {
+            ApiError::bad_request("INVALID_BODY", format!("the body is not what was expected: {e}"))
+        })
+    }
+}

@@ -14,7 +14,7 @@ use super::AppState;
 use crate::catalog;
 use crate::environment::write;
 use crate::error::ApiError;
-use crate::transaction;
+use crate::{alerts, transaction};
 
 /// At most this many rows a page.
 pub const MAX_PAGE: usize = 1000;
@@ -170,7 +170,19 @@ pub async fn transaction(
 ) -> Result<Json<TransactionResponse>, ApiError> {
     let side = side(&side_name)?;
     transaction::check(&request)?;
-    app.write(move |tx, catalog| transaction::apply(tx, catalog, side, &request).map(Json)).await
+    let result =
+        app.write(move |tx, catalog| transaction::apply(tx, catalog, side, &request).map(Json)).await;
+    if let Err(error) = &result {
+        // A failed twin write counts towards the map's alert rules, in a transaction of its own (the
+        // failed one rolled back).
+        if let Some(map_id) =
+            error.detail("map_id").and_then(|v| v.as_str()).and_then(|id| id.parse::<i64>().ok())
+        {
+            let error = error.clone_client();
+            app.write(move |tx, catalog| alerts::record(tx, catalog, map_id, &error)).await?;
+        }
+    }
+    result
 }
 
 /// `GET /envs/{side}/availability`.

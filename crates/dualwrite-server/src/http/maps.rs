@@ -3,18 +3,17 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use dualwrite_core::api::{DiagnosticsResponse, MapDoc, MapResource, RunRequest, ValidateRequest};
-use dualwrite_core::lifecycle::{Action, MapStatus};
+use dualwrite_core::api::{DiagnosticsResponse, MapDoc, MapResource, ValidateRequest};
+use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::related::run_order;
 use dualwrite_core::table_map::TableMap;
-use dualwrite_core::validation::{has_errors, validate as validate_map, validate_structure, Diagnostic};
+use dualwrite_core::validation::{validate as validate_map, validate_structure, Diagnostic};
 use serde_json::{json, Value};
 
 use super::body::Body;
 use super::AppState;
 use crate::catalog::{self, Catalog, CatalogMap};
 use crate::error::ApiError;
-use crate::lifecycle;
 
 /// The map with id `id`, or a 404.
 pub fn find<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c CatalogMap, ApiError> {
@@ -53,9 +52,18 @@ fn saved(m: &CatalogMap, diagnostics: Vec<Diagnostic>) -> Value {
     out
 }
 
+/// `GET /maps`: every map with its status and the number of changes queued for it.
 pub async fn list(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
-    app.read(|_, catalog| {
-        let items: Vec<MapResource> = catalog.maps.iter().map(resource).collect();
+    app.read(|tx, catalog| {
+        let mut items = Vec::with_capacity(catalog.maps.len());
+        for m in &catalog.maps {
+            let mut item = serde_json::to_value(resource(m)).unwrap_or_default();
+            if let Value::Object(o) = &mut item {
+                o.insert("queued".into(), tx.queue_len(m.id, None)?.into());
+                o.insert("catch_up_errors".into(), tx.catch_up_error_count(m.id)?.into());
+            }
+            items.push(item);
+        }
         Ok(Json(json!({"total": items.len(), "items": items})))
     })
     .await
@@ -166,57 +174,6 @@ pub async fn related(State(app): State<AppState>, Path(id): Path<String>) -> Res
             .map(|c| c.iter().map(|&i| catalog.maps[i].id.to_string()).collect())
             .collect();
         Ok(Json(json!({"items": items, "cycles": cycles})))
-    })
-    .await
-}
-
-/// `POST /maps/run`: runs the maps in the order given, all or none. A map with validation errors is
-/// refused (422, with its diagnostics).
-pub async fn run(
-    State(app): State<AppState>,
-    Body(request): Body<RunRequest>,
-) -> Result<Json<Value>, ApiError> {
-    if request.maps.is_empty() {
-        return Err(ApiError::bad_request(
-            "INVALID_BODY",
-            "`maps` is empty; list the maps to run, upstream first",
-        ));
-    }
-    app.write(move |tx, catalog| {
-        let mut ran = Vec::new();
-        for item in &request.maps {
-            let m = find(catalog, &item.id)?;
-            let diagnostics = diagnose(catalog, &m.map, Some(m.id));
-            if has_errors(&diagnostics) {
-                return Err(ApiError::invalid(
-                    "VALIDATION_FAILED",
-                    format!("map `{}` has validation errors; fix them before running it", m.map.name),
-                )
-                .with("map_id", m.id.to_string())
-                .with("diagnostics", serde_json::to_value(&diagnostics).unwrap_or_default()));
-            }
-            if item.initial_sync {
-                return Err(ApiError::bad_request(
-                    "INITIAL_SYNC_UNAVAILABLE",
-                    "initial sync is not available in this version; run with \"initial_sync\": false",
-                ));
-            }
-            let status = lifecycle::act(tx, m, Action::Run { initial_sync: item.initial_sync })?;
-            ran.push(MapResource { status, ..resource(m) });
-        }
-        Ok(Json(json!({"items": ran})))
-    })
-    .await
-}
-
-pub async fn stop(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Json<MapResource>, ApiError> {
-    app.write(move |tx, catalog| {
-        let m = find(catalog, &id)?;
-        let status = lifecycle::act(tx, m, Action::Stop)?;
-        Ok(Json(MapResource { status, ..resource(m) }))
     })
     .await
 }

@@ -35,9 +35,7 @@ pub fn parse(doc: &Value) -> Result<Schema, ApiError> {
 
 /// The schema, or a 409 saying there is none yet.
 pub fn require(catalog: &Catalog) -> Result<&Schema, ApiError> {
-    catalog.schema.as_ref().ok_or_else(|| {
-        ApiError::conflict("NO_SCHEMA", "no schema has been loaded yet; PUT /api/v1/schema first")
-    })
+    catalog.require_schema()
 }
 
 /// The schema may change only while every map is not running.

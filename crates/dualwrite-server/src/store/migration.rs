@@ -18,11 +18,13 @@ macro_rules! migrations {
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_init.sql",
     2 => "0002_environments.sql",
+    3 => "0003_lifecycle.sql",
 );
 
 pub const POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_init.sql",
     2 => "0002_environments.sql",
+    3 => "0003_lifecycle.sql",
 );
 
 /// The migrations of `all` newer than `applied`, in order.

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::migration::{self, Migration};
 use super::{
-    parse_json, parse_row, DuplicateKey, Event, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
+    Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
@@ -210,6 +211,15 @@ impl PgTx<'_> {
         Ok(())
     }
 
+    fn change_from(row: &::postgres::Row, at: usize) -> Result<QueuedChange, StoreError> {
+        Ok(QueuedChange {
+            seq: row.get(at),
+            at: row.get(at + 1),
+            key: row.get(at + 2),
+            body: parse_json(row.get(at + 3))?,
+        })
+    }
+
     fn map_from(row: &::postgres::Row) -> Result<StoredMap, StoreError> {
         Ok(StoredMap { id: row.get(0), body: parse_json(row.get(1))?, status: row.get(2) })
     }
@@ -388,6 +398,234 @@ impl Tx for PgTx<'_> {
                     body: parse_json(r.get(4))?,
                 })
             })
+            .collect()
+    }
+
+    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
+        let st = self.st(
+            "SELECT COUNT(*) FROM events WHERE map_id = $2 AND kind = $1 AND at >= now() - make_interval(secs => $3)",
+        )?;
+        let seconds = seconds as f64;
+        let n: i64 = self.tx.query_one(&st, &[&kind, &map_id, &seconds])?.get(0);
+        Ok(n.max(0) as u64)
+    }
+
+    fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.batch_execute("SAVEPOINT item")?;
+        Ok(())
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.tx.batch_execute("RELEASE SAVEPOINT item")?;
+        Ok(())
+    }
+
+    fn get_rows(&mut self, ids: &[i64]) -> Result<Vec<StoredRow>, StoreError> {
+        let st = self.st("SELECT id, data FROM env_rows WHERE id = ANY($1)")?;
+        let mut found: HashMap<i64, Row> = HashMap::with_capacity(ids.len());
+        for r in self.tx.query(&st, &[&ids])? {
+            found.insert(r.get(0), parse_row(r.get(1))?);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id).map(|data| StoredRow { id: *id, data })).collect())
+    }
+
+    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
+        let st =
+            self.st("INSERT INTO queue (map_id, key, at, body) VALUES ($1, $2, now(), $3) RETURNING seq")?;
+        Ok(self.tx.query_one(&st, &[&map_id, &key, &body.to_string()])?.get(0))
+    }
+
+    fn queued(
+        &mut self,
+        map_id: i64,
+        key: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedChange>, StoreError> {
+        let st = self.st(
+            "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key, body FROM queue
+             WHERE map_id = $1 AND seq > $2 AND ($3::TEXT IS NULL OR key = $3) ORDER BY seq LIMIT $4",
+        )?;
+        let limit = limit as i64;
+        self.tx
+            .query(&st, &[&map_id, &after, &key, &limit])?
+            .iter()
+            .map(|r| Self::change_from(r, 0))
+            .collect()
+    }
+
+    fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError> {
+        let st =
+            self.st("SELECT COUNT(*) FROM queue WHERE map_id = $1 AND ($2::TEXT IS NULL OR key = $2)")?;
+        let n: i64 = self.tx.query_one(&st, &[&map_id, &key])?.get(0);
+        Ok(n.max(0) as u64)
+    }
+
+    fn dequeue(&mut self, seq: i64) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM queue WHERE seq = $1")?;
+        self.tx.execute(&st, &[&seq])?;
+        Ok(())
+    }
+
+    fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError> {
+        let st = self.st("DELETE FROM queue WHERE map_id = $1")?;
+        Ok(self.tx.execute(&st, &[&map_id])?)
+    }
+
+    fn move_queue_to_catch_up_errors(
+        &mut self,
+        map_id: i64,
+        code: &str,
+        message: &str,
+    ) -> Result<u64, StoreError> {
+        let st = self.st("INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
+             SELECT map_id, seq, key, at, body, $2, $3 FROM queue WHERE map_id = $1 ORDER BY seq")?;
+        self.tx.execute(&st, &[&map_id, &code, &message])?;
+        self.discard_queue(map_id)
+    }
+
+    fn add_catch_up_error(
+        &mut self,
+        map_id: i64,
+        change: &QueuedChange,
+        code: &str,
+        message: &str,
+    ) -> Result<i64, StoreError> {
+        let st = self.st("INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
+             VALUES ($1, $2, $3, $4::TEXT::TIMESTAMPTZ, $5, $6, $7) RETURNING id")?;
+        let body = change.body.to_string();
+        Ok(self
+            .tx
+            .query_one(&st, &[&map_id, &change.seq, &change.key, &change.at, &body, &code, &message])?
+            .get(0))
+    }
+
+    fn catch_up_errors(
+        &mut self,
+        map_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<CatchUpError>, StoreError> {
+        let st = self.st(
+            "SELECT id, code, message, seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key, body
+             FROM catch_up_errors WHERE map_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )?;
+        let limit = limit as i64;
+        self.tx
+            .query(&st, &[&map_id, &after, &limit])?
+            .iter()
+            .map(|r| {
+                Ok(CatchUpError {
+                    id: r.get(0),
+                    code: r.get(1),
+                    message: r.get(2),
+                    change: Self::change_from(r, 3)?,
+                })
+            })
+            .collect()
+    }
+
+    fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError> {
+        let st = self.st("SELECT COUNT(*) FROM catch_up_errors WHERE map_id = $1")?;
+        let n: i64 = self.tx.query_one(&st, &[&map_id])?.get(0);
+        Ok(n.max(0) as u64)
+    }
+
+    fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM catch_up_errors WHERE id = $1")?;
+        self.tx.execute(&st, &[&id])?;
+        Ok(())
+    }
+
+    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError> {
+        let st = self.st("UPDATE catch_up_errors SET code = $2, message = $3, at = now() WHERE id = $1")?;
+        self.tx.execute(&st, &[&id, &code, &message])?;
+        Ok(())
+    }
+
+    fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError> {
+        let st = self.st("INSERT INTO executions (map_id, body) VALUES ($1, $2) RETURNING id")?;
+        Ok(self.tx.query_one(&st, &[&map_id, &body.to_string()])?.get(0))
+    }
+
+    fn update_execution(&mut self, id: i64, body: &Value) -> Result<(), StoreError> {
+        let st = self.st("UPDATE executions SET body = $2 WHERE id = $1")?;
+        self.tx.execute(&st, &[&id, &body.to_string()])?;
+        Ok(())
+    }
+
+    fn latest_execution(&mut self, map_id: i64) -> Result<Option<(i64, Value)>, StoreError> {
+        let st = self.st("SELECT id, body FROM executions WHERE map_id = $1 ORDER BY id DESC LIMIT 1")?;
+        self.tx.query_opt(&st, &[&map_id])?.map(|r| Ok((r.get(0), parse_json(r.get(1))?))).transpose()
+    }
+
+    fn add_execution_error(
+        &mut self,
+        execution_id: i64,
+        side: &str,
+        key: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        let st = self.st("INSERT INTO execution_errors (execution_id, side, key, code, message) VALUES ($1, $2, $3, $4, $5)")?;
+        self.tx.execute(&st, &[&execution_id, &side, &key, &code, &message])?;
+        Ok(())
+    }
+
+    fn execution_errors(
+        &mut self,
+        execution_id: i64,
+        search: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<(u64, Vec<ExecutionError>), StoreError> {
+        let pattern = search.filter(|s| !s.is_empty()).map(like_pattern);
+        let total_st = self.st("SELECT COUNT(*) FROM execution_errors WHERE execution_id = $1
+             AND ($2::TEXT IS NULL OR key ILIKE $2 OR code ILIKE $2 OR message ILIKE $2)")?;
+        let total: i64 = self.tx.query_one(&total_st, &[&execution_id, &pattern])?.get(0);
+        let st = self.st(
+            "SELECT id, side, key, code, message FROM execution_errors WHERE execution_id = $1
+             AND ($2::TEXT IS NULL OR key ILIKE $2 OR code ILIKE $2 OR message ILIKE $2) AND id > $3 ORDER BY id LIMIT $4",
+        )?;
+        let limit = limit as i64;
+        let items = self
+            .tx
+            .query(&st, &[&execution_id, &pattern, &after, &limit])?
+            .iter()
+            .map(|r| ExecutionError {
+                id: r.get(0),
+                side: r.get(1),
+                key: r.get(2),
+                code: r.get(3),
+                message: r.get(4),
+            })
+            .collect();
+        Ok((total.max(0) as u64, items))
+    }
+
+    fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError> {
+        let st = self.st("INSERT INTO execution_deferred (execution_id, body) VALUES ($1, $2)")?;
+        self.tx.execute(&st, &[&execution_id, &body.to_string()])?;
+        Ok(())
+    }
+
+    fn deferred(
+        &mut self,
+        execution_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Value)>, StoreError> {
+        let st = self.st("SELECT id, body FROM execution_deferred WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3")?;
+        let limit = limit as i64;
+        self.tx
+            .query(&st, &[&execution_id, &after, &limit])?
+            .iter()
+            .map(|r| Ok((r.get(0), parse_json(r.get(1))?)))
             .collect()
     }
 }

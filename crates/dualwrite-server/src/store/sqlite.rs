@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::migration::{self, Migration};
 use super::{
-    parse_json, parse_row, DuplicateKey, Event, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
+    Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 pub struct SqliteStore {
@@ -151,6 +152,16 @@ impl SqliteTx<'_> {
         }
         Ok(())
     }
+}
+
+type RawChange = (i64, String, String, String);
+
+fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn to_change((seq, at, key, body): RawChange) -> Result<QueuedChange, StoreError> {
+    Ok(QueuedChange { seq, at, key, body: parse_json(&body)? })
 }
 
 fn stored_map(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
@@ -365,5 +376,254 @@ impl Tx for SqliteTx<'_> {
                 Ok(Event { seq, at, kind, map_id, body: parse_json(&body)? })
             })
             .collect()
+    }
+
+    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM events WHERE map_id = ?2 AND kind = ?1
+                 AND at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?3 || ' seconds')",
+            )?
+            .query_row(params![kind, map_id, seconds as i64], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("SAVEPOINT item")?;
+        Ok(())
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("RELEASE SAVEPOINT item")?;
+        Ok(())
+    }
+
+    fn get_rows(&mut self, ids: &[i64]) -> Result<Vec<StoredRow>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(row) = self.get_row(id)? {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached(&format!("INSERT INTO queue (map_id, key, at, body) VALUES (?1, ?2, {NOW}, ?3)"))?
+            .execute(params![map_id, key, body.to_string()])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn queued(
+        &mut self,
+        map_id: i64,
+        key: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedChange>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, at, key, body FROM queue WHERE map_id = ?1 AND seq > ?2 AND (?3 IS NULL OR key = ?3)
+             ORDER BY seq LIMIT ?4",
+        )?;
+        let raw = stmt
+            .query_map(params![map_id, after, key, limit as i64], raw_change)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(to_change).collect()
+    }
+
+    fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM queue WHERE map_id = ?1 AND (?2 IS NULL OR key = ?2)")?
+            .query_row(params![map_id, key], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn dequeue(&mut self, seq: i64) -> Result<(), StoreError> {
+        self.conn.prepare_cached("DELETE FROM queue WHERE seq = ?1")?.execute([seq])?;
+        Ok(())
+    }
+
+    fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError> {
+        Ok(self.conn.prepare_cached("DELETE FROM queue WHERE map_id = ?1")?.execute([map_id])? as u64)
+    }
+
+    fn move_queue_to_catch_up_errors(
+        &mut self,
+        map_id: i64,
+        code: &str,
+        message: &str,
+    ) -> Result<u64, StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
+                 SELECT map_id, seq, key, at, body, ?2, ?3 FROM queue WHERE map_id = ?1 ORDER BY seq",
+            )?
+            .execute(params![map_id, code, message])?;
+        self.discard_queue(map_id)
+    }
+
+    fn add_catch_up_error(
+        &mut self,
+        map_id: i64,
+        change: &QueuedChange,
+        code: &str,
+        message: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![map_id, change.seq, change.key, change.at, change.body.to_string(), code, message])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn catch_up_errors(
+        &mut self,
+        map_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<CatchUpError>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, seq, at, key, body, code, message FROM catch_up_errors WHERE map_id = ?1 AND id > ?2
+             ORDER BY id LIMIT ?3",
+        )?;
+        let raw = stmt
+            .query_map(params![map_id, after, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter()
+            .map(|(id, change, code, message)| {
+                Ok(CatchUpError { id, change: to_change(change)?, code, message })
+            })
+            .collect()
+    }
+
+    fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM catch_up_errors WHERE map_id = ?1")?
+            .query_row([map_id], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn.prepare_cached("DELETE FROM catch_up_errors WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
+    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(&format!(
+                "UPDATE catch_up_errors SET code = ?2, message = ?3, at = {NOW} WHERE id = ?1"
+            ))?
+            .execute(params![id, code, message])?;
+        Ok(())
+    }
+
+    fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO executions (map_id, body) VALUES (?1, ?2)")?
+            .execute(params![map_id, body.to_string()])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn update_execution(&mut self, id: i64, body: &Value) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE executions SET body = ?2 WHERE id = ?1")?
+            .execute(params![id, body.to_string()])?;
+        Ok(())
+    }
+
+    fn latest_execution(&mut self, map_id: i64) -> Result<Option<(i64, Value)>, StoreError> {
+        let raw: Option<(i64, String)> = self
+            .conn
+            .prepare_cached("SELECT id, body FROM executions WHERE map_id = ?1 ORDER BY id DESC LIMIT 1")?
+            .query_row([map_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        raw.map(|(id, body)| Ok((id, parse_json(&body)?))).transpose()
+    }
+
+    fn add_execution_error(
+        &mut self,
+        execution_id: i64,
+        side: &str,
+        key: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO execution_errors (execution_id, side, key, code, message) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![execution_id, side, key, code, message])?;
+        Ok(())
+    }
+
+    fn execution_errors(
+        &mut self,
+        execution_id: i64,
+        search: Option<&str>,
+        after: i64,
+        limit: usize,
+    ) -> Result<(u64, Vec<ExecutionError>), StoreError> {
+        let pattern = search.filter(|s| !s.is_empty()).map(like_pattern);
+        const MATCH: &str =
+            "execution_id = ?1 AND (?2 IS NULL OR key LIKE ?2 ESCAPE '\\' OR code LIKE ?2 ESCAPE '\\'
+                             OR message LIKE ?2 ESCAPE '\\')";
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT COUNT(*) FROM execution_errors WHERE {MATCH}"))?
+            .query_row(params![execution_id, pattern], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id, side, key, code, message FROM execution_errors WHERE {MATCH} AND id > ?3 ORDER BY id LIMIT ?4"
+        ))?;
+        let items = stmt
+            .query_map(params![execution_id, pattern, after, limit as i64], |r| {
+                Ok(ExecutionError {
+                    id: r.get(0)?,
+                    side: r.get(1)?,
+                    key: r.get(2)?,
+                    code: r.get(3)?,
+                    message: r.get(4)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((total.max(0) as u64, items))
+    }
+
+    fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO execution_deferred (execution_id, body) VALUES (?1, ?2)")?
+            .execute(params![execution_id, body.to_string()])?;
+        Ok(())
+    }
+
+    fn deferred(
+        &mut self,
+        execution_id: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Value)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, body FROM execution_deferred WHERE execution_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let raw = stmt
+            .query_map(params![execution_id, after, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        raw.into_iter().map(|(id, body)| Ok((id, parse_json(&body)?))).collect()
     }
 }

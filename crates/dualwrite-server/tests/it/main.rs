@@ -3,6 +3,7 @@
 mod api;
 mod concurrency;
 mod health;
+mod lifecycle;
 mod live_sync;
 mod store;
 mod support;

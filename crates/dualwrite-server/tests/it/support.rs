@@ -78,7 +78,14 @@ fn off_runtime(work: impl FnOnce() + Send) {
 /// The router of a server on its own database, called in-process.
 pub struct TestApp {
     router: axum::Router,
+    worker: tokio::task::JoinHandle<()>,
     _db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.worker.abort();
+    }
 }
 
 impl TestApp {
@@ -93,8 +100,10 @@ impl TestApp {
         })
         .await
         .expect("open store");
-        let router = http::router(AppState::new(store), None);
-        TestApp { router, _db: db }
+        let state = AppState::new(store);
+        let worker = state.start_worker();
+        let router = http::router(state, None);
+        TestApp { router, worker, _db: db }
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -188,6 +197,23 @@ impl TestApp {
         let items = body["items"].as_array().cloned().unwrap_or_default();
         let found = items.iter().find(|m| m["name"] == name).unwrap_or_else(|| panic!("no map named {name}"));
         found["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Waits (polling, up to a deadline) until the map's status is `status`; returns the map.
+    pub async fn wait_for_status(&self, id: &str, status: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let (_, map) = self.get(&format!("/api/v1/maps/{id}")).await;
+            if map["status"] == status {
+                return map;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "map {id} never became {status}; it is {}",
+                map["status"]
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Runs every map, live only.

@@ -1,0 +1,28 @@
+//! `GET, PUT /alerts`: the alert rules.
+
+use axum::extract::State;
+use axum::Json;
+
+use super::body::Body;
+use super::AppState;
+use crate::alerts::{self, AlertRules};
+use crate::error::ApiError;
+
+pub async fn get(State(app): State<AppState>) -> Result<Json<AlertRules>, ApiError> {
+    app.read(|tx, _| Ok(Json(alerts::load(tx)?))).await
+}
+
+pub async fn put(
+    State(app): State<AppState>,
+    Body(rules): Body<AlertRules>,
+) -> Result<Json<AlertRules>, ApiError> {
+    let problems = rules.problems();
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("INVALID_ALERTS", problems.join("; ")).with("problems", problems));
+    }
+    app.write(move |tx, _| {
+        alerts::save(tx, &rules)?;
+        Ok(Json(rules.clone()))
+    })
+    .await
+}

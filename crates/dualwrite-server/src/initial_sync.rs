@@ -1,0 +1,601 @@
+//! Initial sync: copying a map's existing rows both ways before it goes live.
+//!
+//! Rows of both sides (all of them; the planner applies the filters) are indexed in memory by
+//! integration key, then processed in chunks of keys, in key order: core plans each chunk (creates,
+//! updates with the master's values, conflicts, problems) and the chunk's writes, its errors and the
+//! execution's checkpoint commit in one transaction, so a crash resumes at the next chunk and nothing
+//! is written twice. Self-references are written in a second pass, once every row exists. Writes that
+//! arrive meanwhile queue, and are replayed once the copy is done; then the map is live.
+
+use std::collections::{BTreeMap, HashSet};
+
+use dualwrite_core::initial_sync::Planner;
+use dualwrite_core::integration_key::KeyValue;
+use dualwrite_core::lifecycle::{Action, MapStatus};
+use dualwrite_core::row_mapping::{dataverse_paths, RowMapper};
+use dualwrite_core::schema::{Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::catalog::{Catalog, CatalogCache, CatalogMap};
+use crate::environment::lookup;
+use crate::environment::write;
+use crate::error::ApiError;
+use crate::lifecycle;
+use crate::live_sync::Pairing;
+use crate::store::{Store, StoredRow, Tx};
+
+/// Keys planned and written per transaction.
+pub const CHUNK: usize = 1000;
+/// Rows read per page while indexing.
+const PAGE: usize = 5000;
+
+/// Where an execution is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Rows are being copied, chunk by chunk.
+    Copy,
+    /// Self-references set aside by the copy are being written.
+    References,
+    /// The copy is done; changes queued meanwhile are being replayed.
+    Draining,
+    /// Finished.
+    Done,
+}
+
+/// What happened on one side (or one side of one company).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SideCounts {
+    /// Rows of this side read.
+    pub read: u64,
+    /// Rows created on this side.
+    pub created: u64,
+    /// Rows updated on this side.
+    pub updated: u64,
+    /// Rows of this side that could not be synced.
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub finops: SideCounts,
+    pub dataverse: SideCounts,
+    /// Pairs already equal.
+    pub equal: u64,
+    /// Pairs whose values differed (the master's values were written).
+    pub conflicts: u64,
+}
+
+impl Counts {
+    fn side(&mut self, side: Side) -> &mut SideCounts {
+        match side {
+            Side::Finops => &mut self.finops,
+            Side::Dataverse => &mut self.dataverse,
+        }
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.finops.failed + self.dataverse.failed
+    }
+}
+
+/// An execution's state, stored as JSON and checkpointed with every chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execution {
+    /// `running`, `completed`, `failed` (rows failed; the map is back to not running) or `skipped`.
+    pub status: String,
+    pub phase: Phase,
+    pub master: Side,
+    /// Whether keys that failed in `previous` are tried again.
+    pub retry_errors: bool,
+    /// The execution this one reruns.
+    pub previous: Option<i64>,
+    /// The last key of the last chunk written.
+    pub cursor: Option<String>,
+    /// The last deferred reference written.
+    pub deferred_cursor: i64,
+    /// Keys done and keys in all (known once indexed).
+    pub done: u64,
+    pub total: u64,
+    pub counts: Counts,
+    pub by_company: BTreeMap<String, Counts>,
+}
+
+impl Execution {
+    pub fn new(master: Side, retry_errors: bool, previous: Option<i64>) -> Execution {
+        Execution {
+            status: "running".into(),
+            phase: Phase::Copy,
+            master,
+            retry_errors,
+            previous,
+            cursor: None,
+            deferred_cursor: 0,
+            done: 0,
+            total: 0,
+            counts: Counts::default(),
+            by_company: BTreeMap::new(),
+        }
+    }
+
+    fn count(&mut self, side: Side, company: Option<&str>, f: impl Fn(&mut SideCounts)) {
+        f(self.counts.side(side));
+        if let Some(company) = company {
+            f(self.by_company.entry(company.to_owned()).or_default().side(side));
+        }
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("stored execution: {e}"))
+}
+
+/// The newest execution of a map.
+pub fn latest(tx: &mut dyn Tx, map_id: i64) -> Result<Option<(i64, Execution)>, ApiError> {
+    tx.latest_execution(map_id)?
+        .map(|(id, body)| Ok((id, serde_json::from_value(body).map_err(corrupt)?)))
+        .transpose()
+}
+
+fn save(tx: &mut dyn Tx, id: i64, execution: &Execution) -> Result<(), ApiError> {
+    tx.update_execution(id, &serde_json::to_value(execution).map_err(corrupt)?)?;
+    Ok(())
+}
+
+/// Starts an initial sync of `cmap` (which the caller moves to `initializing`).
+pub fn start(tx: &mut dyn Tx, cmap: &CatalogMap, execution: &Execution) -> Result<i64, ApiError> {
+    let id = tx.insert_execution(cmap.id, &serde_json::to_value(execution).map_err(corrupt)?)?;
+    tx.append_event(
+        "initial_sync",
+        Some(cmap.id),
+        &json!({"map": cmap.map.name, "execution": id, "status": "running", "master": execution.master}),
+    )?;
+    Ok(id)
+}
+
+/// Whether the map's copy is done and its queue is being replayed.
+pub fn is_draining(tx: &mut dyn Tx, map_id: i64) -> Result<bool, ApiError> {
+    Ok(latest(tx, map_id)?.is_some_and(|(_, e)| e.phase == Phase::Draining))
+}
+
+/// Marks the map's execution completed (its queue is empty; the map goes live).
+pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), ApiError> {
+    if let Some((id, mut execution)) = latest(tx, map_id)? {
+        execution.phase = Phase::Done;
+        execution.status = "completed".into();
+        save(tx, id, &execution)?;
+        tx.append_event(
+            "initial_sync",
+            Some(map_id),
+            &json!({"execution": id, "status": "completed", "counts": execution.counts}),
+        )?;
+    }
+    Ok(())
+}
+
+/// Skips the initial sync of a map that is initializing (or whose last one failed): what was copied
+/// stays, and the map goes live once the changes queued meanwhile are replayed.
+pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), ApiError> {
+    match cmap.status {
+        MapStatus::Initializing => {}
+        MapStatus::NotRunning => {
+            lifecycle::act(tx, cmap, Action::Run { initial_sync: true })?;
+        }
+        other => {
+            return Err(ApiError::conflict(
+                "INVALID_STATE",
+                format!(
+                    "map `{}` is {other}; only an initial sync that runs or failed can be skipped",
+                    cmap.map.name
+                ),
+            ))
+        }
+    }
+    let (id, mut execution) = match latest(tx, cmap.id)? {
+        Some(found) => found,
+        None => {
+            let execution = Execution::new(Side::Dataverse, false, None);
+            (start(tx, cmap, &execution)?, execution)
+        }
+    };
+    execution.status = "skipped".into();
+    execution.phase = Phase::Draining;
+    save(tx, id, &execution)?;
+    tx.append_event(
+        "initial_sync",
+        Some(cmap.id),
+        &json!({"map": cmap.map.name, "execution": id, "status": "skipped"}),
+    )?;
+    Ok(())
+}
+
+/// The ids of the rows with one key value: finops rows, Dataverse rows.
+type Twins = (Vec<i64>, Vec<i64>);
+
+/// The rows of one map, indexed by integration key, kept in memory between chunks.
+pub struct Job {
+    pub map_id: i64,
+    pub execution_id: i64,
+    /// Key → the row ids on each side. Rows without a key value get a key of their own that sorts
+    /// first, so the planner reports them.
+    index: BTreeMap<String, Twins>,
+    /// Keys a rerun without errors leaves alone: those that failed before.
+    skip: HashSet<String>,
+}
+
+/// What one step of a job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A chunk was written; more follow.
+    Progressed,
+    /// The copy is over (the map drains its queue, or failed back to not running).
+    Finished,
+    /// Nothing to do for this job now (another server advanced it, or the map left `initializing`).
+    Idle,
+}
+
+/// The schema and map a job works on, checked.
+fn context(catalog: &Catalog, map_id: i64) -> Result<Option<(&Schema, &CatalogMap)>, ApiError> {
+    let Some(cmap) = catalog.map(map_id).filter(|m| m.status == MapStatus::Initializing) else {
+        return Ok(None);
+    };
+    Ok(Some((catalog.require_schema()?, cmap)))
+}
+
+impl Job {
+    /// Indexes both sides' rows of the map (a read-only pass).
+    pub fn build(
+        store: &Store,
+        cache: &CatalogCache,
+        map_id: i64,
+        execution_id: i64,
+    ) -> Result<Job, ApiError> {
+        store.read(|tx| {
+            let catalog = cache.get(tx)?;
+            let mut index: BTreeMap<String, Twins> = BTreeMap::new();
+            let Some((schema, cmap)) = context(&catalog, map_id)? else {
+                return Ok(Job { map_id, execution_id, index, skip: HashSet::new() });
+            };
+            let skip = match latest(tx, map_id)? {
+                Some((_, Execution { retry_errors: false, previous: Some(previous), .. })) => {
+                    failed_keys(tx, previous)?
+                }
+                _ => HashSet::new(),
+            };
+            let mapper = RowMapper::new(schema, &cmap.map)
+                .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+            let key = catalog
+                .keys
+                .effective(schema, &cmap.map.dataverse)
+                .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+            let key_paths: Vec<String> = key.fields.iter().filter(|f| f.contains('.')).cloned().collect();
+            for side in [Side::Finops, Side::Dataverse] {
+                let table = write::table(schema, side, cmap.map.table(side))?;
+                let mut after = 0;
+                loop {
+                    let page = tx.scan_rows(side.as_str(), &table.name, after, PAGE)?;
+                    let Some(last) = page.last() else { break };
+                    after = last.id;
+                    for row in page {
+                        let readable = match side {
+                            Side::Finops => row.data,
+                            Side::Dataverse => lookup::expand(tx, schema, table, &row.data, &key_paths)?,
+                        };
+                        let name = match mapper.key_value(&key, side, &readable) {
+                            Ok(k) => k.to_string(),
+                            Err(_) => format!("\u{0}{side}{}", row.id),
+                        };
+                        let entry = index.entry(name).or_default();
+                        match side {
+                            Side::Finops => entry.0.push(row.id),
+                            Side::Dataverse => entry.1.push(row.id),
+                        }
+                    }
+                }
+            }
+            Ok(Job { map_id, execution_id, index, skip })
+        })
+    }
+
+    /// Does the next piece of work: one chunk of the copy, or one page of deferred references.
+    pub fn step(&self, store: &Store, cache: &CatalogCache) -> Result<Step, ApiError> {
+        store.write(|tx| {
+            let catalog = cache.get(tx)?;
+            let Some((schema, cmap)) = context(&catalog, self.map_id)? else { return Ok(Step::Idle) };
+            let Some((id, mut execution)) = latest(tx, self.map_id)? else { return Ok(Step::Idle) };
+            if id != self.execution_id {
+                return Ok(Step::Idle);
+            }
+            // An environment under maintenance takes no writes: the copy waits for it.
+            for side in [Side::Finops, Side::Dataverse] {
+                if !tx.is_available(side.as_str())? {
+                    return Ok(Step::Idle);
+                }
+            }
+            match execution.phase {
+                Phase::Copy => self.copy_chunk(tx, &catalog, schema, cmap, &mut execution)?,
+                Phase::References => references_page(tx, &catalog, schema, cmap, id, &mut execution)?,
+                Phase::Draining | Phase::Done => return Ok(Step::Idle),
+            }
+            let finished = execution.phase == Phase::Draining || execution.status == "failed";
+            save(tx, id, &execution)?;
+            if execution.status == "failed" {
+                lifecycle::act(tx, cmap, Action::InitialSyncFailed)?;
+                tx.append_event(
+                    "initial_sync",
+                    Some(cmap.id),
+                    &json!({"map": cmap.map.name, "execution": id, "status": "failed", "counts": execution.counts}),
+                )?;
+            }
+            Ok(if finished { Step::Finished } else { Step::Progressed })
+        })
+    }
+
+    fn copy_chunk(
+        &self,
+        tx: &mut dyn Tx,
+        catalog: &Catalog,
+        schema: &Schema,
+        cmap: &CatalogMap,
+        execution: &mut Execution,
+    ) -> Result<(), ApiError> {
+        execution.total = self.index.len() as u64;
+        let start = execution.cursor.clone();
+        let chunk: Vec<(&String, &Twins)> = match &start {
+            None => self.index.iter().take(CHUNK).collect(),
+            Some(cursor) => self
+                .index
+                .range::<String, _>((std::ops::Bound::Excluded(cursor), std::ops::Bound::Unbounded))
+                .take(CHUNK)
+                .collect(),
+        };
+        let Some((last, _)) = chunk.last() else {
+            execution.phase = Phase::References;
+            return Ok(());
+        };
+        execution.cursor = Some((*last).clone());
+        execution.done += chunk.len() as u64;
+        let chunk: Vec<_> = chunk.into_iter().filter(|(k, _)| !self.skip.contains(*k)).collect();
+        let finops_ids: Vec<i64> = chunk.iter().flat_map(|(_, (f, _))| f.iter().copied()).collect();
+        let dataverse_ids: Vec<i64> = chunk.iter().flat_map(|(_, (_, d))| d.iter().copied()).collect();
+        let finops_rows = tx.get_rows(&finops_ids)?;
+        let dataverse_stored = tx.get_rows(&dataverse_ids)?;
+        let dataverse_table = write::table(schema, Side::Dataverse, &cmap.map.dataverse)?;
+        let paths = dataverse_paths(schema, &cmap.map);
+        let dataverse_rows = dataverse_stored
+            .iter()
+            .map(|r| lookup::expand(tx, schema, dataverse_table, &r.data, &paths))
+            .collect::<Result<Vec<Row>, _>>()?;
+        let planner = Planner::new(schema, &catalog.keys, &cmap.map, execution.master)
+            .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+        let finops_data: Vec<Row> = finops_rows.iter().map(|r| r.data.clone()).collect();
+        let plan = planner.plan(&finops_data, &dataverse_rows);
+
+        let company = |side: Side, index: usize| -> Option<String> {
+            let row = match side {
+                Side::Finops => finops_data.get(index)?,
+                Side::Dataverse => dataverse_rows.get(index)?,
+            };
+            let column = if side == Side::Finops { DATA_AREA_ID } else { COMPANY_KEY_PATH };
+            row.get(column).and_then(Value::as_str).map(str::to_owned)
+        };
+        for side in [Side::Finops, Side::Dataverse] {
+            let rows = if side == Side::Finops { finops_data.len() } else { dataverse_rows.len() };
+            for index in 0..rows {
+                execution.count(side, company(side, index).as_deref(), |c| c.read += 1);
+            }
+        }
+        execution.counts.equal += plan.equal.len() as u64;
+        execution.counts.conflicts += plan.conflicts.len() as u64;
+        let deferred = Deferred::of(schema, cmap);
+        for problem in &plan.problems {
+            let key = problem.key.as_ref().map_or_else(|| "(no key)".to_owned(), ToString::to_string);
+            tx.add_execution_error(
+                self.execution_id,
+                problem.side.as_str(),
+                &key,
+                &problem.code,
+                &problem.message,
+            )?;
+            execution.count(problem.side, company(problem.side, problem.index).as_deref(), |c| c.failed += 1);
+        }
+        for create in &plan.creates {
+            let source = create.side.other();
+            let table = write::table(schema, create.side, cmap.map.table(create.side))?;
+            let row = deferred.set_aside(tx, self.execution_id, create.side, &create.key, &create.row)?;
+            let company = company(source, create.source_index);
+            match attempt(tx, |tx| write::insert(tx, schema, table, &row).map(drop))? {
+                Ok(()) => execution.count(create.side, company.as_deref(), |c| c.created += 1),
+                Err(e) => {
+                    let message = format!("creating it on {}: {}", create.side, message_of(&e));
+                    tx.add_execution_error(
+                        self.execution_id,
+                        source.as_str(),
+                        &create.key.to_string(),
+                        e.code(),
+                        &message,
+                    )?;
+                    execution.count(source, company.as_deref(), |c| c.failed += 1);
+                }
+            }
+        }
+        for update in &plan.updates {
+            let table = write::table(schema, update.side, cmap.map.table(update.side))?;
+            let stored: Option<&StoredRow> = match update.side {
+                Side::Finops => finops_rows.get(update.index),
+                Side::Dataverse => dataverse_stored.get(update.index),
+            };
+            let Some(existing) = stored.cloned() else { continue };
+            let fields =
+                deferred.set_aside(tx, self.execution_id, update.side, &update.key, &update.fields)?;
+            let company = company(update.side, update.index);
+            match attempt(tx, |tx| write::update(tx, schema, table, existing.clone(), &fields).map(drop))? {
+                Ok(()) => execution.count(update.side, company.as_deref(), |c| c.updated += 1),
+                Err(e) => {
+                    let source = update.side.other();
+                    let message = format!("updating it on {}: {}", update.side, message_of(&e));
+                    tx.add_execution_error(
+                        self.execution_id,
+                        source.as_str(),
+                        &update.key.to_string(),
+                        e.code(),
+                        &message,
+                    )?;
+                    execution.count(source, company.as_deref(), |c| c.failed += 1);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs one row's writes under a savepoint: a failure undoes them alone and is returned as a value.
+fn attempt(
+    tx: &mut dyn Tx,
+    work: impl FnOnce(&mut dyn Tx) -> Result<(), ApiError>,
+) -> Result<Result<(), ApiError>, ApiError> {
+    tx.savepoint()?;
+    match work(tx) {
+        Ok(()) => {
+            tx.release_savepoint()?;
+            Ok(Ok(()))
+        }
+        Err(e @ ApiError::Client { .. }) => {
+            tx.rollback_to_savepoint()?;
+            Ok(Err(e))
+        }
+        Err(internal) => Err(internal),
+    }
+}
+
+fn message_of(e: &ApiError) -> String {
+    match e {
+        ApiError::Client { message, .. } => message.clone(),
+        ApiError::Internal(_) => "the server failed; see its log".into(),
+    }
+}
+
+/// The keys that failed in an execution (skipped by a rerun without errors).
+fn failed_keys(tx: &mut dyn Tx, execution_id: i64) -> Result<HashSet<String>, ApiError> {
+    let mut keys = HashSet::new();
+    let mut after = 0;
+    loop {
+        let (_, page) = tx.execution_errors(execution_id, None, after, 5000)?;
+        let Some(last) = page.last() else { return Ok(keys) };
+        after = last.id;
+        keys.extend(page.into_iter().map(|e| e.key));
+    }
+}
+
+/// The fields of a map that refer to its own table: written in a second pass, once every row exists.
+struct Deferred {
+    finops: Vec<String>,
+    dataverse: Vec<String>,
+}
+
+impl Deferred {
+    fn of(schema: &Schema, cmap: &CatalogMap) -> Deferred {
+        let own = |side: Side| schema.table(side, cmap.map.table(side));
+        let finops = cmap
+            .map
+            .fields
+            .iter()
+            .filter_map(|f| f.finops.as_deref())
+            .filter(|name| {
+                own(Side::Finops)
+                    .and_then(|t| t.column(name))
+                    .and_then(|c| c.references.as_ref())
+                    .is_some_and(|r| {
+                        own(Side::Finops).is_some_and(|t: &Table| t.name.eq_ignore_ascii_case(&r.table))
+                    })
+            })
+            .map(str::to_owned)
+            .collect();
+        let dataverse = cmap
+            .map
+            .fields
+            .iter()
+            .filter_map(|f| f.dataverse.as_deref())
+            .filter(|path| {
+                own(Side::Dataverse)
+                    .and_then(|t| schema.resolve_path(t, path).ok())
+                    .and_then(|p| p.hops.first().map(|h| h.target.name == cmap.map.dataverse))
+                    .unwrap_or(false)
+            })
+            .map(str::to_owned)
+            .collect();
+        Deferred { finops, dataverse }
+    }
+
+    /// `row` without its self-references; those with a value are stored for the second pass.
+    fn set_aside(
+        &self,
+        tx: &mut dyn Tx,
+        execution_id: i64,
+        side: Side,
+        key: &KeyValue,
+        row: &Row,
+    ) -> Result<Row, ApiError> {
+        let names = if side == Side::Finops { &self.finops } else { &self.dataverse };
+        if names.is_empty() {
+            return Ok(row.clone());
+        }
+        let mut kept = row.clone();
+        let mut later = Row::new();
+        for name in names {
+            if let Some(value) = kept.remove(name) {
+                if !value.is_null() {
+                    later.insert(name.clone(), value);
+                }
+            }
+        }
+        if !later.is_empty() {
+            tx.add_deferred(execution_id, &json!({"side": side, "key": key.parts(), "fields": later}))?;
+        }
+        Ok(kept)
+    }
+}
+
+/// Writes one page of deferred self-references; moves on to draining after the last.
+fn references_page(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    schema: &Schema,
+    cmap: &CatalogMap,
+    execution_id: i64,
+    execution: &mut Execution,
+) -> Result<(), ApiError> {
+    let page = tx.deferred(execution_id, execution.deferred_cursor, CHUNK)?;
+    let Some((last, _)) = page.last() else {
+        execution.phase = if execution.counts.failed() > 0 { Phase::Done } else { Phase::Draining };
+        if execution.counts.failed() > 0 {
+            execution.status = "failed".into();
+        }
+        return Ok(());
+    };
+    execution.deferred_cursor = *last;
+    for (_, body) in page {
+        let Some(side) = body["side"].as_str().and_then(|s| s.parse::<Side>().ok()) else { continue };
+        let parts: Vec<String> = serde_json::from_value(body["key"].clone()).unwrap_or_default();
+        let key = KeyValue::new(parts);
+        let fields = body["fields"].as_object().cloned().unwrap_or_default();
+        let table = write::table(schema, side, cmap.map.table(side))?;
+        let found = Pairing::new(tx, catalog, schema, cmap, side.other())?.find_twin(&key)?;
+        let Some(existing) = found else { continue };
+        if let Err(e) =
+            attempt(tx, |tx| write::update(tx, schema, table, existing.clone(), &fields).map(drop))?
+        {
+            let message = format!("writing its reference to its own table on {side}: {}", message_of(&e));
+            tx.add_execution_error(
+                execution_id,
+                side.other().as_str(),
+                &key.to_string(),
+                e.code(),
+                &message,
+            )?;
+            execution.count(side.other(), None, |c| c.failed += 1);
+        }
+    }
+    Ok(())
+}

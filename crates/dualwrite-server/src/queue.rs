@@ -1,0 +1,194 @@
+//! The queue of a map that is paused, initializing or resuming: every change to its tables, appended
+//! in commit order in the writer's own transaction, replayed in that order (Name A → B → C is three
+//! twin writes, not one), and the catch-up errors of changes that did not apply. Nothing expires and
+//! nothing is capped but by the disk.
+
+use dualwrite_core::lifecycle::{Action, MapStatus};
+use dualwrite_core::schema::{Row, Schema};
+use serde_json::{json, Value};
+
+use crate::catalog::{Catalog, CatalogCache, CatalogMap};
+use crate::environment::write::{Applied, Written};
+use crate::error::{ApiError, Kind};
+use crate::lifecycle;
+use crate::live_sync::{self, Pairing, TwinWrite};
+use crate::store::{QueuedChange, Store, Tx};
+
+/// The code of changes set aside by "skip to live, preserving the queue".
+pub const SKIPPED: &str = "SKIPPED";
+
+/// Appends `written` to the queue of `cmap`, with its integration-key value for looking it up.
+pub fn enqueue(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    schema: &Schema,
+    cmap: &CatalogMap,
+    written: &Written,
+) -> Result<(), ApiError> {
+    let key = {
+        let mut pairing = Pairing::new(tx, catalog, schema, cmap, written.side)?;
+        match written.row() {
+            Some(row) => {
+                let readable = pairing.readable(row)?;
+                pairing.key_value(&readable).map(|k| k.to_string()).unwrap_or_default()
+            }
+            None => String::new(),
+        }
+    };
+    let body = json!({
+        "side": written.side,
+        "table": written.table,
+        "op": written.applied.as_str(),
+        "before": written.before,
+        "after": written.after,
+    });
+    let seq = tx.enqueue(cmap.id, &key, &body)?;
+    tx.append_event(
+        "queued",
+        Some(cmap.id),
+        &json!({"map": cmap.map.name, "seq": seq, "side": written.side, "table": written.table, "op": written.applied.as_str(), "key": key}),
+    )?;
+    Ok(())
+}
+
+/// The write a queued change records.
+fn written_of(change: &QueuedChange) -> Result<Written, ApiError> {
+    let corrupt =
+        |what: &str| ApiError::Internal(anyhow::anyhow!("queued change {} has no valid {what}", change.seq));
+    let body = &change.body;
+    let side = body["side"].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("side"))?;
+    let applied = match body["op"].as_str() {
+        Some("insert") => Applied::Inserted,
+        Some("update") => Applied::Updated,
+        Some("delete") => Applied::Deleted,
+        _ => return Err(corrupt("op")),
+    };
+    let row = |v: &Value| -> Option<Row> { v.as_object().cloned() };
+    Ok(Written {
+        side,
+        table: body["table"].as_str().ok_or_else(|| corrupt("table"))?.to_owned(),
+        applied,
+        before: row(&body["before"]),
+        after: row(&body["after"]),
+    })
+}
+
+/// Applies one queued change as live sync would have, and records the replay.
+pub fn replay(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    cmap: &CatalogMap,
+    change: &QueuedChange,
+) -> Result<Option<TwinWrite>, ApiError> {
+    let schema = catalog.require_schema()?;
+    let written = written_of(change)?;
+    let twin = live_sync::twin_write(tx, catalog, schema, cmap, &written)?;
+    tx.append_event(
+        "replayed",
+        Some(cmap.id),
+        &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key}),
+    )?;
+    Ok(twin)
+}
+
+/// What one batch of catch-up did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatchUp {
+    /// The map is not catching up.
+    Idle,
+    /// Changes were replayed; more may follow.
+    Progressed { replayed: usize, failed: usize },
+    /// The queue is empty and the map went live.
+    Live,
+    /// The other side is unavailable: the queue waits.
+    Blocked,
+}
+
+/// Replays up to `batch` queued changes of map `map_id` in one transaction. A change that fails goes to
+/// the catch-up errors; an unavailable environment stops the batch and leaves the rest queued. An
+/// empty queue takes a resuming map (or one whose initial write is done) to `running`.
+pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) -> Result<CatchUp, ApiError> {
+    store.write(|tx| {
+        let catalog = cache.get(tx)?;
+        let Some(cmap) = catalog.map(map_id) else { return Ok(CatchUp::Idle) };
+        let done = match cmap.status {
+            MapStatus::Resuming => Action::CatchUpDone,
+            MapStatus::Initializing if crate::initial_sync::is_draining(tx, map_id)? => Action::InitialSyncDone,
+            _ => return Ok(CatchUp::Idle),
+        };
+        let changes = tx.queued(map_id, None, 0, batch)?;
+        if changes.is_empty() {
+            if done == Action::InitialSyncDone {
+                crate::initial_sync::finish(tx, map_id)?;
+            }
+            lifecycle::act(tx, cmap, done)?;
+            return Ok(CatchUp::Live);
+        }
+        let (mut replayed, mut failed) = (0, 0);
+        for change in &changes {
+            tx.savepoint()?;
+            match replay(tx, &catalog, cmap, change) {
+                Ok(_) => {
+                    tx.release_savepoint()?;
+                    replayed += 1;
+                }
+                Err(ApiError::Client { kind: Kind::Unavailable, .. }) => {
+                    tx.rollback_to_savepoint()?;
+                    return Ok(if replayed == 0 { CatchUp::Blocked } else { CatchUp::Progressed { replayed, failed } });
+                }
+                Err(ApiError::Client { code, message, .. }) => {
+                    tx.rollback_to_savepoint()?;
+                    tx.add_catch_up_error(map_id, change, code, &message)?;
+                    tx.append_event(
+                        "catch_up_error",
+                        Some(map_id),
+                        &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": code, "message": message}),
+                    )?;
+                    failed += 1;
+                }
+                Err(internal) => return Err(internal),
+            }
+            tx.dequeue(change.seq)?;
+        }
+        Ok(CatchUp::Progressed { replayed, failed })
+    })
+}
+
+/// Retries catch-up errors of a running map (those in `ids`, or all), oldest first. Returns how many
+/// applied and how many failed again.
+pub fn retry(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    cmap: &CatalogMap,
+    ids: Option<&[i64]>,
+) -> Result<(usize, usize), ApiError> {
+    if cmap.status != MapStatus::Running {
+        return Err(ApiError::conflict(
+            "INVALID_STATE",
+            format!("map `{}` is {}; catch-up errors are retried while it runs", cmap.map.name, cmap.status),
+        ));
+    }
+    let (mut applied, mut failed, mut after) = (0, 0, 0);
+    loop {
+        let page = tx.catch_up_errors(cmap.id, after, 500)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for error in page.iter().filter(|e| ids.is_none_or(|ids| ids.contains(&e.id))) {
+            tx.savepoint()?;
+            match replay(tx, catalog, cmap, &error.change) {
+                Ok(_) => {
+                    tx.release_savepoint()?;
+                    tx.delete_catch_up_error(error.id)?;
+                    applied += 1;
+                }
+                Err(ApiError::Client { code, message, .. }) => {
+                    tx.rollback_to_savepoint()?;
+                    tx.set_catch_up_error(error.id, code, &message)?;
+                    failed += 1;
+                }
+                Err(internal) => return Err(internal),
+            }
+        }
+    }
+    Ok((applied, failed))
+}

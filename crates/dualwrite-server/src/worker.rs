@@ -1,0 +1,87 @@
+//! The background worker: advances initial syncs chunk by chunk, one map at a time in run order, and
+//! replays the queues of maps that are resuming or whose copy is done. Every step is one database
+//! transaction, so the worker can stop anywhere (a crash, a restart) and pick up where it was.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dualwrite_core::lifecycle::MapStatus;
+use tokio::sync::Notify;
+
+use crate::catalog::CatalogCache;
+use crate::error::ApiError;
+use crate::initial_sync::{self, Job, Phase, Step};
+use crate::queue::{self, CatchUp};
+use crate::store::Store;
+
+/// Queued changes replayed per transaction.
+pub const CATCH_UP_BATCH: usize = 500;
+/// How long an idle worker waits before looking again (it is woken at once by actions of its own
+/// server; this picks up work from other servers and after a restart).
+const IDLE: Duration = Duration::from_millis(200);
+
+/// Starts the worker on the current tokio runtime; `wake` makes it look for work at once.
+pub fn spawn(store: Arc<Store>, cache: Arc<CatalogCache>, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+    let job: Arc<Mutex<Option<Job>>> = Arc::new(Mutex::new(None));
+    tokio::spawn(async move {
+        loop {
+            let (store, cache, job) = (store.clone(), cache.clone(), job.clone());
+            let busy = tokio::task::spawn_blocking(move || round(&store, &cache, &job)).await;
+            match busy {
+                Ok(Ok(true)) => tokio::task::yield_now().await,
+                Ok(Ok(false)) => {
+                    let _ = tokio::time::timeout(IDLE, wake.notified()).await;
+                }
+                Ok(Err(e)) => {
+                    tracing::error!(error = ?e, "background sync step failed; retrying");
+                    let _ = tokio::time::timeout(IDLE * 5, wake.notified()).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "background sync step panicked; retrying");
+                    tokio::time::sleep(IDLE * 5).await;
+                }
+            }
+        }
+    })
+}
+
+/// One round over the maps with background work; whether any was done.
+fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Result<bool, ApiError> {
+    let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
+    let mut busy = false;
+    let mut copying: Option<(i64, i64)> = None;
+    for cmap in
+        catalog.maps.iter().filter(|m| matches!(m.status, MapStatus::Resuming | MapStatus::Initializing))
+    {
+        if cmap.status == MapStatus::Initializing {
+            let latest = store.read(|tx| initial_sync::latest(tx, cmap.id))?;
+            if let Some((id, _)) = latest.filter(|(_, e)| matches!(e.phase, Phase::Copy | Phase::References))
+            {
+                if copying.is_none_or(|(_, first)| id < first) {
+                    copying = Some((cmap.id, id));
+                }
+                continue;
+            }
+        }
+        match queue::catch_up(store, cache, cmap.id, CATCH_UP_BATCH)? {
+            CatchUp::Progressed { .. } | CatchUp::Live => busy = true,
+            CatchUp::Idle | CatchUp::Blocked => {}
+        }
+    }
+    let mut current = job.lock().map_err(|_| ApiError::Internal(anyhow::anyhow!("worker state poisoned")))?;
+    let Some((map_id, execution_id)) = copying else {
+        *current = None;
+        return Ok(busy);
+    };
+    if current.as_ref().is_none_or(|j| j.execution_id != execution_id) {
+        *current = Some(Job::build(store, cache, map_id, execution_id)?);
+    }
+    let step = match current.as_ref() {
+        Some(j) => j.step(store, cache)?,
+        None => Step::Idle,
+    };
+    if step != Step::Progressed {
+        *current = None;
+    }
+    Ok(busy || step != Step::Idle)
+}
