@@ -357,6 +357,21 @@ impl Job {
         execution.cursor = Some((*last).clone());
         execution.done += chunk.len() as u64;
         let chunk: Vec<_> = chunk.into_iter().filter(|(k, _)| !self.skip.contains(*k)).collect();
+        // Changes queued for these keys since the copy began are in the rows read below: the copy
+        // takes them in (the master resolving any conflict), so they are not replayed afterwards.
+        // Changes to keys already copied stay queued and replay once the copy is done.
+        if tx.queue_len(self.map_id, None)? > 0 {
+            for (key, _) in &chunk {
+                for change in tx.queued(self.map_id, Some(key.as_str()), 0, usize::MAX >> 1)? {
+                    tx.dequeue(change.seq)?;
+                    tx.append_event(
+                        "folded",
+                        Some(self.map_id),
+                        &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "execution": self.execution_id}),
+                    )?;
+                }
+            }
+        }
         let finops_ids: Vec<i64> = chunk.iter().flat_map(|(_, (f, _))| f.iter().copied()).collect();
         let dataverse_ids: Vec<i64> = chunk.iter().flat_map(|(_, (_, d))| d.iter().copied()).collect();
         let finops_rows = tx.get_rows(&finops_ids)?;

@@ -7,6 +7,7 @@ CREATE TABLE queue (
     body TEXT NOT NULL
 );
 CREATE INDEX queue_by_map ON queue (map_id, seq);
+CREATE INDEX queue_by_key ON queue (map_id, key, seq);
 
 -- Queued changes that failed to apply (or were set aside by skip-to-live), kept until retried.
 CREATE TABLE catch_up_errors (

@@ -2,6 +2,7 @@
 
 mod api;
 mod concurrency;
+mod crash;
 mod health;
 mod lifecycle;
 mod live_sync;
