@@ -263,7 +263,7 @@ async fn verify(server: &Server, acked: &Acked, cycle: usize) {
         .map(|r| (r["isocurrencycode"].as_str().unwrap_or_default().to_lowercase(), r))
         .collect();
     let acked = acked.lock().map(|a| a.clone()).unwrap_or_default();
-    for ((side, code), _) in &acked {
+    for (side, code) in acked.keys() {
         let rows = if side == "finops" { &finops } else { &dataverse };
         assert!(
             rows.contains_key(&code.to_lowercase()),
