@@ -332,8 +332,8 @@ impl<'a> RowMapper<'a> {
         if side == Side::Dataverse {
             return crate::integration_key::dataverse_key_value(key, row);
         }
-        let mut parts = Vec::with_capacity(key.fields.len());
-        for key_field in &key.fields {
+        let mut key_value = KeyValue::empty();
+        for (i, key_field) in key.fields.iter().enumerate() {
             let value = if EffectiveKey::is_company_part(key_field) {
                 self.company(row, Side::Finops)
                     .map(Value::String)
@@ -351,22 +351,10 @@ impl<'a> RowMapper<'a> {
                 self.convert(field, Side::Finops, source)
                     .map_err(|e| KeyValueError::Invalid { field: key_field.clone(), message: e.message })?
             };
-            parts.push(key_part(&value).ok_or_else(|| KeyValueError::Missing { field: key_field.clone() })?);
+            let part = key_part(&value).ok_or_else(|| KeyValueError::Missing { field: key_field.clone() })?;
+            key_value.push(i, &part);
         }
-        Ok(KeyValue::from_normalized(parts))
-    }
-
-    /// Per field mapping: its direction and its finops and Dataverse names (dotted form), as compiled.
-    pub(crate) fn field_names(
-        &self,
-    ) -> impl Iterator<Item = (crate::table_map::Direction, Option<&str>, Option<&str>)> {
-        self.fields.iter().map(|f| {
-            (
-                f.mapping.direction,
-                f.finops.as_ref().map(|s| s.name.as_str()),
-                f.dataverse.as_ref().map(|s| s.name.as_str()),
-            )
-        })
+        Ok(key_value)
     }
 
     /// The finops and Dataverse tables of the map.
@@ -374,18 +362,100 @@ impl<'a> RowMapper<'a> {
         (self.finops, self.dataverse)
     }
 
-    /// Normalises a row of `side` for comparison: each mapped column's value checked against its
-    /// column (invalid values kept as they are), so `"1.0"` and `1` or `"Yes"` and `"yes"` compare
-    /// equal.
-    pub(crate) fn normalised(&self, side: Side, name: &str, value: &Value) -> Value {
-        let slot = self.fields.iter().filter_map(|f| f.slot(side)).find(|s| s.name == name);
-        match slot {
-            Some(slot) if !value.is_null() => {
-                coerce(slot, value).map_or_else(|_| value.clone(), |v| comparable(slot, v))
+    /// Compares twins field by field, where each field's value would be written: on Dataverse for
+    /// fields flowing there (both ways included), on finops for fields flowing only to finops. Values
+    /// are compared normalised for their column (`"1.0"` equals `1`, lookup keys ignore case). For each
+    /// field that differs: a field mapped both ways takes `master`'s value, a one-way field its source's.
+    /// Fails with each side's mapping errors (indexed finops, Dataverse).
+    pub(crate) fn differences(
+        &self,
+        finops: &Row,
+        dataverse: &Row,
+        master: Side,
+    ) -> Result<Vec<Difference>, [Vec<RowError>; 2]> {
+        let rows = [finops, dataverse];
+        let mut errors: [Vec<RowError>; 2] = [Vec::new(), Vec::new()];
+        let mut out = Vec::new();
+        for field in &self.fields {
+            let direction = field.mapping.direction;
+            let compare_on = if direction.writes(Side::Dataverse) && field.dataverse.is_some() {
+                Side::Dataverse
+            } else {
+                Side::Finops
+            };
+            let Some(dest) = field.slot(compare_on).filter(|_| direction.writes(compare_on)) else {
+                continue;
+            };
+            let source_side = compare_on.other();
+            let source = match field.slot(source_side) {
+                None => None,
+                Some(slot) => match get(rows[source_side as usize], &slot.name, source_side) {
+                    None => continue,
+                    Some(v) => Some((slot, v)),
+                },
+            };
+            let incoming = match self.convert(field, source_side, source) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors[source_side as usize].push(*e);
+                    continue;
+                }
+            };
+            let current =
+                get(rows[compare_on as usize], &dest.name, compare_on).cloned().unwrap_or(Value::Null);
+            let normal = |v: &Value| match coerce(dest, v) {
+                Ok(n) => comparable(dest, n),
+                Err(_) => v.clone(),
+            };
+            if normal(&incoming) == normal(&current) {
+                continue;
             }
-            _ => value.clone(),
+            let both = direction.writes(Side::Finops) && direction.writes(Side::Dataverse);
+            let winner = if both { master } else { source_side };
+            let write = if winner == source_side {
+                (compare_on, dest.name.clone(), incoming.clone())
+            } else {
+                let Some(back) = field.slot(source_side) else { continue };
+                match self.convert(field, compare_on, Some((dest, &current))) {
+                    Ok(v) => (source_side, back.name.clone(), v),
+                    Err(e) => {
+                        errors[compare_on as usize].push(*e);
+                        continue;
+                    }
+                }
+            };
+            let (finops_value, dataverse_value) = match compare_on {
+                Side::Dataverse => (incoming, current),
+                Side::Finops => (current, incoming),
+            };
+            out.push(Difference {
+                finops_field: field.finops.as_ref().map(|s| s.name.clone()),
+                dataverse_field: field.dataverse.as_ref().map(|s| s.name.clone()),
+                finops: finops_value,
+                dataverse: dataverse_value,
+                winner,
+                write,
+            });
+        }
+        if errors.iter().all(Vec::is_empty) {
+            Ok(out)
+        } else {
+            Err(errors)
         }
     }
+}
+
+/// One mapped field whose values differ between twins (see [`RowMapper::differences`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Difference {
+    pub finops_field: Option<String>,
+    pub dataverse_field: Option<String>,
+    /// Both values in the representation of the side compared on.
+    pub finops: Value,
+    pub dataverse: Value,
+    pub winner: Side,
+    /// What to write to the losing side: (side, column, value).
+    pub write: (Side, String, Value),
 }
 
 /// Lookup key values compare like keys (case-insensitive, trailing spaces ignored).

@@ -18,7 +18,8 @@ const GOLDEN: &str = include_str!("golden/contoso_diagnostics.json");
 fn the_browser_validates_the_contoso_maps_exactly_like_the_server() {
     let schema = Schema::from_json(SCHEMA).expect("the fixture schema reads");
     let package = Package::from_json(PACKAGE).expect("the fixture package reads");
-    let golden: Vec<Diagnostic> = serde_json::from_str(GOLDEN).expect("the golden file is a diagnostics list");
+    let golden: Vec<Diagnostic> =
+        serde_json::from_str(GOLDEN).expect("the golden file is a diagnostics list");
     assert!(!golden.is_empty(), "the golden file holds the fixture's warnings");
     assert_eq!(validate_package(&schema, &package), golden);
 }
