@@ -262,7 +262,7 @@ impl<'a> Planner<'a> {
                     code: match e {
                         KeyValueError::Missing { .. } => "NULL_KEY",
                         KeyValueError::NotMapped { .. } => "KEY_NOT_MAPPED",
-                        KeyValueError::Invalid { .. } => "INVALID_KEY",
+                        KeyValueError::Invalid { .. } | KeyValueError::Map(_) => "INVALID_KEY",
                     }
                     .into(),
                     message: format!("map `{}`: {e}", self.mapper.map().name),

@@ -102,6 +102,8 @@ pub enum KeyValueError {
     NotMapped { field: String, side: Side },
     #[error("integration-key field `{field}`: {message}")]
     Invalid { field: String, message: String },
+    #[error("{0}")]
+    Map(String),
 }
 
 /// A key as refresh generates it from the alternate keys.
@@ -306,6 +308,21 @@ impl IntegrationKeys {
             chosen: Some(generated.chosen),
         })
     }
+}
+
+/// A row's integration-key value on either side of a map: a Dataverse row (dotted form) gives it
+/// directly, a finops row through the mappings of the key fields and its `dataAreaId`. To read many
+/// rows, compile the map once with [`crate::row_mapping::RowMapper`] and call its `key_value`.
+pub fn key_value(
+    schema: &Schema,
+    map: &crate::table_map::TableMap,
+    key: &EffectiveKey,
+    side: Side,
+    row: &crate::schema::Row,
+) -> Result<KeyValue, KeyValueError> {
+    let mapper =
+        crate::row_mapping::RowMapper::new(schema, map).map_err(|e| KeyValueError::Map(e.to_string()))?;
+    mapper.key_value(key, side, row)
 }
 
 /// The key value of a Dataverse row in dotted form: each key field read from the row (the company part
