@@ -49,9 +49,7 @@ fn lookup<'r>(row: &'r Row, path: &[String], dialect: Dialect) -> Option<&'r Val
     let name = path.join(".");
     match dialect {
         Dialect::OData => row.get(&name),
-        Dialect::QueryRange => {
-            row.get(&name).or_else(|| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(&name)).map(|(_, v)| v))
-        }
+        Dialect::QueryRange => crate::row_mapping::get(row, &name, crate::schema::Side::Finops),
     }
 }
 
