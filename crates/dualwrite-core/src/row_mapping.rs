@@ -11,7 +11,12 @@
 //! `msdyn_company.cdm_companycode`). A source column absent from the row (a partial update) writes
 //! nothing for that field.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
+
+/// The null a missing value reads as.
+static NULL: Value = Value::Null;
 
 use crate::integration_key::{key_part, EffectiveKey, KeyValue, KeyValueError};
 use crate::schema::{Column, Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
@@ -124,9 +129,11 @@ impl<'a> RowMapper<'a> {
                         .iter()
                         .map(|(k, v)| {
                             let key = coerce(f, &Value::String(k.clone()))
+                                .map(Cow::into_owned)
                                 .map_err(|m| error(format!("value map key `{k}`: {m}")))?;
-                            let value =
-                                coerce(d, v).map_err(|m| error(format!("value map value {v}: {m}")))?;
+                            let value = coerce(d, v)
+                                .map(Cow::into_owned)
+                                .map_err(|m| error(format!("value map value {v}: {m}")))?;
                             Ok((match_key(&key), value))
                         })
                         .collect::<Result<Vec<_>, MapperError>>()?,
@@ -135,9 +142,9 @@ impl<'a> RowMapper<'a> {
             };
             let default = |slot: &Option<Slot<'_>>| -> Result<Option<Value>, MapperError> {
                 match (mapping.default_value(), slot) {
-                    (Some(d), Some(s)) => {
-                        coerce(s, d).map(Some).map_err(|m| error(format!("default value {d}: {m}")))
-                    }
+                    (Some(d), Some(s)) => coerce(s, d)
+                        .map(|v| Some(v.into_owned()))
+                        .map_err(|m| error(format!("default value {d}: {m}"))),
                     _ => Ok(None),
                 }
             };
@@ -180,7 +187,7 @@ impl<'a> RowMapper<'a> {
             };
             match self.convert(field, from, source) {
                 Ok(v) => {
-                    out.insert(dest.name.clone(), v);
+                    out.insert(dest.name.clone(), v.into_owned());
                 }
                 Err(e) => errors.push(*e),
             }
@@ -254,12 +261,12 @@ impl<'a> RowMapper<'a> {
     }
 
     /// One field's value, from the source value (`None`: the map has no source field).
-    fn convert(
-        &self,
-        field: &CompiledField<'_>,
+    fn convert<'v>(
+        &'v self,
+        field: &'v CompiledField<'_>,
         from: Side,
-        source: Option<(&Slot<'_>, &Value)>,
-    ) -> Result<Value, Box<RowError>> {
+        source: Option<(&Slot<'_>, &'v Value)>,
+    ) -> Result<Cow<'v, Value>, Box<RowError>> {
         let to = from.other();
         let dest =
             field.slot(to).ok_or_else(|| self.invalid(field, from, &Value::Null, "no destination".into()))?;
@@ -267,50 +274,51 @@ impl<'a> RowMapper<'a> {
             Side::Finops => field.default_finops.as_ref(),
             Side::Dataverse => field.default_dataverse.as_ref(),
         };
-        let source_value = match source {
+        let source_value: Cow<'v, Value> = match source {
             Some((slot, raw)) if !raw.is_null() => coerce(slot, raw)
                 .map_err(|m| self.invalid(field, from, raw, format!("not a valid source value: {m}")))?,
-            _ => Value::Null,
+            _ => Cow::Owned(Value::Null),
         };
         if source_value.is_null() {
             return match default {
-                Some(d) => Ok(d.clone()),
-                None => coerce(dest, &Value::Null).map_err(|m| self.invalid(field, from, &Value::Null, m)),
+                Some(d) => Ok(Cow::Borrowed(d)),
+                None => coerce(dest, &NULL).map_err(|m| self.invalid(field, from, &Value::Null, m)),
             };
         }
-        let mapped = match &field.value_map {
+        let mapped: Cow<'v, Value> = match &field.value_map {
             None => source_value.clone(),
             Some(entries) => {
                 let wanted = match_key(&source_value);
                 let found = match from {
-                    Side::Finops => entries.iter().find(|(k, _)| *k == wanted).map(|(_, v)| v.clone()),
-                    Side::Dataverse => {
-                        entries.iter().find(|(_, v)| match_key(v) == wanted).map(|(k, _)| k.clone())
-                    }
+                    Side::Finops => entries.iter().find(|(k, _)| *k == wanted).map(|(_, v)| v),
+                    Side::Dataverse => entries.iter().find(|(_, v)| match_key(v) == wanted).map(|(k, _)| k),
                 };
                 match found {
-                    Some(v) => v,
-                    None => {
-                        return Err(Box::new(RowError {
-                            code: "VALUE_NOT_MAPPED",
-                            field: field.slot(from).map_or_else(String::new, |s| s.name.clone()),
-                            value: source_value.clone(),
-                            message: format!(
+                    Some(v) => Cow::Borrowed(v),
+                    None => return Err(Box::new(RowError {
+                        code: "VALUE_NOT_MAPPED",
+                        field: field.slot(from).map_or_else(String::new, |s| s.name.clone()),
+                        value: source_value.clone().into_owned(),
+                        message: format!(
                             "map `{}`, field {}: value {} is not in the value map; add it to the value map \
                                  or change the row",
                             self.map.name,
                             field.mapping.label(),
                             source_value
                         ),
-                        }))
-                    }
+                    })),
                 }
             }
         };
-        let mapped = if mapped.is_null() { default.cloned().unwrap_or(Value::Null) } else { mapped };
-        coerce(dest, &mapped).map_err(|m| {
-            self.invalid(field, from, &source_value, format!("not valid for `{}`: {m}", dest.name))
-        })
+        let mapped = match (mapped.is_null(), default) {
+            (true, Some(d)) => Cow::Borrowed(d),
+            _ => mapped,
+        };
+        match mapped {
+            Cow::Borrowed(v) => coerce(dest, v),
+            Cow::Owned(v) => coerce(dest, &v).map(|c| Cow::Owned(c.into_owned())),
+        }
+        .map_err(|m| self.invalid(field, from, &source_value, format!("not valid for `{}`: {m}", dest.name)))
     }
 
     fn invalid(&self, field: &CompiledField<'_>, from: Side, value: &Value, why: String) -> Box<RowError> {
@@ -336,7 +344,7 @@ impl<'a> RowMapper<'a> {
         for (i, key_field) in key.fields.iter().enumerate() {
             let value = if EffectiveKey::is_company_part(key_field) {
                 self.company(row, Side::Finops)
-                    .map(Value::String)
+                    .map(|code| Cow::Owned(Value::String(code)))
                     .map_err(|_| KeyValueError::Missing { field: DATA_AREA_ID.to_owned() })?
             } else {
                 let field = self
@@ -401,29 +409,33 @@ impl<'a> RowMapper<'a> {
                     continue;
                 }
             };
-            let current =
-                get(rows[compare_on as usize], &dest.name, compare_on).cloned().unwrap_or(Value::Null);
-            let normal = |v: &Value| match coerce(dest, v) {
-                Ok(n) => comparable(dest, n),
-                Err(_) => v.clone(),
+            let current: &Value = get(rows[compare_on as usize], &dest.name, compare_on).unwrap_or(&NULL);
+            if *incoming == *current {
+                continue;
+            }
+            let same = match (coerce(dest, &incoming), coerce(dest, current)) {
+                (Ok(a), Ok(b)) if dest.dotted => match_key(&a) == match_key(&b),
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
             };
-            if normal(&incoming) == normal(&current) {
+            if same {
                 continue;
             }
             let both = direction.writes(Side::Finops) && direction.writes(Side::Dataverse);
             let winner = if both { master } else { source_side };
             let write = if winner == source_side {
-                (compare_on, dest.name.clone(), incoming.clone())
+                (compare_on, dest.name.clone(), incoming.clone().into_owned())
             } else {
                 let Some(back) = field.slot(source_side) else { continue };
-                match self.convert(field, compare_on, Some((dest, &current))) {
-                    Ok(v) => (source_side, back.name.clone(), v),
+                match self.convert(field, compare_on, Some((dest, current))) {
+                    Ok(v) => (source_side, back.name.clone(), v.into_owned()),
                     Err(e) => {
                         errors[compare_on as usize].push(*e);
                         continue;
                     }
                 }
             };
+            let (incoming, current) = (incoming.into_owned(), current.clone());
             let (finops_value, dataverse_value) = match compare_on {
                 Side::Dataverse => (incoming, current),
                 Side::Finops => (current, incoming),
@@ -458,24 +470,15 @@ pub(crate) struct Difference {
     pub write: (Side, String, Value),
 }
 
-/// Lookup key values compare like keys (case-insensitive, trailing spaces ignored).
-fn comparable(slot: &Slot<'_>, v: Value) -> Value {
-    if slot.dotted {
-        match_key(&v)
-    } else {
-        v
-    }
-}
-
 /// Checks and normalises a value for a slot; a lookup path's null (no lookup) is allowed.
-fn coerce(slot: &Slot<'_>, value: &Value) -> Result<Value, String> {
+fn coerce<'v>(slot: &Slot<'_>, value: &'v Value) -> Result<Cow<'v, Value>, String> {
     let checked = if slot.dotted {
         if value.is_null() {
-            return Ok(Value::Null);
+            return Ok(Cow::Borrowed(value));
         }
-        slot.column.ty.check_value(value)
+        slot.column.ty.check(value)
     } else {
-        slot.column.check_value(value)
+        slot.column.check(value)
     };
     checked.map_err(|e| e.to_string())
 }
