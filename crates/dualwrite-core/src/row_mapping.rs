@@ -295,18 +295,20 @@ impl<'a> RowMapper<'a> {
                 };
                 match found {
                     Some(v) => Cow::Borrowed(v),
-                    None => return Err(Box::new(RowError {
-                        code: "VALUE_NOT_MAPPED",
-                        field: field.slot(from).map_or_else(String::new, |s| s.name.clone()),
-                        value: source_value.clone().into_owned(),
-                        message: format!(
+                    None => {
+                        return Err(Box::new(RowError {
+                            code: "VALUE_NOT_MAPPED",
+                            field: field.slot(from).map_or_else(String::new, |s| s.name.clone()),
+                            value: source_value.clone().into_owned(),
+                            message: format!(
                             "map `{}`, field {}: value {} is not in the value map; add it to the value map \
                                  or change the row",
                             self.map.name,
                             field.mapping.label(),
                             source_value
                         ),
-                    })),
+                        }))
+                    }
                 }
             }
         };
