@@ -8,14 +8,13 @@
 //! always flows from its source side (the master only resolves conflicts, it does not set direction).
 //! Every input row lands in exactly one outcome.
 
-use std::collections::HashMap;
-
+use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::filter::{Dialect, Filter};
 use crate::integration_key::{EffectiveKey, IntegrationKeys, KeyValue, KeyValueError};
-use crate::row_mapping::{get, RowError, RowMapper};
+use crate::row_mapping::{RowError, RowMapper};
 use crate::schema::{Row, Schema, Side};
 use crate::table_map::TableMap;
 
@@ -148,12 +147,24 @@ pub struct Planner<'a> {
 }
 
 /// One side's rows, keyed.
-struct Keyed {
-    /// key → row indexes (more than one: duplicate key).
-    by_key: HashMap<KeyValue, Vec<usize>>,
-    /// Keys in first-seen order, for a deterministic plan.
-    order: Vec<KeyValue>,
+/// The rows of one side with one key (more than one: a duplicate key).
+struct Indexes {
+    first: usize,
+    more: Vec<usize>,
 }
+
+impl Indexes {
+    fn len(&self) -> usize {
+        1 + self.more.len()
+    }
+
+    fn all(&self) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(self.first).chain(self.more.iter().copied())
+    }
+}
+
+/// One side's rows by key, keys in first-seen order (for a deterministic plan).
+type Keyed = IndexMap<KeyValue, Indexes>;
 
 impl<'a> Planner<'a> {
     /// Compiles the map, its key and its filters.
@@ -181,13 +192,12 @@ impl<'a> Planner<'a> {
         let d = self.keyed(Side::Dataverse, dataverse, &mut plan);
         for (side, own, other, rows) in [(Side::Finops, &f, &d, finops), (Side::Dataverse, &d, &f, dataverse)]
         {
-            for key in &own.order {
-                let indexes = &own.by_key[key];
-                let twins = other.by_key.get(key);
+            for (key, indexes) in own {
+                let twins = other.get(key);
                 let duplicate = indexes.len() > 1;
                 let twin_duplicate = twins.is_some_and(|t| t.len() > 1);
                 if duplicate {
-                    for &index in indexes {
+                    for index in indexes.all() {
                         plan.problems.push(RowProblem {
                             side,
                             index,
@@ -202,7 +212,7 @@ impl<'a> Planner<'a> {
                     }
                     continue;
                 }
-                let index = indexes[0];
+                let index = indexes.first;
                 if twin_duplicate {
                     plan.problems.push(RowProblem {
                         side,
@@ -220,7 +230,7 @@ impl<'a> Planner<'a> {
                     None => self.create(side, key, index, &rows[index], &mut plan),
                     // Pairs are planned once, from the finops side.
                     Some(t) if side == Side::Finops => {
-                        self.pair(key, index, t[0], finops, dataverse, &mut plan)
+                        self.pair(key, index, t.first, finops, dataverse, &mut plan)
                     }
                     Some(_) => {}
                 }
@@ -232,21 +242,19 @@ impl<'a> Planner<'a> {
     /// Rows of one side by key; rows outside the filter and rows without a key are recorded here.
     fn keyed(&self, side: Side, rows: &[Row], plan: &mut Plan) -> Keyed {
         let filter = &self.filters[side as usize];
-        let mut keyed =
-            Keyed { by_key: HashMap::with_capacity(rows.len()), order: Vec::with_capacity(rows.len()) };
+        let mut keyed = Keyed::with_capacity(rows.len());
         for (index, row) in rows.iter().enumerate() {
             if filter.as_ref().is_some_and(|f| !f.matches(row)) {
                 plan.filtered.push(Filtered { side, index });
                 continue;
             }
             match self.mapper.key_value(&self.key, side, row) {
-                Ok(key) => {
-                    let entry = keyed.by_key.entry(key);
-                    if let std::collections::hash_map::Entry::Vacant(_) = entry {
-                        keyed.order.push(entry.key().clone());
+                Ok(key) => match keyed.entry(key) {
+                    indexmap::map::Entry::Occupied(e) => e.into_mut().more.push(index),
+                    indexmap::map::Entry::Vacant(e) => {
+                        e.insert(Indexes { first: index, more: Vec::new() });
                     }
-                    entry.or_default().push(index);
-                }
+                },
                 Err(e) => plan.problems.push(RowProblem {
                     side,
                     index,
@@ -254,7 +262,7 @@ impl<'a> Planner<'a> {
                     code: match e {
                         KeyValueError::Missing { .. } => "NULL_KEY",
                         KeyValueError::NotMapped { .. } => "KEY_NOT_MAPPED",
-                        KeyValueError::Invalid { .. } => "INVALID_KEY",
+                        KeyValueError::Invalid { .. } | KeyValueError::Map(_) => "INVALID_KEY",
                     }
                     .into(),
                     message: format!("map `{}`: {e}", self.mapper.map().name),
@@ -277,16 +285,14 @@ impl<'a> Planner<'a> {
     }
 
     fn pair(&self, key: &KeyValue, fi: usize, di: usize, finops: &[Row], dataverse: &[Row], plan: &mut Plan) {
-        let (f_row, d_row) = (&finops[fi], &dataverse[di]);
-        let to_d = self.mapper.map_row(Side::Finops, f_row);
-        let to_f = self.mapper.map_row(Side::Dataverse, d_row);
-        let (to_d, to_f) = match (to_d, to_f) {
-            (Ok(a), Ok(b)) => (a, b),
-            (a, b) => {
-                for (side, index, result) in [(Side::Finops, fi, a.err()), (Side::Dataverse, di, b.err())] {
-                    match result {
-                        Some(errors) => problems_from(side, index, key, errors, plan),
-                        None => plan.problems.push(RowProblem {
+        let differences = match self.mapper.differences(&finops[fi], &dataverse[di], self.master) {
+            Ok(d) => d,
+            Err([finops_errors, dataverse_errors]) => {
+                for (side, index, errors) in
+                    [(Side::Finops, fi, finops_errors), (Side::Dataverse, di, dataverse_errors)]
+                {
+                    if errors.is_empty() {
+                        plan.problems.push(RowProblem {
                             side,
                             index,
                             key: Some(key.clone()),
@@ -295,69 +301,32 @@ impl<'a> Planner<'a> {
                                 "the {} twin of key `{key}` cannot be mapped, so this pair is not synced",
                                 side.other()
                             ),
-                        }),
+                        });
+                    } else {
+                        problems_from(side, index, key, errors, plan);
                     }
                 }
                 return;
             }
         };
-        let mut diffs = Vec::new();
-        let mut finops_update = Row::new();
-        let mut dataverse_update = Row::new();
-        for (direction, f_name, d_name) in self.mapper.field_names() {
-            // Compared where the value would be written: on Dataverse for fields flowing there (both
-            // ways included), on finops for fields flowing only to finops.
-            let compare_on = if direction.writes(Side::Dataverse) && d_name.is_some() {
-                Side::Dataverse
-            } else {
-                Side::Finops
-            };
-            let (name, mapped, current_row) = match compare_on {
-                Side::Dataverse => (d_name, &to_d, d_row),
-                Side::Finops => (f_name, &to_f, f_row),
-            };
-            let Some(name) = name else { continue };
-            let Some(incoming) = mapped.get(name) else { continue };
-            let current = get(current_row, name, compare_on).cloned().unwrap_or(Value::Null);
-            let incoming_n = self.mapper.normalised(compare_on, name, incoming);
-            if incoming_n == self.mapper.normalised(compare_on, name, &current) {
-                continue;
-            }
-            let winner = if direction.writes(Side::Finops) && direction.writes(Side::Dataverse) {
-                self.master
-            } else {
-                compare_on.other()
-            };
-            let (finops_value, dataverse_value) = match compare_on {
-                Side::Dataverse => (incoming.clone(), current),
-                Side::Finops => (current, incoming.clone()),
-            };
-            match winner {
-                Side::Finops => {
-                    if let Some(d) = d_name {
-                        dataverse_update.insert(d.to_owned(), to_d.get(d).cloned().unwrap_or(Value::Null));
-                    }
-                }
-                Side::Dataverse => {
-                    if let Some(f) = f_name {
-                        if let Some(v) = to_f.get(f) {
-                            finops_update.insert(f.to_owned(), v.clone());
-                        }
-                    }
-                }
-            }
-            diffs.push(FieldDiff {
-                finops_field: f_name.map(str::to_owned),
-                dataverse_field: d_name.map(str::to_owned),
-                finops: finops_value,
-                dataverse: dataverse_value,
-                winner,
-            });
-        }
-        if diffs.is_empty() {
+        if differences.is_empty() {
             plan.equal.push(Pair { key: key.clone(), finops_index: fi, dataverse_index: di });
             return;
         }
+        let mut updates = [Row::new(), Row::new()];
+        let mut diffs = Vec::with_capacity(differences.len());
+        for d in differences {
+            let (side, column, value) = d.write;
+            updates[side as usize].insert(column, value);
+            diffs.push(FieldDiff {
+                finops_field: d.finops_field,
+                dataverse_field: d.dataverse_field,
+                finops: d.finops,
+                dataverse: d.dataverse,
+                winner: d.winner,
+            });
+        }
+        let [finops_update, dataverse_update] = updates;
         for (side, index, fields) in
             [(Side::Finops, fi, finops_update), (Side::Dataverse, di, dataverse_update)]
         {

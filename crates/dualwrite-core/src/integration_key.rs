@@ -31,30 +31,58 @@ pub fn key_part(value: &Value) -> Option<String> {
     }
 }
 
+/// Separates the parts of a [`KeyValue`] (a character no key holds).
+const PART_SEPARATOR: char = '\u{1f}';
+
+/// Compares two key parts the way [`normalize`] does, without allocating.
+pub fn compare_normalized(a: &str, b: &str) -> std::cmp::Ordering {
+    a.trim_end().chars().flat_map(char::to_lowercase).cmp(b.trim_end().chars().flat_map(char::to_lowercase))
+}
+
 /// A row's integration-key value: normalised parts in key-field order. Equal values are the same row.
+/// Held as one string (parts joined by a separator no key holds), as it is hashed for every row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyValue(Vec<String>);
+pub struct KeyValue(String);
 
 impl KeyValue {
     /// A key value from raw parts (normalised here).
     pub fn new<S: AsRef<str>>(parts: impl IntoIterator<Item = S>) -> KeyValue {
-        KeyValue(parts.into_iter().map(|p| normalize(p.as_ref())).collect())
+        let mut key = KeyValue(String::new());
+        for (i, part) in parts.into_iter().enumerate() {
+            key.push(i, &normalize(part.as_ref()));
+        }
+        key
     }
 
-    /// A key value from parts already normalised (see [`key_part`]).
-    pub(crate) fn from_normalized(parts: Vec<String>) -> KeyValue {
-        KeyValue(parts)
+    /// Appends the `index`th part, already normalised (see [`key_part`]).
+    pub(crate) fn push(&mut self, index: usize, normalized: &str) {
+        if index > 0 {
+            self.0.push(PART_SEPARATOR);
+        }
+        self.0.push_str(normalized);
     }
 
-    pub fn parts(&self) -> &[String] {
-        &self.0
+    /// A key value being built part by part.
+    pub(crate) fn empty() -> KeyValue {
+        KeyValue(String::new())
+    }
+
+    /// The normalised parts.
+    pub fn parts(&self) -> Vec<&str> {
+        self.0.split(PART_SEPARATOR).collect()
     }
 }
 
 /// Parts joined with `|`, the way dual-write shows composite key values.
 impl fmt::Display for KeyValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join("|"))
+        for (i, part) in self.0.split(PART_SEPARATOR).enumerate() {
+            if i > 0 {
+                f.write_str("|")?;
+            }
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 
@@ -74,6 +102,8 @@ pub enum KeyValueError {
     NotMapped { field: String, side: Side },
     #[error("integration-key field `{field}`: {message}")]
     Invalid { field: String, message: String },
+    #[error("{0}")]
+    Map(String),
 }
 
 /// A key as refresh generates it from the alternate keys.
@@ -280,16 +310,33 @@ impl IntegrationKeys {
     }
 }
 
+/// A row's integration-key value on either side of a map: a Dataverse row (dotted form) gives it
+/// directly, a finops row through the mappings of the key fields and its `dataAreaId`. To read many
+/// rows, compile the map once with [`crate::row_mapping::RowMapper`] and call its `key_value`.
+pub fn key_value(
+    schema: &Schema,
+    map: &crate::table_map::TableMap,
+    key: &EffectiveKey,
+    side: Side,
+    row: &crate::schema::Row,
+) -> Result<KeyValue, KeyValueError> {
+    let mapper =
+        crate::row_mapping::RowMapper::new(schema, map).map_err(|e| KeyValueError::Map(e.to_string()))?;
+    mapper.key_value(key, side, row)
+}
+
 /// The key value of a Dataverse row in dotted form: each key field read from the row (the company part
 /// under `msdyn_company.cdm_companycode`).
 pub fn dataverse_key_value(key: &EffectiveKey, row: &crate::schema::Row) -> Result<KeyValue, KeyValueError> {
-    key.fields
-        .iter()
-        .map(|field| {
-            row.get(field).and_then(key_part).ok_or_else(|| KeyValueError::Missing { field: field.clone() })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(KeyValue::from_normalized)
+    let mut value = KeyValue::empty();
+    for (i, field) in key.fields.iter().enumerate() {
+        let part = row
+            .get(field)
+            .and_then(key_part)
+            .ok_or_else(|| KeyValueError::Missing { field: field.clone() })?;
+        value.push(i, &part);
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -80,8 +80,9 @@ fn read_keys(value: Option<&Value>, p: &mut Problems) -> BTreeMap<String, Vec<St
     for (table, fields) in object {
         let path = child("integration_keys", table);
         let holder: Map<String, Value> = std::iter::once((table.clone(), fields.clone())).collect();
+        let is_array = fields.is_array();
         let fields = p.strings(&holder, "integration_keys", table, true);
-        if fields.is_empty() {
+        if fields.is_empty() && is_array {
             p.push(path, "an integration key needs at least one field");
             continue;
         }

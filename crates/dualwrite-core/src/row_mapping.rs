@@ -11,7 +11,12 @@
 //! `msdyn_company.cdm_companycode`). A source column absent from the row (a partial update) writes
 //! nothing for that field.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
+
+/// The null a missing value reads as.
+static NULL: Value = Value::Null;
 
 use crate::integration_key::{key_part, EffectiveKey, KeyValue, KeyValueError};
 use crate::schema::{Column, Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
@@ -124,9 +129,11 @@ impl<'a> RowMapper<'a> {
                         .iter()
                         .map(|(k, v)| {
                             let key = coerce(f, &Value::String(k.clone()))
+                                .map(Cow::into_owned)
                                 .map_err(|m| error(format!("value map key `{k}`: {m}")))?;
-                            let value =
-                                coerce(d, v).map_err(|m| error(format!("value map value {v}: {m}")))?;
+                            let value = coerce(d, v)
+                                .map(Cow::into_owned)
+                                .map_err(|m| error(format!("value map value {v}: {m}")))?;
                             Ok((match_key(&key), value))
                         })
                         .collect::<Result<Vec<_>, MapperError>>()?,
@@ -135,9 +142,9 @@ impl<'a> RowMapper<'a> {
             };
             let default = |slot: &Option<Slot<'_>>| -> Result<Option<Value>, MapperError> {
                 match (mapping.default_value(), slot) {
-                    (Some(d), Some(s)) => {
-                        coerce(s, d).map(Some).map_err(|m| error(format!("default value {d}: {m}")))
-                    }
+                    (Some(d), Some(s)) => coerce(s, d)
+                        .map(|v| Some(v.into_owned()))
+                        .map_err(|m| error(format!("default value {d}: {m}"))),
                     _ => Ok(None),
                 }
             };
@@ -180,7 +187,7 @@ impl<'a> RowMapper<'a> {
             };
             match self.convert(field, from, source) {
                 Ok(v) => {
-                    out.insert(dest.name.clone(), v);
+                    out.insert(dest.name.clone(), v.into_owned());
                 }
                 Err(e) => errors.push(*e),
             }
@@ -254,12 +261,12 @@ impl<'a> RowMapper<'a> {
     }
 
     /// One field's value, from the source value (`None`: the map has no source field).
-    fn convert(
-        &self,
-        field: &CompiledField<'_>,
+    fn convert<'v>(
+        &'v self,
+        field: &'v CompiledField<'_>,
         from: Side,
-        source: Option<(&Slot<'_>, &Value)>,
-    ) -> Result<Value, Box<RowError>> {
+        source: Option<(&Slot<'_>, &'v Value)>,
+    ) -> Result<Cow<'v, Value>, Box<RowError>> {
         let to = from.other();
         let dest =
             field.slot(to).ok_or_else(|| self.invalid(field, from, &Value::Null, "no destination".into()))?;
@@ -267,34 +274,32 @@ impl<'a> RowMapper<'a> {
             Side::Finops => field.default_finops.as_ref(),
             Side::Dataverse => field.default_dataverse.as_ref(),
         };
-        let source_value = match source {
+        let source_value: Cow<'v, Value> = match source {
             Some((slot, raw)) if !raw.is_null() => coerce(slot, raw)
                 .map_err(|m| self.invalid(field, from, raw, format!("not a valid source value: {m}")))?,
-            _ => Value::Null,
+            _ => Cow::Owned(Value::Null),
         };
         if source_value.is_null() {
             return match default {
-                Some(d) => Ok(d.clone()),
-                None => coerce(dest, &Value::Null).map_err(|m| self.invalid(field, from, &Value::Null, m)),
+                Some(d) => Ok(Cow::Borrowed(d)),
+                None => coerce(dest, &NULL).map_err(|m| self.invalid(field, from, &Value::Null, m)),
             };
         }
-        let mapped = match &field.value_map {
+        let mapped: Cow<'v, Value> = match &field.value_map {
             None => source_value.clone(),
             Some(entries) => {
                 let wanted = match_key(&source_value);
                 let found = match from {
-                    Side::Finops => entries.iter().find(|(k, _)| *k == wanted).map(|(_, v)| v.clone()),
-                    Side::Dataverse => {
-                        entries.iter().find(|(_, v)| match_key(v) == wanted).map(|(k, _)| k.clone())
-                    }
+                    Side::Finops => entries.iter().find(|(k, _)| *k == wanted).map(|(_, v)| v),
+                    Side::Dataverse => entries.iter().find(|(_, v)| match_key(v) == wanted).map(|(k, _)| k),
                 };
                 match found {
-                    Some(v) => v,
+                    Some(v) => Cow::Borrowed(v),
                     None => {
                         return Err(Box::new(RowError {
                             code: "VALUE_NOT_MAPPED",
                             field: field.slot(from).map_or_else(String::new, |s| s.name.clone()),
-                            value: source_value.clone(),
+                            value: source_value.clone().into_owned(),
                             message: format!(
                             "map `{}`, field {}: value {} is not in the value map; add it to the value map \
                                  or change the row",
@@ -307,10 +312,15 @@ impl<'a> RowMapper<'a> {
                 }
             }
         };
-        let mapped = if mapped.is_null() { default.cloned().unwrap_or(Value::Null) } else { mapped };
-        coerce(dest, &mapped).map_err(|m| {
-            self.invalid(field, from, &source_value, format!("not valid for `{}`: {m}", dest.name))
-        })
+        let mapped = match (mapped.is_null(), default) {
+            (true, Some(d)) => Cow::Borrowed(d),
+            _ => mapped,
+        };
+        match mapped {
+            Cow::Borrowed(v) => coerce(dest, v),
+            Cow::Owned(v) => coerce(dest, &v).map(|c| Cow::Owned(c.into_owned())),
+        }
+        .map_err(|m| self.invalid(field, from, &source_value, format!("not valid for `{}`: {m}", dest.name)))
     }
 
     fn invalid(&self, field: &CompiledField<'_>, from: Side, value: &Value, why: String) -> Box<RowError> {
@@ -332,11 +342,11 @@ impl<'a> RowMapper<'a> {
         if side == Side::Dataverse {
             return crate::integration_key::dataverse_key_value(key, row);
         }
-        let mut parts = Vec::with_capacity(key.fields.len());
-        for key_field in &key.fields {
+        let mut key_value = KeyValue::empty();
+        for (i, key_field) in key.fields.iter().enumerate() {
             let value = if EffectiveKey::is_company_part(key_field) {
                 self.company(row, Side::Finops)
-                    .map(Value::String)
+                    .map(|code| Cow::Owned(Value::String(code)))
                     .map_err(|_| KeyValueError::Missing { field: DATA_AREA_ID.to_owned() })?
             } else {
                 let field = self
@@ -351,22 +361,10 @@ impl<'a> RowMapper<'a> {
                 self.convert(field, Side::Finops, source)
                     .map_err(|e| KeyValueError::Invalid { field: key_field.clone(), message: e.message })?
             };
-            parts.push(key_part(&value).ok_or_else(|| KeyValueError::Missing { field: key_field.clone() })?);
+            let part = key_part(&value).ok_or_else(|| KeyValueError::Missing { field: key_field.clone() })?;
+            key_value.push(i, &part);
         }
-        Ok(KeyValue::from_normalized(parts))
-    }
-
-    /// Per field mapping: its direction and its finops and Dataverse names (dotted form), as compiled.
-    pub(crate) fn field_names(
-        &self,
-    ) -> impl Iterator<Item = (crate::table_map::Direction, Option<&str>, Option<&str>)> {
-        self.fields.iter().map(|f| {
-            (
-                f.mapping.direction,
-                f.finops.as_ref().map(|s| s.name.as_str()),
-                f.dataverse.as_ref().map(|s| s.name.as_str()),
-            )
-        })
+        Ok(key_value)
     }
 
     /// The finops and Dataverse tables of the map.
@@ -374,38 +372,115 @@ impl<'a> RowMapper<'a> {
         (self.finops, self.dataverse)
     }
 
-    /// Normalises a row of `side` for comparison: each mapped column's value checked against its
-    /// column (invalid values kept as they are), so `"1.0"` and `1` or `"Yes"` and `"yes"` compare
-    /// equal.
-    pub(crate) fn normalised(&self, side: Side, name: &str, value: &Value) -> Value {
-        let slot = self.fields.iter().filter_map(|f| f.slot(side)).find(|s| s.name == name);
-        match slot {
-            Some(slot) if !value.is_null() => {
-                coerce(slot, value).map_or_else(|_| value.clone(), |v| comparable(slot, v))
+    /// Compares twins field by field, where each field's value would be written: on Dataverse for
+    /// fields flowing there (both ways included), on finops for fields flowing only to finops. Values
+    /// are compared normalised for their column (`"1.0"` equals `1`, lookup keys ignore case). For each
+    /// field that differs: a field mapped both ways takes `master`'s value, a one-way field its source's.
+    /// Fails with each side's mapping errors (indexed finops, Dataverse).
+    pub(crate) fn differences(
+        &self,
+        finops: &Row,
+        dataverse: &Row,
+        master: Side,
+    ) -> Result<Vec<Difference>, [Vec<RowError>; 2]> {
+        let rows = [finops, dataverse];
+        let mut errors: [Vec<RowError>; 2] = [Vec::new(), Vec::new()];
+        let mut out = Vec::new();
+        for field in &self.fields {
+            let direction = field.mapping.direction;
+            let compare_on = if direction.writes(Side::Dataverse) && field.dataverse.is_some() {
+                Side::Dataverse
+            } else {
+                Side::Finops
+            };
+            let Some(dest) = field.slot(compare_on).filter(|_| direction.writes(compare_on)) else {
+                continue;
+            };
+            let source_side = compare_on.other();
+            let source = match field.slot(source_side) {
+                None => None,
+                Some(slot) => match get(rows[source_side as usize], &slot.name, source_side) {
+                    None => continue,
+                    Some(v) => Some((slot, v)),
+                },
+            };
+            let incoming = match self.convert(field, source_side, source) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors[source_side as usize].push(*e);
+                    continue;
+                }
+            };
+            let current: &Value = get(rows[compare_on as usize], &dest.name, compare_on).unwrap_or(&NULL);
+            if *incoming == *current {
+                continue;
             }
-            _ => value.clone(),
+            let same = match (coerce(dest, &incoming), coerce(dest, current)) {
+                (Ok(a), Ok(b)) if dest.dotted => match_key(&a) == match_key(&b),
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            };
+            if same {
+                continue;
+            }
+            let both = direction.writes(Side::Finops) && direction.writes(Side::Dataverse);
+            let winner = if both { master } else { source_side };
+            let write = if winner == source_side {
+                (compare_on, dest.name.clone(), incoming.clone().into_owned())
+            } else {
+                let Some(back) = field.slot(source_side) else { continue };
+                match self.convert(field, compare_on, Some((dest, current))) {
+                    Ok(v) => (source_side, back.name.clone(), v.into_owned()),
+                    Err(e) => {
+                        errors[compare_on as usize].push(*e);
+                        continue;
+                    }
+                }
+            };
+            let (incoming, current) = (incoming.into_owned(), current.clone());
+            let (finops_value, dataverse_value) = match compare_on {
+                Side::Dataverse => (incoming, current),
+                Side::Finops => (current, incoming),
+            };
+            out.push(Difference {
+                finops_field: field.finops.as_ref().map(|s| s.name.clone()),
+                dataverse_field: field.dataverse.as_ref().map(|s| s.name.clone()),
+                finops: finops_value,
+                dataverse: dataverse_value,
+                winner,
+                write,
+            });
+        }
+        if errors.iter().all(Vec::is_empty) {
+            Ok(out)
+        } else {
+            Err(errors)
         }
     }
 }
 
-/// Lookup key values compare like keys (case-insensitive, trailing spaces ignored).
-fn comparable(slot: &Slot<'_>, v: Value) -> Value {
-    if slot.dotted {
-        match_key(&v)
-    } else {
-        v
-    }
+/// One mapped field whose values differ between twins (see [`RowMapper::differences`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Difference {
+    pub finops_field: Option<String>,
+    pub dataverse_field: Option<String>,
+    /// Both values in the representation of the side compared on.
+    pub finops: Value,
+    pub dataverse: Value,
+    pub winner: Side,
+    /// What to write to the losing side: (side, column, value).
+    pub write: (Side, String, Value),
 }
 
 /// Checks and normalises a value for a slot; a lookup path's null (no lookup) is allowed.
-fn coerce(slot: &Slot<'_>, value: &Value) -> Result<Value, String> {
+fn coerce<'v>(slot: &Slot<'_>, value: &'v Value) -> Result<Cow<'v, Value>, String> {
     let checked = if slot.dotted {
         if value.is_null() {
-            return Ok(Value::Null);
+            return Ok(Cow::Borrowed(value));
         }
-        slot.column.ty.check_value(value)
+        slot.column.ty.check(value)
     } else {
-        slot.column.check_value(value)
+        slot.column.check(value)
     };
     checked.map_err(|e| e.to_string())
 }

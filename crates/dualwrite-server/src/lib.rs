@@ -2,10 +2,12 @@
 
 pub mod alerts;
 pub mod catalog;
+pub mod check;
 pub mod demo;
 pub mod environment;
 pub mod error;
 pub mod http;
+pub mod import_ms;
 pub mod initial_sync;
 pub mod lifecycle;
 pub mod live_sync;

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use dualwrite_server::check::{self, CheckOptions};
+use dualwrite_server::import_ms;
 use dualwrite_server::serve::{self, ServeOptions};
 
 #[derive(Parser)]
@@ -34,6 +36,27 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Validate packages: exit 0 when clean or warnings only, 1 on errors, 2 when an input is unreadable.
+    Check {
+        /// Package files (dualwrite.package/v1).
+        #[arg(required = true)]
+        packages: Vec<PathBuf>,
+        /// Schema document (dualwrite.schema/v1) to validate against; without it only the checks that
+        /// need no schema run.
+        #[arg(long)]
+        schema: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: check::Format,
+    },
+    /// Convert dual-write's msdyn_mapping JSON into a native package, printed on stdout.
+    ImportMs {
+        /// The msdyn_mapping JSON file.
+        file: PathBuf,
+        /// Schema document: tells the legs apart by table name and fills in integration keys.
+        #[arg(long)]
+        schema: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +72,13 @@ fn main() -> anyhow::Result<()> {
         Command::Serve { db, bind, studio_dir, demo } => {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(serve::run(ServeOptions { db, bind, studio_dir: Some(studio_dir), demo }))
+        }
+        Command::Check { packages, schema, format } => {
+            let code = check::run(&CheckOptions { packages, schema, format }, &mut std::io::stdout().lock());
+            std::process::exit(code)
+        }
+        Command::ImportMs { file, schema } => {
+            import_ms::run(&file, schema.as_deref(), &mut std::io::stdout().lock())
         }
     }
 }

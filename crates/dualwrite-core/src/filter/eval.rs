@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::{CompareOp, Dialect, Expr, Literal};
-use crate::integration_key::normalize;
+use crate::integration_key::{compare_normalized, normalize};
 use crate::schema::Row;
 
 pub(super) fn eval(e: &Expr, dialect: Dialect, row: &Row) -> Option<bool> {
@@ -49,9 +49,7 @@ fn lookup<'r>(row: &'r Row, path: &[String], dialect: Dialect) -> Option<&'r Val
     let name = path.join(".");
     match dialect {
         Dialect::OData => row.get(&name),
-        Dialect::QueryRange => {
-            row.get(&name).or_else(|| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(&name)).map(|(_, v)| v))
-        }
+        Dialect::QueryRange => crate::row_mapping::get(row, &name, crate::schema::Side::Finops),
     }
 }
 
@@ -103,9 +101,13 @@ fn order(cell: &Value, literal: &Literal) -> Option<Ordering> {
             // '3' against an option or number column compares as a number.
             Value::Number(_) => number(cell)?.partial_cmp(&s.trim().parse::<f64>().ok()?),
             Value::Bool(c) => Some(c.to_string().cmp(&s.trim().to_lowercase())),
-            _ => Some(normalize(&text(cell)?).cmp(&normalize(s))),
+            Value::String(c) => Some(compare_normalized(c, s)),
+            _ => None,
         },
-        Literal::Enum { value, .. } => Some(normalize(&text(cell)?).cmp(&normalize(value))),
+        Literal::Enum { value, .. } => match cell {
+            Value::String(c) => Some(compare_normalized(c, value)),
+            _ => None,
+        },
         Literal::Date { year, month, day } => {
             let s = text(cell)?;
             let date = s.get(..10).filter(|d| crate::schema::is_date(d))?;

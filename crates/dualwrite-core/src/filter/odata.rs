@@ -16,7 +16,7 @@ pub(super) fn parse(text: &str) -> Result<Expr, ParseError> {
     })
 }
 
-fn ws<'i, O>(
+pub(super) fn ws<'i, O>(
     p: impl Parser<&'i str, O, ErrMode<ContextError>>,
 ) -> impl Parser<&'i str, O, ErrMode<ContextError>> {
     delimited(multispace0, p, multispace0)
@@ -33,7 +33,7 @@ pub(super) fn ident<'i>(input: &mut &'i str) -> ModalResult<&'i str> {
 }
 
 /// A keyword not followed by more identifier characters (`not` but not `notes`).
-fn keyword<'i>(word: &'static str) -> impl Parser<&'i str, (), ErrMode<ContextError>> {
+pub(super) fn keyword<'i>(word: &'static str) -> impl Parser<&'i str, (), ErrMode<ContextError>> {
     terminated(
         Caseless(word),
         winnow::combinator::not(one_of(|c: char| c.is_ascii_alphanumeric() || c == '_')),

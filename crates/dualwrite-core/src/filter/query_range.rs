@@ -1,12 +1,12 @@
 //! The query-range expression parser (finops side).
 
-use winnow::ascii::{digit1, multispace0, Caseless};
-use winnow::combinator::{alt, cut_err, delimited, opt, preceded, repeat, terminated};
-use winnow::error::{ContextError, ErrMode, ModalResult, StrContext, StrContextValue};
+use winnow::ascii::{digit1, multispace0};
+use winnow::combinator::{alt, cut_err, delimited, opt, preceded, repeat};
+use winnow::error::{ContextError, ModalResult, StrContext, StrContextValue};
 use winnow::prelude::*;
 use winnow::token::{any, none_of, one_of, take_while};
 
-use super::odata::ident;
+use super::odata::{ident, keyword, ws};
 use super::{ColumnPath, CompareOp, Expr, Literal, ParseError};
 
 pub(super) fn parse(text: &str) -> Result<Expr, ParseError> {
@@ -38,12 +38,6 @@ pub(super) fn describe(error: &ContextError, rest: &str) -> String {
     }
 }
 
-fn ws<'i, O>(
-    p: impl Parser<&'i str, O, ErrMode<ContextError>>,
-) -> impl Parser<&'i str, O, ErrMode<ContextError>> {
-    delimited(multispace0, p, multispace0)
-}
-
 fn or_expr(input: &mut &str) -> ModalResult<Expr> {
     let first = and_expr.parse_next(input)?;
     let rest: Vec<Expr> = repeat(0.., preceded(ws("||"), cut_err(and_expr))).parse_next(input)?;
@@ -69,11 +63,7 @@ fn unary(input: &mut &str) -> ModalResult<Expr> {
 fn comparison(input: &mut &str) -> ModalResult<Expr> {
     let column = ColumnPath::single(ident.parse_next(input)?);
     multispace0.parse_next(input)?;
-    let like = opt(terminated(
-        Caseless("like"),
-        winnow::combinator::not(one_of(|c: char| c.is_ascii_alphanumeric() || c == '_')),
-    ))
-    .parse_next(input)?;
+    let like = opt(keyword("like")).parse_next(input)?;
     if like.is_some() {
         multispace0.parse_next(input)?;
         let pattern = cut_err(string)
@@ -104,10 +94,8 @@ fn literal(input: &mut &str) -> ModalResult<Literal> {
         date,
         number,
         enum_value,
-        terminated(Caseless("true"), winnow::combinator::not(one_of(|c: char| c.is_ascii_alphanumeric())))
-            .value(Literal::Bool(true)),
-        terminated(Caseless("false"), winnow::combinator::not(one_of(|c: char| c.is_ascii_alphanumeric())))
-            .value(Literal::Bool(false)),
+        keyword("true").value(Literal::Bool(true)),
+        keyword("false").value(Literal::Bool(false)),
     ))
     .context(StrContext::Expected(StrContextValue::Description(
         "a value (\"text\", a number, Enum::Value, dd\\mm\\yyyy, true or false)",

@@ -98,7 +98,7 @@ fn a_one_way_field_flows_from_its_source_whatever_the_master() {
 }
 
 #[test]
-fn a_twin_that_cannot_be_mapped_fails_both_rows_of_the_pair() {
+fn a_twin_whose_value_cannot_be_written_back_fails_both_rows_of_the_pair() {
     let c = contoso();
     let group = |tax: &str| {
         row(json!({"CUSTOMERGROUPID": "10", "DESCRIPTION": "Retail", "ISSALESTAXINCLUDEDINPRICE": tax,
@@ -106,10 +106,16 @@ fn a_twin_that_cannot_be_mapped_fails_both_rows_of_the_pair() {
     };
     let dataverse = vec![row(json!({"msdyn_groupid": "10", "msdyn_description": "Retail",
         "msdyn_issalestaxincludedinprice": "perhaps", "msdyn_company.cdm_companycode": "usmf"}))];
-    let plan =
-        plan(&c.schema, &c.keys, &c.package.maps[2], Side::Finops, &[group("no")], &dataverse).expect("plan");
-    let problems: Vec<(Side, &str)> = plan.problems.iter().map(|p| (p.side, p.code.as_str())).collect();
+    let finops = [group("no")];
+    let planned =
+        plan(&c.schema, &c.keys, &c.package.maps[2], Side::Dataverse, &finops, &dataverse).expect("plan");
+    let problems: Vec<(Side, &str)> = planned.problems.iter().map(|p| (p.side, p.code.as_str())).collect();
     assert_eq!(problems, [(Side::Finops, "TWIN_FAILED"), (Side::Dataverse, "INVALID_VALUE")]);
+    // With finops as master, the finops value simply replaces the invalid one.
+    let planned =
+        plan(&c.schema, &c.keys, &c.package.maps[2], Side::Finops, &finops, &dataverse).expect("plan");
+    assert!(planned.problems.is_empty(), "{:?}", planned.problems);
+    assert_eq!(planned.updates[0].fields, row(json!({"msdyn_issalestaxincludedinprice": false})));
 }
 
 #[test]

@@ -158,14 +158,13 @@ fn import_map(value: &Value, path: &str, schema: Option<&Schema>, p: &mut Proble
             }
         }
         let mappings_path = child(&leg_path, "fieldMappings");
-        for (f, field) in p.array(leg, &leg_path, "fieldMappings", true).iter().enumerate() {
-            let Some(field) = import_field(field, &item(&mappings_path, f), source, p) else { continue };
-            let already =
-                map.fields.iter().any(|m| m.finops == field.finops && m.dataverse == field.dataverse);
-            if !already {
-                map.fields.push(field);
-            }
-        }
+        let leg_fields: Vec<FieldMapping> = p
+            .array(leg, &leg_path, "fieldMappings", true)
+            .iter()
+            .enumerate()
+            .filter_map(|(f, field)| import_field(field, &item(&mappings_path, f), source, p))
+            .collect();
+        merge(&mut map.fields, leg_fields);
     }
     map.dataverse_filter = map.dataverse_filter.or(reversed_filter);
     for (side, table) in [(Side::Finops, &map.finops), (Side::Dataverse, &map.dataverse)] {
@@ -177,6 +176,23 @@ fn import_map(value: &Value, path: &str, schema: Option<&Schema>, p: &mut Proble
         }
     }
     Some(map)
+}
+
+/// Adds a leg's fields to those of the legs before: a field already there (both ways) is kept once; a
+/// new one goes before the next field of its leg that is already there, which keeps the order of a map
+/// exported by [`export`].
+fn merge(fields: &mut Vec<FieldMapping>, leg: Vec<FieldMapping>) {
+    let same = |a: &FieldMapping, b: &FieldMapping| a.finops == b.finops && a.dataverse == b.dataverse;
+    for (i, field) in leg.iter().enumerate() {
+        if fields.iter().any(|f| same(f, field)) {
+            continue;
+        }
+        let next = leg[i + 1..].iter().find_map(|later| fields.iter().position(|f| same(f, later)));
+        match next {
+            Some(position) => fields.insert(position, field.clone()),
+            None => fields.push(field.clone()),
+        }
+    }
 }
 
 /// Version and publisher from `version`/`publisher` or `templateIdentifier`.

@@ -1,1 +1,99 @@
+use serde_json::json;
 
+use super::*;
+use crate::table_map::{Direction, Transform};
+
+const PACKAGE: &str = include_str!("../../../../../shared/fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../../../shared/fixtures/contoso/schema.json");
+
+#[test]
+fn the_fixture_package_reads_and_writes_back_unchanged() {
+    let package = Package::from_json(PACKAGE).expect("fixture package");
+    assert_eq!(package.maps.len(), 4);
+    assert_eq!(package.integration_keys["account"], ["accountnumber", "msdyn_company.cdm_companycode"]);
+    let original: Value = serde_json::from_str(PACKAGE).expect("json");
+    assert_eq!(package.to_value(), original);
+}
+
+#[test]
+fn every_problem_of_a_package_is_reported_with_its_path() {
+    let doc = json!({
+        "format": "dualwrite.package/v2",
+        "maps": [
+            {"name": "a", "version": "1.0.0.0", "finops": "A", "dataverse": "a", "fields": []},
+            {"name": "b", "version": "1.0.0.0", "finops": "B", "fields": [{"finops": 3, "direction": "both"}]}
+        ],
+        "integration_keys": {"a": "accountnumber", "b": []}
+    });
+    let error = Package::from_value(&doc).expect_err("broken");
+    let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "format",
+            "maps[1].dataverse",
+            "maps[1].fields[0].finops",
+            "integration_keys.a",
+            "integration_keys.b"
+        ],
+        "{error}"
+    );
+}
+
+#[test]
+fn not_json_is_one_problem_naming_the_line() {
+    let error = Package::from_json("{\n  \"maps\": [,]\n}").expect_err("not json");
+    assert_eq!(error.problems.len(), 1);
+    assert!(error.problems[0].message.contains("line 2"), "{error}");
+}
+
+#[test]
+fn an_ms_mapping_export_imports_back_to_the_same_maps() {
+    let package = Package::from_json(PACKAGE).expect("fixture package");
+    let exported = package.to_ms_mapping().to_string();
+    let schema = Schema::from_json(SCHEMA).expect("schema");
+    for schema in [Some(&schema), None] {
+        let imported = Package::from_ms_mapping(&exported, schema).expect("imports");
+        assert_eq!(imported.maps, package.maps);
+    }
+}
+
+#[test]
+fn ms_mapping_legs_are_told_apart_and_reversed_value_maps_turned_around() {
+    // A Dataverse-sourced leg first, with a direction-2 field whose value map is keyed by Dataverse value.
+    let text = json!({"value": [{"msdyn_name": "Customer groups", "msdyn_mapping": json!({
+        "legs": [
+            {"sourceEnvironment": "CRM", "sourceSchema": "msdyn_customergroup", "destinationSchema": "CustCustomerGroupEntity",
+             "sourceFilter": "msdyn_groupid ne null",
+             "fieldMappings": [
+                {"sourceField": "msdyn_groupid", "destinationField": "CUSTOMERGROUPID", "syncDirection": "3"},
+                {"sourceField": "msdyn_issalestaxincludedinprice", "destinationField": "ISSALESTAXINCLUDEDINPRICE",
+                 "syncDirection": "2", "valueTransforms": [{"$type": "x", "transformType": "ValueMap",
+                 "valueMap": {"True": "yes", "False": "no"}}]}
+             ]},
+            {"sourceEnvironment": "Finance and Operations", "sourceSchema": "CustCustomerGroupEntity",
+             "destinationSchema": "msdyn_customergroup", "sourceFilter": "(CUSTOMERGROUPID != \"\")",
+             "fieldMappings": [{"sourceField": "CUSTOMERGROUPID", "destinationField": "msdyn_groupid", "syncDirection": "3"}]}
+        ]}).to_string()}]})
+    .to_string();
+    let package = Package::from_ms_mapping(&text, None).expect("imports");
+    let map = &package.maps[0];
+    assert_eq!(
+        (map.name.as_str(), map.finops.as_str(), map.dataverse.as_str()),
+        ("Customer groups", "CustCustomerGroupEntity", "msdyn_customergroup")
+    );
+    assert_eq!(map.finops_filter.as_deref(), Some("(CUSTOMERGROUPID != \"\")"));
+    assert_eq!(map.dataverse_filter.as_deref(), Some("msdyn_groupid ne null"));
+    assert_eq!(map.fields.len(), 2, "the both-ways field appears once");
+    let tax = &map.fields[1];
+    assert_eq!(tax.direction, Direction::ToFinops);
+    let Some(Transform::ValueMap { value_map }) = tax.transforms.first() else { panic!("a value map") };
+    assert_eq!(value_map.entries, [("yes".to_owned(), json!("True")), ("no".to_owned(), json!("False"))]);
+}
+
+#[test]
+fn an_ms_mapping_without_legs_says_what_is_missing() {
+    let error = Package::from_ms_mapping(r#"{"name": "x"}"#, None).expect_err("no legs");
+    let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(paths, ["legs", "legs", "legs"], "{error}");
+}

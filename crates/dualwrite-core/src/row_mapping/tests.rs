@@ -148,6 +148,15 @@ fn both_sides_of_a_pair_give_the_same_key_value() {
     let dataverse = mapper.key_value(&key, Side::Dataverse, &account).expect("dataverse key");
     assert_eq!(finops, dataverse);
     assert_eq!(finops.to_string(), "c001|demf");
+    let without_company = row(json!({"accountnumber": "C001"}));
+    let missing = crate::integration_key::key_value(
+        &c.schema,
+        &c.package.maps[3],
+        &key,
+        Side::Dataverse,
+        &without_company,
+    );
+    assert_eq!(missing, Err(KeyValueError::Missing { field: "msdyn_company.cdm_companycode".into() }));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Columns, their types, and the check of one value against a column type (with normalisation).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -54,34 +55,54 @@ impl ColumnType {
     /// given as strings become numbers, enum symbols take the schema's spelling, booleans given as
     /// `"True"` become `true`, GUIDs are lowercased. Null is not checked here (see [`Column::check_value`]).
     pub fn check_value(&self, value: &Value) -> Result<Value, ValueError> {
+        self.check(value).map(Cow::into_owned)
+    }
+
+    /// [`ColumnType::check_value`] without copying a value that is already canonical (the common case
+    /// when many rows are mapped).
+    pub fn check<'v>(&self, value: &'v Value) -> Result<Cow<'v, Value>, ValueError> {
         let wrong = || ValueError::WrongType { expected: self.describe(), found: found(value) };
+        let same = Cow::Borrowed(value);
         match self {
             ColumnType::String { max_length } => {
                 let s = match value {
                     Value::String(s) => s,
                     _ => return Err(wrong()),
                 };
-                let length = s.chars().count();
                 match max_length {
-                    Some(max) if length > *max as usize => {
-                        Err(ValueError::TooLong { max: *max, length, value: s.clone() })
+                    // Only text longer than `max` bytes can hold more than `max` characters.
+                    Some(max) if s.len() > *max as usize && s.chars().count() > *max as usize => {
+                        Err(ValueError::TooLong { max: *max, length: s.chars().count(), value: s.clone() })
                     }
-                    _ => Ok(value.clone()),
+                    _ => Ok(same),
                 }
             }
-            ColumnType::Integer => integer(value).map(Value::from).ok_or_else(wrong),
-            ColumnType::Decimal => decimal(value).ok_or_else(wrong),
-            ColumnType::Boolean => boolean(value).map(Value::Bool).ok_or_else(wrong),
+            ColumnType::Integer => match value {
+                Value::Number(n) if n.is_i64() => Ok(same),
+                _ => integer(value).map(|n| Cow::Owned(Value::from(n))).ok_or_else(wrong),
+            },
+            ColumnType::Decimal => match value {
+                Value::Number(_) => Ok(same),
+                _ => decimal(value).map(Cow::Owned).ok_or_else(wrong),
+            },
+            ColumnType::Boolean => match value {
+                Value::Bool(_) => Ok(same),
+                _ => boolean(value).map(|b| Cow::Owned(Value::Bool(b))).ok_or_else(wrong),
+            },
             ColumnType::Date => match value {
-                Value::String(s) if is_date(s) => Ok(value.clone()),
+                Value::String(s) if is_date(s) => Ok(same),
                 _ => Err(wrong()),
             },
             ColumnType::Datetime => match value {
-                Value::String(s) if is_datetime(s) => Ok(value.clone()),
+                Value::String(s) if is_datetime(s) => Ok(same),
                 _ => Err(wrong()),
             },
             ColumnType::Guid | ColumnType::Lookup { .. } => match value {
-                Value::String(s) => guid(s).map(Value::String).ok_or_else(wrong),
+                Value::String(s) => match guid(s) {
+                    Some(g) if g == *s => Ok(same),
+                    Some(g) => Ok(Cow::Owned(Value::String(g))),
+                    None => Err(wrong()),
+                },
                 _ => Err(wrong()),
             },
             ColumnType::Enum { values } => {
@@ -89,21 +110,20 @@ impl ColumnType {
                     Value::String(s) => s.trim(),
                     _ => return Err(wrong()),
                 };
-                values
-                    .iter()
-                    .find(|v| v.eq_ignore_ascii_case(symbol))
-                    .map(|v| Value::String(v.clone()))
-                    .ok_or_else(|| ValueError::NotInEnum {
-                        value: symbol.to_owned(),
-                        allowed: values.clone(),
-                    })
+                match values.iter().find(|v| v.eq_ignore_ascii_case(symbol)) {
+                    Some(v) if v == symbol && symbol.len() == value.as_str().map_or(0, str::len) => Ok(same),
+                    Some(v) => Ok(Cow::Owned(Value::String(v.clone()))),
+                    None => Err(ValueError::NotInEnum { value: symbol.to_owned(), allowed: values.clone() }),
+                }
             }
             ColumnType::Option { values } => {
                 let n = integer(value).ok_or_else(wrong)?;
-                if values.contains(&n) {
-                    Ok(Value::from(n))
-                } else {
+                if !values.contains(&n) {
                     Err(ValueError::NotAnOption { value: n, allowed: values.clone() })
+                } else if value.is_i64() {
+                    Ok(same)
+                } else {
+                    Ok(Cow::Owned(Value::from(n)))
                 }
             }
         }
@@ -188,10 +208,15 @@ impl Column {
     /// Checks a value written to this column: null is allowed unless the column is required; anything
     /// else must fit the type and comes back normalised (see [`ColumnType::check_value`]).
     pub fn check_value(&self, value: &Value) -> Result<Value, ValueError> {
+        self.check(value).map(Cow::into_owned)
+    }
+
+    /// [`Column::check_value`] without copying a value that is already canonical.
+    pub fn check<'v>(&self, value: &'v Value) -> Result<Cow<'v, Value>, ValueError> {
         if value.is_null() {
-            return if self.required { Err(ValueError::Required) } else { Ok(Value::Null) };
+            return if self.required { Err(ValueError::Required) } else { Ok(Cow::Borrowed(value)) };
         }
-        self.ty.check_value(value)
+        self.ty.check(value)
     }
 }
 

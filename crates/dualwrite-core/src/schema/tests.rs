@@ -1,1 +1,143 @@
+use serde_json::json;
 
+use super::*;
+
+const CONTOSO: &str = include_str!("../../../../../shared/fixtures/contoso/schema.json");
+
+fn contoso() -> Schema {
+    Schema::from_json(CONTOSO).expect("fixture schema")
+}
+
+#[test]
+fn the_fixture_reads_with_implicit_columns_added() {
+    let schema = contoso();
+    assert_eq!(schema.companies, ["USMF", "DEMF"]);
+    let customers = schema.table(Side::Finops, "custcustomerv3entity").expect("case-insensitive table name");
+    assert_eq!(customers.entity_key(), ["CUSTOMERACCOUNT", "dataAreaId"]);
+    assert!(customers.column("dataareaid").is_some_and(|c| c.implicit));
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    assert_eq!(account.id_column_name(), "accountid");
+    assert!(account.column("msdyn_company").is_some_and(|c| !c.implicit), "listed explicitly in the fixture");
+    let currency = schema.table(Side::Dataverse, "transactioncurrency").expect("currency");
+    assert!(currency.column("msdyn_company").is_none(), "cross-company tables have no company");
+    assert!(schema.table(Side::Dataverse, "Account").is_none(), "Dataverse names are exact");
+}
+
+#[test]
+fn writing_the_schema_leaves_implicit_columns_out_and_reads_back_the_same() {
+    let schema = contoso();
+    let text = schema.to_value().to_string();
+    assert!(!text.contains("dataAreaId") && !text.contains("accountid"));
+    assert_eq!(Schema::from_json(&text), Ok(schema));
+}
+
+#[test]
+fn every_problem_of_a_schema_is_reported_with_its_path() {
+    let doc = json!({
+        "format": "dualwrite.schema/v1",
+        "companies": ["USMF", "usmf"],
+        "finops": [
+            {"name": "A", "key": ["ID"], "columns": [{"name": "ID", "type": "string", "max_length": 0}]},
+            {"name": "B", "key": ["NOPE"], "columns": [
+                {"name": "X", "type": "text"},
+                {"name": "Y", "type": "enum", "values": []},
+                {"name": "Z", "type": "string", "references": {"table": "Missing", "column": "ID"}}
+            ]}
+        ],
+        "dataverse": [
+            {"name": "t", "company_specific": true, "columns": [{"name": "l", "type": "lookup", "target": "nowhere"}],
+             "alternate_keys": [{"name": "k", "columns": ["m"]}]}
+        ]
+    });
+    let error = Schema::from_value(&doc).expect_err("many problems");
+    let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "companies[1]",
+            "finops[0].columns[0].max_length",
+            "finops[1].columns[0].type",
+            "finops[1].columns[1].values",
+            "finops[1].key[0]",
+            "dataverse[0].alternate_keys[0].columns[0]",
+            "finops[1].columns[1].references.table",
+            "dataverse[0].columns[0].target",
+            "dataverse[0].company_specific",
+        ],
+        "{error}"
+    );
+}
+
+#[test]
+fn values_are_checked_and_normalised_for_their_column() {
+    let schema = contoso();
+    let customers = schema.table(Side::Finops, "CustCustomerV3Entity").expect("customers");
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    let check =
+        |table: &Table, column: &str, value: Value| table.column(column).expect("column").check_value(&value);
+    assert_eq!(check(customers, "CREDITLIMIT", json!("1.0000000000")), Ok(json!(1)));
+    assert_eq!(check(customers, "CREDITLIMIT", json!(" 12.5")), Ok(json!(12.5)));
+    assert_eq!(check(customers, "ONHOLDSTATUS", json!("NEVER")), Ok(json!("never")));
+    assert_eq!(check(account, "msdyn_onholdstatus", json!("806380000")), Ok(json!(806380000)));
+    assert_eq!(check(account, "msdyn_onetimecustomer", json!("True")), Ok(json!(true)));
+    assert_eq!(
+        check(account, "msdyn_company", json!("{0F8FAD5B-D9CB-469F-A165-70867728950E}")),
+        Ok(json!("0f8fad5b-d9cb-469f-a165-70867728950e"))
+    );
+    assert_eq!(check(customers, "CUSTOMERACCOUNT", Value::Null), Err(ValueError::Required));
+    assert!(matches!(
+        check(customers, "CUSTOMERACCOUNT", json!("x".repeat(21))),
+        Err(ValueError::TooLong { max: 20, .. })
+    ));
+    assert!(matches!(check(account, "msdyn_onholdstatus", json!(7)), Err(ValueError::NotAnOption { .. })));
+    assert!(matches!(
+        check(customers, "ONHOLDSTATUS", json!("sometimes")),
+        Err(ValueError::NotInEnum { .. })
+    ));
+    assert!(matches!(check(customers, "CREDITLIMIT", json!("lots")), Err(ValueError::WrongType { .. })));
+    let date = ColumnType::Date;
+    assert!(
+        date.check_value(&json!("2024-02-29")).is_ok() && date.check_value(&json!("2023-02-29")).is_err()
+    );
+    let datetime = ColumnType::Datetime;
+    assert!(datetime.check_value(&json!("2024-02-29T10:15:00.123+01:00")).is_ok());
+    assert!(datetime.check_value(&json!("2024-02-29T25:00:00Z")).is_err());
+}
+
+#[test]
+fn a_written_row_is_checked_column_by_column() {
+    let schema = contoso();
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    let row: Row = serde_json::from_value(json!({
+        "accountnumber": "C001", "msdyn_company.cdm_companycode": "USMF",
+        "transactioncurrencyid.isocurrencycode": "EUR", "creditlimit": "10"
+    }))
+    .expect("row");
+    let checked = account.check_row(&schema, &row, false).expect("fits");
+    assert_eq!(checked.get("creditlimit"), Some(&json!(10)));
+    let bad: Row =
+        serde_json::from_value(json!({"accountnumbr": "C001", "msdyn_onholdstatus": 1})).expect("row");
+    let error = account.check_row(&schema, &bad, false).expect_err("does not fit");
+    let columns: Vec<&str> = error.problems.iter().map(|p| p.column.as_str()).collect();
+    assert_eq!(columns, ["accountnumbr", "msdyn_onholdstatus", "accountnumber", "msdyn_company"]);
+    assert!(account
+        .check_row(&schema, &serde_json::from_value(json!({"creditlimit": 5})).expect("row"), true)
+        .is_ok());
+}
+
+#[test]
+fn dotted_paths_resolve_through_lookups() {
+    let schema = contoso();
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    let path = schema
+        .resolve_path(account, "msdyn_customergroupid.msdyn_company.cdm_companycode")
+        .expect("two hops");
+    assert_eq!(path.hops.len(), 2);
+    assert_eq!((path.table.name.as_str(), path.column.name.as_str()), ("cdm_company", "cdm_companycode"));
+    assert_eq!(path.first_column().name, "msdyn_customergroupid");
+    assert!(matches!(schema.resolve_path(account, "accountnumber.x"), Err(PathError::NotALookup { .. })));
+    assert!(matches!(
+        schema.resolve_path(account, "msdyn_vendor.nope"),
+        Err(PathError::UnknownColumn { .. })
+    ));
+}

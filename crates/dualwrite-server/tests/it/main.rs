@@ -1,6 +1,7 @@
 //! The server's integration tests: one binary, the router called in-process through `TestApp`.
 
 mod api;
+mod cli;
 mod concurrency;
 mod crash;
 mod health;

@@ -1,0 +1,99 @@
+//! The command line: `dualwrite check` and `dualwrite import-ms`, run as a user runs them.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use dualwrite_core::package::Package;
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/contoso").join(name)
+}
+
+fn dualwrite(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dualwrite")).args(args).output().expect("dualwrite runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn the_contoso_package_checks_clean_against_its_schema() {
+    let (package, schema) = (fixture("package.json"), fixture("schema.json"));
+    let output = dualwrite(&["check", path(&package), "--schema", path(&schema)]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.contains(": 0 errors, "), "{text}");
+    assert!(text.contains("warning DW2005 at maps[3].fields[16].dataverse"), "{text}");
+}
+
+#[test]
+fn a_package_with_an_error_fails_the_check_naming_the_map_and_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(fixture("package.json")).expect("fixture");
+    let broken = text.replacen("\"CURRENCYCODE\",", "\"CURRENCYKODE\",", 1);
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, broken).expect("write");
+    let schema = fixture("schema.json");
+    let output = dualwrite(&["check", path(&file), "--schema", path(&schema), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json report");
+    let diagnostics = report["files"][0]["diagnostics"].as_array().expect("diagnostics");
+    let error = diagnostics.iter().find(|d| d["severity"] == "error").expect("an error");
+    assert_eq!(error["code"], "DIPV1022");
+    assert_eq!(error["path"], "maps[1].fields[0].finops");
+    assert!(report["errors"].as_u64() >= Some(1));
+}
+
+#[test]
+fn an_unreadable_input_exits_2_and_says_why() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let not_json = dir.path().join("notes.json");
+    std::fs::write(&not_json, "{ maps: ").expect("write");
+    let missing = dir.path().join("missing.json");
+    let output = dualwrite(&["check", path(&not_json), path(&missing)]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("not valid JSON"), "{text}");
+    assert!(text.contains("missing.json: unreadable: cannot read the file"), "{text}");
+}
+
+#[test]
+fn without_a_schema_only_schema_free_checks_run_and_a_note_says_so() {
+    let output = dualwrite(&["check", path(&fixture("package.json"))]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.starts_with("note: no --schema given"), "{text}");
+    assert!(text.contains("package.json: 0 errors, 0 warnings"), "{text}");
+}
+
+#[test]
+fn import_ms_turns_msdyn_mapping_legs_into_a_native_package() {
+    let package = Package::from_json(&std::fs::read_to_string(fixture("package.json")).expect("fixture"))
+        .expect("fixture package");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("msdyn_mapping.json");
+    std::fs::write(&file, package.to_ms_mapping().to_string()).expect("write");
+    let schema = fixture("schema.json");
+    let output = dualwrite(&["import-ms", path(&file), "--schema", path(&schema)]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let imported = Package::from_json(&stdout(&output)).expect("a native package on stdout");
+    assert_eq!(imported.maps, package.maps);
+    assert_eq!(imported.integration_keys, package.integration_keys, "keys generated from the schema");
+}
+
+#[test]
+fn import_ms_refuses_a_file_that_is_not_a_mapping() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("other.json");
+    std::fs::write(&file, r#"{"name": "no legs here"}"#).expect("write");
+    let output = dualwrite(&["import-ms", path(&file)]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("is not a msdyn_mapping document"), "{error}");
+}
