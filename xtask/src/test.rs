@@ -29,9 +29,9 @@ fn steps() -> Vec<Step> {
         },
         Step { name: "cargo test --workspace", needs: &[], action: cargo_step(&["test", "--workspace"]) },
         Step {
-            name: "core for wasm32",
-            needs: &["install studio tools"],
-            action: cargo_step(&["build", "-p", "dualwrite-core", "--target", "wasm32-unknown-unknown"]),
+            name: "core in Chromium (wasm32)",
+            needs: &["install studio tools", "install chromium"],
+            action: Box::new(core_in_browser),
         },
         Step {
             name: "studio build",
@@ -44,6 +44,17 @@ fn steps() -> Vec<Step> {
             action: Box::new(end_to_end),
         },
     ]
+}
+
+/// core built for wasm32 and its browser tests run in headless Chromium: validation gives the same
+/// diagnostics there as natively.
+fn core_in_browser() -> anyhow::Result<()> {
+    cmd::run(
+        cmd::cargo()
+            .args(["test", "-p", "dualwrite-core", "--target", "wasm32-unknown-unknown", "--test", "in_browser"])
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
+    )
 }
 
 /// The tests in `tests/` drive the built studio on a real server in headless Chromium.
