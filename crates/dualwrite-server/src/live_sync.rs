@@ -222,7 +222,7 @@ impl<'a> Pairing<'a> {
                     .and_then(|f| f.finops.clone()),
             };
             let Some(column) = column else { return Ok(None) };
-            by.insert(column, Value::String(part.clone()));
+            by.insert(column, Value::String(part.to_string()));
         }
         write::find(self.tx, self.schema, self.target, &by)
     }
