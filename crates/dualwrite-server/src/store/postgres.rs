@@ -303,8 +303,17 @@ impl Tx for PgTx<'_> {
             return Ok(Err(dup));
         }
         let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
-        let id: i64 =
-            self.tx.query_one(&st, &[&side, &table, &Value::Object(data.clone()).to_string()])?.get(0);
+        let id: i64 = self
+            .tx
+            .query_one(
+                &st,
+                &[
+                    &side,
+                    &table,
+                    &serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ],
+            )?
+            .get(0);
         self.add_keys(side, table, id, keys)?;
         Ok(Ok(id))
     }
@@ -328,7 +337,10 @@ impl Tx for PgTx<'_> {
         }
         self.add_keys(side, table, id, &added)?;
         let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
-        self.tx.execute(&st, &[&id, &Value::Object(data.clone()).to_string()])?;
+        self.tx.execute(
+            &st,
+            &[&id, &serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?],
+        )?;
         Ok(Ok(()))
     }
 

@@ -154,6 +154,12 @@ impl SqliteTx<'_> {
     }
 }
 
+/// A row as stored text.
+fn json_text(data: &Row) -> Result<String, StoreError> {
+    serde_json::to_string(data)
+        .map_err(|e| StoreError::Corrupt(format!("a row cannot be written as JSON: {e}")))
+}
+
 type RawChange = (i64, String, String, String);
 
 fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
@@ -266,14 +272,27 @@ impl Tx for SqliteTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        if let Some(dup) = self.taken(side, table, keys, -1)? {
-            return Ok(Err(dup));
-        }
         self.conn
             .prepare_cached("INSERT INTO env_rows (side, tbl, data) VALUES (?1, ?2, ?3)")?
-            .execute(params![side, table, Value::Object(data.clone()).to_string()])?;
+            .execute(params![side, table, json_text(data)?])?;
         let id = self.conn.last_insert_rowid();
-        self.add_keys(side, table, id, keys)?;
+        // The keys' primary key refuses a taken one; a failed statement leaves the rest of the
+        // transaction intact in SQLite, so the row is simply taken back out.
+        let mut add = self.conn.prepare_cached(
+            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for key in keys {
+            match add.execute(params![side, table, key.name, key.value, id]) {
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
+                    return Ok(Err(DuplicateKey { key: key.name.clone() }));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(Ok(id))
     }
 
@@ -299,7 +318,7 @@ impl Tx for SqliteTx<'_> {
         self.add_keys(side, table, id, &added)?;
         self.conn
             .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
-            .execute(params![id, Value::Object(data.clone()).to_string()])?;
+            .execute(params![id, json_text(data)?])?;
         Ok(Ok(()))
     }
 
