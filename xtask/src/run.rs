@@ -21,7 +21,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     cmd::run(cmd::cargo().args(["build", "--release", "-p", "dualwrite-server", "--bin", "dualwrite"]))?;
     let server = crate::project_root().join("target/release/dualwrite");
     println!("xtask: starting dualwrite; open http://{bind}/ (Ctrl-C stops it)");
-    cmd::run(cmd::command(server).args(["serve", "--demo", "--bind", &bind, "--db", &db, "--studio-dir", "dist"]))
+    cmd::run(cmd::command(server).args([
+        "serve",
+        "--demo",
+        "--bind",
+        &bind,
+        "--db",
+        &db,
+        "--studio-dir",
+        "dist",
+    ]))
 }
 
 /// `trunk build --release`: the studio's wasm, JS glue, stylesheet and index.html into `dist/`.

@@ -51,7 +51,15 @@ fn steps() -> Vec<Step> {
 fn core_in_browser() -> anyhow::Result<()> {
     cmd::run(
         cmd::cargo()
-            .args(["test", "-p", "dualwrite-core", "--target", "wasm32-unknown-unknown", "--test", "in_browser"])
+            .args([
+                "test",
+                "-p",
+                "dualwrite-core",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "in_browser",
+            ])
             .env("CHROMEDRIVER", tools::CHROMEDRIVER)
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
     )
