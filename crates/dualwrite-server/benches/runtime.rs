@@ -5,7 +5,7 @@
 //!
 //! Prints one `BENCH\t{figure}\t{value}\t{unit}` line per figure (`cargo xtask bench` collects them).
 //! `DUALWRITE_BENCH_ROWS=10000,100000` sets the sizes; `DUALWRITE_BENCH_SECONDS` the length of each
-//! throughput run.
+//! throughput run (0 leaves the live-sync figures out).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -205,8 +205,15 @@ fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<Catalog
         .expect("run");
     let started = Instant::now();
     let job = Job::build(&store, &cache, map_id, execution_id).expect("index");
+    let indexed = started.elapsed();
     while job.step(&store, &cache).expect("step") == Step::Progressed {}
+    let copied = started.elapsed();
     while queue::catch_up(&store, &cache, map_id, 500).expect("drain") != CatchUp::Live {}
+    eprintln!(
+        "initial sync of {rows}: index {indexed:?}, copy {:?}, drain {:?}",
+        copied - indexed,
+        started.elapsed() - copied
+    );
     let rate = (2 * rows) as f64 / started.elapsed().as_secs_f64();
     let failed =
         store.read(|tx| initial_sync::latest(tx, map_id)).expect("execution").map(|(_, e)| e.counts.failed());
@@ -328,7 +335,9 @@ fn main() {
             *n = i;
         }
         let name = backend.name();
-        live_sync(backend, seconds);
+        if seconds > 0 {
+            live_sync(backend, seconds);
+        }
         for &rows in &sizes {
             report(
                 &format!("{name}: raw bulk insert, {rows} rows per side"),

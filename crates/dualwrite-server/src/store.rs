@@ -10,6 +10,7 @@
 
 mod migration;
 mod postgres;
+mod row_cache;
 mod sqlite;
 
 use serde_json::{Map, Value};

@@ -8,6 +8,7 @@ use ::postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use serde_json::Value;
 
 use super::migration::{self, Migration};
+use super::row_cache::RowCache;
 use super::{
     like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
     Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
@@ -127,7 +128,7 @@ impl PgStore {
                 .isolation_level(IsolationLevel::Serializable)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements };
+            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default() };
             let out = work(&mut t)?;
             t.tx.commit().map_err(StoreError::from)?;
             Ok(out)
@@ -143,7 +144,7 @@ impl PgStore {
                 .read_only(true)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements };
+            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default() };
             work(&mut t)
         })?
     }
@@ -164,6 +165,7 @@ impl Drop for PgStore {
 struct PgTx<'a> {
     tx: Transaction<'a>,
     statements: &'a mut HashMap<&'static str, Statement>,
+    cache: RowCache,
 }
 
 impl PgTx<'_> {
@@ -279,17 +281,32 @@ impl Tx for PgTx<'_> {
         key_name: &str,
         value: &str,
     ) -> Result<Option<StoredRow>, StoreError> {
+        if let Some(known) = self.cache.found(side, table, key_name, value) {
+            return Ok(known);
+        }
         let st = self.st("SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
              WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = $4")?;
-        self.tx
+        let row = self
+            .tx
             .query_opt(&st, &[&side, &table, &key_name, &value])?
-            .map(|r| Ok(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
-            .transpose()
+            .map(|r| Ok::<_, StoreError>(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
+            .transpose()?;
+        self.cache.remember(side, table, key_name, value, &row);
+        Ok(row)
     }
 
     fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
+        if let Some(known) = self.cache.found_id(id) {
+            return Ok(known);
+        }
         let st = self.st("SELECT data FROM env_rows WHERE id = $1")?;
-        self.tx.query_opt(&st, &[&id])?.map(|r| Ok(StoredRow { id, data: parse_row(r.get(0))? })).transpose()
+        let row = self
+            .tx
+            .query_opt(&st, &[&id])?
+            .map(|r| Ok::<_, StoreError>(StoredRow { id, data: parse_row(r.get(0))? }))
+            .transpose()?;
+        self.cache.remember_id(id, &row);
+        Ok(row)
     }
 
     fn insert_row(
@@ -299,6 +316,7 @@ impl Tx for PgTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+        self.cache.wrote(side, table, None);
         if let Some(dup) = self.taken(side, table, keys, -1)? {
             return Ok(Err(dup));
         }
@@ -326,6 +344,7 @@ impl Tx for PgTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<(), DuplicateKey>, StoreError> {
+        self.cache.wrote(side, table, Some(id));
         let old = self.keys_of(id)?;
         let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
         if let Some(dup) = self.taken(side, table, &added, id)? {
@@ -345,6 +364,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
+        self.cache.forget_all();
         let st = self.st("DELETE FROM env_rows WHERE id = $1")?;
         self.tx.execute(&st, &[&id])?;
         Ok(())
@@ -428,6 +448,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.cache.forget_all();
         self.tx.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
         Ok(())
     }

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use super::migration::{self, Migration};
+use super::row_cache::RowCache;
 use super::{
     like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
     Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
@@ -28,6 +29,8 @@ fn connect(path: &str) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 64 MiB of page cache per connection: the row and key indexes of a large table stay in memory.
+    conn.pragma_update(None, "cache_size", -65536)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -79,7 +82,7 @@ impl SqliteStore {
     pub fn write<T, E: TxError>(&self, work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.writer()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let out = work(&mut SqliteTx { conn: &tx })?;
+        let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default() })?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
@@ -96,7 +99,7 @@ impl SqliteStore {
         let out = {
             let tx =
                 conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(StoreError::from)?;
-            let out = work(&mut SqliteTx { conn: &tx });
+            let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default() });
             tx.finish().map_err(StoreError::from)?;
             out
         };
@@ -111,6 +114,7 @@ fn level(conn: &Connection) -> Result<i64, StoreError> {
 
 struct SqliteTx<'a> {
     conn: &'a Connection,
+    cache: RowCache,
 }
 
 impl SqliteTx<'_> {
@@ -245,6 +249,9 @@ impl Tx for SqliteTx<'_> {
         key_name: &str,
         value: &str,
     ) -> Result<Option<StoredRow>, StoreError> {
+        if let Some(known) = self.cache.found(side, table, key_name, value) {
+            return Ok(known);
+        }
         let found: Option<(i64, String)> = self
             .conn
             .prepare_cached(
@@ -253,16 +260,25 @@ impl Tx for SqliteTx<'_> {
             )?
             .query_row(params![side, table, key_name, value], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        found.map(|(id, data)| Ok(StoredRow { id, data: parse_row(&data)? })).transpose()
+        let row = found
+            .map(|(id, data)| Ok::<_, StoreError>(StoredRow { id, data: parse_row(&data)? }))
+            .transpose()?;
+        self.cache.remember(side, table, key_name, value, &row);
+        Ok(row)
     }
 
     fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
+        if let Some(known) = self.cache.found_id(id) {
+            return Ok(known);
+        }
         let data: Option<String> = self
             .conn
             .prepare_cached("SELECT data FROM env_rows WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?;
-        data.map(|d| Ok(StoredRow { id, data: parse_row(&d)? })).transpose()
+        let row = data.map(|d| Ok::<_, StoreError>(StoredRow { id, data: parse_row(&d)? })).transpose()?;
+        self.cache.remember_id(id, &row);
+        Ok(row)
     }
 
     fn insert_row(
@@ -272,6 +288,7 @@ impl Tx for SqliteTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+        self.cache.wrote(side, table, None);
         self.conn
             .prepare_cached("INSERT INTO env_rows (side, tbl, data) VALUES (?1, ?2, ?3)")?
             .execute(params![side, table, json_text(data)?])?;
@@ -304,6 +321,7 @@ impl Tx for SqliteTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<(), DuplicateKey>, StoreError> {
+        self.cache.wrote(side, table, Some(id));
         let old = self.keys_of(id)?;
         let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
         if let Some(dup) = self.taken(side, table, &added, id)? {
@@ -323,6 +341,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
+        self.cache.forget_all();
         self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
         Ok(())
     }
@@ -409,28 +428,32 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn savepoint(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("SAVEPOINT item")?;
+        self.conn.prepare_cached("SAVEPOINT item")?.execute([])?;
         Ok(())
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
-        Ok(())
+        self.cache.forget_all();
+        self.conn.prepare_cached("ROLLBACK TO SAVEPOINT item")?.execute([])?;
+        self.release_savepoint()
     }
 
     fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("RELEASE SAVEPOINT item")?;
+        self.conn.prepare_cached("RELEASE SAVEPOINT item")?.execute([])?;
         Ok(())
     }
 
     fn get_rows(&mut self, ids: &[i64]) -> Result<Vec<StoredRow>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if let Some(row) = self.get_row(id)? {
-                out.push(row);
-            }
-        }
-        Ok(out)
+        let list = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, data FROM env_rows WHERE id IN (SELECT value FROM json_each(?1))")?;
+        let mut found: std::collections::HashMap<i64, String> =
+            stmt.query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        ids.iter()
+            .filter_map(|id| found.remove(id).map(|data| (*id, data)))
+            .map(|(id, data)| Ok(StoredRow { id, data: parse_row(&data)? }))
+            .collect()
     }
 
     fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
