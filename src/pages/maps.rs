@@ -26,6 +26,16 @@ pub fn MapsPage() -> impl IntoView {
     let run = RunFlow::new();
     let navigate = use_navigate();
 
+    // While a map moves on by itself (initial sync, catch-up) or queues changes, keep the list current.
+    crate::poll::every(std::time::Duration::from_secs(2), move || {
+        let moving = maps.get_untracked().and_then(Result::ok).is_some_and(|items| {
+            items.iter().any(|m| matches!(m.resource.status, MapStatus::Initializing | MapStatus::Paused | MapStatus::Resuming))
+        });
+        if moving {
+            maps.refetch();
+        }
+    });
+
     let finished = Callback::new(move |result: Result<String, ApiError>| {
         outcome.set(Some(match result {
             Ok(text) => Outcome::Done(text),
