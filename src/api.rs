@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use dualwrite_core::api::{
-    ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, PauseRequest, ResumeRequest,
-    RunRequest, TransactionRequest, TransactionResponse,
+    ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, PauseRequest,
+    ResumeRequest, RunRequest, TransactionRequest, TransactionResponse,
 };
 use dualwrite_core::lifecycle::ResumeMode;
 use dualwrite_core::schema::{Row, Side};
@@ -122,7 +122,13 @@ pub struct RowsPage {
 }
 
 /// `GET /envs/{side}/tables/{table}/rows`.
-pub async fn rows(side: Side, table: &str, filter: &str, limit: u32, after: i64) -> Result<RowsPage, ApiError> {
+pub async fn rows(
+    side: Side,
+    table: &str,
+    filter: &str,
+    limit: u32,
+    after: i64,
+) -> Result<RowsPage, ApiError> {
     let path = with_query(
         format!("/envs/{side}/tables/{}/rows", encode(table)),
         &[
@@ -431,7 +437,10 @@ pub async fn put_alerts(alerts: &Alerts) -> Result<Alerts, ApiError> {
 
 /// `GET /packages/export?maps=&format=`: `format` is `native` or `msdyn_mapping`.
 pub async fn export(map_ids: &[String], format: &str) -> Result<Value, ApiError> {
-    let path = with_query("/packages/export".to_owned(), &[("maps", map_ids.join(",")), ("format", format.to_owned())]);
+    let path = with_query(
+        "/packages/export".to_owned(),
+        &[("maps", map_ids.join(",")), ("format", format.to_owned())],
+    );
     get(&path).await
 }
 

@@ -7,8 +7,8 @@ use leptos_router::hooks::use_params_map;
 use leptos_router::path;
 
 use crate::pages::{
-    alerts::AlertsPage, home::HomePage, import::ImportPage, integration_keys::IntegrationKeysPage, map::MapPage,
-    maps::MapsPage, not_found::NotFound, table::TablePage,
+    alerts::AlertsPage, home::HomePage, import::ImportPage, integration_keys::IntegrationKeysPage,
+    map::MapPage, maps::MapsPage, not_found::NotFound, table::TablePage,
 };
 use crate::route::{MapTab, Route};
 

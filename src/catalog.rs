@@ -55,8 +55,12 @@ impl Catalog {
                     .collect()
             }
         };
-        let others: Vec<TableMap> =
-            self.maps.iter().filter(|(other, _)| Some(other.as_str()) != id).map(|(_, m)| m.clone()).collect();
+        let others: Vec<TableMap> = self
+            .maps
+            .iter()
+            .filter(|(other, _)| Some(other.as_str()) != id)
+            .map(|(_, m)| m.clone())
+            .collect();
         match &self.schema {
             Some(schema) => validate(schema, &self.keys, &map, &others),
             None => validate_structure(&map, &others),
@@ -93,7 +97,9 @@ impl Catalog {
 
     /// The table names of one side.
     pub fn tables(&self, side: Side) -> Vec<String> {
-        self.schema.as_ref().map_or_else(Vec::new, |s| s.tables(side).iter().map(|t| t.name.clone()).collect())
+        self.schema
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.tables(side).iter().map(|t| t.name.clone()).collect())
     }
 }
 
@@ -102,10 +108,11 @@ mod tests {
     use super::*;
 
     fn contoso() -> (Catalog, MapDoc) {
-        let schema: Value =
-            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json")).expect("schema");
+        let schema: Value = serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json"))
+            .expect("schema");
         let package: Value =
-            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json")).expect("package");
+            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json"))
+                .expect("package");
         let maps: Vec<MapResource> = package["maps"]
             .as_array()
             .expect("maps")

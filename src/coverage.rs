@@ -42,10 +42,14 @@ pub fn coverage(catalog: &Catalog, doc: &MapDoc) -> Result<Coverage, String> {
         .table(Side::Dataverse, &doc.dataverse)
         .ok_or_else(|| format!("`{}` is not a Dataverse table of the schema", doc.dataverse))?;
     let key = catalog.key(&table.name).ok_or_else(|| {
-        format!("table {} has no alternate key and no manual key: set its integration key by hand", table.name)
+        format!(
+            "table {} has no alternate key and no manual key: set its integration key by hand",
+            table.name
+        )
     })?;
     let needs_both_ways = doc.fields.iter().any(|f| f.direction == "both");
-    let fields = key.fields.iter().map(|field| field_coverage(schema, doc, table, field, needs_both_ways)).collect();
+    let fields =
+        key.fields.iter().map(|field| field_coverage(schema, doc, table, field, needs_both_ways)).collect();
     Ok(Coverage { key, needs_both_ways, fields })
 }
 
@@ -61,8 +65,8 @@ fn field_coverage(
         _ => None,
     });
     if EffectiveKey::is_company_part(field) {
-        let finops_striped =
-            schema.table(Side::Finops, &doc.finops).is_some_and(|t| t.company_specific) && table.company_specific;
+        let finops_striped = schema.table(Side::Finops, &doc.finops).is_some_and(|t| t.company_specific)
+            && table.company_specific;
         return FieldCoverage {
             field: field.to_owned(),
             mappings: Vec::new(),
@@ -83,10 +87,15 @@ fn field_coverage(
         .collect();
     let both_ways = !mappings.is_empty() && mappings.iter().all(|&i| doc.fields[i].direction == "both");
     let unexpanded_lookup = !field.contains('.')
-        && matches!(table.column(field).map(|c| &c.ty), Some(dualwrite_core::schema::ColumnType::Lookup { .. }));
+        && matches!(
+            table.column(field).map(|c| &c.ty),
+            Some(dualwrite_core::schema::ColumnType::Lookup { .. })
+        );
     let problem = if mappings.is_empty() {
         Some(match &lookup {
-            Some((l, target)) => format!("not mapped: map `{field}` (the key of {target} behind lookup `{l}`)"),
+            Some((l, target)) => {
+                format!("not mapped: map `{field}` (the key of {target} behind lookup `{l}`)")
+            }
             None => format!("not mapped: add a mapping to `{field}`"),
         })
     } else if unexpanded_lookup {
@@ -106,10 +115,11 @@ mod tests {
     use serde_json::Value;
 
     fn accounts() -> (Catalog, MapDoc) {
-        let schema: Value =
-            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json")).expect("schema");
+        let schema: Value = serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json"))
+            .expect("schema");
         let package: Value =
-            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json")).expect("package");
+            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json"))
+                .expect("package");
         let doc: MapDoc = serde_json::from_value(package["maps"][3].clone()).expect("accounts map");
         let keys = vec![IntegrationKeyDoc {
             table: "account".into(),

@@ -8,12 +8,20 @@ pub enum Route {
     Home,
     Maps,
     /// A map's tab; `id` is `new` for a map not saved yet.
-    Map { id: String, tab: MapTab },
+    Map {
+        id: String,
+        tab: MapTab,
+    },
     IntegrationKeys,
     /// The tables of one environment.
-    Tables { side: Side },
+    Tables {
+        side: Side,
+    },
     /// The rows of one table.
-    Table { side: Side, table: String },
+    Table {
+        side: Side,
+        table: String,
+    },
     Alerts,
     Import,
 }

@@ -76,9 +76,8 @@ pub fn InlineDiagnostics(
 ) -> impl IntoView {
     let path = StoredValue::new(path);
     move || {
-        let mine: Vec<Diagnostic> = diagnostics.with(|all| {
-            all.iter().filter(|d| path.with_value(|p| is_at(&d.path, p))).cloned().collect()
-        });
+        let mine: Vec<Diagnostic> = diagnostics
+            .with(|all| all.iter().filter(|d| path.with_value(|p| is_at(&d.path, p))).cloned().collect());
         (!mine.is_empty()).then(|| {
             view! {
                 <ul class="inline-diagnostics">

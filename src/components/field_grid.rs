@@ -36,7 +36,12 @@ impl FieldEdit {
                 Some(j)
             }
             FieldEdit::Add => {
-                fields.push(FieldDoc { finops: None, dataverse: None, direction: "both".into(), transforms: Vec::new() });
+                fields.push(FieldDoc {
+                    finops: None,
+                    dataverse: None,
+                    direction: "both".into(),
+                    transforms: Vec::new(),
+                });
                 Some(fields.len() - 1)
             }
         }
@@ -78,7 +83,9 @@ pub fn transforms_summary(field: &FieldDoc) -> String {
                 let n = t.get("valueMap").and_then(|m| m.as_object()).map_or(0, |m| m.len());
                 format!("value map ({n})")
             }
-            Some("Default") => format!("default {}", t.get("defaultValue").map(|v| v.to_string()).unwrap_or_default()),
+            Some("Default") => {
+                format!("default {}", t.get("defaultValue").map(|v| v.to_string()).unwrap_or_default())
+            }
             Some(other) => other.to_owned(),
             None => "?".to_owned(),
         })
@@ -102,12 +109,18 @@ pub fn FieldGrid(
     let count = Memo::new(move |_| fields.with(Vec::len));
     let row = move |i: usize| {
         let field = Memo::new(move |_| fields.with(|f| f.get(i).cloned()));
-        let get = move |f: fn(&FieldDoc) -> Option<String>| move || field.with(|x| x.as_ref().and_then(f)).unwrap_or_default();
+        let get = move |f: fn(&FieldDoc) -> Option<String>| {
+            move || field.with(|x| x.as_ref().and_then(f)).unwrap_or_default()
+        };
         let problems = Memo::new(move |_| {
             diagnostics.with(|d| {
                 let mine: Vec<&Diagnostic> = d.iter().filter(|d| field_index(&d.path) == Some(i)).collect();
                 let errors = mine.iter().filter(|d| d.severity == Severity::Error).count();
-                (errors, mine.len() - errors, mine.iter().map(|d| format!("{} {}", d.code, d.message)).collect::<Vec<_>>().join("\n"))
+                (
+                    errors,
+                    mine.len() - errors,
+                    mine.iter().map(|d| format!("{} {}", d.code, d.message)).collect::<Vec<_>>().join("\n"),
+                )
             })
         });
         let icon_now = move || field.with(|f| f.as_ref().map_or("?", icon));
@@ -203,7 +216,12 @@ mod tests {
     use super::*;
 
     fn field(f: &str) -> FieldDoc {
-        FieldDoc { finops: Some(f.into()), dataverse: Some(f.to_lowercase()), direction: "both".into(), transforms: vec![] }
+        FieldDoc {
+            finops: Some(f.into()),
+            dataverse: Some(f.to_lowercase()),
+            direction: "both".into(),
+            transforms: vec![],
+        }
     }
 
     #[test]

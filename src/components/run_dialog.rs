@@ -28,7 +28,13 @@ pub fn RunDialog(
     #[prop(into)] on_cancel: Callback<()>,
 ) -> impl IntoView {
     let count = Memo::new(move |_| rows.with(Vec::len));
-    let update = move |i: usize, f: fn(&mut RunRow, bool), v: bool| rows.update(|r| if let Some(row) = r.get_mut(i) { f(row, v) });
+    let update = move |i: usize, f: fn(&mut RunRow, bool), v: bool| {
+        rows.update(|r| {
+            if let Some(row) = r.get_mut(i) {
+                f(row, v)
+            }
+        })
+    };
     let shift = move |i: usize, by: isize| {
         rows.update(|r| {
             if let Some(j) = i.checked_add_signed(by).filter(|j| *j < r.len()) {
@@ -51,14 +57,14 @@ pub fn RunDialog(
                 </td>
                 <td><StatusBadge status=status /></td>
                 <td>
-                    <label class="check">
-                        <input type="checkbox" data-testid="run-initial-sync" prop:checked=move || get().is_some_and(|r| r.initial_sync)
-                            on:change=move |ev| update(i, |r, v| r.initial_sync = v, event_target_checked(&ev)) />
-                        "initial sync"
-                    </label>
+                    <input type="checkbox" data-testid="run-initial-sync" aria-label="initial sync"
+                        prop:checked=move || get().is_some_and(|r| r.initial_sync)
+                        disabled=move || !get().is_some_and(|r| r.include)
+                        on:change=move |ev| update(i, |r, v| r.initial_sync = v, event_target_checked(&ev)) />
                 </td>
                 <td>
                     <select aria-label="master for initial sync" data-testid="run-master"
+                        disabled=move || !get().is_some_and(|r| r.include && r.initial_sync)
                         prop:value=move || get().map_or("dataverse", |r| r.master.as_str())
                         on:change=move |ev| update(i, |r, v| r.master = if v { Side::Finops } else { Side::Dataverse }, event_target_value(&ev) == "finops")>
                         <option value="dataverse">"Dataverse wins"</option>

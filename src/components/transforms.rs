@@ -30,8 +30,12 @@ pub fn TransformPane(
         // What the user typed, while it differs from the stored transforms (kept so the cursor stays).
         let typed: RwSignal<Option<String>> = RwSignal::new(None);
         let error: RwSignal<Option<String>> = RwSignal::new(None);
-        let transforms = Memo::new(move |_| field.with(|f| f.as_ref().map(|(_, f)| f.transforms.clone()).unwrap_or_default()));
-        let shown = move || typed.get().unwrap_or_else(|| serde_json::to_string_pretty(&transforms.get()).unwrap_or_default());
+        let transforms = Memo::new(move |_| {
+            field.with(|f| f.as_ref().map(|(_, f)| f.transforms.clone()).unwrap_or_default())
+        });
+        let shown = move || {
+            typed.get().unwrap_or_else(|| serde_json::to_string_pretty(&transforms.get()).unwrap_or_default())
+        };
         let set = move |list: Vec<Value>| {
             typed.set(None);
             error.set(None);
@@ -90,12 +94,15 @@ pub fn TransformPane(
 fn describe(t: &Value) -> String {
     match t.get("transformType").and_then(Value::as_str) {
         Some("ValueMap") => {
-            let entries = t.get("valueMap").and_then(Value::as_object).map(|m| {
-                m.iter().map(|(k, v)| format!("{k} → {v}")).collect::<Vec<_>>().join(", ")
-            });
+            let entries = t
+                .get("valueMap")
+                .and_then(Value::as_object)
+                .map(|m| m.iter().map(|(k, v)| format!("{k} → {v}")).collect::<Vec<_>>().join(", "));
             format!("Value map: {}", entries.filter(|e| !e.is_empty()).unwrap_or_else(|| "empty".into()))
         }
-        Some("Default") => format!("Default: {}", t.get("defaultValue").map(Value::to_string).unwrap_or_default()),
+        Some("Default") => {
+            format!("Default: {}", t.get("defaultValue").map(Value::to_string).unwrap_or_default())
+        }
         Some(other) => format!("{other} (not a dual-write transform)"),
         None => "a transform without transformType".into(),
     }

@@ -7,6 +7,9 @@ use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 /// The error types an alert rule can count.
 const ERROR_TYPES: [&str; 7] = ["application", "400", "401", "403", "429", "502", "503"];
 
+/// A change to the rules being edited.
+type RulesEdit = Box<dyn FnOnce(&mut Vec<AlertRule>)>;
+
 /// Alert rules: count live-sync errors of some types in a window and act on the map.
 #[component]
 pub fn AlertsPage() -> impl IntoView {
@@ -14,7 +17,7 @@ pub fn AlertsPage() -> impl IntoView {
     let rules: RwSignal<Option<Vec<AlertRule>>> = RwSignal::new(None);
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let current = move || rules.get().or_else(|| loaded.get().and_then(Result::ok).map(|a| a.rules));
-    let edit = move |f: Box<dyn FnOnce(&mut Vec<AlertRule>)>| {
+    let edit = move |f: RulesEdit| {
         let mut list = current().unwrap_or_default();
         f(&mut list);
         rules.set(Some(list));

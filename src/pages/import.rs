@@ -26,8 +26,9 @@ struct Preview {
 fn preview(text: &str, schema: Option<&Schema>) -> Result<Preview, String> {
     let document: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let native = document.get("format").is_some();
-    let package = if native { Package::from_value(&document) } else { Package::from_ms_mapping(text, schema) }
-        .map_err(|e| format!("not a package: {e}"))?;
+    let package =
+        if native { Package::from_value(&document) } else { Package::from_ms_mapping(text, schema) }
+            .map_err(|e| format!("not a package: {e}"))?;
     let diagnostics = match schema {
         Some(s) => validate_package(s, &package),
         None => validate_package_structure(&package),
@@ -55,7 +56,9 @@ pub fn ImportPage() -> impl IntoView {
         Some(preview(&t, schema.as_ref()))
     });
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+            return;
+        };
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
         spawn_local(async move {
             if let Ok(value) = wasm_bindgen_futures::JsFuture::from(file.text()).await {
@@ -78,7 +81,8 @@ pub fn ImportPage() -> impl IntoView {
     let export = move |_| {
         let (ids, f) = (chosen.get_untracked(), format.get_untracked());
         spawn_local(async move {
-            let result = api::export(&ids, &f).await.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
+            let result =
+                api::export(&ids, &f).await.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
             if let Ok(json) = &result {
                 let name = if f == "native" { "dualwrite-package.json" } else { "msdyn_mapping.json" };
                 download(name, json);
@@ -160,7 +164,9 @@ fn download(name: &str, text: &str) {
     options.set_type("application/json");
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    if let Some(a) = document.create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
+    if let Some(a) =
+        document.create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    {
         a.set_href(&url);
         a.set_download(name);
         a.click();

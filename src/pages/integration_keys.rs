@@ -13,7 +13,9 @@ pub fn IntegrationKeysPage() -> impl IntoView {
     let refresh = move |_| {
         spawn_local(async move {
             outcome.set(Some(match api::refresh_integration_keys().await {
-                Ok(r) if r.problems.is_empty() => Outcome::Done(format!("Refreshed {} keys; keys set by hand were kept.", r.items.len())),
+                Ok(r) if r.problems.is_empty() => {
+                    Outcome::Done(format!("Refreshed {} keys; keys set by hand were kept.", r.items.len()))
+                }
                 Ok(r) => Outcome::Done(format!("Refreshed, with problems: {}", r.problems.join("; "))),
                 Err(e) => Outcome::Failed(e),
             }));
@@ -22,7 +24,8 @@ pub fn IntegrationKeysPage() -> impl IntoView {
     };
     let save = move |_| {
         let Some((table, text)) = editing.get_untracked() else { return };
-        let fields: Vec<String> = text.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect();
+        let fields: Vec<String> =
+            text.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect();
         spawn_local(async move {
             let result: Result<_, ApiError> = api::put_integration_key(&table, fields).await;
             outcome.set(Some(match result {

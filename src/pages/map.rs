@@ -82,7 +82,8 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
             maps.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|m| m.resource).collect();
         Catalog::new(schema.as_ref(), &keys, &maps)
     });
-    let catalog_ready = Memo::new(move |_| schema.get().is_some() && keys.get().is_some() && maps.get().is_some());
+    let catalog_ready =
+        Memo::new(move |_| schema.get().is_some() && keys.get().is_some() && maps.get().is_some());
 
     // The draft: from the link's fragment when it carries one.
     let (initial, fragment_error) = match draft::decode(&location.hash.get_untracked()) {
@@ -90,17 +91,20 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
         Some(Err(e)) => (None, Some(e)),
         None => (None, None),
     };
-    let draft: RwSignal<Option<MapDoc>> = RwSignal::new(if is_new { initial.or_else(|| Some(blank())) } else { initial });
+    let draft: RwSignal<Option<MapDoc>> =
+        RwSignal::new(if is_new { initial.or_else(|| Some(blank())) } else { initial });
     let saved_map = Memo::new(move |_| saved.get().and_then(Result::ok).flatten());
     let current = Memo::new(move |_| draft.get().or_else(|| saved_map.get().map(|m| m.map)));
-    let status = Memo::new(move |_| saved_map.with(|m| m.as_ref().map_or(MapStatus::NotRunning, |m| m.status)));
+    let status =
+        Memo::new(move |_| saved_map.with(|m| m.as_ref().map_or(MapStatus::NotRunning, |m| m.status)));
     let editable = Memo::new(move |_| status.get().is_editable());
     let dirty = Memo::new(move |_| match draft.get() {
         None => false,
         Some(d) => saved_map.with(|m| m.as_ref().is_none_or(|m| m.map != d)),
     });
     let diagnostics = Memo::new(move |_| {
-        current.with(|doc| doc.as_ref().map(|doc| catalog.with(|c| c.diagnose(Some(&id.get_value()), doc))))
+        current
+            .with(|doc| doc.as_ref().map(|doc| catalog.with(|c| c.diagnose(Some(&id.get_value()), doc))))
             .unwrap_or_default()
     });
     let server_diagnostics: RwSignal<Option<Vec<Diagnostic>>> = RwSignal::new(None);
@@ -139,12 +143,19 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     let tab_now = Memo::new(move |_| tab.get().flatten().unwrap_or(MapTab::Mapping));
     let href = move |tab: MapTab, field: Option<usize>| {
         let path = Route::Map { id: id.get_value(), tab }.path();
-        format!("{}{}", with_query(path, &[("field", field.map(|f| (f + 1).to_string()).unwrap_or_default())]), fragment.get())
+        format!(
+            "{}{}",
+            with_query(path, &[("field", field.map(|f| (f + 1).to_string()).unwrap_or_default())]),
+            fragment.get()
+        )
     };
     let go = {
         let navigate = navigate.clone();
         move |tab: MapTab, field: Option<usize>| {
-            navigate(&href(tab, field), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+            navigate(
+                &href(tab, field),
+                NavigateOptions { replace: true, scroll: false, ..Default::default() },
+            );
         }
     };
     let share_url = Signal::derive(move || {
@@ -202,20 +213,30 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
             let Some(doc) = draft.get_untracked() else { return };
             let navigate = navigate.clone();
             spawn_local(async move {
-                let result =
-                    if is_new { api::create_map(&doc).await } else { api::update_map(&id.get_value(), &doc).await };
+                let result = if is_new {
+                    api::create_map(&doc).await
+                } else {
+                    api::update_map(&id.get_value(), &doc).await
+                };
                 match result {
                     Ok(saved_map) => {
                         let n = saved_map.diagnostics.len();
                         outcome.set(Some(Outcome::Done(format!(
                             "Saved version {}. The server's validation found {}.",
                             saved_map.resource.map.version,
-                            if n == 0 { "no problems".to_owned() } else { format!("{n} problem{}", if n == 1 { "" } else { "s" }) }
+                            if n == 0 {
+                                "no problems".to_owned()
+                            } else {
+                                format!("{n} problem{}", if n == 1 { "" } else { "s" })
+                            }
                         ))));
                         server_diagnostics.set(Some(saved_map.diagnostics));
                         draft.set(None);
                         if is_new {
-                            navigate(&Route::Map { id: saved_map.resource.id, tab: MapTab::Mapping }.path(), Default::default());
+                            navigate(
+                                &Route::Map { id: saved_map.resource.id, tab: MapTab::Mapping }.path(),
+                                Default::default(),
+                            );
                         } else {
                             reload();
                         }
@@ -278,22 +299,35 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     });
 
     // Derived views of the current document.
-    let fields = Signal::derive(move || current.with(|d| d.as_ref().map(|d| d.fields.clone()).unwrap_or_default()));
-    let text = move |f: fn(&MapDoc) -> String| move || current.with(|d| d.as_ref().map(f).unwrap_or_default());
+    let fields =
+        Signal::derive(move || current.with(|d| d.as_ref().map(|d| d.fields.clone()).unwrap_or_default()));
+    let text =
+        move |f: fn(&MapDoc) -> String| move || current.with(|d| d.as_ref().map(f).unwrap_or_default());
     let choices = move |side: Side| {
         Signal::derive(move || {
-            let table = current.with(|d| d.as_ref().map(|d| if side == Side::Finops { d.finops.clone() } else { d.dataverse.clone() }).unwrap_or_default());
+            let table = current.with(|d| {
+                d.as_ref()
+                    .map(|d| if side == Side::Finops { d.finops.clone() } else { d.dataverse.clone() })
+                    .unwrap_or_default()
+            });
             catalog.with(|c| c.field_choices(side, &table))
         })
     };
-    let selected_field =
-        Signal::derive(move || selected.get().and_then(|i| fields.with(|f| f.get(i).cloned().map(|f| (i, f)))));
+    let selected_field = Signal::derive(move || {
+        selected.get().and_then(|i| fields.with(|f| f.get(i).cloned().map(|f| (i, f))))
+    });
     let key_coverage = Signal::derive(move || {
-        current.with(|d| d.as_ref().map(|d| catalog.with(|c| coverage(c, d)))).unwrap_or_else(|| Err("loading".into()))
+        current
+            .with(|d| d.as_ref().map(|d| catalog.with(|c| coverage(c, d))))
+            .unwrap_or_else(|| Err("loading".into()))
     });
     let error_count = Memo::new(move |_| diagnostics.with(|d| d.iter().filter(|d| d.is_error()).count()));
 
-    let header_input = move |label: &'static str, testid: &'static str, list: &'static str, get: fn(&MapDoc) -> String, set: fn(&mut MapDoc, String)| {
+    let header_input = move |label: &'static str,
+                             testid: &'static str,
+                             list: &'static str,
+                             get: fn(&MapDoc) -> String,
+                             set: fn(&mut MapDoc, String)| {
         view! {
             <label class="meta-field">
                 <span>{label}</span>

@@ -29,7 +29,9 @@ pub fn MapsPage() -> impl IntoView {
     // While a map moves on by itself (initial sync, catch-up) or queues changes, keep the list current.
     crate::poll::every(std::time::Duration::from_secs(2), move || {
         let moving = maps.get_untracked().and_then(Result::ok).is_some_and(|items| {
-            items.iter().any(|m| matches!(m.resource.status, MapStatus::Initializing | MapStatus::Paused | MapStatus::Resuming))
+            items.iter().any(|m| {
+                matches!(m.resource.status, MapStatus::Initializing | MapStatus::Paused | MapStatus::Resuming)
+            })
         });
         if moving {
             maps.refetch();
@@ -59,7 +61,8 @@ pub fn MapsPage() -> impl IntoView {
         let related = include_related.get_untracked();
         busy.set(true);
         spawn_local(async move {
-            let mut result = Ok(format!("{action}: {} map{}", ids.len(), if ids.len() == 1 { "" } else { "s" }));
+            let mut result =
+                Ok(format!("{action}: {} map{}", ids.len(), if ids.len() == 1 { "" } else { "s" }));
             for id in &ids {
                 let r = match action {
                     "pause" => api::pause(id, related).await,
@@ -77,7 +80,10 @@ pub fn MapsPage() -> impl IntoView {
     };
 
     let set_search = move |text: String| {
-        navigate(&Route::Maps.with_query(&[("search", text)]), NavigateOptions { replace: true, ..Default::default() });
+        navigate(
+            &Route::Maps.with_query(&[("search", text)]),
+            NavigateOptions { replace: true, ..Default::default() },
+        );
     };
 
     let list = move || {
@@ -164,7 +170,9 @@ pub fn MapsPage() -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .map(|items| {
-                selected.with(|s| items.iter().filter(|m| s.contains(&m.resource.id)).map(|m| m.resource.status).collect())
+                selected.with(|s| {
+                    items.iter().filter(|m| s.contains(&m.resource.id)).map(|m| m.resource.status).collect()
+                })
             })
             .unwrap_or_default();
         !busy.get() && !statuses.is_empty() && statuses.into_iter().all(ok)

@@ -49,7 +49,10 @@ impl RunFlow {
                             }
                             let idle = m.status == MapStatus::NotRunning;
                             if !idle {
-                                notes.push(format!("{} is {} already; it is left as it is.", m.map.name, m.status));
+                                notes.push(format!(
+                                    "{} is {} already; it is left as it is.",
+                                    m.map.name, m.status
+                                ));
                             }
                             rows.push(RunRow {
                                 id: m.id,

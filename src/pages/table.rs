@@ -24,16 +24,20 @@ pub fn TablePage() -> impl IntoView {
     let side = Memo::new(move |_| params.with(|p| p.get("side").and_then(|s| s.parse::<Side>().ok())));
     let table = Memo::new(move |_| params.with(|p| p.get("table").unwrap_or_default()));
     let filter = Memo::new(move |_| query.with(|q| q.get("filter").unwrap_or_default()));
-    let after = Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
+    let after =
+        Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
     let schema = LocalResource::new(api::schema);
-    let schema_doc = Memo::new(move |_| schema.get().and_then(Result::ok).and_then(|v| Schema::from_value(&v).ok()));
+    let schema_doc =
+        Memo::new(move |_| schema.get().and_then(Result::ok).and_then(|v| Schema::from_value(&v).ok()));
     let reload = RwSignal::new(0u32);
     let rows = LocalResource::new(move || {
         let (side, table, filter, after) = (side.get(), table.get(), filter.get(), after.get());
         reload.track();
         async move {
             match side {
-                Some(side) if !table.is_empty() => api::rows(side, &table, &filter, PAGE, after).await.map(Some),
+                Some(side) if !table.is_empty() => {
+                    api::rows(side, &table, &filter, PAGE, after).await.map(Some)
+                }
                 _ => Ok(None),
             }
         }
@@ -51,8 +55,10 @@ pub fn TablePage() -> impl IntoView {
         let path = if table.is_empty() {
             Route::Tables { side }.path()
         } else {
-            Route::Table { side, table }
-                .with_query(&[("filter", filter), ("after", if after > 0 { after.to_string() } else { String::new() })])
+            Route::Table { side, table }.with_query(&[
+                ("filter", filter),
+                ("after", if after > 0 { after.to_string() } else { String::new() }),
+            ])
         };
         navigate(&path, NavigateOptions { scroll: false, ..Default::default() });
     };
@@ -189,9 +195,15 @@ fn parse(column: &Column, text: &str) -> Value {
         return Value::Null;
     }
     match column.ty {
-        ColumnType::Integer | ColumnType::Option { .. } => t.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(t.into())),
+        ColumnType::Integer | ColumnType::Option { .. } => {
+            t.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(t.into()))
+        }
         ColumnType::Decimal => t.parse::<f64>().map(Value::from).unwrap_or_else(|_| Value::String(t.into())),
-        ColumnType::Boolean => match t { "true" => Value::Bool(true), "false" => Value::Bool(false), _ => Value::String(t.into()) },
+        ColumnType::Boolean => match t {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(t.into()),
+        },
         _ => Value::String(text.to_owned()),
     }
 }
@@ -202,9 +214,18 @@ fn key_of(table: &Table, row: &Row) -> Row {
 }
 
 #[component]
-fn RowForm(table: Table, editing: Option<Row>, on_submit: Callback<Op>, on_cancel: Callback<()>) -> impl IntoView {
-    let fields: Vec<(String, Column)> = inputs(&table, true).into_iter().map(|(n, c)| (n, c.clone())).collect();
-    let initial: Vec<String> = fields.iter().map(|(n, _)| editing.as_ref().and_then(|r| r.get(n)).map(show).unwrap_or_default()).collect();
+fn RowForm(
+    table: Table,
+    editing: Option<Row>,
+    on_submit: Callback<Op>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let fields: Vec<(String, Column)> =
+        inputs(&table, true).into_iter().map(|(n, c)| (n, c.clone())).collect();
+    let initial: Vec<String> = fields
+        .iter()
+        .map(|(n, _)| editing.as_ref().and_then(|r| r.get(n)).map(show).unwrap_or_default())
+        .collect();
     let values: Vec<RwSignal<String>> = initial.iter().map(|v| RwSignal::new(v.clone())).collect();
     let is_edit = editing.is_some();
     let table_name = table.name.clone();
@@ -338,9 +359,18 @@ mod tests {
             key: key(json!({"accountnumber": "O'Neil", "msdyn_company.cdm_companycode": "USMF"})),
             row: None,
         };
-        assert_eq!(twin_href(&t), "/envs/dataverse/tables/account?filter=accountnumber%20eq%20%27O%27%27Neil%27");
-        let f = TwinWrite { side: Side::Finops, table: "CustCustomerV3Entity".into(), key: key(json!({"CUSTOMERACCOUNT": "C1", "dataAreaId": "usmf"})), ..t };
-        assert!(twin_href(&f).contains("filter=%28CUSTOMERACCOUNT%20%3D%3D%20%22C1%22%29%20%26%26%20%28dataAreaId"));
+        assert_eq!(
+            twin_href(&t),
+            "/envs/dataverse/tables/account?filter=accountnumber%20eq%20%27O%27%27Neil%27"
+        );
+        let f = TwinWrite {
+            side: Side::Finops,
+            table: "CustCustomerV3Entity".into(),
+            key: key(json!({"CUSTOMERACCOUNT": "C1", "dataAreaId": "usmf"})),
+            ..t
+        };
+        assert!(twin_href(&f)
+            .contains("filter=%28CUSTOMERACCOUNT%20%3D%3D%20%22C1%22%29%20%26%26%20%28dataAreaId"));
     }
 }
 

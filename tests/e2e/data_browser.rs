@@ -7,7 +7,9 @@ use crate::support::Product;
 async fn editing_a_row_in_the_data_browser_shows_its_twin_on_the_other_side() -> anyhow::Result<()> {
     let product = Product::start_demo().await?;
     let browser = product.browser().await?;
-    browser.goto("/envs/finops/tables/CustCustomerV3Entity?filter=%28CUSTOMERACCOUNT%20%3D%3D%20%22US-001%22%29").await?;
+    browser
+        .goto("/envs/finops/tables/CustCustomerV3Entity?filter=%28CUSTOMERACCOUNT%20%3D%3D%20%22US-001%22%29")
+        .await?;
     browser.click("[data-testid=data-row] [data-testid=edit-row]").await?;
     browser.type_into("[data-testid=input-SALESMEMO]", "Edited in the studio").await?;
     browser.click("[data-testid=row-save]").await?;
@@ -18,7 +20,8 @@ async fn editing_a_row_in_the_data_browser_shows_its_twin_on_the_other_side() ->
         .eventually("the twin row on the Dataverse page", || async {
             let url = browser.current_url().await?;
             let table = browser.find("[data-testid=rows-table]").await?.text().await?;
-            Ok((url.contains("/envs/dataverse/tables/account") && table.contains("Edited in the studio")).then_some(()))
+            Ok((url.contains("/envs/dataverse/tables/account") && table.contains("Edited in the studio"))
+                .then_some(()))
         })
         .await?;
     let rows = browser.find_all("[data-testid=data-row]").await?;
@@ -31,7 +34,9 @@ async fn editing_a_row_in_the_data_browser_shows_its_twin_on_the_other_side() ->
 async fn a_write_the_twin_side_refuses_shows_the_error_and_changes_nothing() -> anyhow::Result<()> {
     let product = Product::start_demo().await?;
     let browser = product.browser().await?;
-    browser.goto("/envs/finops/tables/CustCustomerV3Entity?filter=%28CUSTOMERACCOUNT%20%3D%3D%20%22US-001%22%29").await?;
+    browser
+        .goto("/envs/finops/tables/CustCustomerV3Entity?filter=%28CUSTOMERACCOUNT%20%3D%3D%20%22US-001%22%29")
+        .await?;
     browser.click("[data-testid=data-row] [data-testid=edit-row]").await?;
     browser.type_into("[data-testid=input-CUSTOMERGROUPID]", "99").await?;
     browser.click("[data-testid=row-save]").await?;

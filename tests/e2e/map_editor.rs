@@ -14,7 +14,9 @@ async fn api_requests(browser: &Browser) -> anyhow::Result<u64> {
 
 /// The row index of the mapping whose finops field is `field`.
 async fn row_of(browser: &Browser, field: &str) -> anyhow::Result<Option<usize>> {
-    for (i, input) in browser.find_all("[data-testid=field-row] [data-testid=field-finops]").await?.into_iter().enumerate() {
+    for (i, input) in
+        browser.find_all("[data-testid=field-row] [data-testid=field-finops]").await?.into_iter().enumerate()
+    {
         if input.prop("value").await?.as_deref() == Some(field) {
             return Ok(Some(i));
         }
@@ -28,7 +30,8 @@ async fn has_diagnostic(browser: &Browser, code: &str) -> anyhow::Result<bool> {
 
 #[tokio::test]
 #[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
-async fn breaking_a_map_shows_dipv1014_without_asking_the_server_and_fixing_it_clears_it() -> anyhow::Result<()> {
+async fn breaking_a_map_shows_dipv1014_without_asking_the_server_and_fixing_it_clears_it(
+) -> anyhow::Result<()> {
     let product = Product::start_demo().await?;
     let id = product.map_id(ACCOUNTS).await?;
     let browser = product.browser().await?;
@@ -60,7 +63,9 @@ async fn breaking_a_map_shows_dipv1014_without_asking_the_server_and_fixing_it_c
     browser.type_into(&format!("{new_row} [data-testid=field-finops]"), "CUSTOMERACCOUNT").await?;
     browser.type_into(&format!("{new_row} [data-testid=field-dataverse]"), "accountnumber").await?;
     browser
-        .eventually("DIPV1014 to disappear", || async { Ok((!has_diagnostic(&browser, "DIPV1014").await?).then_some(())) })
+        .eventually("DIPV1014 to disappear", || async {
+            Ok((!has_diagnostic(&browser, "DIPV1014").await?).then_some(()))
+        })
         .await?;
     assert_eq!(api_requests(&browser).await?, 0, "fixing it asked the server nothing either");
 
@@ -74,10 +79,13 @@ async fn breaking_a_map_shows_dipv1014_without_asking_the_server_and_fixing_it_c
 
 #[tokio::test]
 #[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
-async fn a_shared_draft_link_opens_the_same_map_tab_selection_and_edits_in_a_fresh_browser() -> anyhow::Result<()> {
+async fn a_shared_draft_link_opens_the_same_map_tab_selection_and_edits_in_a_fresh_browser(
+) -> anyhow::Result<()> {
     let product = Product::start_demo().await?;
     let id = product.map_id(ACCOUNTS).await?;
-    product.send_json(reqwest::Method::POST, &format!("/api/v1/maps/{id}/stop"), serde_json::json!({})).await?;
+    product
+        .send_json(reqwest::Method::POST, &format!("/api/v1/maps/{id}/stop"), serde_json::json!({}))
+        .await?;
 
     let browser = product.browser().await?;
     browser.goto(&format!("/maps/{id}/filters")).await?;
@@ -105,7 +113,8 @@ async fn a_shared_draft_link_opens_the_same_map_tab_selection_and_edits_in_a_fre
     assert_eq!(tab.attr("aria-selected").await?.as_deref(), Some("true"), "the same tab");
     let row = fresh.find("[data-testid=field-row][data-index=\"3\"]").await?;
     assert!(row.attr("class").await?.unwrap_or_default().contains("selected"), "the same selection");
-    let direction = fresh.find("[data-testid=field-row][data-index=\"3\"] [data-testid=field-direction]").await?;
+    let direction =
+        fresh.find("[data-testid=field-row][data-index=\"3\"] [data-testid=field-direction]").await?;
     assert_eq!(direction.prop("value").await?.as_deref(), Some("to_dataverse"), "the unsaved field edit");
     fresh.click("[data-testid=tab-filters]").await?;
     let shown = fresh.find(filter).await?.prop("value").await?.unwrap_or_default();

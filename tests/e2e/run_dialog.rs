@@ -4,16 +4,21 @@ use crate::support::Product;
 
 #[tokio::test]
 #[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
-async fn running_a_map_through_the_dialog_runs_its_related_maps_first_and_reaches_running() -> anyhow::Result<()> {
+async fn running_a_map_through_the_dialog_runs_its_related_maps_first_and_reaches_running(
+) -> anyhow::Result<()> {
     let product = Product::start_demo().await?;
     let groups = product.map_id("Customer groups (msdyn_customergroups)").await?;
     let accounts = product.map_id("Customers V3 (accounts)").await?;
     for id in [&accounts, &groups] {
-        product.send_json(reqwest::Method::POST, &format!("/api/v1/maps/{id}/stop"), serde_json::json!({})).await?;
+        product
+            .send_json(reqwest::Method::POST, &format!("/api/v1/maps/{id}/stop"), serde_json::json!({}))
+            .await?;
     }
     let browser = product.browser().await?;
     browser.goto("/maps").await?;
-    browser.click(&format!("[data-testid=map-row][data-map-id=\"{accounts}\"] [data-testid=map-select]")).await?;
+    browser
+        .click(&format!("[data-testid=map-row][data-map-id=\"{accounts}\"] [data-testid=map-select]"))
+        .await?;
     browser.click("[data-testid=bulk-run]").await?;
     browser.find("[data-testid=run-dialog]").await?;
     let order = browser
@@ -26,7 +31,10 @@ async fn running_a_map_through_the_dialog_runs_its_related_maps_first_and_reache
         })
         .await?;
     let at = |id: &str| order.iter().position(|x| x == id);
-    assert!(at(&groups) < at(&accounts) && at(&groups).is_some(), "customer groups run before customers: {order:?}");
+    assert!(
+        at(&groups) < at(&accounts) && at(&groups).is_some(),
+        "customer groups run before customers: {order:?}"
+    );
     assert_eq!(order.last(), Some(&accounts), "the chosen map runs last");
 
     // Initial sync off: the rows are already in step (the demo wrote them through live sync).
@@ -40,7 +48,9 @@ async fn running_a_map_through_the_dialog_runs_its_related_maps_first_and_reache
     for id in [&groups, &accounts] {
         browser
             .eventually("the map to be running", || async {
-                let badge = browser.find(&format!("[data-testid=map-row][data-map-id=\"{id}\"] [data-testid=map-status]")).await?;
+                let badge = browser
+                    .find(&format!("[data-testid=map-row][data-map-id=\"{id}\"] [data-testid=map-status]"))
+                    .await?;
                 Ok((badge.attr("data-status").await?.as_deref() == Some("running")).then_some(()))
             })
             .await?;

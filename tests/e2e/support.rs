@@ -92,8 +92,11 @@ impl Product {
         path: &str,
         body: serde_json::Value,
     ) -> anyhow::Result<serde_json::Value> {
-        let response =
-            reqwest::Client::new().request(method.clone(), format!("{}{path}", self.base_url)).json(&body).send().await?;
+        let response = reqwest::Client::new()
+            .request(method.clone(), format!("{}{path}", self.base_url))
+            .json(&body)
+            .send()
+            .await?;
         let status = response.status();
         let text = response.text().await?;
         if !status.is_success() {

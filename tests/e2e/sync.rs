@@ -7,7 +7,11 @@ use crate::support::Product;
 async fn pausing_writing_and_resuming_empties_the_queue_and_completes_the_progress() -> anyhow::Result<()> {
     let product = Product::start_demo().await?;
     let id = product.map_id("Customers V3 (accounts)").await?;
-    if product.get_json(&format!("/api/v1/maps/{id}/queue")).await.is_err_and(|e| e.to_string().contains("404")) {
+    if product
+        .get_json(&format!("/api/v1/maps/{id}/queue"))
+        .await
+        .is_err_and(|e| e.to_string().contains("404"))
+    {
         println!("skipped: this server has no pause, queue and resume endpoints yet");
         return Ok(());
     }
@@ -64,7 +68,9 @@ async fn the_initial_sync_tab_shows_the_execution_or_the_servers_word() -> anyho
     browser.goto(&format!("/maps/{id}/initial-sync")).await?;
     browser
         .eventually("the execution, or why there is none", || async {
-            for css in ["[data-testid=progress]", "[data-testid=initial-sync-none]", "[data-testid=error-notice]"] {
+            for css in
+                ["[data-testid=progress]", "[data-testid=initial-sync-none]", "[data-testid=error-notice]"]
+            {
                 if !browser.find_all(css).await?.is_empty() {
                     return Ok(Some(()));
                 }

@@ -20,7 +20,9 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
     let query = use_query_map();
     let navigate = use_navigate();
     let search = Memo::new(move |_| query.with(|q| q.get("search").unwrap_or_default()));
-    let page = Memo::new(move |_| query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1)));
+    let page = Memo::new(move |_| {
+        query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1))
+    });
     let sync = LocalResource::new(move || {
         let (search, page) = (search.get(), page.get());
         async move { api::initial_sync(&id.get_value(), u64::from((page - 1) * PAGE), PAGE, &search).await }
@@ -36,8 +38,10 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
         }
     });
     let go = move |search: String, page: u32| {
-        let path = Route::Map { id: id.get_value(), tab: MapTab::InitialSync }
-            .with_query(&[("search", search), ("page", if page > 1 { page.to_string() } else { String::new() })]);
+        let path = Route::Map { id: id.get_value(), tab: MapTab::InitialSync }.with_query(&[
+            ("search", search),
+            ("page", if page > 1 { page.to_string() } else { String::new() }),
+        ]);
         navigate(&path, NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     let go2 = go.clone();

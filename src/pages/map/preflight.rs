@@ -53,7 +53,9 @@ fn counts(v: &Value, prefix: &str) -> Vec<(String, f64)> {
         Value::Number(n) => vec![(prefix.to_owned(), n.as_f64().unwrap_or_default())],
         Value::Object(o) => o
             .iter()
-            .flat_map(|(k, v)| counts(v, &if prefix.is_empty() { k.clone() } else { format!("{prefix} · {k}") }))
+            .flat_map(|(k, v)| {
+                counts(v, &if prefix.is_empty() { k.clone() } else { format!("{prefix} · {k}") })
+            })
             .collect(),
         _ => Vec::new(),
     }

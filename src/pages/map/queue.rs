@@ -17,7 +17,11 @@ const PAGE: u32 = 50;
 
 fn compact(v: &Value) -> String {
     match v {
-        Value::Object(o) => o.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect::<Vec<_>>().join(", "),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect::<Vec<_>>()
+            .join(", "),
         Value::Null => String::new(),
         other => other.to_string(),
     }
@@ -26,12 +30,17 @@ fn compact(v: &Value) -> String {
 /// The queue tab: pause and resume, the queued changes (filter by key), catch-up progress, and the
 /// catch-up errors with retry.
 #[component]
-pub fn QueueTab(id: String, #[prop(into)] status: Signal<MapStatus>, on_change: Callback<()>) -> impl IntoView {
+pub fn QueueTab(
+    id: String,
+    #[prop(into)] status: Signal<MapStatus>,
+    on_change: Callback<()>,
+) -> impl IntoView {
     let id = StoredValue::new(id);
     let query = use_query_map();
     let navigate = use_navigate();
     let key = Memo::new(move |_| query.with(|q| q.get("key").unwrap_or_default()));
-    let after = Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
+    let after =
+        Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
     let queue = LocalResource::new(move || {
         let (key, after) = (key.get(), after.get());
         async move { api::queue(&id.get_value(), &key, after, PAGE).await }
@@ -93,8 +102,10 @@ pub fn QueueTab(id: String, #[prop(into)] status: Signal<MapStatus>, on_change: 
         });
     };
     let go = move |key: String, after: i64| {
-        let path = Route::Map { id: id.get_value(), tab: MapTab::Queue }
-            .with_query(&[("key", key), ("after", if after > 0 { after.to_string() } else { String::new() })]);
+        let path = Route::Map { id: id.get_value(), tab: MapTab::Queue }.with_query(&[
+            ("key", key),
+            ("after", if after > 0 { after.to_string() } else { String::new() }),
+        ]);
         navigate(&path, NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     let go2 = go.clone();
