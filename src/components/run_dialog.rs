@@ -2,7 +2,9 @@ use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
 use leptos::prelude::*;
 
+use super::notice::ErrorNotice;
 use super::status::StatusBadge;
+use crate::api::ApiError;
 
 /// One map in the Run dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,9 @@ pub fn RunDialog(
     #[prop(into)] loading: Signal<bool>,
     #[prop(into)] busy: Signal<bool>,
     #[prop(into)] notes: Signal<Vec<String>>,
+    /// Why the last attempt to run failed, shown in the dialog (the page behind it is covered).
+    #[prop(into)]
+    error: Signal<Option<ApiError>>,
     #[prop(into)] on_run: Callback<()>,
     #[prop(into)] on_cancel: Callback<()>,
 ) -> impl IntoView {
@@ -80,9 +85,17 @@ pub fn RunDialog(
             </tr>
         }
     };
+    // Keyboard users land in the dialog, not behind it.
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = dialog.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
         <div class="dialog-backdrop">
             <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="run-title" data-testid="run-dialog"
+                tabindex="-1" node_ref=dialog
                 on:keydown=move |ev| if ev.key() == "Escape" { on_cancel.run(()) }>
                 <h2 id="run-title">"Run table maps"</h2>
                 <p class="muted">"Related maps run first, upstream first. Untick a map to leave it as it is; the
@@ -95,9 +108,10 @@ pub fn RunDialog(
                     </table>
                 </div>
                 <ul class="notes">{move || notes.get().into_iter().map(|n| view! { <li class="warn">{n}</li> }).collect_view()}</ul>
+                {move || error.get().map(|e| view! { <ErrorNotice error=e /> })}
                 <div class="row end">
                     <button type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                    <button type="button" class="primary" data-testid="run-confirm" autofocus
+                    <button type="button" class="primary" data-testid="run-confirm"
                         disabled=move || busy.get() || loading.get() || rows.with(|r| !r.iter().any(|r| r.include))
                         on:click=move |_| on_run.run(())>
                         {move || if busy.get() { "Running…" } else { "Run" }}

@@ -98,6 +98,12 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     let status =
         Memo::new(move |_| saved_map.with(|m| m.as_ref().map_or(MapStatus::NotRunning, |m| m.status)));
     let editable = Memo::new(move |_| status.get().is_editable());
+    // While the map moves on by itself (initial sync, catch-up), keep its status current.
+    crate::poll::every(std::time::Duration::from_millis(1500), move || {
+        if matches!(status.get_untracked(), MapStatus::Initializing | MapStatus::Resuming) {
+            saved.refetch();
+        }
+    });
     let dirty = Memo::new(move |_| match draft.get() {
         None => false,
         Some(d) => saved_map.with(|m| m.as_ref().is_none_or(|m| m.map != d)),
@@ -412,14 +418,26 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     });
 
     view! {
-        <section class="page map-page">
+        <section class="page map-page" on:keydown=move |ev| {
+            // Ctrl+S / ⌘S saves the draft, as in any editor.
+            if (ev.ctrl_key() || ev.meta_key()) && ev.key() == "s" {
+                ev.prevent_default();
+                if dirty.get_untracked() && editable.get_untracked() {
+                    save.run(());
+                }
+            }
+        }>
             <nav class="crumbs"><a href=Route::Maps.path()>"Table maps"</a>" / "</nav>
             {fragment_error.map(|e| view! { <p class="notice error">"The link's unsaved edits could not be opened: " {e}</p> })}
             {move || load_error().map(|e| view! { <ErrorNotice error=e /> })}
             <Show when=move || ready.get() fallback=move || view! { <p class="muted" data-testid="loading">"Loading the map…"</p> }>
                 <div class="page-head">
                     <h1 data-testid="map-name">{text(|d| d.name.clone())}</h1>
-                    <StatusBadge status=status />
+                    {if is_new {
+                        view! { <span class="badge status-not_running">"Not saved yet"</span> }.into_any()
+                    } else {
+                        view! { <StatusBadge status=status /> }.into_any()
+                    }}
                     <Show when=move || dirty.get()>
                         <span class="badge draft" data-testid="draft-badge" title="Edits not saved yet; they travel in the link">"Unsaved draft"</span>
                     </Show>
@@ -438,7 +456,7 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
                     {header_input("Dataverse table", "map-dataverse", "dataverse-tables", |d| d.dataverse.clone(), |d, v| d.dataverse = v)}
                 </div>
                 <div class="toolbar" role="toolbar" aria-label="map actions">
-                    <button type="button" class="primary" data-testid="save" disabled=move || !dirty.get() || !editable.get() on:click=move |_| save.run(())>
+                    <button type="button" class="primary" data-testid="save" title="Save (Ctrl+S)" disabled=move || !dirty.get() || !editable.get() on:click=move |_| save.run(())>
                         {move || if error_count.get() > 0 { "Save as draft" } else { "Save" }}
                     </button>
                     <button type="button" data-testid="discard" disabled=move || !dirty.get() on:click=discard>"Discard"</button>

@@ -18,6 +18,7 @@ pub struct RunFlow {
     loading: RwSignal<bool>,
     busy: RwSignal<bool>,
     notes: RwSignal<Vec<String>>,
+    error: RwSignal<Option<ApiError>>,
 }
 
 impl RunFlow {
@@ -28,6 +29,7 @@ impl RunFlow {
             loading: RwSignal::new(false),
             busy: RwSignal::new(false),
             notes: RwSignal::new(Vec::new()),
+            error: RwSignal::new(None),
         }
     }
 
@@ -37,6 +39,7 @@ impl RunFlow {
         self.loading.set(true);
         self.rows.set(Vec::new());
         self.notes.set(Vec::new());
+        self.error.set(None);
         spawn_local(async move {
             let mut rows: Vec<RunRow> = Vec::new();
             let mut notes = Vec::new();
@@ -93,8 +96,9 @@ impl RunFlow {
         spawn_local(async move {
             let result = api::run(&RunRequest { maps }).await;
             self.busy.set(false);
-            if result.is_ok() {
-                self.open.set(false);
+            match &result {
+                Ok(_) => self.open.set(false),
+                Err(e) => self.error.set(Some(e.clone())),
             }
             done.run(result.map(|_| format!("started {count} map{}", if count == 1 { "" } else { "s" })));
         });
@@ -105,7 +109,7 @@ impl RunFlow {
         move || {
             self.open.get().then(|| {
                 view! {
-                    <RunDialog rows=self.rows loading=self.loading busy=self.busy notes=self.notes
+                    <RunDialog rows=self.rows loading=self.loading busy=self.busy notes=self.notes error=self.error
                         on_run=move |()| self.confirm(done) on_cancel=move |()| self.open.set(false) />
                 }
             })

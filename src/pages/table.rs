@@ -98,7 +98,10 @@ pub fn TablePage() -> impl IntoView {
                         {move || {
                             let s = side.get();
                             schema_doc.with(|doc| doc.as_ref().zip(s).map(|(d, s)| d.tables(s).iter().map(|t| t.name.clone()).collect::<Vec<_>>()).unwrap_or_default())
-                                .into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()
+                                .into_iter().map(|t| {
+                                    let chosen = t == table.get();
+                                    view! { <option value=t.clone() selected=chosen>{t.clone()}</option> }
+                                }).collect_view()
                         }}
                     </select>
                 </label>

@@ -37,3 +37,4 @@ mod data_browser;
 mod map_editor;
 mod run_dialog;
 mod sync;
+mod views;
