@@ -119,7 +119,7 @@ pub fn MapsPage() -> impl IntoView {
                                         } />
                                 </th>
                                 <th>"Name"</th>
-                                <th>"Finance and operations ↔ Dataverse"</th>
+                                <th class="tables-col">"Finance and operations ↔ Dataverse"</th>
                                 <th>"Version"</th>
                                 <th>"Status"</th>
                                 <th class="num">"Queued"</th>
@@ -147,7 +147,7 @@ pub fn MapsPage() -> impl IntoView {
                                                     } />
                                             </td>
                                             <td><a href=href data-testid="map-link">{m.resource.map.name.clone()}</a></td>
-                                            <td class="muted">{format!("{} ↔ {}", m.resource.map.finops, m.resource.map.dataverse)}</td>
+                                            <td class="muted tables-col">{format!("{} ↔ {}", m.resource.map.finops, m.resource.map.dataverse)}</td>
                                             <td>{m.resource.map.version.clone()}</td>
                                             <td><StatusBadge status=Signal::stored(status) /></td>
                                             <td class="num" data-testid="map-queued">{queued}</td>
