@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use dualwrite_core::api::{
-    ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, PauseRequest,
+    ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, Paged, PauseRequest,
     ResumeRequest, RunRequest, TransactionRequest, TransactionResponse,
 };
 use dualwrite_core::lifecycle::ResumeMode;
@@ -355,15 +355,8 @@ pub struct QueueItem {
     pub at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct Page<T> {
-    pub total: u64,
-    pub items: Vec<T>,
-}
-
 /// `GET /maps/{id}/queue?key=&after=&limit=`.
-pub async fn queue(id: &str, key: &str, after: i64, limit: u32) -> Result<Page<QueueItem>, ApiError> {
+pub async fn queue(id: &str, key: &str, after: i64, limit: u32) -> Result<Paged<QueueItem>, ApiError> {
     let path = with_query(
         format!("/maps/{}/queue", encode(id)),
         &[
@@ -390,7 +383,7 @@ pub struct CatchUpError {
 }
 
 /// `GET /maps/{id}/catch-up-errors`.
-pub async fn catch_up_errors(id: &str) -> Result<Page<CatchUpError>, ApiError> {
+pub async fn catch_up_errors(id: &str) -> Result<Paged<CatchUpError>, ApiError> {
     get(&format!("/maps/{}/catch-up-errors", encode(id))).await
 }
 

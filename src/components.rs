@@ -6,6 +6,7 @@ pub mod filters;
 pub mod key_coverage;
 pub mod notice;
 pub mod progress;
+pub mod resume_mode;
 pub mod run_dialog;
 pub mod share;
 pub mod status;

@@ -24,6 +24,16 @@ pub enum Outcome {
     Failed(ApiError),
 }
 
+impl Outcome {
+    /// The outcome of a call: `done` says what succeeded, in words.
+    pub fn of<T>(result: Result<T, ApiError>, done: impl FnOnce(T) -> String) -> Outcome {
+        match result {
+            Ok(value) => Outcome::Done(done(value)),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
 /// Shows the latest outcome of an action, if any.
 #[component]
 pub fn OutcomeNotice(#[prop(into)] outcome: Signal<Option<Outcome>>) -> impl IntoView {

@@ -25,14 +25,13 @@ pub fn AlertsPage() -> impl IntoView {
     let save = move |_| {
         let list = current().unwrap_or_default();
         spawn_local(async move {
-            outcome.set(Some(match api::put_alerts(&Alerts { rules: list }).await {
-                Ok(_) => {
-                    rules.set(None);
-                    loaded.refetch();
-                    Outcome::Done("Saved. Restart the maps for the rules to apply.".into())
-                }
-                Err(e) => Outcome::Failed(e),
-            }));
+            let result = api::put_alerts(&Alerts { rules: list }).await;
+            if result.is_ok() {
+                rules.set(None);
+                loaded.refetch();
+            }
+            outcome
+                .set(Some(Outcome::of(result, |_| "Saved. Restart the maps for the rules to apply.".into())));
         });
     };
     let count = Memo::new(move |_| current().map_or(0, |r| r.len()));

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 
 /// The integration keys of the Dataverse tables the maps use: refresh from alternate keys, or set by hand.
@@ -12,13 +12,13 @@ pub fn IntegrationKeysPage() -> impl IntoView {
     let editing: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     let refresh = move |_| {
         spawn_local(async move {
-            outcome.set(Some(match api::refresh_integration_keys().await {
-                Ok(r) if r.problems.is_empty() => {
-                    Outcome::Done(format!("Refreshed {} keys; keys set by hand were kept.", r.items.len()))
+            outcome.set(Some(Outcome::of(api::refresh_integration_keys().await, |r| {
+                if r.problems.is_empty() {
+                    format!("Refreshed {} keys; keys set by hand were kept.", r.items.len())
+                } else {
+                    format!("Refreshed, with problems: {}", r.problems.join("; "))
                 }
-                Ok(r) => Outcome::Done(format!("Refreshed, with problems: {}", r.problems.join("; "))),
-                Err(e) => Outcome::Failed(e),
-            }));
+            })));
             keys.refetch();
         });
     };
@@ -27,14 +27,11 @@ pub fn IntegrationKeysPage() -> impl IntoView {
         let fields: Vec<String> =
             text.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect();
         spawn_local(async move {
-            let result: Result<_, ApiError> = api::put_integration_key(&table, fields).await;
-            outcome.set(Some(match result {
-                Ok(_) => {
-                    editing.set(None);
-                    Outcome::Done(format!("The key of {table} is now set by hand."))
-                }
-                Err(e) => Outcome::Failed(e),
-            }));
+            let result = api::put_integration_key(&table, fields).await;
+            if result.is_ok() {
+                editing.set(None);
+            }
+            outcome.set(Some(Outcome::of(result, |_| format!("The key of {table} is now set by hand."))));
             keys.refetch();
         });
     };

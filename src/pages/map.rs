@@ -270,10 +270,7 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
                 "skip" => api::skip_to_live(&id).await,
                 _ => api::resume(&id, dualwrite_core::lifecycle::ResumeMode::CatchUp).await,
             };
-            outcome.set(Some(match result {
-                Ok(_) => Outcome::Done(format!("{action}: done")),
-                Err(e) => Outcome::Failed(e),
-            }));
+            outcome.set(Some(Outcome::of(result, |_| format!("{action}: done"))));
             reload();
         });
     };
@@ -297,10 +294,7 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     };
     let run = RunFlow::new();
     let run_done = Callback::new(move |result: Result<String, ApiError>| {
-        outcome.set(Some(match result {
-            Ok(text) => Outcome::Done(text),
-            Err(e) => Outcome::Failed(e),
-        }));
+        outcome.set(Some(Outcome::of(result, |text| text)));
         reload();
     });
 

@@ -8,6 +8,7 @@ use leptos_router::NavigateOptions;
 
 use crate::api::{self, ApiError};
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::components::resume_mode::ResumeModeSelect;
 use crate::components::status::StatusBadge;
 use crate::pages::run::RunFlow;
 use crate::route::{MapTab, Route};
@@ -21,7 +22,7 @@ pub fn MapsPage() -> impl IntoView {
     let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let include_related = RwSignal::new(false);
-    let resume_mode = RwSignal::new("catch_up".to_owned());
+    let resume_mode = RwSignal::new(ResumeMode::CatchUp);
     let busy = RwSignal::new(false);
     let run = RunFlow::new();
     let navigate = use_navigate();
@@ -39,10 +40,7 @@ pub fn MapsPage() -> impl IntoView {
     });
 
     let finished = Callback::new(move |result: Result<String, ApiError>| {
-        outcome.set(Some(match result {
-            Ok(text) => Outcome::Done(text),
-            Err(e) => Outcome::Failed(e),
-        }));
+        outcome.set(Some(Outcome::of(result, |text| text)));
         maps.refetch();
     });
 
@@ -53,11 +51,7 @@ pub fn MapsPage() -> impl IntoView {
             run.start(ids);
             return;
         }
-        let mode = match resume_mode.get_untracked().as_str() {
-            "skip_preserve" => ResumeMode::SkipPreserve,
-            "skip_discard" => ResumeMode::SkipDiscard,
-            _ => ResumeMode::CatchUp,
-        };
+        let mode = resume_mode.get_untracked();
         let related = include_related.get_untracked();
         busy.set(true);
         spawn_local(async move {
@@ -198,11 +192,7 @@ pub fn MapsPage() -> impl IntoView {
                     on:click=move |_| bulk("pause")>"Pause"</button>
                 <label class="check"><input type="checkbox" prop:checked=include_related
                     on:change=move |ev| include_related.set(event_target_checked(&ev)) />"with related"</label>
-                <select aria-label="how to resume" prop:value=resume_mode on:change=move |ev| resume_mode.set(event_target_value(&ev))>
-                    <option value="catch_up">"catch up the queue"</option>
-                    <option value="skip_preserve">"go live, keep the queue as errors"</option>
-                    <option value="skip_discard">"go live, discard the queue"</option>
-                </select>
+                <ResumeModeSelect mode=resume_mode />
                 <button type="button" data-testid="bulk-resume" disabled=move || !allowed(|s| s == MapStatus::Paused)
                     on:click=move |_| bulk("resume")>"Resume"</button>
                 <button type="button" data-testid="bulk-stop"

@@ -40,12 +40,7 @@ async fn breaking_a_map_shows_dipv1014_without_asking_the_server_and_fixing_it_c
 
     // The demo runs the map: stop it, as a user must before editing.
     browser.click("[data-testid=stop]").await?;
-    browser
-        .eventually("the map to show not running", || async {
-            let badge = browser.find("[data-testid=map-status]").await?;
-            Ok((badge.attr("data-status").await?.as_deref() == Some("not_running")).then_some(()))
-        })
-        .await?;
+    browser.wait_attr("[data-testid=map-status]", "data-status", "not_running").await?;
     assert!(!has_diagnostic(&browser, "DIPV1014").await?, "the published map covers its key");
 
     browser.run("performance.clearResourceTimings(); return true;").await?;

@@ -46,14 +46,8 @@ async fn running_a_map_through_the_dialog_runs_its_related_maps_first_and_reache
     browser.screenshot("run-dialog").await?;
     browser.click("[data-testid=run-confirm]").await?;
     for id in [&groups, &accounts] {
-        browser
-            .eventually("the map to be running", || async {
-                let badge = browser
-                    .find(&format!("[data-testid=map-row][data-map-id=\"{id}\"] [data-testid=map-status]"))
-                    .await?;
-                Ok((badge.attr("data-status").await?.as_deref() == Some("running")).then_some(()))
-            })
-            .await?;
+        let badge = format!("[data-testid=map-row][data-map-id=\"{id}\"] [data-testid=map-status]");
+        browser.wait_attr(&badge, "data-status", "running").await?;
     }
     let maps = product.get_json("/api/v1/maps").await?;
     assert!(maps["items"].as_array().into_iter().flatten().all(|m| m["status"] == "running"), "{maps}");

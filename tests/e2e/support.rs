@@ -242,6 +242,15 @@ impl Browser {
         }
     }
 
+    /// Waits until the first element matching `css` has `attr` equal to `want`.
+    pub async fn wait_attr(&self, css: &str, attr: &str, want: &str) -> anyhow::Result<()> {
+        self.eventually(&format!("{css} to have {attr}={want}"), || async {
+            let element = self.find(css).await?;
+            Ok((element.attr(attr).await?.as_deref() == Some(want)).then_some(()))
+        })
+        .await
+    }
+
     pub async fn current_url(&self) -> anyhow::Result<String> {
         Ok(self.client.current_url().await?.to_string())
     }

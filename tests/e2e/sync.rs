@@ -18,14 +18,7 @@ async fn pausing_writing_and_resuming_empties_the_queue_and_completes_the_progre
     let browser = product.browser().await?;
     browser.goto(&format!("/maps/{id}/queue")).await?;
     browser.click("[data-testid=queue-pause]").await?;
-    let status_is = |want: &'static str| {
-        let browser = &browser;
-        move || async move {
-            let badge = browser.find("[data-testid=map-status]").await?;
-            Ok((badge.attr("data-status").await?.as_deref() == Some(want)).then_some(()))
-        }
-    };
-    browser.eventually("the map to be paused", status_is("paused")).await?;
+    browser.wait_attr("[data-testid=map-status]", "data-status", "paused").await?;
 
     product
         .send_json(
@@ -45,13 +38,8 @@ async fn pausing_writing_and_resuming_empties_the_queue_and_completes_the_progre
     browser.eventually("one queued change", queued("1")).await?;
     browser.click("[data-testid=queue-resume]").await?;
     browser.eventually("an empty queue", queued("0")).await?;
-    browser
-        .eventually("the catch-up bar to complete", || async {
-            let bar = browser.find("[data-testid=progress]").await?;
-            Ok((bar.attr("data-complete").await?.as_deref() == Some("true")).then_some(()))
-        })
-        .await?;
-    browser.eventually("the map to run again", status_is("running")).await?;
+    browser.wait_attr("[data-testid=progress]", "data-complete", "true").await?;
+    browser.wait_attr("[data-testid=map-status]", "data-status", "running").await?;
     let twin = product
         .get_json("/api/v1/envs/dataverse/tables/account/rows?filter=accountnumber%20eq%20%27US-002%27")
         .await?;
@@ -126,12 +114,7 @@ async fn running_with_initial_sync_shows_its_progress_to_completion() -> anyhow:
         })
         .await?;
     browser.screenshot("initial-sync-completed").await?;
-    browser
-        .eventually("the map to run", || async {
-            let badge = browser.find("[data-testid=map-status]").await?;
-            Ok((badge.attr("data-status").await?.as_deref() == Some("running")).then_some(()))
-        })
-        .await?;
+    browser.wait_attr("[data-testid=map-status]", "data-status", "running").await?;
     let twin = product
         .get_json("/api/v1/envs/dataverse/tables/account/rows?filter=accountnumber%20eq%20%27US-100%27")
         .await?;

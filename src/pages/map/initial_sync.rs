@@ -51,14 +51,14 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                 Some(retry) => api::rerun_initial_sync(&id.get_value(), retry).await,
                 None => api::skip_initial_sync(&id.get_value()).await,
             };
-            outcome.set(Some(match result {
-                Ok(_) => Outcome::Done(match rerun {
-                    Some(true) => "Rerun started, failed rows included.".into(),
-                    Some(false) => "Rerun started, without the failed rows.".into(),
-                    None => "Initial sync skipped: the map goes live.".into(),
-                }),
-                Err(e) => Outcome::Failed(e),
-            }));
+            outcome.set(Some(Outcome::of(result, |_| {
+                match rerun {
+                    Some(true) => "Rerun started, failed rows included.",
+                    Some(false) => "Rerun started, without the failed rows.",
+                    None => "Initial sync skipped: the map goes live.",
+                }
+                .into()
+            })));
             sync.refetch();
         });
     };
@@ -101,7 +101,7 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                         <table class="counts">
                             <thead>
                                 <tr><th></th><th colspan="3">"Finance and operations"</th><th colspan="3">"Dataverse"</th></tr>
-                                <tr><th></th><th>"created"</th><th>"updated"</th><th>"failed"</th><th>"created"</th><th>"updated"</th><th>"failed"</th></tr>
+                                <tr><th></th><th class="num">"created"</th><th class="num">"updated"</th><th class="num">"failed"</th><th class="num">"created"</th><th class="num">"updated"</th><th class="num">"failed"</th></tr>
                             </thead>
                             <tbody>
                                 {counts_row("All companies".into(), s.counts)}

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
+use crate::components::resume_mode::ResumeModeSelect;
 use crate::route::{MapTab, Route};
 
 const PAGE: u32 = 50;
@@ -48,7 +49,7 @@ pub fn QueueTab(
     let errors = LocalResource::new(move || async move { api::catch_up_errors(&id.get_value()).await });
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let chosen: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
-    let mode = RwSignal::new("catch_up".to_owned());
+    let mode = RwSignal::new(ResumeMode::CatchUp);
     // The queue's length when the resume started: the catch-up's total.
     let catch_up_total: RwSignal<Option<u64>> = RwSignal::new(None);
     let remaining = Memo::new(move |_| queue.get().and_then(Result::ok).map(|q| q.total));
@@ -72,19 +73,9 @@ pub fn QueueTab(
                 "pause" => api::pause(&id, false).await,
                 "pause_related" => api::pause(&id, true).await,
                 "skip" => api::skip_to_live(&id).await,
-                _ => {
-                    let m = match mode.get_untracked().as_str() {
-                        "skip_preserve" => ResumeMode::SkipPreserve,
-                        "skip_discard" => ResumeMode::SkipDiscard,
-                        _ => ResumeMode::CatchUp,
-                    };
-                    api::resume(&id, m).await
-                }
+                _ => api::resume(&id, mode.get_untracked()).await,
             };
-            outcome.set(Some(match result {
-                Ok(_) => Outcome::Done(format!("{}: done", action.replace('_', " "))),
-                Err(e) => Outcome::Failed(e),
-            }));
+            outcome.set(Some(Outcome::of(result, |_| format!("{}: done", action.replace('_', " ")))));
             queue.refetch();
             errors.refetch();
             on_change.run(());
@@ -93,10 +84,7 @@ pub fn QueueTab(
     let retry = move |ids: Option<Vec<Value>>| {
         spawn_local(async move {
             let result = api::retry_catch_up_errors(&id.get_value(), ids).await;
-            outcome.set(Some(match result {
-                Ok(_) => Outcome::Done("Retry started.".into()),
-                Err(e) => Outcome::Failed(e),
-            }));
+            outcome.set(Some(Outcome::of(result, |_| "Retry started.".into())));
             chosen.set(BTreeSet::new());
             errors.refetch();
         });
@@ -119,11 +107,7 @@ pub fn QueueTab(
                     <button type="button" on:click=move |_| act("pause_related")>"Pause with related maps"</button>
                 </Show>
                 <Show when=move || status.get() == MapStatus::Paused>
-                    <select aria-label="how to resume" prop:value=mode on:change=move |ev| mode.set(event_target_value(&ev))>
-                        <option value="catch_up">"Catch up the queued changes, then go live"</option>
-                        <option value="skip_preserve">"Go live; keep the queue as catch-up errors to retry"</option>
-                        <option value="skip_discard">"Go live; discard the queue"</option>
-                    </select>
+                    <ResumeModeSelect mode=mode />
                     <button type="button" class="primary" data-testid="queue-resume" on:click=move |_| act("resume")>"Resume"</button>
                 </Show>
                 <Show when=move || status.get() == MapStatus::Resuming>
