@@ -103,42 +103,44 @@ impl Catalog {
     }
 }
 
+/// The Contoso schema, the demo's four maps (ids 1 to 4) with their stored keys, and the Customers V3
+/// (accounts) map: what the studio's tests validate against.
+#[cfg(test)]
+pub(crate) fn contoso() -> (Catalog, MapDoc) {
+    let schema: Value =
+        serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json")).expect("schema");
+    let package: Value =
+        serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json")).expect("package");
+    let maps: Vec<MapResource> = package["maps"]
+        .as_array()
+        .expect("maps")
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MapResource {
+            id: (i + 1).to_string(),
+            status: dualwrite_core::lifecycle::MapStatus::NotRunning,
+            map: serde_json::from_value(m.clone()).expect("map doc"),
+        })
+        .collect();
+    let keys: Vec<IntegrationKeyDoc> = package["integration_keys"]
+        .as_object()
+        .expect("keys")
+        .iter()
+        .map(|(table, fields)| IntegrationKeyDoc {
+            table: table.clone(),
+            fields: serde_json::from_value(fields.clone()).expect("fields"),
+            manual: false,
+            origin: KeyOriginDoc::Stored,
+            other_alternate_keys: Vec::new(),
+        })
+        .collect();
+    let accounts = maps[3].map.clone();
+    (Catalog::new(Some(&schema), &keys, &maps), accounts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn contoso() -> (Catalog, MapDoc) {
-        let schema: Value = serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json"))
-            .expect("schema");
-        let package: Value =
-            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json"))
-                .expect("package");
-        let maps: Vec<MapResource> = package["maps"]
-            .as_array()
-            .expect("maps")
-            .iter()
-            .enumerate()
-            .map(|(i, m)| MapResource {
-                id: (i + 1).to_string(),
-                status: dualwrite_core::lifecycle::MapStatus::NotRunning,
-                map: serde_json::from_value(m.clone()).expect("map doc"),
-            })
-            .collect();
-        let keys: Vec<IntegrationKeyDoc> = package["integration_keys"]
-            .as_object()
-            .expect("keys")
-            .iter()
-            .map(|(table, fields)| IntegrationKeyDoc {
-                table: table.clone(),
-                fields: serde_json::from_value(fields.clone()).expect("fields"),
-                manual: false,
-                origin: KeyOriginDoc::Stored,
-                other_alternate_keys: Vec::new(),
-            })
-            .collect();
-        let accounts = maps[3].map.clone();
-        (Catalog::new(Some(&schema), &keys, &maps), accounts)
-    }
 
     #[test]
     fn removing_the_account_number_mapping_shows_dipv1014_and_putting_it_back_clears_it() {

@@ -111,26 +111,7 @@ fn field_coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dualwrite_core::api::{IntegrationKeyDoc, KeyOriginDoc, MapResource};
-    use serde_json::Value;
-
-    fn accounts() -> (Catalog, MapDoc) {
-        let schema: Value = serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json"))
-            .expect("schema");
-        let package: Value =
-            serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json"))
-                .expect("package");
-        let doc: MapDoc = serde_json::from_value(package["maps"][3].clone()).expect("accounts map");
-        let keys = vec![IntegrationKeyDoc {
-            table: "account".into(),
-            fields: vec!["accountnumber".into(), "msdyn_company.cdm_companycode".into()],
-            manual: false,
-            origin: KeyOriginDoc::Stored,
-            other_alternate_keys: Vec::new(),
-        }];
-        let resources: Vec<MapResource> = Vec::new();
-        (Catalog::new(Some(&schema), &keys, &resources), doc)
-    }
+    use crate::catalog::contoso as accounts;
 
     #[test]
     fn the_accounts_key_is_covered_by_account_number_and_the_company() {

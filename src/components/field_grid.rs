@@ -124,6 +124,21 @@ pub fn FieldGrid(
             })
         });
         let icon_now = move || field.with(|f| f.as_ref().map_or("?", icon));
+        // The finops and the Dataverse cell: a column picker fed by the schema.
+        let side_input = move |list: &'static str,
+                               label: &'static str,
+                               testid: &'static str,
+                               value: fn(&FieldDoc) -> Option<String>,
+                               edit: fn(usize, String) -> FieldEdit| {
+            view! {
+                <td>
+                    <input type="text" list=list aria-label=label data-testid=testid prop:value=get(value)
+                        placeholder="none" disabled=move || !editable.get()
+                        on:focus=move |_| on_select.run(i)
+                        on:input=move |ev| on_edit.run(edit(i, event_target_value(&ev))) />
+                </td>
+            }
+        };
         view! {
             <tr class:selected=move || selected.get() == Some(i) data-testid="field-row" data-index=i
                 class:has-error=move || problems.with(|p| p.0 > 0)>
@@ -133,13 +148,7 @@ pub fn FieldGrid(
                         {i + 1}
                     </button>
                 </td>
-                <td>
-                    <input type="text" list="finops-columns" aria-label="finance and operations field"
-                        data-testid="field-finops" prop:value=get(|f| f.finops.clone())
-                        placeholder="none" disabled=move || !editable.get()
-                        on:focus=move |_| on_select.run(i)
-                        on:input=move |ev| on_edit.run(FieldEdit::Finops(i, event_target_value(&ev))) />
-                </td>
+                {side_input("finops-columns", "finance and operations field", "field-finops", |f| f.finops.clone(), FieldEdit::Finops)}
                 <td class="direction">
                     <span class="icon" title=move || icon_meaning(icon_now()) data-testid="field-icon">{icon_now}</span>
                     <select aria-label="direction" data-testid="field-direction" disabled=move || !editable.get()
@@ -150,13 +159,7 @@ pub fn FieldGrid(
                         <option value="to_finops">"to finops"</option>
                     </select>
                 </td>
-                <td>
-                    <input type="text" list="dataverse-columns" aria-label="Dataverse field"
-                        data-testid="field-dataverse" prop:value=get(|f| f.dataverse.clone())
-                        placeholder="none" disabled=move || !editable.get()
-                        on:focus=move |_| on_select.run(i)
-                        on:input=move |ev| on_edit.run(FieldEdit::Dataverse(i, event_target_value(&ev))) />
-                </td>
+                {side_input("dataverse-columns", "Dataverse field", "field-dataverse", |f| f.dataverse.clone(), FieldEdit::Dataverse)}
                 <td class="transforms">
                     <button type="button" class="link" on:click=move |_| on_select.run(i)>
                         {move || field.with(|f| f.as_ref().map(transforms_summary).unwrap_or_default())}
