@@ -1,29 +1,443 @@
-//! The studio's only door to the server: every HTTP call goes through here.
+//! The studio's only door to the server: every HTTP call goes through here, so what every request
+//! needs (the base path today, a bearer token tomorrow) is added in [`request`] alone.
 
-use dualwrite_core::api::Health;
-use gloo_net::http::Request;
+use std::collections::BTreeMap;
+
+use dualwrite_core::api::{
+    ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, Paged, PauseRequest,
+    ResumeRequest, RunRequest, TransactionRequest, TransactionResponse,
+};
+use dualwrite_core::lifecycle::ResumeMode;
+use dualwrite_core::schema::{Row, Side};
+use dualwrite_core::validation::Diagnostic;
+use gloo_net::http::{Method, Request, RequestBuilder};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::route::{encode, with_query};
+
+/// Where the API lives.
+const API: &str = "/api/v1";
 
 /// Why a call to the server failed, in words for the page.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError(pub String);
+pub struct ApiError {
+    /// The HTTP status; 0 when the server could not be reached.
+    pub status: u16,
+    /// The server's error code (`MAP_NOT_EDITABLE`), or `UNREACHABLE` / `BAD_ANSWER`.
+    pub code: String,
+    pub message: String,
+    /// The diagnostics a refused save or run came with.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ApiError {
+    fn local(code: &str, message: String) -> ApiError {
+        ApiError { status: 0, code: code.to_owned(), message, diagnostics: Vec::new() }
+    }
+
+    /// Whether the server does not offer this endpoint (yet).
+    pub fn is_missing_endpoint(&self) -> bool {
+        self.status == 404 && self.message.contains("endpoint")
+    }
+}
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl From<gloo_net::Error> for ApiError {
     fn from(e: gloo_net::Error) -> Self {
-        ApiError(format!("cannot reach the server: {e}"))
+        ApiError::local("UNREACHABLE", format!("cannot reach the server: {e}"))
     }
 }
 
-/// `GET /api/v1/health`.
-pub async fn health() -> Result<Health, ApiError> {
-    let response = Request::get("/api/v1/health").send().await?;
+/// Every request starts here.
+fn request(method: Method, path: &str) -> RequestBuilder {
+    RequestBuilder::new(&format!("{API}{path}")).method(method)
+}
+
+async fn answer<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+    let response = request.send().await?;
+    let status = response.status();
+    let text = response.text().await?;
     if !response.ok() {
-        return Err(ApiError(format!("the server answered {} to the health check", response.status())));
+        return Err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => ApiError {
+                status,
+                diagnostics: body
+                    .error
+                    .details
+                    .get("diagnostics")
+                    .and_then(|d| serde_json::from_value(d.clone()).ok())
+                    .unwrap_or_default(),
+                code: body.error.code,
+                message: body.error.message,
+            },
+            Err(_) => ApiError {
+                status,
+                code: "BAD_ANSWER".into(),
+                message: format!("the server answered {status} {}", response.status_text()),
+                diagnostics: Vec::new(),
+            },
+        });
     }
-    Ok(response.json().await?)
+    let text = if text.trim().is_empty() { "null" } else { &text };
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::local("BAD_ANSWER", format!("the server's answer is not what the studio expects: {e}"))
+    })
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    answer(request(Method::GET, path).build()?).await
+}
+
+async fn send<T: DeserializeOwned>(method: Method, path: &str, body: &impl Serialize) -> Result<T, ApiError> {
+    answer(request(method, path).json(body)?).await
+}
+
+async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<T, ApiError> {
+    send(Method::POST, path, body).await
+}
+
+/// `GET /health`.
+pub async fn health() -> Result<Health, ApiError> {
+    get("/health").await
+}
+
+/// `GET /schema`: the schema document.
+pub async fn schema() -> Result<Value, ApiError> {
+    get("/schema").await
+}
+
+/// One page of rows.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RowsPage {
+    pub total: u64,
+    pub items: Vec<Row>,
+    pub next: Option<i64>,
+}
+
+/// `GET /envs/{side}/tables/{table}/rows`.
+pub async fn rows(
+    side: Side,
+    table: &str,
+    filter: &str,
+    limit: u32,
+    after: i64,
+) -> Result<RowsPage, ApiError> {
+    let path = with_query(
+        format!("/envs/{side}/tables/{}/rows", encode(table)),
+        &[
+            ("filter", filter.to_owned()),
+            ("limit", limit.to_string()),
+            ("after", if after > 0 { after.to_string() } else { String::new() }),
+        ],
+    );
+    get(&path).await
+}
+
+/// `POST /envs/{side}/transactions`.
+pub async fn transaction(side: Side, request: &TransactionRequest) -> Result<TransactionResponse, ApiError> {
+    post(&format!("/envs/{side}/transactions"), request).await
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Availability {
+    pub available: bool,
+}
+
+/// `GET /envs/{side}/availability`.
+pub async fn availability(side: Side) -> Result<Availability, ApiError> {
+    get(&format!("/envs/{side}/availability")).await
+}
+
+/// `PUT /envs/{side}/availability`.
+pub async fn set_availability(side: Side, available: bool) -> Result<Availability, ApiError> {
+    send(Method::PUT, &format!("/envs/{side}/availability"), &json!({ "available": available })).await
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+/// `GET /integration-keys`.
+pub async fn integration_keys() -> Result<Vec<IntegrationKeyDoc>, ApiError> {
+    get::<Items<IntegrationKeyDoc>>("/integration-keys").await.map(|i| i.items)
+}
+
+/// `PUT /integration-keys/{table}`: a manual key.
+pub async fn put_integration_key(table: &str, fields: Vec<String>) -> Result<Value, ApiError> {
+    send(Method::PUT, &format!("/integration-keys/{}", encode(table)), &IntegrationKeyPut { fields }).await
+}
+
+/// What refresh did.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Refreshed {
+    pub items: Vec<IntegrationKeyDoc>,
+    #[serde(default)]
+    pub problems: Vec<String>,
+}
+
+/// `POST /integration-keys/refresh`.
+pub async fn refresh_integration_keys() -> Result<Refreshed, ApiError> {
+    post("/integration-keys/refresh", &json!({})).await
+}
+
+/// A map as the list shows it: the resource and how many changes wait in its queue.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MapListItem {
+    #[serde(flatten)]
+    pub resource: MapResource,
+    #[serde(default)]
+    pub queued: Option<u64>,
+}
+
+/// `GET /maps`.
+pub async fn maps() -> Result<Vec<MapListItem>, ApiError> {
+    get::<Items<MapListItem>>("/maps").await.map(|i| i.items)
+}
+
+/// `GET /maps/{id}`.
+pub async fn map(id: &str) -> Result<MapResource, ApiError> {
+    get(&format!("/maps/{}", encode(id))).await
+}
+
+/// A saved map and what the server's validation found.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Saved {
+    #[serde(flatten)]
+    pub resource: MapResource,
+    #[serde(default)]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `POST /maps`.
+pub async fn create_map(doc: &MapDoc) -> Result<Saved, ApiError> {
+    post("/maps", doc).await
+}
+
+/// `PUT /maps/{id}`.
+pub async fn update_map(id: &str, doc: &MapDoc) -> Result<Saved, ApiError> {
+    send(Method::PUT, &format!("/maps/{}", encode(id)), doc).await
+}
+
+/// `DELETE /maps/{id}`.
+pub async fn delete_map(id: &str) -> Result<(), ApiError> {
+    answer::<Value>(request(Method::DELETE, &format!("/maps/{}", encode(id))).build()?).await.map(|_| ())
+}
+
+/// A map and the maps it depends on, upstream first.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Related {
+    pub items: Vec<MapResource>,
+    #[serde(default)]
+    pub cycles: Vec<Vec<String>>,
+}
+
+/// `GET /maps/{id}/related`.
+pub async fn related(id: &str) -> Result<Related, ApiError> {
+    get(&format!("/maps/{}/related", encode(id))).await
+}
+
+/// `POST /maps/run`.
+pub async fn run(request: &RunRequest) -> Result<Value, ApiError> {
+    post("/maps/run", request).await
+}
+
+/// `POST /maps/{id}/stop`.
+pub async fn stop(id: &str) -> Result<Value, ApiError> {
+    post(&format!("/maps/{}/stop", encode(id)), &json!({})).await
+}
+
+/// `POST /maps/{id}/pause`.
+pub async fn pause(id: &str, include_related: bool) -> Result<Value, ApiError> {
+    post(&format!("/maps/{}/pause", encode(id)), &PauseRequest { include_related }).await
+}
+
+/// `POST /maps/{id}/resume`.
+pub async fn resume(id: &str, mode: ResumeMode) -> Result<Value, ApiError> {
+    post(&format!("/maps/{}/resume", encode(id)), &ResumeRequest { mode }).await
+}
+
+/// `POST /maps/{id}/skip-to-live`.
+pub async fn skip_to_live(id: &str) -> Result<Value, ApiError> {
+    post(&format!("/maps/{}/skip-to-live", encode(id)), &json!({})).await
+}
+
+/// Created, updated and failed rows on one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct SyncCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub failed: u64,
+}
+
+/// Counts per side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct SideCounts {
+    pub finops: SyncCounts,
+    pub dataverse: SyncCounts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// A row the initial sync could not write.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct SyncError {
+    pub side: String,
+    pub key: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct SyncErrors {
+    pub total: u64,
+    pub items: Vec<SyncError>,
+}
+
+/// `GET /maps/{id}/initial-sync`: the latest execution.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct InitialSync {
+    /// `none`, `running`, `completed` or `failed`.
+    pub status: String,
+    pub master: Option<String>,
+    pub progress: Progress,
+    pub counts: SideCounts,
+    pub by_company: BTreeMap<String, SideCounts>,
+    pub errors: SyncErrors,
+}
+
+/// `GET /maps/{id}/initial-sync?after=&limit=&search=`; `after` counts the errors to skip.
+pub async fn initial_sync(id: &str, after: u64, limit: u32, search: &str) -> Result<InitialSync, ApiError> {
+    let path = with_query(
+        format!("/maps/{}/initial-sync", encode(id)),
+        &[("after", after.to_string()), ("limit", limit.to_string()), ("search", search.to_owned())],
+    );
+    get(&path).await
+}
+
+/// `POST /maps/{id}/initial-sync/rerun`.
+pub async fn rerun_initial_sync(id: &str, retry_errors: bool) -> Result<Value, ApiError> {
+    post(&format!("/maps/{}/initial-sync/rerun", encode(id)), &json!({ "retry_errors": retry_errors })).await
+}
+
+/// `POST /maps/{id}/initial-sync/skip`.
+pub async fn skip_initial_sync(id: &str) -> Result<Value, ApiError> {
+    post(&format!("/maps/{}/initial-sync/skip", encode(id)), &json!({})).await
+}
+
+/// A change waiting in a paused map's queue.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct QueueItem {
+    pub seq: i64,
+    pub side: String,
+    pub table: String,
+    pub op: String,
+    pub key: Value,
+    pub row: Value,
+    pub at: String,
+}
+
+/// `GET /maps/{id}/queue?key=&after=&limit=`.
+pub async fn queue(id: &str, key: &str, after: i64, limit: u32) -> Result<Paged<QueueItem>, ApiError> {
+    let path = with_query(
+        format!("/maps/{}/queue", encode(id)),
+        &[
+            ("key", key.to_owned()),
+            ("after", if after > 0 { after.to_string() } else { String::new() }),
+            ("limit", limit.to_string()),
+        ],
+    );
+    get(&path).await
+}
+
+/// A queued change that failed to replay.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct CatchUpError {
+    pub id: Value,
+    pub side: String,
+    pub table: String,
+    pub op: String,
+    pub key: Value,
+    pub code: String,
+    pub message: String,
+    pub at: String,
+}
+
+/// `GET /maps/{id}/catch-up-errors`.
+pub async fn catch_up_errors(id: &str) -> Result<Paged<CatchUpError>, ApiError> {
+    get(&format!("/maps/{}/catch-up-errors", encode(id))).await
+}
+
+/// `POST /maps/{id}/catch-up-errors/retry`: the errors with these ids, or all of them.
+pub async fn retry_catch_up_errors(id: &str, ids: Option<Vec<Value>>) -> Result<Value, ApiError> {
+    let body = match ids {
+        Some(ids) => json!({ "ids": ids }),
+        None => json!({}),
+    };
+    post(&format!("/maps/{}/catch-up-errors/retry", encode(id)), &body).await
+}
+
+/// `POST /maps/{id}/preflight`.
+pub async fn preflight(id: &str) -> Result<Value, ApiError> {
+    post(&format!("/maps/{}/preflight", encode(id)), &json!({})).await
+}
+
+/// One alert rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRule {
+    #[serde(default)]
+    pub error_types: Vec<String>,
+    pub count: u32,
+    pub window_seconds: u32,
+    /// `none`, `pause` or `stop`.
+    pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Alerts {
+    #[serde(default)]
+    pub rules: Vec<AlertRule>,
+}
+
+/// `GET /alerts`.
+pub async fn alerts() -> Result<Alerts, ApiError> {
+    get("/alerts").await
+}
+
+/// `PUT /alerts`.
+pub async fn put_alerts(alerts: &Alerts) -> Result<Alerts, ApiError> {
+    send(Method::PUT, "/alerts", alerts).await
+}
+
+/// `GET /packages/export?maps=&format=`: `format` is `native` or `msdyn_mapping`.
+pub async fn export(map_ids: &[String], format: &str) -> Result<Value, ApiError> {
+    let path = with_query(
+        "/packages/export".to_owned(),
+        &[("maps", map_ids.join(",")), ("format", format.to_owned())],
+    );
+    get(&path).await
+}
+
+/// `POST /packages/import`: the native package or the `msdyn_mapping` JSON, as the server reads it.
+pub async fn import(document: &Value) -> Result<Vec<Saved>, ApiError> {
+    post::<Items<Saved>>("/packages/import", document).await.map(|i| i.items)
 }

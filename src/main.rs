@@ -2,7 +2,12 @@
 
 mod api;
 mod app;
+mod catalog;
+mod components;
+mod coverage;
+mod draft;
 mod pages;
+mod poll;
 mod route;
 
 fn main() {

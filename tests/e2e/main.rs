@@ -32,3 +32,9 @@ async fn a_deep_link_opens_its_view() -> anyhow::Result<()> {
     assert_eq!(title, "Table maps");
     browser.close().await
 }
+
+mod data_browser;
+mod map_editor;
+mod run_dialog;
+mod sync;
+mod views;

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 /// How long a page may take to show what a test waits for.
@@ -37,6 +38,15 @@ pub struct Product {
 
 impl Product {
     pub async fn start() -> anyhow::Result<Product> {
+        Product::launch(false).await
+    }
+
+    /// With the Contoso demo loaded: schema, four maps running, companies, currencies, customers.
+    pub async fn start_demo() -> anyhow::Result<Product> {
+        Product::launch(true).await
+    }
+
+    async fn launch(demo: bool) -> anyhow::Result<Product> {
         let bin = env_path("DUALWRITE_BIN")?;
         let studio = env_path("DUALWRITE_STUDIO_DIR")?;
         let data = tempfile::tempdir()?;
@@ -44,6 +54,7 @@ impl Product {
         let mut child = Command::new(&bin)
             .args(["serve", "--bind", "127.0.0.1:0", "--db", &db, "--studio-dir"])
             .arg(&studio)
+            .args(demo.then_some("--demo"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -72,6 +83,37 @@ impl Product {
             bail!("GET {path} answered {status}: {body}");
         }
         Ok(body)
+    }
+
+    /// Sends `body` to `path` with `method`; the JSON answer, or the error answer as an error.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let response = reqwest::Client::new()
+            .request(method.clone(), format!("{}{path}", self.base_url))
+            .json(&body)
+            .send()
+            .await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("{method} {path} answered {status}: {text}");
+        }
+        Ok(if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text)? })
+    }
+
+    /// The id of the map called `name`.
+    pub async fn map_id(&self, name: &str) -> anyhow::Result<String> {
+        let maps = self.get_json("/api/v1/maps").await?;
+        maps["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|m| m["name"] == name))
+            .and_then(|m| m["id"].as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("no map named {name}"))
     }
 
     pub async fn browser(&self) -> anyhow::Result<Browser> {
@@ -136,6 +178,94 @@ impl Browser {
 
     pub async fn goto(&self, path: &str) -> anyhow::Result<()> {
         self.client.goto(&format!("{}{path}", self.base_url)).await?;
+        Ok(())
+    }
+
+    /// Opens a whole URL (a shared link).
+    pub async fn goto_url(&self, url: &str) -> anyhow::Result<()> {
+        self.client.goto(url).await?;
+        Ok(())
+    }
+
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn find(&self, css: &str) -> anyhow::Result<Element> {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("waiting for {css} on {}", self.base_url))
+    }
+
+    /// Every element matching `css` now (none is no error).
+    pub async fn find_all(&self, css: &str) -> anyhow::Result<Vec<Element>> {
+        Ok(self.client.find_all(Locator::Css(css)).await?)
+    }
+
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let element = self.find(css).await?;
+        element.click().await.with_context(|| format!("clicking {css}"))?;
+        Ok(())
+    }
+
+    /// Replaces the text of the input matching `css` by typing, as a user would.
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let element = self.find(css).await?;
+        element.clear().await?;
+        element.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn run(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, Vec::new()).await?)
+    }
+
+    /// Polls `check` until it gives a value, or fails after the deadline saying what it waited for.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, check: F) -> anyhow::Result<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        let mut last = None;
+        loop {
+            match check().await {
+                Ok(Some(value)) => return Ok(value),
+                Ok(None) => {}
+                Err(e) => last = Some(e),
+            }
+            if Instant::now() > deadline {
+                bail!("waited {PATIENCE:?} for {what}; last problem: {last:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the first element matching `css` has `attr` equal to `want`.
+    pub async fn wait_attr(&self, css: &str, attr: &str, want: &str) -> anyhow::Result<()> {
+        self.eventually(&format!("{css} to have {attr}={want}"), || async {
+            let element = self.find(css).await?;
+            Ok((element.attr(attr).await?.as_deref() == Some(want)).then_some(()))
+        })
+        .await
+    }
+
+    pub async fn current_url(&self) -> anyhow::Result<String> {
+        Ok(self.client.current_url().await?.to_string())
+    }
+
+    pub async fn set_size(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.client.set_window_size(width, height).await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot as `name`.png under `DUALWRITE_SCREENSHOTS`, when that is set.
+    pub async fn screenshot(&self, name: &str) -> anyhow::Result<()> {
+        let Some(dir) = std::env::var_os("DUALWRITE_SCREENSHOTS").map(PathBuf::from) else { return Ok(()) };
+        std::fs::create_dir_all(&dir)?;
+        let png = self.client.screenshot().await?;
+        std::fs::write(dir.join(format!("{name}.png")), png)?;
         Ok(())
     }
 

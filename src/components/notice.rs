@@ -1,0 +1,48 @@
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+
+/// A failed call, in words: the server's message and code, or that it does not offer this yet.
+#[component]
+pub fn ErrorNotice(error: ApiError) -> impl IntoView {
+    let missing = error.is_missing_endpoint();
+    view! {
+        <div class="notice error" role="alert" data-testid="error-notice">
+            <p>
+                {if missing { "This server does not offer this yet: " } else { "" }}
+                {error.message.clone()}
+            </p>
+            {(!error.code.is_empty()).then(|| view! { <code class="muted">{error.code.clone()}</code> })}
+        </div>
+    }
+}
+
+/// A short-lived message after an action: success or failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done(String),
+    Failed(ApiError),
+}
+
+impl Outcome {
+    /// The outcome of a call: `done` says what succeeded, in words.
+    pub fn of<T>(result: Result<T, ApiError>, done: impl FnOnce(T) -> String) -> Outcome {
+        match result {
+            Ok(value) => Outcome::Done(done(value)),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+/// Shows the latest outcome of an action, if any.
+#[component]
+pub fn OutcomeNotice(#[prop(into)] outcome: Signal<Option<Outcome>>) -> impl IntoView {
+    move || {
+        outcome.get().map(|o| match o {
+            Outcome::Done(text) => {
+                view! { <p class="notice ok" role="status" data-testid="outcome">{text}</p> }.into_any()
+            }
+            Outcome::Failed(e) => view! { <ErrorNotice error=e /> }.into_any(),
+        })
+    }
+}

@@ -1,0 +1,24 @@
+use dualwrite_core::lifecycle::MapStatus;
+use leptos::prelude::*;
+
+/// A map's status, as words.
+pub fn label(status: MapStatus) -> &'static str {
+    match status {
+        MapStatus::NotRunning => "Not running",
+        MapStatus::Initializing => "Initializing",
+        MapStatus::Running => "Running",
+        MapStatus::Paused => "Paused",
+        MapStatus::Resuming => "Resuming",
+    }
+}
+
+/// A map's status as a coloured badge.
+#[component]
+pub fn StatusBadge(#[prop(into)] status: Signal<MapStatus>) -> impl IntoView {
+    view! {
+        <span class=move || format!("badge status-{}", status.get().as_str()) data-testid="map-status"
+            data-status=move || status.get().as_str()>
+            {move || label(status.get())}
+        </span>
+    }
+}
