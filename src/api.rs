@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use dualwrite_core::api::{
-    ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, Paged, PauseRequest,
-    ResumeRequest, RunRequest, TransactionRequest, TransactionResponse,
+    AlertRules, ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, Paged,
+    PauseRequest, ResumeRequest, RunRequest, TransactionRequest, TransactionResponse,
 };
 use dualwrite_core::lifecycle::ResumeMode;
 use dualwrite_core::schema::{Row, Side};
@@ -323,11 +323,11 @@ pub struct InitialSync {
     pub errors: SyncErrors,
 }
 
-/// `GET /maps/{id}/initial-sync?after=&limit=&search=`; `after` counts the errors to skip.
-pub async fn initial_sync(id: &str, after: u64, limit: u32, search: &str) -> Result<InitialSync, ApiError> {
+/// `GET /maps/{id}/initial-sync?offset=&limit=&search=`; `offset` counts the errors to skip.
+pub async fn initial_sync(id: &str, offset: u64, limit: u32, search: &str) -> Result<InitialSync, ApiError> {
     let path = with_query(
         format!("/maps/{}/initial-sync", encode(id)),
-        &[("after", after.to_string()), ("limit", limit.to_string()), ("search", search.to_owned())],
+        &[("offset", offset.to_string()), ("limit", limit.to_string()), ("search", search.to_owned())],
     );
     get(&path).await
 }
@@ -401,30 +401,13 @@ pub async fn preflight(id: &str) -> Result<Value, ApiError> {
     post(&format!("/maps/{}/preflight", encode(id)), &json!({})).await
 }
 
-/// One alert rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertRule {
-    #[serde(default)]
-    pub error_types: Vec<String>,
-    pub count: u32,
-    pub window_seconds: u32,
-    /// `none`, `pause` or `stop`.
-    pub action: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Alerts {
-    #[serde(default)]
-    pub rules: Vec<AlertRule>,
-}
-
 /// `GET /alerts`.
-pub async fn alerts() -> Result<Alerts, ApiError> {
+pub async fn alerts() -> Result<AlertRules, ApiError> {
     get("/alerts").await
 }
 
 /// `PUT /alerts`.
-pub async fn put_alerts(alerts: &Alerts) -> Result<Alerts, ApiError> {
+pub async fn put_alerts(alerts: &AlertRules) -> Result<AlertRules, ApiError> {
     send(Method::PUT, "/alerts", alerts).await
 }
 

@@ -363,6 +363,69 @@ pub fn integration_key_docs<'t>(
         .collect()
 }
 
+/// What an alert rule does when it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertAction {
+    /// Only record the alert.
+    None,
+    /// Pause the map: writes queue until it resumes.
+    Pause,
+    /// Stop the map.
+    Stop,
+}
+
+/// The live-sync error types an alert rule can count, with what each means.
+pub const ALERT_ERROR_TYPES: [(&str, &str); 4] = [
+    ("application", "a row the other side refuses: missing lookup, invalid value (422)"),
+    ("bad_request", "a malformed write or an unknown row or table (400, 404)"),
+    ("conflict", "a duplicate key, a refused key change (409)"),
+    ("unavailable", "the other environment is under maintenance (503)"),
+];
+
+/// One alert rule: when `count` live-sync errors of `error_types` (all types when empty) happen to a
+/// map within `window_seconds`, do `action` to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRule {
+    #[serde(default)]
+    pub error_types: Vec<String>,
+    pub count: u64,
+    pub window_seconds: u64,
+    pub action: AlertAction,
+}
+
+/// `GET, PUT /alerts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRules {
+    pub rules: Vec<AlertRule>,
+}
+
+impl AlertRules {
+    /// Every problem of the rules, with its path; none when they can be saved.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let mut problem = |member: &str, message: String| {
+                out.push(Problem { path: format!("rules[{i}].{member}"), message })
+            };
+            if rule.count == 0 {
+                problem("count", "must be at least 1".into());
+            }
+            if rule.window_seconds == 0 {
+                problem("window_seconds", "must be at least 1".into());
+            }
+            for t in rule.error_types.iter().filter(|t| !ALERT_ERROR_TYPES.iter().any(|(name, _)| name == t))
+            {
+                let known: Vec<&str> = ALERT_ERROR_TYPES.iter().map(|(name, _)| *name).collect();
+                problem("error_types", format!("`{t}` is not one of {}", known.join(", ")));
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,8 @@
 //! rule's threshold is reached. Errors are recorded in the audit trail after the failed transaction
 //! rolled back, so the rule sees every one.
 
+use dualwrite_core::api::{AlertAction, AlertRules};
 use dualwrite_core::lifecycle::{Action, MapStatus};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::catalog::Catalog;
@@ -14,60 +14,6 @@ use crate::store::Tx;
 const DOCUMENT: &str = "alerts";
 /// The audit-trail kind of a live-sync error.
 pub const SYNC_ERROR: &str = "sync_error";
-
-/// What a rule does when it fires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertAction {
-    /// Only record the alert.
-    None,
-    /// Pause the map: writes queue until it resumes.
-    Pause,
-    /// Stop the map.
-    Stop,
-}
-
-/// `{"error_types", "count", "window_seconds", "action"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertRule {
-    /// Error types counted: `application` (422), `bad_request` (400), `conflict` (409),
-    /// `unavailable` (503); empty counts every type.
-    #[serde(default)]
-    pub error_types: Vec<String>,
-    pub count: u64,
-    pub window_seconds: u64,
-    pub action: AlertAction,
-}
-
-/// `GET, PUT /alerts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertRules {
-    pub rules: Vec<AlertRule>,
-}
-
-/// The error types rules can count.
-pub const ERROR_TYPES: [&str; 4] = ["application", "bad_request", "conflict", "unavailable"];
-
-impl AlertRules {
-    /// Every problem of the rules, or none.
-    pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for (i, rule) in self.rules.iter().enumerate() {
-            if rule.count == 0 {
-                out.push(format!("rules[{i}].count: must be at least 1"));
-            }
-            if rule.window_seconds == 0 {
-                out.push(format!("rules[{i}].window_seconds: must be at least 1"));
-            }
-            for t in rule.error_types.iter().filter(|t| !ERROR_TYPES.contains(&t.as_str())) {
-                out.push(format!("rules[{i}].error_types: `{t}` is not one of {}", ERROR_TYPES.join(", ")));
-            }
-        }
-        out
-    }
-}
 
 pub fn load(tx: &mut dyn Tx) -> Result<AlertRules, ApiError> {
     match tx.get_document(DOCUMENT)? {

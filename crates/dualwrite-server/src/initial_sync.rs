@@ -496,7 +496,7 @@ fn failed_keys(tx: &mut dyn Tx, execution_id: i64) -> Result<HashSet<String>, Ap
     let mut keys = HashSet::new();
     let mut after = 0;
     loop {
-        let (_, page) = tx.execution_errors(execution_id, None, after, 5000)?;
+        let (_, page) = tx.execution_errors(execution_id, None, after, 0, 5000)?;
         let Some(last) = page.last() else { return Ok(keys) };
         after = last.id;
         keys.extend(page.into_iter().map(|e| e.key));

@@ -247,13 +247,14 @@ pub trait Tx {
         code: &str,
         message: &str,
     ) -> Result<(), StoreError>;
-    /// The errors of an execution after `after` whose key, code or message contains `search`
-    /// (case-insensitive), with the total that match.
+    /// The errors of an execution whose key, code or message contains `search` (case-insensitive):
+    /// up to `limit` after the id `after`, skipping `offset` more, with the total that match.
     fn execution_errors(
         &mut self,
         execution_id: i64,
         search: Option<&str>,
         after: i64,
+        offset: u64,
         limit: usize,
     ) -> Result<(u64, Vec<ExecutionError>), StoreError>;
     fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError>;

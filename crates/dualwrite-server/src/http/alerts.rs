@@ -5,7 +5,9 @@ use axum::Json;
 
 use super::body::Body;
 use super::AppState;
-use crate::alerts::{self, AlertRules};
+use dualwrite_core::api::AlertRules;
+
+use crate::alerts;
 use crate::error::ApiError;
 
 pub async fn get(State(app): State<AppState>) -> Result<Json<AlertRules>, ApiError> {
@@ -18,7 +20,9 @@ pub async fn put(
 ) -> Result<Json<AlertRules>, ApiError> {
     let problems = rules.problems();
     if !problems.is_empty() {
-        return Err(ApiError::invalid("INVALID_ALERTS", problems.join("; ")).with("problems", problems));
+        let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        return Err(ApiError::invalid("INVALID_ALERTS", message)
+            .with("problems", serde_json::to_value(&problems).unwrap_or_default()));
     }
     app.write(move |tx, _| {
         alerts::save(tx, &rules)?;

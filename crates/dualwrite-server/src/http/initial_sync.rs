@@ -19,8 +19,12 @@ const MAX_PAGE: usize = 1000;
 
 #[derive(Deserialize)]
 pub struct ErrorsQuery {
+    /// The id of the last error already seen (a cursor; `next` gives it).
     #[serde(default)]
     after: i64,
+    /// Errors to skip past `after` (for jumping to a page).
+    #[serde(default)]
+    offset: u64,
     limit: Option<usize>,
     search: Option<String>,
 }
@@ -38,7 +42,8 @@ pub async fn get(
                 json!({"status": "none", "map_status": m.status, "errors": {"total": 0, "items": []}}),
             ));
         };
-        let (total, errors) = tx.execution_errors(execution_id, q.search.as_deref(), q.after, limit)?;
+        let (total, errors) =
+            tx.execution_errors(execution_id, q.search.as_deref(), q.after, q.offset, limit)?;
         let next = (errors.len() == limit).then(|| errors.last().map(|e| e.id)).flatten();
         let items: Vec<Value> = errors
             .into_iter()

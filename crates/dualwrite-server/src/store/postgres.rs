@@ -615,6 +615,7 @@ impl Tx for PgTx<'_> {
         execution_id: i64,
         search: Option<&str>,
         after: i64,
+        offset: u64,
         limit: usize,
     ) -> Result<(u64, Vec<ExecutionError>), StoreError> {
         let pattern = search.filter(|s| !s.is_empty()).map(like_pattern);
@@ -623,12 +624,12 @@ impl Tx for PgTx<'_> {
         let total: i64 = self.tx.query_one(&total_st, &[&execution_id, &pattern])?.get(0);
         let st = self.st(
             "SELECT id, side, key, code, message FROM execution_errors WHERE execution_id = $1
-             AND ($2::TEXT IS NULL OR key ILIKE $2 OR code ILIKE $2 OR message ILIKE $2) AND id > $3 ORDER BY id LIMIT $4",
+             AND ($2::TEXT IS NULL OR key ILIKE $2 OR code ILIKE $2 OR message ILIKE $2) AND id > $3 ORDER BY id LIMIT $4 OFFSET $5",
         )?;
-        let limit = limit as i64;
+        let (limit, offset) = (limit as i64, offset as i64);
         let items = self
             .tx
-            .query(&st, &[&execution_id, &pattern, &after, &limit])?
+            .query(&st, &[&execution_id, &pattern, &after, &limit, &offset])?
             .iter()
             .map(|r| ExecutionError {
                 id: r.get(0),

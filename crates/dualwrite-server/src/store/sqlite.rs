@@ -618,6 +618,7 @@ impl Tx for SqliteTx<'_> {
         execution_id: i64,
         search: Option<&str>,
         after: i64,
+        offset: u64,
         limit: usize,
     ) -> Result<(u64, Vec<ExecutionError>), StoreError> {
         let pattern = search.filter(|s| !s.is_empty()).map(like_pattern);
@@ -629,10 +630,10 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached(&format!("SELECT COUNT(*) FROM execution_errors WHERE {MATCH}"))?
             .query_row(params![execution_id, pattern], |r| r.get(0))?;
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id, side, key, code, message FROM execution_errors WHERE {MATCH} AND id > ?3 ORDER BY id LIMIT ?4"
+            "SELECT id, side, key, code, message FROM execution_errors WHERE {MATCH} AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
         ))?;
         let items = stmt
-            .query_map(params![execution_id, pattern, after, limit as i64], |r| {
+            .query_map(params![execution_id, pattern, after, limit as i64, offset as i64], |r| {
                 Ok(ExecutionError {
                     id: r.get(0)?,
                     side: r.get(1)?,
