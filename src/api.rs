@@ -60,7 +60,8 @@ fn request(method: Method, path: &str) -> RequestBuilder {
     RequestBuilder::new(&format!("{API}{path}")).method(method)
 }
 
-async fn answer<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+/// The body of a successful answer, or the server's error.
+async fn answer_text(request: Request) -> Result<String, ApiError> {
     let response = request.send().await?;
     let status = response.status();
     let text = response.text().await?;
@@ -85,6 +86,11 @@ async fn answer<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
             },
         });
     }
+    Ok(text)
+}
+
+async fn answer<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+    let text = answer_text(request).await?;
     let text = if text.trim().is_empty() { "null" } else { &text };
     serde_json::from_str(text).map_err(|e| {
         ApiError::local("BAD_ANSWER", format!("the server's answer is not what the studio expects: {e}"))
@@ -396,9 +402,97 @@ pub async fn retry_catch_up_errors(id: &str, ids: Option<Vec<Value>>) -> Result<
     post(&format!("/maps/{}/catch-up-errors/retry", encode(id)), &body).await
 }
 
-/// `POST /maps/{id}/preflight`.
-pub async fn preflight(id: &str) -> Result<Value, ApiError> {
-    post(&format!("/maps/{}/preflight", encode(id)), &json!({})).await
+/// Counts per side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(default)]
+pub struct PerSide {
+    pub finops: u64,
+    pub dataverse: u64,
+}
+
+/// One row preflight expects to fail.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct ProblemRow {
+    pub code: String,
+    pub side: String,
+    pub key: String,
+    pub message: String,
+    pub field: Option<String>,
+    pub value: Option<Value>,
+    pub target_table: Option<String>,
+    pub bringing_map: Option<String>,
+}
+
+/// One kind of problem: how many rows, and the first of them.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct PreflightProblem {
+    pub code: String,
+    pub title: String,
+    pub total: u64,
+    pub items: Vec<ProblemRow>,
+}
+
+/// Twins whose values differ, field by field.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct ConflictSample {
+    pub key: String,
+    pub diffs: Vec<Value>,
+}
+
+/// `POST /maps/{id}/preflight`: what an initial sync would do.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct Preflight {
+    pub master: String,
+    pub ready: bool,
+    pub reasons: Vec<String>,
+    pub rows: PerSide,
+    pub filtered: PerSide,
+    pub matched: u64,
+    pub equal: u64,
+    pub conflicts: u64,
+    pub conflict_samples: Vec<ConflictSample>,
+    pub creates: PerSide,
+    pub updates: PerSide,
+    pub problems: Vec<PreflightProblem>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `POST /maps/{id}/preflight` with the master of the initial sync in view.
+pub async fn preflight(id: &str, master: Side) -> Result<Preflight, ApiError> {
+    post(&format!("/maps/{}/preflight", encode(id)), &json!({ "master": master })).await
+}
+
+/// One page of one problem's rows.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default)]
+pub struct ProblemPage {
+    pub total: u64,
+    pub items: Vec<ProblemRow>,
+}
+
+/// `POST /maps/{id}/preflight?problem=&offset=&limit=`.
+pub async fn preflight_problem(
+    id: &str,
+    master: Side,
+    code: &str,
+    offset: u64,
+    limit: u32,
+) -> Result<ProblemPage, ApiError> {
+    let path = with_query(
+        format!("/maps/{}/preflight", encode(id)),
+        &[("problem", code.to_owned()), ("offset", offset.to_string()), ("limit", limit.to_string())],
+    );
+    post(&path, &json!({ "master": master })).await
+}
+
+/// `POST /maps/{id}/preflight?format=csv`: every problem row.
+pub async fn preflight_csv(id: &str, master: Side) -> Result<String, ApiError> {
+    let path = with_query(format!("/maps/{}/preflight", encode(id)), &[("format", "csv".to_owned())]);
+    answer_text(request(Method::POST, &path).json(&json!({ "master": master }))?).await
 }
 
 /// `GET /alerts`.

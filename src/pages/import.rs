@@ -85,7 +85,7 @@ pub fn ImportPage() -> impl IntoView {
                 api::export(&ids, &f).await.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default());
             if let Ok(json) = &result {
                 let name = if f == "native" { "dualwrite-package.json" } else { "msdyn_mapping.json" };
-                download(name, json);
+                crate::file::download(name, "application/json", json);
             }
             exported.set(Some(result));
         });
@@ -154,22 +154,4 @@ pub fn ImportPage() -> impl IntoView {
             </div>
         </section>
     }
-}
-
-/// Offers `text` as a file download.
-fn download(name: &str, text: &str) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    if let Some(a) =
-        document.create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-    {
-        a.set_href(&url);
-        a.set_download(name);
-        a.click();
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }

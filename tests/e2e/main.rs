@@ -35,6 +35,7 @@ async fn a_deep_link_opens_its_view() -> anyhow::Result<()> {
 
 mod data_browser;
 mod map_editor;
+mod preflight;
 mod run_dialog;
 mod sync;
 mod views;

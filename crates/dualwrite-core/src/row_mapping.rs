@@ -19,14 +19,14 @@ use serde_json::Value;
 static NULL: Value = Value::Null;
 
 use crate::integration_key::{key_part, EffectiveKey, KeyValue, KeyValueError};
-use crate::schema::{Column, Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
+use crate::schema::{Column, Row, Schema, Side, Table, ValueError, COMPANY_KEY_PATH, DATA_AREA_ID};
 use crate::table_map::{FieldMapping, TableMap};
 
 /// Why a row cannot be mapped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct RowError {
-    /// `VALUE_NOT_MAPPED`, `INVALID_VALUE`, `MISSING_COMPANY`, `UNKNOWN_COMPANY`.
+    /// `VALUE_NOT_MAPPED`, `VALUE_TOO_LONG`, `REQUIRED_EMPTY`, `INVALID_VALUE`, `MISSING_COMPANY`, `UNKNOWN_COMPANY`.
     pub code: &'static str,
     /// The field (source side name), or the company column.
     pub field: String,
@@ -276,13 +276,15 @@ impl<'a> RowMapper<'a> {
         };
         let source_value: Cow<'v, Value> = match source {
             Some((slot, raw)) if !raw.is_null() => coerce(slot, raw)
-                .map_err(|m| self.invalid(field, from, raw, format!("not a valid source value: {m}")))?,
+                .map_err(|m| self.invalid_value(field, from, raw, "not a valid source value: ", &m))?,
             _ => Cow::Owned(Value::Null),
         };
         if source_value.is_null() {
             return match default {
                 Some(d) => Ok(Cow::Borrowed(d)),
-                None => coerce(dest, &NULL).map_err(|m| self.invalid(field, from, &Value::Null, m)),
+                None => {
+                    coerce(dest, &NULL).map_err(|m| self.invalid_value(field, from, &Value::Null, "", &m))
+                }
             };
         }
         let mapped: Cow<'v, Value> = match &field.value_map {
@@ -320,7 +322,28 @@ impl<'a> RowMapper<'a> {
             Cow::Borrowed(v) => coerce(dest, v),
             Cow::Owned(v) => coerce(dest, &v).map(|c| Cow::Owned(c.into_owned())),
         }
-        .map_err(|m| self.invalid(field, from, &source_value, format!("not valid for `{}`: {m}", dest.name)))
+        .map_err(|m| {
+            self.invalid_value(field, from, &source_value, &format!("not valid for `{}`: ", dest.name), &m)
+        })
+    }
+
+    /// A value that does not fit its column: `VALUE_TOO_LONG` for a string that would be truncated,
+    /// `REQUIRED_EMPTY` for no value where one is required, `INVALID_VALUE` otherwise.
+    fn invalid_value(
+        &self,
+        field: &CompiledField<'_>,
+        from: Side,
+        value: &Value,
+        context: &str,
+        error: &ValueError,
+    ) -> Box<RowError> {
+        let mut invalid = self.invalid(field, from, value, format!("{context}{error}"));
+        invalid.code = match error {
+            ValueError::TooLong { .. } => "VALUE_TOO_LONG",
+            ValueError::Required => "REQUIRED_EMPTY",
+            _ => "INVALID_VALUE",
+        };
+        invalid
     }
 
     fn invalid(&self, field: &CompiledField<'_>, from: Side, value: &Value, why: String) -> Box<RowError> {
@@ -473,7 +496,7 @@ pub(crate) struct Difference {
 }
 
 /// Checks and normalises a value for a slot; a lookup path's null (no lookup) is allowed.
-fn coerce<'v>(slot: &Slot<'_>, value: &'v Value) -> Result<Cow<'v, Value>, String> {
+fn coerce<'v>(slot: &Slot<'_>, value: &'v Value) -> Result<Cow<'v, Value>, ValueError> {
     let checked = if slot.dotted {
         if value.is_null() {
             return Ok(Cow::Borrowed(value));
@@ -482,7 +505,7 @@ fn coerce<'v>(slot: &Slot<'_>, value: &'v Value) -> Result<Cow<'v, Value>, Strin
     } else {
         slot.column.check(value)
     };
-    checked.map_err(|e| e.to_string())
+    checked
 }
 
 /// A row's value for a column: finops names case-insensitively.

@@ -10,6 +10,7 @@ mod integration_keys;
 mod lifecycle;
 mod maps;
 mod packages;
+mod preflight;
 mod queue;
 mod schema;
 
@@ -113,6 +114,7 @@ pub fn router(state: AppState, studio_dir: Option<PathBuf>) -> Router {
         .route("/maps/{id}/initial-sync", get(initial_sync::get))
         .route("/maps/{id}/initial-sync/rerun", post(initial_sync::rerun))
         .route("/maps/{id}/initial-sync/skip", post(initial_sync::skip))
+        .route("/maps/{id}/preflight", post(preflight::run))
         .route("/maps/{id}/queue", get(queue::list))
         .route("/maps/{id}/catch-up-errors", get(queue::errors))
         .route("/maps/{id}/catch-up-errors/retry", post(queue::retry))

@@ -12,23 +12,20 @@ use std::collections::{BTreeMap, HashSet};
 use dualwrite_core::initial_sync::Planner;
 use dualwrite_core::integration_key::KeyValue;
 use dualwrite_core::lifecycle::{Action, MapStatus};
-use dualwrite_core::row_mapping::{dataverse_paths, RowMapper};
-use dualwrite_core::schema::{Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
+use dualwrite_core::schema::{Row, Schema, Side, Table};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
-use crate::environment::lookup;
 use crate::environment::write;
 use crate::error::ApiError;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
-use crate::store::{Store, StoredRow, Tx};
+use crate::store::{Store, Tx};
+use crate::twins::{Chunk, TwinIndex};
 
 /// Keys planned and written per transaction.
 pub const CHUNK: usize = 1000;
-/// Rows read per page while indexing.
-const PAGE: usize = 5000;
 
 /// Where an execution is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,16 +207,11 @@ pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The ids of the rows with one key value: finops rows, Dataverse rows.
-type Twins = (Vec<i64>, Vec<i64>);
-
 /// The rows of one map, indexed by integration key, kept in memory between chunks.
 pub struct Job {
     pub map_id: i64,
     pub execution_id: i64,
-    /// Key → the row ids on each side. Rows without a key value get a key of their own that sorts
-    /// first, so the planner reports them.
-    index: BTreeMap<String, Twins>,
+    index: TwinIndex,
     /// Keys a rerun without errors leaves alone: those that failed before.
     skip: HashSet<String>,
 }
@@ -253,9 +245,8 @@ impl Job {
     ) -> Result<Job, ApiError> {
         store.read(|tx| {
             let catalog = cache.get(tx)?;
-            let mut index: BTreeMap<String, Twins> = BTreeMap::new();
             let Some((schema, cmap)) = context(&catalog, map_id)? else {
-                return Ok(Job { map_id, execution_id, index, skip: HashSet::new() });
+                return Ok(Job { map_id, execution_id, index: TwinIndex::empty(), skip: HashSet::new() });
             };
             let skip = match latest(tx, map_id)? {
                 Some((_, Execution { retry_errors: false, previous: Some(previous), .. })) => {
@@ -263,37 +254,7 @@ impl Job {
                 }
                 _ => HashSet::new(),
             };
-            let mapper = RowMapper::new(schema, &cmap.map)
-                .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
-            let key = catalog
-                .keys
-                .effective(schema, &cmap.map.dataverse)
-                .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
-            let key_paths: Vec<String> = key.fields.iter().filter(|f| f.contains('.')).cloned().collect();
-            for side in [Side::Finops, Side::Dataverse] {
-                let table = write::table(schema, side, cmap.map.table(side))?;
-                let mut after = 0;
-                loop {
-                    let page = tx.scan_rows(side.as_str(), &table.name, after, PAGE)?;
-                    let Some(last) = page.last() else { break };
-                    after = last.id;
-                    for row in page {
-                        let readable = match side {
-                            Side::Finops => row.data,
-                            Side::Dataverse => lookup::expand(tx, schema, table, &row.data, &key_paths)?,
-                        };
-                        let name = match mapper.key_value(&key, side, &readable) {
-                            Ok(k) => k.to_string(),
-                            Err(_) => format!("\u{0}{side}{}", row.id),
-                        };
-                        let entry = index.entry(name).or_default();
-                        match side {
-                            Side::Finops => entry.0.push(row.id),
-                            Side::Dataverse => entry.1.push(row.id),
-                        }
-                    }
-                }
-            }
+            let index = TwinIndex::build(tx, &catalog, schema, cmap)?;
             Ok(Job { map_id, execution_id, index, skip })
         })
     }
@@ -342,14 +303,7 @@ impl Job {
     ) -> Result<(), ApiError> {
         execution.total = self.index.len() as u64;
         let start = execution.cursor.clone();
-        let chunk: Vec<(&String, &Twins)> = match &start {
-            None => self.index.iter().take(CHUNK).collect(),
-            Some(cursor) => self
-                .index
-                .range::<String, _>((std::ops::Bound::Excluded(cursor), std::ops::Bound::Unbounded))
-                .take(CHUNK)
-                .collect(),
-        };
+        let chunk = self.index.after(start.as_ref(), CHUNK);
         let Some((last, _)) = chunk.last() else {
             execution.phase = Phase::References;
             return Ok(());
@@ -372,32 +326,13 @@ impl Job {
                 }
             }
         }
-        let finops_ids: Vec<i64> = chunk.iter().flat_map(|(_, (f, _))| f.iter().copied()).collect();
-        let dataverse_ids: Vec<i64> = chunk.iter().flat_map(|(_, (_, d))| d.iter().copied()).collect();
-        let finops_rows = tx.get_rows(&finops_ids)?;
-        let dataverse_stored = tx.get_rows(&dataverse_ids)?;
-        let dataverse_table = write::table(schema, Side::Dataverse, &cmap.map.dataverse)?;
-        let paths = dataverse_paths(schema, &cmap.map);
-        let dataverse_rows = dataverse_stored
-            .iter()
-            .map(|r| lookup::expand(tx, schema, dataverse_table, &r.data, &paths))
-            .collect::<Result<Vec<Row>, _>>()?;
+        let rows = Chunk::read(tx, schema, cmap, &chunk)?;
         let planner = Planner::new(schema, &catalog.keys, &cmap.map, execution.master)
             .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
-        let finops_data: Vec<Row> = finops_rows.iter().map(|r| r.data.clone()).collect();
-        let plan = planner.plan(&finops_data, &dataverse_rows);
-
-        let company = |side: Side, index: usize| -> Option<String> {
-            let row = match side {
-                Side::Finops => finops_data.get(index)?,
-                Side::Dataverse => dataverse_rows.get(index)?,
-            };
-            let column = if side == Side::Finops { DATA_AREA_ID } else { COMPANY_KEY_PATH };
-            row.get(column).and_then(Value::as_str).map(str::to_owned)
-        };
+        let plan = planner.plan(&rows.finops_rows, &rows.dataverse_rows);
+        let company = |side: Side, index: usize| rows.company(side, index);
         for side in [Side::Finops, Side::Dataverse] {
-            let rows = if side == Side::Finops { finops_data.len() } else { dataverse_rows.len() };
-            for index in 0..rows {
+            for index in 0..rows.len(side) {
                 execution.count(side, company(side, index).as_deref(), |c| c.read += 1);
             }
         }
@@ -437,11 +372,7 @@ impl Job {
         }
         for update in &plan.updates {
             let table = write::table(schema, update.side, cmap.map.table(update.side))?;
-            let stored: Option<&StoredRow> = match update.side {
-                Side::Finops => finops_rows.get(update.index),
-                Side::Dataverse => dataverse_stored.get(update.index),
-            };
-            let Some(existing) = stored.cloned() else { continue };
+            let Some(existing) = rows.stored(update.side, update.index).cloned() else { continue };
             let fields =
                 deferred.set_aside(tx, self.execution_id, update.side, &update.key, &update.fields)?;
             let company = company(update.side, update.index);
@@ -504,13 +435,13 @@ fn failed_keys(tx: &mut dyn Tx, execution_id: i64) -> Result<HashSet<String>, Ap
 }
 
 /// The fields of a map that refer to its own table: written in a second pass, once every row exists.
-struct Deferred {
-    finops: Vec<String>,
-    dataverse: Vec<String>,
+pub(crate) struct Deferred {
+    pub finops: Vec<String>,
+    pub dataverse: Vec<String>,
 }
 
 impl Deferred {
-    fn of(schema: &Schema, cmap: &CatalogMap) -> Deferred {
+    pub(crate) fn of(schema: &Schema, cmap: &CatalogMap) -> Deferred {
         let own = |side: Side| schema.table(side, cmap.map.table(side));
         let finops = cmap
             .map
@@ -543,6 +474,15 @@ impl Deferred {
         Deferred { finops, dataverse }
     }
 
+    /// The self-referencing fields written on `side`.
+    pub(crate) fn on(&self, side: Side) -> &[String] {
+        if side == Side::Finops {
+            &self.finops
+        } else {
+            &self.dataverse
+        }
+    }
+
     /// `row` without its self-references; those with a value are stored for the second pass.
     fn set_aside(
         &self,
@@ -552,7 +492,7 @@ impl Deferred {
         key: &KeyValue,
         row: &Row,
     ) -> Result<Row, ApiError> {
-        let names = if side == Side::Finops { &self.finops } else { &self.dataverse };
+        let names = self.on(side);
         if names.is_empty() {
             return Ok(row.clone());
         }

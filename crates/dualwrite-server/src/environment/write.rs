@@ -403,41 +403,9 @@ impl Writer<'_> {
         if self.side() != Side::Finops {
             return Ok(());
         }
-        for column in &self.table.columns {
-            let Some(reference) = &column.references else { continue };
-            let Some(value) = keys::get(self.table, row, &column.name)
-                .filter(|v| key_part(v).is_some_and(|p| !p.is_empty()))
-            else {
-                continue;
-            };
-            let target = table(self.schema, Side::Finops, &reference.table)?;
-            let company = row.get(DATA_AREA_ID).cloned().unwrap_or(Value::Null);
-            let found = if target.company_specific {
-                find_by_columns(
-                    self.tx,
-                    target,
-                    &[&reference.column, DATA_AREA_ID],
-                    &[value.clone(), company.clone()],
-                )?
-            } else {
-                find_by_columns(self.tx, target, &[&reference.column], std::slice::from_ref(value))?
-            };
-            if found.is_none() {
-                let scope = if target.company_specific {
-                    format!(" in company {}", company.as_str().unwrap_or("?"))
-                } else {
-                    String::new()
-                };
-                return Err(ApiError::invalid(
-                    "REFERENCE_NOT_FOUND",
-                    format!(
-                        "`{}` = {value}: no {} row has {} = {value}{scope}; create it first",
-                        column.name, target.name, reference.column
-                    ),
-                )
-                .with("field", column.name.clone())
-                .with("value", value.clone())
-                .with("target_table", target.name.clone()));
+        for column in self.table.columns.iter().filter(|c| c.references.is_some()) {
+            if let Some(error) = reference_error(self.tx, self.schema, self.table, row, &column.name)? {
+                return Err(error);
             }
         }
         Ok(())
@@ -520,6 +488,95 @@ impl Writer<'_> {
             )
         })
     }
+}
+
+/// The error a write of `row` into `table` would give for its finops reference `column`, if it names
+/// no row.
+fn reference_error(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    row: &Row,
+    column: &str,
+) -> Result<Option<ApiError>, ApiError> {
+    let Some(reference) = table.column(column).and_then(|c| c.references.as_ref()) else { return Ok(None) };
+    let Some(value) = keys::get(table, row, column).filter(|v| key_part(v).is_some()) else {
+        return Ok(None);
+    };
+    let target = self::table(schema, Side::Finops, &reference.table)?;
+    let company = keys::get(table, row, DATA_AREA_ID).cloned().unwrap_or(Value::Null);
+    let found = if target.company_specific {
+        find_by_columns(tx, target, &[&reference.column, DATA_AREA_ID], &[value.clone(), company.clone()])?
+    } else {
+        find_by_columns(tx, target, &[&reference.column], std::slice::from_ref(value))?
+    };
+    if found.is_some() {
+        return Ok(None);
+    }
+    let scope = if target.company_specific {
+        format!(" in company {}", company.as_str().unwrap_or("?"))
+    } else {
+        String::new()
+    };
+    Ok(Some(
+        ApiError::invalid(
+            "REFERENCE_NOT_FOUND",
+            format!(
+                "`{column}` = {value}: no {} row has {} = {value}{scope}; create it first",
+                target.name, reference.column
+            ),
+        )
+        .with("field", column)
+        .with("value", value.clone())
+        .with("target_table", target.name.clone()),
+    ))
+}
+
+/// Every link of `row` — a Dataverse lookup (by id or in dotted form, the company first) or a finops
+/// reference — that a write into `table` would refuse because it names no row, with the error that
+/// write would give. Nothing is written. Links into `table` itself are left out: the caller knows
+/// which of its rows are about to exist.
+pub fn broken_links(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    row: &Row,
+) -> Result<Vec<ApiError>, ApiError> {
+    let mut broken = Vec::new();
+    if table.side == Side::Finops {
+        for column in &table.columns {
+            let own = column.references.as_ref().is_some_and(|r| r.table.eq_ignore_ascii_case(&table.name));
+            if !own {
+                broken.extend(reference_error(tx, schema, table, row, &column.name)?);
+            }
+        }
+        return Ok(broken);
+    }
+    let company = match row.get(COMPANY_KEY_PATH) {
+        Some(code) if table.company_specific => {
+            match lookup::resolve(tx, schema, table, COMPANY_KEY_PATH, code, None)? {
+                Ok(Some(id)) => Some(Company { id, code: code.as_str().unwrap_or_default().to_owned() }),
+                Ok(None) => None,
+                Err(e) => return Ok(vec![lookup_error(table, e)]),
+            }
+        }
+        _ => None,
+    };
+    for (path, value) in
+        row.iter().filter(|(k, v)| k.contains('.') && k.as_str() != COMPANY_KEY_PATH && !v.is_null())
+    {
+        let own = schema
+            .resolve_path(table, path)
+            .ok()
+            .and_then(|p| p.hops.first().map(|h| h.target.name == table.name));
+        if own == Some(true) {
+            continue;
+        }
+        if let Err(e) = lookup::resolve(tx, schema, table, path, value, company.as_ref())? {
+            broken.push(lookup_error(table, e));
+        }
+    }
+    Ok(broken)
 }
 
 fn company_change(table: &Table, old: &Value, new: &str) -> ApiError {

@@ -7,5 +7,6 @@ mod crash;
 mod health;
 mod lifecycle;
 mod live_sync;
+mod preflight;
 mod store;
 mod support;

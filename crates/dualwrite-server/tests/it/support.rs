@@ -142,6 +142,18 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// Posts JSON and returns the answer as text (for CSV).
+    pub async fn post_text(&self, path: &str, body: Value) -> String {
+        let request = Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
     /// Posts a transaction on `side` and expects it to succeed.
     pub async fn write(&self, side: &str, ops: Value) -> Value {
         let (status, body) =
