@@ -135,6 +135,7 @@ async fn the_map_editor_becomes_usable_and_reads_at_desktop_and_phone_sizes() ->
         })
         .await?;
     println!("navigation to an interactive map editor: {ready:.0} ms");
+    println!("BENCH\tstudio: navigation to an interactive map editor\t{ready:.1}\tms");
     browser.screenshot("map-editor-1280").await?;
     browser.click("[data-testid=tab-keys]").await?;
     browser.find("[data-testid=key-coverage]").await?;

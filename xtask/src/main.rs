@@ -1,5 +1,6 @@
 //! `cargo xtask run | test | bench`: the project's commands, in Rust so they work wherever cargo does.
 
+mod bench;
 mod cmd;
 mod run;
 mod test;
@@ -13,13 +14,16 @@ commands:
   run     install what the studio build needs, build it, and serve dualwrite with demo data
           on http://127.0.0.1:8080/ (options: --bind ADDR, --db URL)
   test    install what the tests need, then format check, clippy, unit and integration tests,
-          wasm builds and browser end-to-end tests; prints a summary";
+          wasm builds and browser end-to-end tests; prints a summary
+  bench   measure every figure beside its limit and target; writes BENCHMARKS.md
+          (--quick: small sizes, SQLite only, under two minutes once built)";
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -68,6 +68,12 @@ fn core_in_browser() -> anyhow::Result<()> {
 /// The tests in `tests/` drive the built studio on a real server in headless Chromium.
 fn end_to_end() -> anyhow::Result<()> {
     cmd::run(cmd::cargo().args(["build", "-p", "dualwrite-server", "--bin", "dualwrite"]))?;
+    cmd::run(&mut end_to_end_command())
+}
+
+/// `cargo test` of the browser tests against the built server and studio; more arguments (a test
+/// name, `--nocapture`) may follow.
+pub fn end_to_end_command() -> Command {
     let root = crate::project_root();
     let mut c: Command = cmd::cargo();
     c.args(["test", "-p", "dualwrite-studio", "--test", "e2e", "--", "--ignored", "--test-threads=1"])
@@ -75,7 +81,7 @@ fn end_to_end() -> anyhow::Result<()> {
         .env("DUALWRITE_STUDIO_DIR", root.join("dist"))
         .env("CHROMIUM", tools::CHROMIUM)
         .env("CHROMEDRIVER", tools::CHROMEDRIVER);
-    cmd::run(&mut c)
+    c
 }
 
 enum Outcome {

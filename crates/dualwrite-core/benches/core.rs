@@ -15,8 +15,12 @@ use serde_json::{json, Value};
 const SCHEMA: &str = include_str!("../../../../shared/fixtures/contoso/schema.json");
 const PACKAGE: &str = include_str!("../../../../shared/fixtures/contoso/package.json");
 
-const ROWS_PER_SIDE: usize = 1_000_000;
 const CHUNK_KEYS: usize = 100_000;
+
+/// Prints one figure the way `cargo xtask bench` collects them.
+fn report(figure: &str, value: f64, unit: &str) {
+    println!("BENCH\t{figure}\t{value:.3}\t{unit}");
+}
 
 fn row(value: Value) -> Row {
     match value {
@@ -69,22 +73,41 @@ fn main() {
         "validate Customers V3 (accounts): {:.1} µs per map ({iterations} runs)",
         per_map.as_secs_f64() * 1e6
     );
+    report("validation: Customers V3 map, native", per_map.as_secs_f64() * 1e6, "µs");
 
+    // A project of 500 maps: the four out-of-box maps 125 times over, each validated against the rest.
+    let project: Vec<_> = (0..500)
+        .map(|i| {
+            let mut map = package.maps[i % 4].clone();
+            map.name = format!("{} #{i}", map.name);
+            map
+        })
+        .collect();
+    let start = Instant::now();
+    for map in &project {
+        black_box(validate(&schema, &keys, black_box(map), &project));
+    }
+    report("validation: a project of 500 maps, native", start.elapsed().as_secs_f64() * 1e3, "ms");
+
+    let rows_per_side = std::env::var("DUALWRITE_BENCH_ROWS")
+        .ok()
+        .and_then(|sizes| sizes.split(',').filter_map(|s| s.trim().parse::<usize>().ok()).max())
+        .unwrap_or(1_000_000);
     // finops holds keys 0..1M, Dataverse 500k..1.5M: half of each side matches, 1% of the pairs conflict.
     let planner = Planner::new(&schema, &keys, customers, Side::Dataverse).expect("customers plan");
     let (mut planning, mut generating) = (Duration::ZERO, Duration::ZERO);
     let (mut creates, mut conflicts, mut equal, mut problems) = (0, 0, 0, 0);
     let mut slowest = Duration::ZERO;
-    let dataverse_start = ROWS_PER_SIDE / 2;
-    let last_key = dataverse_start + ROWS_PER_SIDE;
+    let dataverse_start = rows_per_side / 2;
+    let last_key = dataverse_start + rows_per_side;
     for chunk in (0..last_key).step_by(CHUNK_KEYS) {
         let started = Instant::now();
         let keys_in_chunk = chunk..(chunk + CHUNK_KEYS).min(last_key);
         let finops: Vec<Row> =
-            keys_in_chunk.clone().filter(|n| *n < ROWS_PER_SIDE).map(finops_customer).collect();
+            keys_in_chunk.clone().filter(|n| *n < rows_per_side).map(finops_customer).collect();
         let dataverse: Vec<Row> = keys_in_chunk
             .filter(|n| *n >= dataverse_start)
-            .map(|n| dataverse_account(n, n < ROWS_PER_SIDE && n % 100 == 0))
+            .map(|n| dataverse_account(n, n < rows_per_side && n % 100 == 0))
             .collect();
         generating += started.elapsed();
         let started = Instant::now();
@@ -98,9 +121,9 @@ fn main() {
         problems += plan.problems.len();
         black_box(plan);
     }
-    let rows = 2 * ROWS_PER_SIDE;
+    let rows = 2 * rows_per_side;
     println!(
-        "plan {ROWS_PER_SIDE} rows per side in chunks of {CHUNK_KEYS} keys: {:.2} s ({:.0} rows/s), slowest chunk {:.0} ms; \
+        "plan {rows_per_side} rows per side in chunks of {CHUNK_KEYS} keys: {:.2} s ({:.0} rows/s), slowest chunk {:.0} ms; \
          generating the rows took {:.2} s",
         planning.as_secs_f64(),
         rows as f64 / planning.as_secs_f64(),
@@ -110,8 +133,13 @@ fn main() {
     println!(
         "  outcomes: {creates} creates, {conflicts} conflicts, {equal} equal pairs, {problems} problems"
     );
+    report(
+        &format!("planning, {rows_per_side} rows per side (core only)"),
+        rows as f64 / planning.as_secs_f64(),
+        "rows/s",
+    );
     assert_eq!(
         (creates, conflicts, equal, problems),
-        (ROWS_PER_SIDE, ROWS_PER_SIDE / 200, ROWS_PER_SIDE / 2 - ROWS_PER_SIDE / 200, 0)
+        (rows_per_side, rows_per_side / 200, rows_per_side / 2 - rows_per_side / 200, 0)
     );
 }

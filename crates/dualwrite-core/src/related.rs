@@ -3,6 +3,8 @@
 //! upstream first. Dependency cycles are reported; a self-reference is not a dependency (such rows are
 //! written in two passes: rows first, references second).
 
+use std::collections::HashMap;
+
 use crate::schema::{ColumnType, Schema, Side, COMPANY_LOOKUP, COMPANY_TABLE};
 use crate::table_map::TableMap;
 
@@ -65,21 +67,42 @@ pub fn related_tables(schema: &Schema, map: &TableMap) -> Vec<RelatedTable> {
     out
 }
 
-/// Whether `candidate` is the map of `table` on `side`.
-fn maps_table(candidate: &TableMap, side: Side, table: &str) -> bool {
-    match side {
-        Side::Finops => candidate.finops.eq_ignore_ascii_case(table),
-        Side::Dataverse => candidate.dataverse == table,
+/// The maps of each table, by side (finops names compared case-insensitively), in map order.
+struct ByTable {
+    finops: HashMap<String, Vec<usize>>,
+    dataverse: HashMap<String, Vec<usize>>,
+}
+
+impl ByTable {
+    fn new(maps: &[TableMap]) -> ByTable {
+        let mut by = ByTable { finops: HashMap::new(), dataverse: HashMap::new() };
+        for (i, map) in maps.iter().enumerate() {
+            by.finops.entry(map.finops.to_ascii_lowercase()).or_default().push(i);
+            by.dataverse.entry(map.dataverse.clone()).or_default().push(i);
+        }
+        by
+    }
+
+    fn maps_of(&self, side: Side, table: &str) -> &[usize] {
+        let found = match side {
+            Side::Finops => self.finops.get(&table.to_ascii_lowercase()),
+            Side::Dataverse => self.dataverse.get(table),
+        };
+        found.map_or(&[], Vec::as_slice)
     }
 }
 
 /// The maps (indexes into `maps`) that `maps[index]` depends on, self-references left out.
 pub fn depends_on(schema: &Schema, maps: &[TableMap], index: usize) -> Vec<usize> {
+    edges(schema, maps, &ByTable::new(maps), index)
+}
+
+fn edges(schema: &Schema, maps: &[TableMap], by_table: &ByTable, index: usize) -> Vec<usize> {
     let Some(map) = maps.get(index) else { return Vec::new() };
     let mut out = Vec::new();
     for related in related_tables(schema, map).iter().filter(|r| !r.self_reference) {
-        for (j, candidate) in maps.iter().enumerate() {
-            if j != index && maps_table(candidate, related.side, &related.table) && !out.contains(&j) {
+        for &j in by_table.maps_of(related.side, &related.table) {
+            if j != index && !out.contains(&j) {
                 out.push(j);
             }
         }
@@ -105,36 +128,45 @@ pub fn run_order(schema: &Schema, maps: &[TableMap], start: usize) -> RunOrder {
         Visiting,
         Done,
     }
-    fn visit(
-        node: usize,
-        edges: &[Vec<usize>],
-        state: &mut [State],
-        stack: &mut Vec<usize>,
-        result: &mut RunOrder,
-    ) {
-        state[node] = State::Visiting;
-        stack.push(node);
-        for &next in &edges[node] {
-            match state[next] {
-                State::New => visit(next, edges, state, stack, result),
+    /// The walk: a map's dependencies are worked out when it is first visited, so only the maps
+    /// upstream of `start` are looked at.
+    struct Walk<'a> {
+        schema: &'a Schema,
+        maps: &'a [TableMap],
+        by_table: ByTable,
+        state: Vec<State>,
+        stack: Vec<usize>,
+        result: RunOrder,
+    }
+    fn visit(walk: &mut Walk<'_>, node: usize) {
+        walk.state[node] = State::Visiting;
+        walk.stack.push(node);
+        for next in edges(walk.schema, walk.maps, &walk.by_table, node) {
+            match walk.state[next] {
+                State::New => visit(walk, next),
                 State::Visiting => {
-                    let from = stack.iter().position(|&n| n == next).unwrap_or(0);
-                    result.cycles.push(stack[from..].to_vec());
+                    let from = walk.stack.iter().position(|&n| n == next).unwrap_or(0);
+                    walk.result.cycles.push(walk.stack[from..].to_vec());
                 }
                 State::Done => {}
             }
         }
-        stack.pop();
-        state[node] = State::Done;
-        result.order.push(node);
+        walk.stack.pop();
+        walk.state[node] = State::Done;
+        walk.result.order.push(node);
     }
-    let edges: Vec<Vec<usize>> = (0..maps.len()).map(|i| depends_on(schema, maps, i)).collect();
-    let mut result = RunOrder { order: Vec::new(), cycles: Vec::new() };
+    let mut walk = Walk {
+        schema,
+        maps,
+        by_table: ByTable::new(maps),
+        state: vec![State::New; maps.len()],
+        stack: Vec::new(),
+        result: RunOrder { order: Vec::new(), cycles: Vec::new() },
+    };
     if start < maps.len() {
-        let mut state = vec![State::New; maps.len()];
-        visit(start, &edges, &mut state, &mut Vec::new(), &mut result);
+        visit(&mut walk, start);
     }
-    result
+    walk.result
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use dualwrite_server::http::{self, AppState};
 use dualwrite_server::initial_sync::{self, Execution, Job, Step};
 use dualwrite_server::queue::{self, CatchUp};
 use dualwrite_server::store::Store;
-use dualwrite_server::{lifecycle, transaction};
+use dualwrite_server::{lifecycle, preflight, transaction};
 use serde_json::{json, Value};
 
 const COMPANIES: [&str; 2] = ["USMF", "DEMF"];
@@ -90,7 +90,7 @@ fn dataverse_item(n: usize, company_ids: &[String; 2], conflicting: bool) -> Row
     )
 }
 
-fn report(figure: &str, value: f64, unit: &str) {
+fn report_figure(figure: &str, value: f64, unit: &str) {
     println!("BENCH\t{figure}\t{value:.3}\t{unit}");
 }
 
@@ -196,6 +196,23 @@ fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<Catalog
             })
             .expect("seed");
     }
+    let started = Instant::now();
+    let report = store
+        .read(|tx| {
+            let catalog = cache.get(tx)?;
+            preflight::run(tx, &catalog, &catalog.maps[0], Side::Dataverse, Vec::new())
+        })
+        .expect("preflight");
+    report_figure(
+        &format!("{}: preflight, {rows} rows per side", backend.name()),
+        started.elapsed().as_secs_f64(),
+        "s",
+    );
+    assert_eq!(
+        report.creates.finops + report.creates.dataverse,
+        rows,
+        "half of each side is created on the other"
+    );
     let execution_id = store
         .write(|tx| {
             let catalog = cache.get(tx)?;
@@ -288,8 +305,8 @@ fn live_sync(backend: &Backend, seconds: u64) {
                 latencies.push(t.elapsed());
             }
             latencies.sort();
-            report(&format!("{name}: single-row transaction {label}, p50"), percentile(&latencies, 0.5), "ms");
-            report(&format!("{name}: single-row transaction {label}, p99"), percentile(&latencies, 0.99), "ms");
+            report_figure(&format!("{name}: single-row transaction {label}, p50"), percentile(&latencies, 0.5), "ms");
+            report_figure(&format!("{name}: single-row transaction {label}, p99"), percentile(&latencies, 0.99), "ms");
             for clients in [1usize, 8, 32] {
                 let deadline = Instant::now() + Duration::from_secs(seconds);
                 let tasks: Vec<_> = (0..clients)
@@ -313,7 +330,7 @@ fn live_sync(backend: &Backend, seconds: u64) {
                 for t in tasks {
                     total += t.await.unwrap_or(0);
                 }
-                report(&format!("{name}: transactions/s {label}, {clients} clients"), total as f64 / seconds as f64, "tx/s");
+                report_figure(&format!("{name}: transactions/s {label}, {clients} clients"), total as f64 / seconds as f64, "tx/s");
             }
         }
     });
@@ -339,14 +356,14 @@ fn main() {
             live_sync(backend, seconds);
         }
         for &rows in &sizes {
-            report(
+            report_figure(
                 &format!("{name}: raw bulk insert, {rows} rows per side"),
                 raw_insert(backend, rows),
                 "rows/s",
             );
             let (rate, store, cache, map_id) = initial_sync(backend, rows);
-            report(&format!("{name}: initial sync, {rows} rows per side"), rate, "rows/s");
-            report(
+            report_figure(&format!("{name}: initial sync, {rows} rows per side"), rate, "rows/s");
+            report_figure(
                 &format!("{name}: catch-up, {rows} queued changes"),
                 catch_up(&store, &cache, map_id, rows, rows),
                 "changes/s",

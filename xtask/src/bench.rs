@@ -1,0 +1,249 @@
+//! `cargo xtask bench [--quick]`: every figure of the product beside the limit it is measured
+//! against in the same run, and its target; printed as a table and written to BENCHMARKS.md.
+//!
+//! The figures come from the benchmarks themselves (`benches/` of core and server, core's timing
+//! test in headless Chromium, the studio's browser test), each printing `BENCH\t{figure}\t{value}\t{unit}`.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+
+use crate::{cmd, tools};
+
+/// One measured figure.
+#[derive(Debug, Clone)]
+struct Figure {
+    name: String,
+    value: f64,
+    unit: String,
+}
+
+/// Runs `c`, echoing its output, and collects the `BENCH` lines it prints.
+fn collect(c: &mut Command) -> anyhow::Result<Vec<Figure>> {
+    let shown = cmd::describe(c);
+    println!("xtask bench: {shown}");
+    let mut child = c.stdout(Stdio::piped()).spawn().with_context(|| format!("cannot start `{shown}`"))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut figures = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        let Some(rest) = line.split("BENCH\t").nth(1) else { continue };
+        let parts: Vec<&str> = rest.split('\t').collect();
+        if let [name, value, unit] = parts[..] {
+            if let Ok(value) = value.trim().parse() {
+                figures.push(Figure { name: name.to_owned(), value, unit: unit.trim().to_owned() });
+            }
+        }
+    }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(figures)
+}
+
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let quick = match args {
+        [] => false,
+        [flag] if flag == "--quick" => true,
+        other => bail!("cargo xtask bench takes only --quick, found {other:?}"),
+    };
+    let started = Instant::now();
+    let rows = if quick { "10000" } else { "10000,100000,1000000" };
+    let seconds = if quick { "1" } else { "5" };
+    let postgres = std::env::var("DUALWRITE_BENCH_POSTGRES_URL")
+        .or_else(|_| std::env::var("DUALWRITE_TEST_POSTGRES_URL"))
+        .ok()
+        .filter(|_| !quick);
+    let mut figures = Vec::new();
+
+    figures.extend(collect(
+        cmd::cargo().args(["bench", "-p", "dualwrite-core"]).env("DUALWRITE_BENCH_ROWS", rows),
+    )?);
+
+    tools::ensure_studio_tools()?;
+    tools::ensure_chromium()?;
+    figures.extend(collect(
+        cmd::cargo()
+            .args(["test", "--release", "-p", "dualwrite-core", "--target", "wasm32-unknown-unknown"])
+            .args(["--test", "timing_in_browser", "--", "--nocapture"])
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
+    )?);
+
+    let mut server = cmd::cargo();
+    server
+        .args(["bench", "-p", "dualwrite-server"])
+        .env("DUALWRITE_BENCH_ROWS", rows)
+        .env("DUALWRITE_BENCH_SECONDS", seconds);
+    match &postgres {
+        Some(url) => server.env("DUALWRITE_BENCH_POSTGRES_URL", url),
+        None => server.env_remove("DUALWRITE_BENCH_POSTGRES_URL"),
+    };
+    figures.extend(collect(&mut server)?);
+
+    crate::run::build_studio()?;
+    figures.push(Figure {
+        name: "studio: wasm, gzipped".into(),
+        value: gzipped_wasm_kib()?,
+        unit: "KiB".into(),
+    });
+    if !quick {
+        cmd::run(cmd::cargo().args(["build", "-p", "dualwrite-server", "--bin", "dualwrite"]))?;
+        figures.extend(collect(
+            crate::test::end_to_end_command().args(["the_map_editor_becomes_usable", "--nocapture"]),
+        )?);
+    }
+
+    let table = assess(&figures);
+    let report = render(&table, quick, started.elapsed().as_secs_f64())?;
+    println!("\n{report}");
+    if !quick {
+        std::fs::write(crate::project_root().join("BENCHMARKS.md"), &report)
+            .context("writing BENCHMARKS.md")?;
+        println!("written to BENCHMARKS.md");
+    }
+    Ok(())
+}
+
+fn gzipped_wasm_kib() -> anyhow::Result<f64> {
+    let dist = crate::project_root().join("dist");
+    let wasm = std::fs::read_dir(&dist)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .with_context(|| format!("no .wasm in {}", dist.display()))?;
+    let out = Command::new("gzip").args(["-9", "-c"]).arg(&wasm).output().context("running gzip")?;
+    if !out.status.success() {
+        bail!("gzip failed on {}", wasm.display());
+    }
+    Ok(out.stdout.len() as f64 / 1024.0)
+}
+
+/// A row of the table: the figure, what it is measured against, and its target.
+struct Row {
+    figure: Figure,
+    limit: Option<Figure>,
+    target: String,
+    met: Option<bool>,
+}
+
+fn find<'f>(figures: &'f [Figure], name: &str) -> Option<&'f Figure> {
+    figures.iter().find(|f| f.name == name)
+}
+
+/// Pairs each figure with its limit and judges it against its target (from the strongest peers and
+/// the design).
+fn assess(figures: &[Figure]) -> Vec<Row> {
+    figures
+        .iter()
+        .map(|f| {
+            let name = f.name.as_str();
+            let (limit, target, met): (Option<Figure>, String, Option<bool>) = if name
+                == "validation: Customers V3 map, wasm in Chromium"
+            {
+                let native = find(figures, "validation: Customers V3 map, native").cloned();
+                (native, "< 1000 µs per map".into(), Some(f.value < 1000.0))
+            } else if let Some(rest) = name.strip_suffix(" with a running map, p99") {
+                let base = find(figures, &format!("{rest} without a map, p99")).cloned();
+                let met = base.as_ref().map(|b| f.value - b.value <= 5.0 && f.value <= 2.0 * b.value);
+                (base, "added p99 ≤ 5 ms and ≤ 2 × without a map".into(), met)
+            } else if name.contains("with a running map") {
+                let base = find(figures, &name.replace("with a running map", "without a map")).cloned();
+                let target = if name.starts_with("sqlite: transactions/s") && name.ends_with(", 8 clients") {
+                    "≥ 3000 tx/s"
+                } else {
+                    "—"
+                };
+                let met = (target != "—").then_some(f.value >= 3000.0);
+                (base, target.into(), met)
+            } else if name.contains(": initial sync, ") {
+                let raw = find(figures, &name.replace("initial sync", "raw bulk insert")).cloned();
+                let met = raw.as_ref().map(|r| f.value >= 100_000.0 && f.value >= 0.3 * r.value);
+                (raw, "≥ 100000 rows/s and ≥ 0.3 × raw".into(), met)
+            } else if let Some(prefix) =
+                name.split(": catch-up, ").next().filter(|_| name.contains(": catch-up, "))
+            {
+                let size = name.rsplit(", ").next().unwrap_or_default().replace(" queued changes", "");
+                let raw = find(figures, &format!("{prefix}: raw bulk insert, {size} rows per side")).cloned();
+                (raw, "≥ 50000 changes/s".into(), Some(f.value >= 50_000.0))
+            } else if name == "studio: wasm, gzipped" {
+                (None, "≤ 400 KiB".into(), Some(f.value <= 400.0))
+            } else {
+                (None, "—".into(), None)
+            };
+            Row { figure: f.clone(), limit, target, met }
+        })
+        .collect()
+}
+
+fn render(rows: &[Row], quick: bool, seconds: f64) -> anyhow::Result<String> {
+    let mut out = String::new();
+    writeln!(out, "# Benchmarks\n")?;
+    writeln!(
+        out,
+        "Measured by `cargo xtask bench`{} on {}, in {:.0} s. Each figure stands beside the limit it is \
+         measured against in the same run (`ratio` = figure ÷ limit) and the target it is held to.\n",
+        if quick { " --quick" } else { "" },
+        machine(),
+        seconds
+    )?;
+    writeln!(out, "| figure | value | limit | ratio | target | met |")?;
+    writeln!(out, "|---|---:|---|---:|---|---|")?;
+    for row in rows {
+        let f = &row.figure;
+        let (limit, ratio) = match &row.limit {
+            Some(l) => {
+                (format!("{} = {} {}", l.name, number(l.value), l.unit), format!("{:.2}", f.value / l.value))
+            }
+            None => ("—".into(), "—".into()),
+        };
+        let met = match row.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "—",
+        };
+        writeln!(
+            out,
+            "| {} | {} {} | {limit} | {ratio} | {} | {met} |",
+            f.name,
+            number(f.value),
+            f.unit,
+            row.target
+        )?;
+    }
+    Ok(out)
+}
+
+fn number(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The machine, in a line: cores, memory, processor, compiler.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "an unknown processor".into());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or_else(|| "? GiB".into(), |kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0));
+    let rustc = cmd::output(cmd::command("rustc").arg("--version")).unwrap_or_default();
+    format!("{cores} cores, {memory}, {cpu}, {}", rustc.trim())
+}
