@@ -21,7 +21,7 @@ use crate::environment::write;
 use crate::error::ApiError;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
-use crate::store::{Store, Tx};
+use crate::store::{Store, StoredRow, Tx};
 use crate::twins::{Chunk, TwinIndex};
 
 /// Keys planned and written per transaction.
@@ -350,49 +350,91 @@ impl Job {
             )?;
             execution.count(problem.side, company(problem.side, problem.index).as_deref(), |c| c.failed += 1);
         }
+        let mut writes: Vec<RowWrite> = Vec::with_capacity(plan.creates.len() + plan.updates.len());
         for create in &plan.creates {
-            let source = create.side.other();
-            let table = write::table(schema, create.side, cmap.map.table(create.side))?;
-            let row = deferred.set_aside(tx, self.execution_id, create.side, &create.key, &create.row)?;
-            let company = company(source, create.source_index);
-            match attempt(tx, |tx| write::insert(tx, schema, table, &row).map(drop))? {
-                Ok(()) => execution.count(create.side, company.as_deref(), |c| c.created += 1),
-                Err(e) => {
-                    let message = format!("creating it on {}: {}", create.side, message_of(&e));
-                    tx.add_execution_error(
-                        self.execution_id,
-                        source.as_str(),
-                        &create.key.to_string(),
-                        e.code(),
-                        &message,
-                    )?;
-                    execution.count(source, company.as_deref(), |c| c.failed += 1);
-                }
-            }
+            writes.push(RowWrite {
+                table: write::table(schema, create.side, cmap.map.table(create.side))?,
+                key: &create.key,
+                row: &create.row,
+                existing: None,
+                company: company(create.side.other(), create.source_index),
+            });
         }
         for update in &plan.updates {
-            let table = write::table(schema, update.side, cmap.map.table(update.side))?;
-            let Some(existing) = rows.stored(update.side, update.index).cloned() else { continue };
-            let fields =
-                deferred.set_aside(tx, self.execution_id, update.side, &update.key, &update.fields)?;
-            let company = company(update.side, update.index);
-            match attempt(tx, |tx| write::update(tx, schema, table, existing.clone(), &fields).map(drop))? {
-                Ok(()) => execution.count(update.side, company.as_deref(), |c| c.updated += 1),
-                Err(e) => {
-                    let source = update.side.other();
-                    let message = format!("updating it on {}: {}", update.side, message_of(&e));
+            let Some(existing) = rows.stored(update.side, update.index) else { continue };
+            writes.push(RowWrite {
+                table: write::table(schema, update.side, cmap.map.table(update.side))?,
+                key: &update.key,
+                row: &update.fields,
+                existing: Some(existing),
+                company: company(update.side, update.index),
+            });
+        }
+        // The chunk's writes go in under one savepoint. If any is refused, they are all undone and
+        // made again one by one, each under a savepoint of its own, so that the refused ones are
+        // recorded and the rest kept.
+        let perform = |tx: &mut dyn Tx, w: &RowWrite| w.perform(tx, schema, &deferred, self.execution_id);
+        tx.savepoint()?;
+        let careful = match writes.iter().try_for_each(|w| perform(tx, w)) {
+            Ok(()) => {
+                tx.release_savepoint()?;
+                false
+            }
+            Err(ApiError::Client { .. }) => {
+                tx.rollback_to_savepoint()?;
+                true
+            }
+            Err(internal) => return Err(internal),
+        };
+        for w in &writes {
+            let side = w.table.side;
+            let outcome = if careful { attempt(tx, |tx| perform(tx, w))? } else { Ok(()) };
+            match (outcome, w.existing.is_some()) {
+                (Ok(()), false) => execution.count(side, w.company.as_deref(), |c| c.created += 1),
+                (Ok(()), true) => execution.count(side, w.company.as_deref(), |c| c.updated += 1),
+                (Err(e), updating) => {
+                    let doing = if updating { "updating" } else { "creating" };
+                    let message = format!("{doing} it on {side}: {}", message_of(&e));
+                    let source = side.other();
                     tx.add_execution_error(
                         self.execution_id,
                         source.as_str(),
-                        &update.key.to_string(),
+                        &w.key.to_string(),
                         e.code(),
                         &message,
                     )?;
-                    execution.count(source, company.as_deref(), |c| c.failed += 1);
+                    execution.count(source, w.company.as_deref(), |c| c.failed += 1);
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// One row an initial sync writes: a create, or an update of `existing`.
+struct RowWrite<'a> {
+    table: &'a Table,
+    key: &'a KeyValue,
+    /// The row to create, or the fields to change.
+    row: &'a Row,
+    existing: Option<&'a StoredRow>,
+    /// The company of the source row (created) or of the row changed (updated), for the counts.
+    company: Option<String>,
+}
+
+impl RowWrite<'_> {
+    fn perform(
+        &self,
+        tx: &mut dyn Tx,
+        schema: &Schema,
+        deferred: &Deferred,
+        execution_id: i64,
+    ) -> Result<(), ApiError> {
+        let row = deferred.set_aside(tx, execution_id, self.table.side, self.key, self.row)?;
+        match self.existing {
+            None => write::insert(tx, schema, self.table, &row).map(drop),
+            Some(existing) => write::update(tx, schema, self.table, existing.clone(), &row).map(drop),
+        }
     }
 }
 

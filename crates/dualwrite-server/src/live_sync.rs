@@ -39,20 +39,21 @@ pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec
         if cmap.status.queues_writes() {
             crate::queue::enqueue(tx, catalog, schema, cmap, written)?;
         } else if cmap.status == MapStatus::Running {
-            twins.extend(twin_write(tx, catalog, schema, cmap, written)?);
+            twins.extend(twin_write(tx, catalog, schema, cmap, written, None)?);
         }
     }
     Ok(twins)
 }
 
-/// Makes the twin write of `written` for one map and records it in the audit trail; an error names
-/// the map and the operation.
+/// Makes the twin write of `written` for one map and records it in the audit trail (with the queued
+/// change it replays, if any); an error names the map and the operation.
 pub fn twin_write(
     tx: &mut dyn Tx,
     catalog: &Catalog,
     schema: &Schema,
     cmap: &CatalogMap,
     written: &Written,
+    replay_of: Option<i64>,
 ) -> Result<Option<TwinWrite>, ApiError> {
     let twin = available(tx, written.side.other())
         .and_then(|()| Pairing::new(tx, catalog, schema, cmap, written.side))
@@ -79,6 +80,7 @@ pub fn twin_write(
                 "op": twin.written.applied.as_str(),
                 "key": twin.key.parts(),
                 "values": twin.written.after,
+                "replay_of": replay_of,
             }),
         )?;
     }

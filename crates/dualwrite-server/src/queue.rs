@@ -82,12 +82,16 @@ pub fn replay(
 ) -> Result<Option<TwinWrite>, ApiError> {
     let schema = catalog.require_schema()?;
     let written = written_of(change)?;
-    let twin = live_sync::twin_write(tx, catalog, schema, cmap, &written)?;
-    tx.append_event(
-        "replayed",
-        Some(cmap.id),
-        &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key}),
-    )?;
+    let twin = live_sync::twin_write(tx, catalog, schema, cmap, &written, Some(change.seq))?;
+    if twin.is_none() {
+        // Replayed without a twin write (outside the filter, or no mapped field changed): the audit
+        // trail still shows the change was taken off the queue.
+        tx.append_event(
+            "replayed",
+            Some(cmap.id),
+            &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key}),
+        )?;
+    }
     Ok(twin)
 }
 
@@ -123,6 +127,22 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
             }
             lifecycle::act(tx, cmap, done)?;
             return Ok(CatchUp::Live);
+        }
+        // The batch goes in under one savepoint; if any change is refused, it is undone and replayed
+        // again one change at a time, so that the refused one becomes a catch-up error and the rest
+        // stay applied.
+        tx.savepoint()?;
+        let fast = changes.iter().try_for_each(|change| {
+            replay(tx, &catalog, cmap, change)?;
+            tx.dequeue(change.seq).map_err(ApiError::from)
+        });
+        match fast {
+            Ok(()) => {
+                tx.release_savepoint()?;
+                return Ok(CatchUp::Progressed { replayed: changes.len(), failed: 0 });
+            }
+            Err(ApiError::Client { .. }) => tx.rollback_to_savepoint()?,
+            Err(internal) => return Err(internal),
         }
         let (mut replayed, mut failed) = (0, 0);
         for change in &changes {

@@ -281,12 +281,14 @@ async fn verify(server: &Server, acked: &Acked, cycle: usize) {
         }
     }
     let mut replayed = HashSet::new();
-    for event in server.all_events().await.iter().filter(|e| e["kind"] == "replayed") {
-        assert!(
-            replayed.insert(event["seq"].as_i64()),
-            "cycle {cycle}: queued change {} replayed twice",
-            event["seq"]
-        );
+    let events = server.all_events().await;
+    let replays = events.iter().filter_map(|e| match e["kind"].as_str() {
+        Some("replayed") => e["seq"].as_i64(),
+        Some("twin_write") => e["replay_of"].as_i64(),
+        _ => None,
+    });
+    for seq in replays {
+        assert!(replayed.insert(seq), "cycle {cycle}: queued change {seq} replayed twice");
     }
 }
 
