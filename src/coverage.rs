@@ -1,15 +1,14 @@
-//! Static integration-key coverage of a map: for each key field, whether rows can be matched through
-//! it — mapped, both ways where the map syncs both ways, a lookup expanded through its target's key,
-//! or the company supplied by striping. The verdicts restate core's rules (DIPV1004, 1014, 1015) per
-//! field, so a user sees each field's state, not only what is wrong.
+//! Static integration-key coverage of a map, as core's validation works it out field by field
+//! (`key_coverage`), put in words for the key panel.
 
 use dualwrite_core::api::MapDoc;
 use dualwrite_core::integration_key::EffectiveKey;
-use dualwrite_core::schema::{Schema, Side};
+use dualwrite_core::schema::Side;
+use dualwrite_core::validation::{key_coverage, KeyFieldCoverage, KeyGap};
 
 use crate::catalog::Catalog;
 
-/// How one key field is covered.
+/// How one key field is covered, with what is missing in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldCoverage {
     pub field: String,
@@ -34,8 +33,8 @@ pub struct Coverage {
     pub fields: Vec<FieldCoverage>,
 }
 
-/// The coverage of `doc`'s integration key against the catalog; an error in words when the table has
-/// no key or is unknown.
+/// The coverage of `doc`'s integration key against the catalog, by core's own rules; an error in
+/// words when the table has no key, is unknown, or the draft is not a map yet.
 pub fn coverage(catalog: &Catalog, doc: &MapDoc) -> Result<Coverage, String> {
     let schema = catalog.schema.as_ref().ok_or("the server has no schema yet, so no key to check")?;
     let table = schema
@@ -47,65 +46,41 @@ pub fn coverage(catalog: &Catalog, doc: &MapDoc) -> Result<Coverage, String> {
             table.name
         )
     })?;
-    let needs_both_ways = doc.fields.iter().any(|f| f.direction == "both");
-    let fields =
-        key.fields.iter().map(|field| field_coverage(schema, doc, table, field, needs_both_ways)).collect();
-    Ok(Coverage { key, needs_both_ways, fields })
+    let map = doc.to_map().map_err(|e| format!("the draft is not a complete map yet: {e}"))?;
+    let fields = key_coverage(schema, &map, table, &key)
+        .into_iter()
+        .map(|c| FieldCoverage {
+            problem: c.gap.as_ref().map(|gap| words(&c, gap)),
+            field: c.field,
+            mappings: c.mappings,
+            lookup: c.lookup,
+            from_company: c.from_company,
+            both_ways: c.both_ways,
+        })
+        .collect();
+    Ok(Coverage { key, needs_both_ways: map.is_bidirectional(), fields })
 }
 
-fn field_coverage(
-    schema: &Schema,
-    doc: &MapDoc,
-    table: &dualwrite_core::schema::Table,
-    field: &str,
-    needs_both_ways: bool,
-) -> FieldCoverage {
-    let lookup = field.split_once('.').and_then(|(lookup, _)| match &table.column(lookup)?.ty {
-        dualwrite_core::schema::ColumnType::Lookup { target } => Some((lookup.to_owned(), target.clone())),
-        _ => None,
-    });
-    if EffectiveKey::is_company_part(field) {
-        let finops_striped = schema.table(Side::Finops, &doc.finops).is_some_and(|t| t.company_specific)
-            && table.company_specific;
-        return FieldCoverage {
-            field: field.to_owned(),
-            mappings: Vec::new(),
-            lookup,
-            from_company: true,
-            both_ways: true,
-            problem: (!finops_striped).then(|| {
-                "the company part needs both tables company-specific (dataAreaId ↔ msdyn_company)".to_owned()
-            }),
-        };
-    }
-    let mappings: Vec<usize> = doc
-        .fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.dataverse.as_deref() == Some(field))
-        .map(|(i, _)| i)
-        .collect();
-    let both_ways = !mappings.is_empty() && mappings.iter().all(|&i| doc.fields[i].direction == "both");
-    let unexpanded_lookup = !field.contains('.')
-        && matches!(
-            table.column(field).map(|c| &c.ty),
-            Some(dualwrite_core::schema::ColumnType::Lookup { .. })
-        );
-    let problem = if mappings.is_empty() {
-        Some(match &lookup {
+/// What a gap means for the user.
+fn words(c: &KeyFieldCoverage, gap: &KeyGap) -> String {
+    let field = &c.field;
+    match gap {
+        KeyGap::NotMapped => match &c.lookup {
             Some((l, target)) => {
                 format!("not mapped: map `{field}` (the key of {target} behind lookup `{l}`)")
             }
             None => format!("not mapped: add a mapping to `{field}`"),
-        })
-    } else if unexpanded_lookup {
-        Some(format!("`{field}` is a lookup: key it through its target's key (`{field}.…`)"))
-    } else if needs_both_ways && !both_ways {
-        Some("mapped one way, but the map syncs both ways: set the direction to both".to_owned())
-    } else {
-        None
-    };
-    FieldCoverage { field: field.to_owned(), mappings, lookup, from_company: false, both_ways, problem }
+        },
+        KeyGap::UnexpandedLookup => {
+            format!("`{field}` is a lookup: key it through its target's key (`{field}.…`)")
+        }
+        KeyGap::OneWay(_) => {
+            "mapped one way, but the map syncs both ways: set the direction to both".to_owned()
+        }
+        KeyGap::CompanyNotStriped => {
+            "the company part needs both tables company-specific (dataAreaId ↔ msdyn_company)".to_owned()
+        }
+    }
 }
 
 #[cfg(test)]

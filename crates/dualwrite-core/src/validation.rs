@@ -46,6 +46,8 @@ mod fields;
 mod keys;
 mod tables;
 
+pub use keys::{key_coverage, KeyFieldCoverage, KeyGap};
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

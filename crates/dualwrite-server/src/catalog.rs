@@ -5,8 +5,9 @@
 use std::sync::{Arc, RwLock};
 
 use dualwrite_core::filter::Filter;
-use dualwrite_core::integration_key::IntegrationKeys;
+use dualwrite_core::integration_key::{EffectiveKey, IntegrationKeys};
 use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::row_mapping::RowMapper;
 use dualwrite_core::schema::{Schema, Side};
 use dualwrite_core::table_map::TableMap;
 use serde_json::{json, Map, Value};
@@ -31,6 +32,19 @@ pub struct CatalogMap {
 }
 
 impl CatalogMap {
+    /// The map compiled for mapping rows, with the integration key it pairs them by; a map that does
+    /// not compile (its validation reports why) is a 422.
+    pub fn compile<'a>(
+        &'a self,
+        catalog: &Catalog,
+        schema: &'a Schema,
+    ) -> Result<(RowMapper<'a>, EffectiveKey), ApiError> {
+        let invalid = |e: &dyn std::fmt::Display| ApiError::invalid("MAP_INVALID", e.to_string());
+        let mapper = RowMapper::new(schema, &self.map).map_err(|e| invalid(&e))?;
+        let key = catalog.keys.effective(schema, &self.map.dataverse).map_err(|e| invalid(&e))?;
+        Ok((mapper, key))
+    }
+
     pub fn filter(&self, side: Side) -> Option<&Filter> {
         match side {
             Side::Finops => self.finops_filter.as_ref(),

@@ -121,12 +121,7 @@ impl<'a> Pairing<'a> {
         cmap: &'a CatalogMap,
         from: Side,
     ) -> Result<Pairing<'a>, ApiError> {
-        let mapper =
-            RowMapper::new(schema, &cmap.map).map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
-        let key = catalog
-            .keys
-            .effective(schema, &cmap.map.dataverse)
-            .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+        let (mapper, key) = cmap.compile(catalog, schema)?;
         let source = write::table(schema, from, cmap.map.table(from))?;
         let target = write::table(schema, from.other(), cmap.map.table(from.other()))?;
         let paths = dataverse_paths(schema, &cmap.map);

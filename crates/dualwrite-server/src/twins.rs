@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use dualwrite_core::row_mapping::{dataverse_paths, RowMapper};
+use dualwrite_core::row_mapping::dataverse_paths;
 use dualwrite_core::schema::{Row, Schema, Side, COMPANY_KEY_PATH, DATA_AREA_ID};
 use serde_json::Value;
 
@@ -34,12 +34,7 @@ impl TwinIndex {
         schema: &Schema,
         cmap: &CatalogMap,
     ) -> Result<TwinIndex, ApiError> {
-        let mapper =
-            RowMapper::new(schema, &cmap.map).map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
-        let key = catalog
-            .keys
-            .effective(schema, &cmap.map.dataverse)
-            .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+        let (mapper, key) = cmap.compile(catalog, schema)?;
         let key_paths: Vec<String> = key.fields.iter().filter(|f| f.contains('.')).cloned().collect();
         let mut entries: BTreeMap<String, Twins> = BTreeMap::new();
         for side in [Side::Finops, Side::Dataverse] {

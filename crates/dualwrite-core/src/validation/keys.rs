@@ -2,8 +2,8 @@
 
 use super::{Context, Diagnostic};
 use crate::integration_key::{EffectiveKey, KeyError, KeyOrigin};
-use crate::schema::{Schema, Table};
-use crate::table_map::Direction;
+use crate::schema::{ColumnType, Schema, Side, Table};
+use crate::table_map::{Direction, TableMap};
 
 /// Why a key field does not resolve against the table, if it does not.
 pub(super) fn field_problem(schema: &Schema, table: &Table, field: &str) -> Option<String> {
@@ -54,50 +54,132 @@ pub(super) fn keys(cx: &mut Context<'_>) {
     if bad_field {
         return;
     }
-    let bidirectional = cx.map.is_bidirectional();
-    for field in key.mapped_fields() {
-        let mappings: Vec<usize> = cx
-            .map
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.dataverse.as_deref() == Some(field))
-            .map(|(i, _)| i)
-            .collect();
-        if mappings.is_empty() {
-            let lookup = field.split_once('.').map(|(l, _)| l);
-            let d = match lookup {
-                Some(lookup) => Diagnostic::error(
-                    "DIPV1015",
-                    "fields",
-                    format!(
-                        "integration-key field `{lookup}` of {} is a lookup and its key `{field}` is not mapped; \
-                         add a mapping to `{field}`",
-                        table.name
+    for c in key_coverage(schema, cx.map, table, &key) {
+        match c.gap {
+            Some(KeyGap::NotMapped) => {
+                let d = match &c.lookup {
+                    Some((lookup, _)) => Diagnostic::error(
+                        "DIPV1015",
+                        "fields",
+                        format!(
+                            "integration-key field `{lookup}` of {} is a lookup and its key `{}` is not mapped; \
+                             add a mapping to `{}`",
+                            table.name, c.field, c.field
+                        ),
                     ),
-                ),
-                None => Diagnostic::error(
-                    "DIPV1014",
-                    "fields",
-                    format!(
-                        "integration-key field `{field}` of {} is not mapped, so rows cannot be matched; add a \
-                         mapping to `{field}`",
-                        table.name
+                    None => Diagnostic::error(
+                        "DIPV1014",
+                        "fields",
+                        format!(
+                            "integration-key field `{}` of {} is not mapped, so rows cannot be matched; add a \
+                             mapping to `{}`",
+                            c.field, table.name, c.field
+                        ),
                     ),
-                ),
-            };
-            cx.push(d);
-            continue;
-        }
-        if bidirectional {
-            for i in mappings.into_iter().filter(|&i| cx.map.fields[i].direction != Direction::Both) {
-                let message = format!(
-                    "integration-key field `{field}` is mapped {} but the map syncs both ways; key fields must \
-                     be mapped both ways: set the direction to both",
-                    cx.map.fields[i].direction
-                );
-                cx.push(Diagnostic::error("DIPV1004", super::field_path(i, "direction"), message));
+                };
+                cx.push(d);
             }
+            Some(KeyGap::OneWay(mappings)) => {
+                for i in mappings {
+                    let message = format!(
+                        "integration-key field `{}` is mapped {} but the map syncs both ways; key fields must \
+                         be mapped both ways: set the direction to both",
+                        c.field, cx.map.fields[i].direction
+                    );
+                    cx.push(Diagnostic::error("DIPV1004", super::field_path(i, "direction"), message));
+                }
+            }
+            Some(KeyGap::UnexpandedLookup | KeyGap::CompanyNotStriped) | None => {}
         }
     }
+}
+
+/// How one integration-key field of a map is covered: what supplies it, and what is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFieldCoverage {
+    pub field: String,
+    /// The field mappings that write or read it (indexes into the map's `fields`).
+    pub mappings: Vec<usize>,
+    /// `lookup → target table` when the field goes through a lookup.
+    pub lookup: Option<(String, String)>,
+    /// The row's company supplies it (`dataAreaId` ↔ `msdyn_company`), not a mapping.
+    pub from_company: bool,
+    /// Whether it is mapped, and every mapping of it syncs both ways.
+    pub both_ways: bool,
+    /// What keeps rows from matching through it; `None` when covered.
+    pub gap: Option<KeyGap>,
+}
+
+/// Why a key field does not let rows match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyGap {
+    /// No mapping supplies it (DIPV1014; DIPV1015 through a lookup).
+    NotMapped,
+    /// A lookup named by its id, not keyed through its target's key (`lookup.key`).
+    UnexpandedLookup,
+    /// The map syncs both ways, but these mappings of the field do not (DIPV1004).
+    OneWay(Vec<usize>),
+    /// The company part, but the tables are not both company-specific.
+    CompanyNotStriped,
+}
+
+/// The coverage of each field of `key` (the key of `table`, the map's Dataverse table) by `map`: the
+/// rules of DIPV1004, 1014 and 1015 field by field, so a user sees each field's state, not only what
+/// is wrong.
+pub fn key_coverage(
+    schema: &Schema,
+    map: &TableMap,
+    table: &Table,
+    key: &EffectiveKey,
+) -> Vec<KeyFieldCoverage> {
+    let bidirectional = map.is_bidirectional();
+    key.fields
+        .iter()
+        .map(|field| {
+            let lookup = field.split_once('.').and_then(|(lookup, _)| match &table.column(lookup)?.ty {
+                ColumnType::Lookup { target } => Some((lookup.to_owned(), target.clone())),
+                _ => None,
+            });
+            if EffectiveKey::is_company_part(field) {
+                let striped = schema.table(Side::Finops, &map.finops).is_some_and(|t| t.company_specific)
+                    && table.company_specific;
+                return KeyFieldCoverage {
+                    field: field.clone(),
+                    mappings: Vec::new(),
+                    lookup,
+                    from_company: true,
+                    both_ways: true,
+                    gap: (!striped).then_some(KeyGap::CompanyNotStriped),
+                };
+            }
+            let mappings: Vec<usize> = map
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.dataverse.as_deref() == Some(field.as_str()))
+                .map(|(i, _)| i)
+                .collect();
+            let one_way: Vec<usize> =
+                mappings.iter().copied().filter(|&i| map.fields[i].direction != Direction::Both).collect();
+            let unexpanded = !field.contains('.')
+                && matches!(table.column(field).map(|c| &c.ty), Some(ColumnType::Lookup { .. }));
+            let gap = if mappings.is_empty() {
+                Some(KeyGap::NotMapped)
+            } else if bidirectional && !one_way.is_empty() {
+                Some(KeyGap::OneWay(one_way.clone()))
+            } else if unexpanded {
+                Some(KeyGap::UnexpandedLookup)
+            } else {
+                None
+            };
+            KeyFieldCoverage {
+                field: field.clone(),
+                both_ways: !mappings.is_empty() && one_way.is_empty(),
+                mappings,
+                lookup,
+                from_company: false,
+                gap,
+            }
+        })
+        .collect()
 }

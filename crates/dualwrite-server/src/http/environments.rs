@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::body::{Body, Query};
-use super::schema::{parse, refuse_while_running, require};
+use super::schema::{parse, refuse_while_running};
 use super::AppState;
 use crate::catalog;
 use crate::environment::write;
@@ -32,7 +32,7 @@ pub async fn tables(
 ) -> Result<Json<Value>, ApiError> {
     let side = side(&side_name)?;
     app.read(move |_, catalog| {
-        let doc = require(catalog)?.to_value();
+        let doc = catalog.require_schema()?.to_value();
         Ok(Json(doc.get(side.as_str()).cloned().unwrap_or(Value::Array(Vec::new()))))
     })
     .await
@@ -109,7 +109,7 @@ pub async fn rows(
     let side = side(&side_name)?;
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     app.read(move |tx, catalog| {
-        let schema = require(catalog)?;
+        let schema = catalog.require_schema()?;
         let table = write::table(schema, side, &table_name)?;
         let filter = q
             .filter

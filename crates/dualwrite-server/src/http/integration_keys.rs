@@ -11,7 +11,6 @@ use dualwrite_core::schema::Side;
 use serde_json::{json, Value};
 
 use super::body::Body;
-use super::schema::require;
 use super::AppState;
 use crate::catalog::{self, Catalog};
 use crate::error::ApiError;
@@ -25,7 +24,7 @@ fn keyed_tables(catalog: &Catalog) -> BTreeSet<String> {
 }
 
 fn docs(catalog: &Catalog) -> Result<Value, ApiError> {
-    let schema = require(catalog)?;
+    let schema = catalog.require_schema()?;
     let tables = keyed_tables(catalog);
     Ok(serde_json::to_value(integration_key_docs(schema, &catalog.keys, tables.iter().map(String::as_str)))
         .unwrap_or_default())
@@ -42,7 +41,7 @@ pub async fn put(
     Body(request): Body<IntegrationKeyPut>,
 ) -> Result<Json<Value>, ApiError> {
     app.write(move |tx, catalog| {
-        let schema = require(catalog)?;
+        let schema = catalog.require_schema()?;
         let definition = schema
             .table(Side::Dataverse, &table)
             .ok_or_else(|| ApiError::not_found(format_args!("dataverse table `{table}`")))?;
@@ -85,7 +84,7 @@ pub async fn put(
 /// Regenerates the keys of the maps' tables from their alternate keys; manual keys are left alone.
 pub async fn refresh(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
     app.write(|tx, catalog| {
-        let schema = require(catalog)?;
+        let schema = catalog.require_schema()?;
         let mut keys = catalog.keys.clone();
         let tables: BTreeSet<String> = catalog.maps.iter().map(|m| m.map.dataverse.clone()).collect();
         let errors = keys.refresh(schema, tables.iter().map(String::as_str));

@@ -163,7 +163,7 @@ pub async fn validate(
 pub async fn related(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     app.read(move |_, catalog| {
         let m = find(catalog, &id)?;
-        let schema = super::schema::require(catalog)?;
+        let schema = catalog.require_schema()?;
         let maps: Vec<TableMap> = catalog.maps.iter().map(|c| c.map.clone()).collect();
         let index = catalog.maps.iter().position(|c| c.id == m.id).unwrap_or_default();
         let order = run_order(schema, &maps, index);

@@ -12,7 +12,7 @@ use crate::catalog::{self, Catalog};
 use crate::error::ApiError;
 
 pub async fn get(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
-    app.read(|_, catalog| Ok(Json(require(catalog)?.to_value()))).await
+    app.read(|_, catalog| Ok(Json(catalog.require_schema()?.to_value()))).await
 }
 
 pub async fn put(State(app): State<AppState>, Body(doc): Body<Value>) -> Result<Json<Value>, ApiError> {
@@ -31,11 +31,6 @@ pub fn parse(doc: &Value) -> Result<Schema, ApiError> {
         ApiError::bad_request("INVALID_SCHEMA", format!("the schema document has problems: {e}"))
             .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
     })
-}
-
-/// The schema, or a 409 saying there is none yet.
-pub fn require(catalog: &Catalog) -> Result<&Schema, ApiError> {
-    catalog.require_schema()
 }
 
 /// The schema may change only while every map is not running.
