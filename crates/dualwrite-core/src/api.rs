@@ -426,6 +426,60 @@ impl AlertRules {
     }
 }
 
+/// `GET /api/v1/session`: who the bearer token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub token_id: String,
+    pub name: String,
+    pub role: crate::access::Role,
+}
+
+/// A token as listed to admins (`GET /api/v1/tokens`); the secret itself is never shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: String,
+    pub name: String,
+    pub role: crate::access::Role,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// When it was revoked; a revoked token is refused.
+    pub revoked_at: Option<String>,
+    /// The admin token `dualwrite serve` starts with; it cannot be revoked through the API.
+    pub bootstrap: bool,
+}
+
+/// `POST /api/v1/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+    pub role: crate::access::Role,
+}
+
+impl NewToken {
+    /// What is wrong with the request, each at its path.
+    pub fn problems(&self) -> Vec<Problem> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            vec![Problem {
+                path: "name".into(),
+                message: "give the token a name that says who or what uses it".into(),
+            }]
+        } else if name.chars().count() > 100 {
+            vec![Problem { path: "name".into(), message: "a token's name is at most 100 characters".into() }]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// The answer to `POST /api/v1/tokens`: the secret, shown this once, and its listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub token: String,
+    #[serde(flatten)]
+    pub info: TokenInfo,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

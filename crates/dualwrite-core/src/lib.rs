@@ -12,9 +12,11 @@
 //! - [`initial_sync`]: the plan of an initial sync for a chunk of rows.
 //! - [`lifecycle`] and [`related`]: map statuses and actions; maps a map depends on, in run order.
 //! - [`package`]: the native package and the `msdyn_mapping` shape.
+//! - [`access`]: the roles of API tokens and what each may do.
 //! - [`api`]: the HTTP API's wire types.
 //! - [`document`]: reading JSON documents with every problem reported at its path.
 
+pub mod access;
 pub mod api;
 pub mod document;
 pub mod filter;
