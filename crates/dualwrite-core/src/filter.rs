@@ -15,6 +15,7 @@
 //! null is unknown, and unknown never matches (`not` of unknown is unknown).
 
 mod check;
+mod complexity;
 mod eval;
 mod odata;
 mod query_range;
@@ -137,6 +138,7 @@ pub struct ParseError {
 impl Filter {
     /// Parses a filter in the given dialect.
     pub fn parse(dialect: Dialect, text: &str) -> Result<Filter, ParseError> {
+        complexity::check(dialect, text)?;
         let expr = match dialect {
             Dialect::OData => odata::parse(text)?,
             Dialect::QueryRange => query_range::parse(text)?,
