@@ -199,7 +199,7 @@ async fn bad_requests_get_the_error_body_and_a_4xx_and_the_server_stays_up() {
             StatusCode::NOT_FOUND,
         ),
         ("POST", "/api/v1/validate".into(), nested, StatusCode::BAD_REQUEST),
-        ("PUT", "/api/v1/alerts".into(), "x".repeat(17 << 20), StatusCode::PAYLOAD_TOO_LARGE),
+        ("PUT", "/api/v1/alerts".into(), "x".repeat(100 << 20), StatusCode::PAYLOAD_TOO_LARGE),
         (
             "GET",
             format!(
