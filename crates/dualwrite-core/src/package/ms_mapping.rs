@@ -72,20 +72,19 @@ fn map_objects(value: &Value, path: &str, p: &mut Problems) -> Vec<(String, Valu
     }
 }
 
-/// Which side a leg reads from.
+/// Which side a leg reads from. With a schema, one table the schema places is enough (a leg may name
+/// only one), unless the leg's tables point both ways.
 fn leg_source(leg: &Map<String, Value>, index: usize, schema: Option<&Schema>) -> Side {
     let text = |k: &str| leg.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     if let Some(schema) = schema {
         let (source, destination) = (text("sourceSchema"), text("destinationSchema"));
-        if schema.table(Side::Finops, &source).is_some()
-            && schema.table(Side::Dataverse, &destination).is_some()
-        {
-            return Side::Finops;
-        }
-        if schema.table(Side::Dataverse, &source).is_some()
-            && schema.table(Side::Finops, &destination).is_some()
-        {
-            return Side::Dataverse;
+        let known = |side: Side, table: &str| schema.table(side, table).is_some();
+        let from_finops = known(Side::Finops, &source) || known(Side::Dataverse, &destination);
+        let from_dataverse = known(Side::Dataverse, &source) || known(Side::Finops, &destination);
+        match (from_finops, from_dataverse) {
+            (true, false) => return Side::Finops,
+            (false, true) => return Side::Dataverse,
+            _ => {}
         }
     }
     let environment = text("sourceEnvironment").to_ascii_lowercase();

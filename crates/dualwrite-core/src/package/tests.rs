@@ -91,6 +91,30 @@ fn ms_mapping_legs_are_told_apart_and_reversed_value_maps_turned_around() {
     assert_eq!(value_map.entries, [("yes".to_owned(), json!("True")), ("no".to_owned(), json!("False"))]);
 }
 
+/// Found by fuzzing: legs that each name one table, no environment, were told apart by position alone
+/// although the schema places both tables, so the import swapped the map's finops and Dataverse tables
+/// (and its export then imported the other way round).
+#[test]
+fn ms_mapping_legs_naming_one_table_each_are_placed_by_the_schema() {
+    let text = json!({"name": "Customer groups", "legs": [
+        {"destinationSchema": "CustCustomerGroupEntity",
+         "fieldMappings": [{"sourceField": "msdyn_groupid", "destinationField": "CUSTOMERGROUPID", "syncDirection": "3"}]},
+        {"destinationSchema": "msdyn_customergroup", "fieldMappings": []}
+    ]})
+    .to_string();
+    let schema = Schema::from_json(SCHEMA).expect("schema");
+    let package = Package::from_ms_mapping(&text, Some(&schema)).expect("imports");
+    let map = &package.maps[0];
+    assert_eq!(
+        (map.finops.as_str(), map.dataverse.as_str()),
+        ("CustCustomerGroupEntity", "msdyn_customergroup")
+    );
+    assert_eq!(map.fields[0].finops.as_deref(), Some("CUSTOMERGROUPID"));
+    let exported = package.to_ms_mapping().to_string();
+    let imported = Package::from_ms_mapping(&exported, Some(&schema)).expect("imports back");
+    assert_eq!(imported.maps, package.maps);
+}
+
 #[test]
 fn an_ms_mapping_without_legs_says_what_is_missing() {
     let error = Package::from_ms_mapping(r#"{"name": "x"}"#, None).expect_err("no legs");
