@@ -31,13 +31,7 @@ fn collect(c: &mut Command) -> anyhow::Result<Vec<Figure>> {
     for line in BufReader::new(stdout).lines() {
         let line = line?;
         println!("{line}");
-        let Some(rest) = line.split("BENCH\t").nth(1) else { continue };
-        let parts: Vec<&str> = rest.split('\t').collect();
-        if let [name, value, unit] = parts[..] {
-            if let Ok(value) = value.trim().parse() {
-                figures.push(Figure { name: name.to_owned(), value, unit: unit.trim().to_owned() });
-            }
-        }
+        figures.extend(figures_in(&line));
     }
     let status = child.wait()?;
     if !status.success() {
@@ -46,12 +40,55 @@ fn collect(c: &mut Command) -> anyhow::Result<Vec<Figure>> {
     Ok(figures)
 }
 
+/// Which parts run, and figures carried over from the log of an earlier run.
+struct Options {
+    quick: bool,
+    parts: Vec<String>,
+    from: Vec<std::path::PathBuf>,
+}
+
+const PARTS: [&str; 4] = ["core", "wasm", "server", "studio"];
+
+fn options(args: &[String]) -> anyhow::Result<Options> {
+    let mut o = Options { quick: false, parts: PARTS.map(String::from).to_vec(), from: Vec::new() };
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--quick" => o.quick = true,
+            "--parts" => {
+                let list = rest.next().context("--parts needs a list, e.g. core,server")?;
+                o.parts = list.split(',').map(|p| p.trim().to_owned()).collect();
+                if let Some(unknown) = o.parts.iter().find(|p| !PARTS.contains(&p.as_str())) {
+                    bail!("unknown part {unknown:?}; the parts are {}", PARTS.join(", "));
+                }
+            }
+            "--from" => o.from.push(rest.next().context("--from needs a log file")?.into()),
+            other => bail!("unknown option {other:?} (expected --quick, --parts LIST or --from LOG)"),
+        }
+    }
+    Ok(o)
+}
+
+/// The `BENCH` lines of a saved log (what an earlier run printed).
+fn figures_in(text: &str) -> Vec<Figure> {
+    text.lines()
+        .filter_map(|line| {
+            let parts: Vec<&str> = line.split("BENCH\t").nth(1)?.split('\t').collect();
+            match parts[..] {
+                [name, value, unit] => Some(Figure {
+                    name: name.to_owned(),
+                    value: value.trim().parse().ok()?,
+                    unit: unit.trim().to_owned(),
+                }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let quick = match args {
-        [] => false,
-        [flag] if flag == "--quick" => true,
-        other => bail!("cargo xtask bench takes only --quick, found {other:?}"),
-    };
+    let Options { quick, parts, from } = options(args)?;
+    let runs = |part: &str| parts.iter().any(|p| p == part);
     let started = Instant::now();
     let rows = if quick { "10000" } else { "10000,100000,1000000" };
     let seconds = if quick { "1" } else { "5" };
@@ -59,33 +96,51 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         .or_else(|_| std::env::var("DUALWRITE_TEST_POSTGRES_URL"))
         .ok()
         .filter(|_| !quick);
+    // PostgreSQL writes row by row, one round trip per statement: at 1M rows per side a run takes the
+    // better part of an hour, so it is left to those who ask for it.
+    let postgres_rows =
+        std::env::var("DUALWRITE_BENCH_POSTGRES_ROWS").unwrap_or_else(|_| "10000,100000".to_owned());
     let mut figures = Vec::new();
+    for log in &from {
+        let text = std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+        figures.extend(figures_in(&text));
+    }
 
-    figures.extend(collect(
-        cmd::cargo().args(["bench", "-p", "dualwrite-core"]).env("DUALWRITE_BENCH_ROWS", rows),
-    )?);
+    if runs("core") {
+        figures.extend(collect(
+            cmd::cargo().args(["bench", "-p", "dualwrite-core"]).env("DUALWRITE_BENCH_ROWS", rows),
+        )?);
+    }
 
-    tools::ensure_studio_tools()?;
-    tools::ensure_chromium()?;
-    figures.extend(collect(
-        cmd::cargo()
-            .args(["test", "--release", "-p", "dualwrite-core", "--target", "wasm32-unknown-unknown"])
-            .args(["--test", "timing_in_browser", "--", "--nocapture"])
-            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
-    )?);
+    if runs("wasm") {
+        tools::ensure_studio_tools()?;
+        tools::ensure_chromium()?;
+        figures.extend(collect(
+            cmd::cargo()
+                .args(["test", "--release", "-p", "dualwrite-core", "--target", "wasm32-unknown-unknown"])
+                .args(["--test", "timing_in_browser", "--", "--nocapture"])
+                .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner"),
+        )?);
+    }
 
-    let mut server = cmd::cargo();
-    server
-        .args(["bench", "-p", "dualwrite-server"])
-        .env("DUALWRITE_BENCH_ROWS", rows)
-        .env("DUALWRITE_BENCH_SECONDS", seconds);
-    match &postgres {
-        Some(url) => server.env("DUALWRITE_BENCH_POSTGRES_URL", url),
-        None => server.env_remove("DUALWRITE_BENCH_POSTGRES_URL"),
-    };
-    figures.extend(collect(&mut server)?);
+    if runs("server") {
+        let mut server = cmd::cargo();
+        server
+            .args(["bench", "-p", "dualwrite-server"])
+            .env("DUALWRITE_BENCH_ROWS", rows)
+            .env("DUALWRITE_BENCH_POSTGRES_ROWS", &postgres_rows)
+            .env("DUALWRITE_BENCH_SECONDS", seconds);
+        match &postgres {
+            Some(url) => server.env("DUALWRITE_BENCH_POSTGRES_URL", url),
+            None => server.env_remove("DUALWRITE_BENCH_POSTGRES_URL"),
+        };
+        figures.extend(collect(&mut server)?);
+    }
 
+    if !runs("studio") {
+        return finish(&figures, quick, started);
+    }
     crate::run::build_studio()?;
     figures.push(Figure {
         name: "studio: wasm, gzipped".into(),
@@ -99,7 +154,12 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         )?);
     }
 
-    let table = assess(&figures);
+    finish(&figures, quick, started)
+}
+
+/// Prints the table and, unless quick, writes it to BENCHMARKS.md.
+fn finish(figures: &[Figure], quick: bool, started: Instant) -> anyhow::Result<()> {
+    let table = assess(figures);
     let report = render(&table, quick, started.elapsed().as_secs_f64())?;
     println!("\n{report}");
     if !quick {

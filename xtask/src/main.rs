@@ -18,7 +18,9 @@ commands:
   test    install what the tests need, then format check, clippy, unit and integration tests,
           wasm builds and browser end-to-end tests; prints a summary
   bench   measure every figure beside its limit and target; writes BENCHMARKS.md
-          (--quick: small sizes, SQLite only, under two minutes once built)
+          (--quick: small sizes, SQLite only, under two minutes once built;
+          --parts core,wasm,server,studio: only these; --from LOG: add the figures an earlier
+          run printed, e.g. to finish a long run's table)
   fuzz    run the fuzz targets in fuzz/ with libFuzzer, installing cargo-fuzz if missing
           (--seconds N: per target, default 600; TARGET...: only these, default all)
   api-check  schemathesis (installed from PyPI if missing) against the OpenAPI document of a

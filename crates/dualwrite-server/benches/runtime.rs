@@ -4,7 +4,8 @@
 //! company-specific on both sides, a value map, the company carried as a lookup.
 //!
 //! Prints one `BENCH\t{figure}\t{value}\t{unit}` line per figure (`cargo xtask bench` collects them).
-//! `DUALWRITE_BENCH_ROWS=10000,100000` sets the sizes; `DUALWRITE_BENCH_SECONDS` the length of each
+//! `DUALWRITE_BENCH_ROWS=10000,100000` sets the sizes (`DUALWRITE_BENCH_POSTGRES_ROWS` those of
+//! PostgreSQL, the same unless told); `DUALWRITE_BENCH_SECONDS` the length of each
 //! throughput run (0 leaves the live-sync figures out).
 
 use std::sync::Arc;
@@ -357,6 +358,10 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let postgres_sizes: Vec<usize> = match std::env::var("DUALWRITE_BENCH_POSTGRES_ROWS") {
+        Ok(list) => list.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
+        Err(_) => sizes.clone(),
+    };
     let seconds = std::env::var("DUALWRITE_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let mut backends = vec![Backend::Sqlite(tempfile::tempdir().expect("temp dir"))];
     if let Ok(admin) = std::env::var("DUALWRITE_BENCH_POSTGRES_URL") {
@@ -370,7 +375,8 @@ fn main() {
         if seconds > 0 {
             live_sync(backend, seconds);
         }
-        for &rows in &sizes {
+        let sizes = if matches!(backend, Backend::Postgres { .. }) { &postgres_sizes } else { &sizes };
+        for &rows in sizes {
             report_figure(
                 &format!("{name}: raw bulk insert, {rows} rows per side"),
                 raw_insert(backend, rows),
