@@ -103,6 +103,9 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
             assert_eq!(serde_json::to_value(role).ok(), Some(serde_json::json!(role.as_str())));
         }
-        assert!("root".parse::<Role>().unwrap_err().contains("admin, maker, app and viewer"));
+        assert!("root"
+            .parse::<Role>()
+            .expect_err("root is no role")
+            .contains("admin, maker, app and viewer"));
     }
 }
