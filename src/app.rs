@@ -77,17 +77,21 @@ fn Shell() -> impl IntoView {
     let location = use_location();
     let on_sign_in = Memo::new(move |_| location.pathname.get() == Route::SignIn.path());
     let phase = Memo::new(move |_| session::phase());
+    // The sign-in page stays put while it signs in (it then opens the next view itself).
     move || {
-        match (on_sign_in.get(), phase.get()) {
-        (true, _) => view! { <SignInPage /> }.into_any(),
-        (false, Phase::SignedIn) => view! { <AppRoutes /> }.into_any(),
-        (false, Phase::SignedOut) => view! { <SignInPanel /> }.into_any(),
-        (false, Phase::Checking) => {
-            view! { <p class="muted" role="status" data-testid="session-checking">"Checking your sign-in…"</p> }
-                .into_any()
+        if on_sign_in.get() {
+            return view! { <SignInPage /> }.into_any();
+        }
+        match phase.get() {
+            Phase::SignedIn => view! { <AppRoutes /> }.into_any(),
+            Phase::SignedOut => view! { <SignInPanel /> }.into_any(),
+            Phase::Checking => checking().into_any(),
         }
     }
-    }
+}
+
+fn checking() -> impl IntoView {
+    view! { <p class="muted" role="status" data-testid="session-checking">"Checking your sign-in…"</p> }
 }
 
 #[component]
