@@ -1,7 +1,9 @@
-//! `cargo xtask run | test | bench`: the project's commands, in Rust so they work wherever cargo does.
+//! `cargo xtask run | test | bench | fuzz | api-check`: the project's commands, in Rust so they work wherever cargo does.
 
+mod api_check;
 mod bench;
 mod cmd;
+mod fuzz;
 mod run;
 mod test;
 mod tools;
@@ -16,7 +18,11 @@ commands:
   test    install what the tests need, then format check, clippy, unit and integration tests,
           wasm builds and browser end-to-end tests; prints a summary
   bench   measure every figure beside its limit and target; writes BENCHMARKS.md
-          (--quick: small sizes, SQLite only, under two minutes once built)";
+          (--quick: small sizes, SQLite only, under two minutes once built)
+  fuzz    run the fuzz targets in fuzz/ with libFuzzer, installing cargo-fuzz if missing
+          (--seconds N: per target, default 600; TARGET...: only these, default all)
+  api-check  schemathesis (installed from PyPI if missing) against the OpenAPI document of a
+          server with demo data: no 5xx, every answer as documented (--examples N per operation)";
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +30,8 @@ fn main() -> std::process::ExitCode {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        Some("api-check") => api_check::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

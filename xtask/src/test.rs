@@ -28,6 +28,7 @@ fn steps() -> Vec<Step> {
             action: cargo_step(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
         },
         Step { name: "cargo test --workspace", needs: &[], action: cargo_step(&["test", "--workspace"]) },
+        Step { name: "fuzz targets (5 s each)", needs: &[], action: Box::new(crate::fuzz::smoke) },
         Step {
             name: "core in Chromium (wasm32)",
             needs: &["install studio tools", "install chromium"],

@@ -7,6 +7,8 @@ use anyhow::{bail, Context};
 use crate::cmd;
 
 pub const TRUNK_VERSION: &str = "0.21.14";
+/// Builds on stable with `--sanitizer none`, which is how `cargo xtask fuzz` runs it.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -18,6 +20,11 @@ pub fn ensure_studio_tools() -> anyhow::Result<()> {
     // Without --locked: the CLI's own lockfile names a crate version the registry may lack.
     ensure_cargo_tool("wasm-bindgen-cli", &bindgen, &[])?;
     Ok(())
+}
+
+/// cargo-fuzz, which builds and runs the fuzz targets in `fuzz/`.
+pub fn ensure_cargo_fuzz() -> anyhow::Result<()> {
+    ensure_cargo_tool("cargo-fuzz", CARGO_FUZZ_VERSION, &["--locked"])
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {

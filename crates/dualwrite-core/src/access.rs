@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The role a token carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything, including issuing and revoking tokens.
@@ -65,6 +66,7 @@ impl FromStr for Role {
 
 /// What an API call does, as far as access goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Reads anything, or computes something without writing (validate, preflight).

@@ -15,6 +15,7 @@ pub use crate::validation::{Diagnostic, Severity};
 
 /// `GET /api/v1/health`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Health {
     pub status: String,
     pub version: String,
@@ -29,6 +30,7 @@ impl Health {
 
 /// A field mapping on the wire (the package shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FieldDoc {
     pub finops: Option<String>,
     pub dataverse: Option<String>,
@@ -41,6 +43,7 @@ pub struct FieldDoc {
 /// A table map on the wire (the package shape): a draft may hold anything JSON allows here; converting
 /// it into a [`TableMap`] reports what does not fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MapDoc {
     pub name: String,
     pub version: String,
@@ -103,6 +106,7 @@ impl TryFrom<&MapDoc> for TableMap {
 
 /// `GET /maps/{id}` and the items of `GET /maps`: the package map shape plus `id` and `status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MapResource {
     pub id: String,
     pub status: MapStatus,
@@ -112,18 +116,21 @@ pub struct MapResource {
 
 /// `POST /validate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ValidateRequest {
     pub map: MapDoc,
 }
 
 /// `POST /validate` and `GET /maps/{id}/diagnostics`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DiagnosticsResponse {
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// One map of `POST /maps/run`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RunItem {
     pub id: String,
     #[serde(default = "yes")]
@@ -143,12 +150,14 @@ fn dataverse() -> Side {
 
 /// `POST /maps/run`: maps in the order to run them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct RunRequest {
     pub maps: Vec<RunItem>,
 }
 
 /// `POST /maps/{id}/pause`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PauseRequest {
     #[serde(default)]
     pub include_related: bool,
@@ -156,18 +165,21 @@ pub struct PauseRequest {
 
 /// `POST /maps/{id}/resume`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ResumeRequest {
     pub mode: ResumeMode,
 }
 
 /// `PUT /envs/{side}/availability`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AvailabilityRequest {
     pub available: bool,
 }
 
 /// What one op of a transaction does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum OpKind {
     Insert,
@@ -179,6 +191,7 @@ pub enum OpKind {
 /// One op of `POST /envs/{side}/transactions`. `key` is an entity key (finops) or an alternate key or
 /// the id (Dataverse), as column → value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Op {
     pub op: OpKind,
     pub table: String,
@@ -226,6 +239,7 @@ fn op_name(op: OpKind) -> &'static str {
 
 /// `POST /envs/{side}/transactions`: applied atomically.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TransactionRequest {
     pub ops: Vec<Op>,
 }
@@ -248,6 +262,7 @@ impl TransactionRequest {
 
 /// The result of one op: the row as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OpResult {
     pub op: OpKind,
     pub table: String,
@@ -258,6 +273,7 @@ pub struct OpResult {
 
 /// A write the sync made on the other side, in the same transaction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TwinWrite {
     pub map: String,
     pub side: Side,
@@ -270,6 +286,7 @@ pub struct TwinWrite {
 
 /// The answer to a transaction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TransactionResponse {
     pub results: Vec<OpResult>,
     pub twin_writes: Vec<TwinWrite>,
@@ -277,12 +294,14 @@ pub struct TransactionResponse {
 
 /// The body of every error answer: `{"error": {"code", "message", ...details}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// The error itself; details (`diagnostics`, `map`, `op`, …) sit beside code and message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorDetail {
     /// SCREAMING_SNAKE_CASE, e.g. `LOOKUP_NOT_FOUND`, `VALIDATION_FAILED`.
     pub code: String,
@@ -307,6 +326,7 @@ impl ErrorBody {
 
 /// A page of a long list, oldest first: `{"total", "items"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Paged<T> {
     pub total: u64,
     pub items: Vec<T>,
@@ -335,6 +355,7 @@ pub struct IntegrationKeyDoc {
 
 /// `PUT /integration-keys/{table}`: a manual key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IntegrationKeyPut {
     pub fields: Vec<String>,
 }
@@ -365,6 +386,7 @@ pub fn integration_key_docs<'t>(
 
 /// What an alert rule does when it fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AlertAction {
     /// Only record the alert.
@@ -386,6 +408,7 @@ pub const ALERT_ERROR_TYPES: [(&str, &str); 4] = [
 /// One alert rule: when `count` live-sync errors of `error_types` (all types when empty) happen to a
 /// map within `window_seconds`, do `action` to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertRule {
     #[serde(default)]
@@ -397,6 +420,7 @@ pub struct AlertRule {
 
 /// `GET, PUT /alerts`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AlertRules {
     pub rules: Vec<AlertRule>,
@@ -428,6 +452,7 @@ impl AlertRules {
 
 /// `GET /api/v1/session`: who the bearer token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Session {
     pub token_id: String,
     pub name: String,
@@ -436,6 +461,7 @@ pub struct Session {
 
 /// A token as listed to admins (`GET /api/v1/tokens`); the secret itself is never shown again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TokenInfo {
     pub id: String,
     pub name: String,
@@ -450,6 +476,7 @@ pub struct TokenInfo {
 
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NewToken {
     pub name: String,
     pub role: crate::access::Role,
@@ -474,6 +501,7 @@ impl NewToken {
 
 /// The answer to `POST /api/v1/tokens`: the secret, shown this once, and its listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IssuedToken {
     pub token: String,
     #[serde(flatten)]

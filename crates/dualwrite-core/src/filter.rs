@@ -10,6 +10,9 @@
 //! `&& || !`, `like "A*"` (`*` any run, `?` one character), `Enum::Value`, `"string"` (`\"` and `\\`
 //! escape), numbers, `true`/`false`, dates `dd\mm\yyyy`, parentheses.
 //!
+//! A filter nests at most [`MAX_DEPTH`] levels deep, so that whatever text a client sends, parsing,
+//! printing, checking, evaluating and dropping it (which all recurse) stay well inside a thread's stack.
+//!
 //! Evaluation follows SQL, as both source systems do: string comparison ignores case and trailing
 //! spaces; a missing column is null; `x eq null` / `x ne null` test for null; any other comparison with
 //! null is unknown, and unknown never matches (`not` of unknown is unknown).
@@ -124,6 +127,11 @@ pub enum Literal {
     },
 }
 
+/// How many levels deep a filter may be: each `not` is a level, and so is each `and`/`or` of a chain
+/// (`a or b or c` is three deep, `(a or b) or c`). Parentheses do not count, but an operand may be
+/// written inside at most twice this many of them and `not`s. Real filters stay far below it.
+pub const MAX_DEPTH: usize = 64;
+
 /// A filter that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{dialect_name} filter does not parse at character {offset}: {message}")]
@@ -182,6 +190,17 @@ impl Filter {
         let mut out = Vec::new();
         walk(&self.expr, &mut out);
         out
+    }
+}
+
+impl Expr {
+    /// The levels of the expression tree: 1 for a comparison.
+    fn depth(&self) -> usize {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => 1 + a.depth().max(b.depth()),
+            Expr::Not(a) => 1 + a.depth(),
+            Expr::Compare { .. } | Expr::Like { .. } | Expr::Call { .. } => 1,
+        }
     }
 }
 

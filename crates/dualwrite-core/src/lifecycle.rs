@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// A map's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MapStatus {
     NotRunning,
@@ -64,6 +65,7 @@ impl fmt::Display for MapStatus {
 
 /// How a paused map resumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResumeMode {
     /// Replay the queue in order, then go live.

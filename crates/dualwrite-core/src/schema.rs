@@ -38,6 +38,7 @@ pub const COMPANY_KEY_PATH: &str = "msdyn_company.cdm_companycode";
 
 /// One of the two linked environments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     Finops,

@@ -59,6 +59,7 @@ use crate::table_map::TableMap;
 
 /// How bad a diagnostic is: a map with errors may be saved as a draft but not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -76,6 +77,7 @@ impl fmt::Display for Severity {
 
 /// One finding of the validation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Diagnostic {
     pub code: String,
     pub severity: Severity,

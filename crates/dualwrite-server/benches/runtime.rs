@@ -276,6 +276,9 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
+/// The admin token of the in-process server; every request carries it, as real clients' do.
+const BENCH_TOKEN: &str = "dw_bench_admin_token_0123456789";
+
 /// Live sync over HTTP on loopback against a server in this process.
 fn live_sync(backend: &Backend, seconds: u64) {
     let name = backend.name();
@@ -283,11 +286,23 @@ fn live_sync(backend: &Backend, seconds: u64) {
     let _ = rate;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async move {
-        let state = AppState { store: store.clone(), catalog: cache.clone(), wake: Default::default() };
+        let state = AppState {
+            store: store.clone(),
+            catalog: cache.clone(),
+            wake: Default::default(),
+            tokens: Default::default(),
+        };
+        let (tokens, admin) = (state.tokens.clone(), store.clone());
+        tokio::task::spawn_blocking(move || tokens.set_bootstrap(&admin, BENCH_TOKEN))
+            .await
+            .expect("join")
+            .expect("admin token");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}/api/v1", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, http::router(state, None)).await });
-        let client = reqwest::Client::new();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("authorization", format!("Bearer {BENCH_TOKEN}").parse().expect("header"));
+        let client = reqwest::Client::builder().default_headers(headers).build().expect("client");
         let update = |n: usize| {
             json!({"ops": [{"op": "update", "table": "Items", "key": {"ITEMNUMBER": format!("IT{:08}", n % 2000), "dataAreaId": COMPANIES[(n % 2000) % 2]}, "row": {"NAME": format!("live {n}")}}]})
         };

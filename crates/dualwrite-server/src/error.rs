@@ -3,7 +3,7 @@
 //! Every error a client sees is `{"error": {"code", "message", ...details}}`: `code` is a stable
 //! SCREAMING_SNAKE name tools can match on, `message` says what was wrong and how to put it right.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -26,6 +26,14 @@ pub enum Kind {
     Unavailable,
     /// The body is larger than the server accepts: 413.
     TooLarge,
+    /// No token, or one that is not (or no longer) valid: 401.
+    Unauthorized,
+    /// The token's role may not do this: 403.
+    Forbidden,
+    /// The path exists but not with this method: 405.
+    MethodNotAllowed,
+    /// The client took too long to send its request: 408.
+    Timeout,
 }
 
 /// An error answered to a client.
@@ -131,11 +139,7 @@ impl From<JsonRejection> for ApiError {
                 "UNSUPPORTED_CONTENT_TYPE",
                 "the body must be JSON: send the header content-type: application/json",
             ),
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                Kind::TooLarge,
-                "BODY_TOO_LARGE",
-                "the request body is larger than this server accepts",
-            ),
+            JsonRejection::BytesRejection(e) => e.into(),
             JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
                 "MALFORMED_JSON",
                 format!("the body is not valid JSON: {}", inner_message(&e)),
@@ -148,6 +152,35 @@ impl From<JsonRejection> for ApiError {
                 "INVALID_BODY",
                 format!("the body could not be read: {}", other.body_text()),
             ),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        let timed_out = std::iter::successors(Some(&rejection as &dyn std::error::Error), |e| e.source())
+            .any(|e| e.is::<tower_http::timeout::TimeoutError>());
+        if timed_out {
+            ApiError::new(
+                Kind::Timeout,
+                "REQUEST_TIMEOUT",
+                "the request body did not arrive in time; send it again, all at once",
+            )
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                Kind::TooLarge,
+                "BODY_TOO_LARGE",
+                format!(
+                    "the request body is larger than this server accepts ({} MiB); split the work \
+                     into smaller requests",
+                    crate::http::MAX_BODY_BYTES >> 20
+                ),
+            )
+        } else {
+            ApiError::bad_request(
+                "INVALID_BODY",
+                format!("the body could not be read: {}", rejection.body_text()),
+            )
         }
     }
 }
@@ -181,6 +214,10 @@ impl IntoResponse for ApiError {
                     Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
                     Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                     Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+                    Kind::Forbidden => StatusCode::FORBIDDEN,
+                    Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+                    Kind::Timeout => StatusCode::REQUEST_TIMEOUT,
                 };
                 (status, code, message, details)
             }
@@ -197,6 +234,12 @@ impl IntoResponse for ApiError {
         let mut error = details;
         error.insert("code".into(), code.into());
         error.insert("message".into(), message.into());
-        (status, Json(json!({ "error": error }))).into_response()
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

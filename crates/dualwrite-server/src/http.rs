@@ -1,7 +1,9 @@
 //! The HTTP API, `/api/v1`, and the studio served from the same address.
 
+mod access;
 mod alerts;
 mod body;
+mod endpoint;
 mod environments;
 mod events;
 mod health;
@@ -17,15 +19,27 @@ mod schema;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::http::Uri;
-use axum::routing::{get, post, put};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
 use axum::Router;
+use dualwrite_core::access::Permission;
+use dualwrite_core::api::{
+    AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, IntegrationKeyPut, IssuedToken, MapDoc,
+    MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, Session, TokenInfo,
+    TransactionRequest, TransactionResponse, ValidateRequest,
+};
+use serde_json::Value;
 use tokio::sync::Notify;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::catalog::{Catalog, CatalogCache};
-use crate::error::ApiError;
+use crate::error::{ApiError, Kind};
 use crate::store::{Store, Tx};
+use crate::tokens::Tokens;
+use endpoint::{Api, Endpoint, Verb};
 
 /// Where the API lives.
 pub const API: &str = "/api/v1";
@@ -37,6 +51,8 @@ pub struct AppState {
     pub catalog: Arc<CatalogCache>,
     /// Wakes the background worker when an action gives it work.
     pub wake: Arc<Notify>,
+    /// The API tokens callers present.
+    pub tokens: Arc<Tokens>,
 }
 
 impl AppState {
@@ -45,6 +61,7 @@ impl AppState {
             store: Arc::new(store),
             catalog: Arc::new(CatalogCache::default()),
             wake: Arc::new(Notify::new()),
+            tokens: Arc::new(Tokens::default()),
         }
     }
 
@@ -85,51 +102,238 @@ impl AppState {
     }
 }
 
+/// Largest request body accepted; larger ones are answered 413.
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+/// How long a client may take to send its request body before it is answered 408.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The whole product on one router: the API under `/api/v1`, and the studio (from `studio_dir`, when
 /// given) for every other path.
 pub fn router(state: AppState, studio_dir: Option<PathBuf>) -> Router {
-    let api = Router::new()
-        .route("/health", get(health::get))
-        .route("/schema", get(schema::get).put(schema::put))
-        .route("/envs/{side}/tables", get(environments::tables))
-        .route("/envs/{side}/tables/{table}", put(environments::put_table))
-        .route("/envs/{side}/tables/{table}/rows", get(environments::rows))
-        .route("/envs/{side}/transactions", post(environments::transaction))
-        .route(
-            "/envs/{side}/availability",
-            get(environments::availability).put(environments::set_availability),
-        )
-        .route("/integration-keys", get(integration_keys::list))
-        .route("/integration-keys/refresh", post(integration_keys::refresh))
-        .route("/integration-keys/{table}", put(integration_keys::put))
-        .route("/maps", get(maps::list).post(maps::create))
-        .route("/maps/run", post(lifecycle::run))
-        .route("/maps/{id}", get(maps::get).put(maps::update).delete(maps::delete))
-        .route("/maps/{id}/diagnostics", get(maps::diagnostics))
-        .route("/maps/{id}/related", get(maps::related))
-        .route("/maps/{id}/pause", post(lifecycle::pause))
-        .route("/maps/{id}/resume", post(lifecycle::resume))
-        .route("/maps/{id}/stop", post(lifecycle::stop))
-        .route("/maps/{id}/skip-to-live", post(lifecycle::skip_to_live))
-        .route("/maps/{id}/initial-sync", get(initial_sync::get))
-        .route("/maps/{id}/initial-sync/rerun", post(initial_sync::rerun))
-        .route("/maps/{id}/initial-sync/skip", post(initial_sync::skip))
-        .route("/maps/{id}/preflight", post(preflight::run))
-        .route("/maps/{id}/queue", get(queue::list))
-        .route("/maps/{id}/catch-up-errors", get(queue::errors))
-        .route("/maps/{id}/catch-up-errors/retry", post(queue::retry))
-        .route("/alerts", get(alerts::get).put(alerts::put))
-        .route("/validate", post(maps::validate))
-        .route("/packages/export", get(packages::export))
-        .route("/packages/import", post(packages::import))
-        .route("/events", get(events::list))
-        .fallback(
-            |uri: Uri| async move { ApiError::not_found(format_args!("endpoint {API}{}", uri.path())) },
-        );
+    let api = api(state.clone())
+        .finish()
+        .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
+            ApiError::new(
+                Kind::MethodNotAllowed,
+                "METHOD_NOT_ALLOWED",
+                format!("{API}{} does not answer {method}; see {API}/openapi.json", uri.path()),
+            )
+        })
+        .fallback(|uri: Uri| async move { ApiError::not_found(format_args!("endpoint {API}{}", uri.path())) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT));
     let app = Router::new().nest(API, api).with_state(state);
     let app = match studio_dir {
         Some(dir) => app.fallback_service(crate::studio::service(&dir)),
         None => app,
     };
     app.layer(TraceLayer::new_for_http())
+}
+
+/// Every endpoint of `/api/v1` with who may call it and what it takes and answers (DESIGN.md §4).
+fn api(state: AppState) -> Api {
+    use Permission::{Design, ManageTokens, Read, WriteData};
+    use Verb::{Delete, Get, Post, Put};
+    let e = Endpoint::new;
+    Api::new(state)
+        .add(e(Get, "/health", "Whether the server is up, and its version").returns::<Health>(), health::get)
+        .add(e(Get, "/session", "Who the token belongs to").needs(Read).returns::<Session>(), access::session)
+        .add(
+            e(Get, "/tokens", "Every token, live and revoked (never their secrets)")
+                .needs(ManageTokens)
+                .returns::<Paged<TokenInfo>>(),
+            access::list,
+        )
+        .add(
+            e(Post, "/tokens", "Issues a token; its secret is shown in this answer only")
+                .needs(ManageTokens)
+                .body::<NewToken>()
+                .status(201)
+                .returns::<IssuedToken>(),
+            access::issue,
+        )
+        .add(
+            e(Delete, "/tokens/{id}", "Revokes a token").needs(ManageTokens).returns::<TokenInfo>(),
+            access::revoke,
+        )
+        .add(e(Get, "/schema", "The schema of both environments").needs(Read), schema::get)
+        .add(
+            e(Put, "/schema", "Replaces the schema (refused while a map is not `not_running`)")
+                .needs(Design)
+                .body::<Value>(),
+            schema::put,
+        )
+        .add(e(Get, "/envs/{side}/tables", "The tables of one environment").needs(Read), environments::tables)
+        .add(
+            e(Put, "/envs/{side}/tables/{table}", "Adds or replaces one table's definition")
+                .needs(Design)
+                .body::<Value>(),
+            environments::put_table,
+        )
+        .add(
+            e(
+                Get,
+                "/envs/{side}/tables/{table}/rows",
+                "Rows of a table, filtered in that side's grammar, paged",
+            )
+            .needs(Read)
+            .query::<environments::RowsQuery>(),
+            environments::rows,
+        )
+        .add(
+            e(Post, "/envs/{side}/transactions", "Writes rows atomically; running maps write their twins")
+                .needs(WriteData)
+                .body::<TransactionRequest>()
+                .returns::<TransactionResponse>(),
+            environments::transaction,
+        )
+        .add(
+            e(Get, "/envs/{side}/availability", "Whether an environment is available").needs(Read),
+            environments::availability,
+        )
+        .add(
+            e(Put, "/envs/{side}/availability", "Marks an environment available or under maintenance")
+                .needs(Design)
+                .body::<AvailabilityRequest>(),
+            environments::set_availability,
+        )
+        .add(e(Get, "/integration-keys", "Every table's integration key").needs(Read), integration_keys::list)
+        .add(
+            e(Post, "/integration-keys/refresh", "Regenerates keys from alternate keys").needs(Design),
+            integration_keys::refresh,
+        )
+        .add(
+            e(Put, "/integration-keys/{table}", "Sets a table's key by hand")
+                .needs(Design)
+                .body::<IntegrationKeyPut>(),
+            integration_keys::put,
+        )
+        .add(e(Get, "/maps", "Every map with its status").needs(Read), maps::list)
+        .add(e(Post, "/maps", "Saves a new map").needs(Design).body::<MapDoc>().status(201), maps::create)
+        .add(
+            e(Post, "/maps/run", "Runs maps in the order given").needs(Design).body::<RunRequest>(),
+            lifecycle::run,
+        )
+        .add(e(Get, "/maps/{id}", "One map").needs(Read).returns::<MapResource>(), maps::get)
+        .add(
+            e(Put, "/maps/{id}", "Replaces a map that is not running").needs(Design).body::<MapDoc>(),
+            maps::update,
+        )
+        .add(
+            e(Delete, "/maps/{id}", "Deletes a map that is not running").needs(Design).status(204),
+            maps::delete,
+        )
+        .add(
+            e(Get, "/maps/{id}/diagnostics", "The validation of a saved map")
+                .needs(Read)
+                .returns::<DiagnosticsResponse>(),
+            maps::diagnostics,
+        )
+        .add(
+            e(Get, "/maps/{id}/related", "Maps this one depends on, in run order").needs(Read),
+            maps::related,
+        )
+        .add(
+            e(Post, "/maps/{id}/pause", "Pauses a map, optionally with its related maps")
+                .needs(Design)
+                .optional_body::<PauseRequest>(),
+            lifecycle::pause,
+        )
+        .add(
+            e(Post, "/maps/{id}/resume", "Resumes a paused map")
+                .needs(Design)
+                .body::<ResumeRequest>()
+                .returns::<MapResource>(),
+            lifecycle::resume,
+        )
+        .add(
+            e(Post, "/maps/{id}/stop", "Stops a map").needs(Design).returns::<MapResource>(),
+            lifecycle::stop,
+        )
+        .add(
+            e(Post, "/maps/{id}/skip-to-live", "Leaves catch-up and goes live")
+                .needs(Design)
+                .returns::<MapResource>(),
+            lifecycle::skip_to_live,
+        )
+        .add(
+            e(Get, "/maps/{id}/initial-sync", "The latest initial sync: progress, counts, errors")
+                .needs(Read)
+                .query::<initial_sync::ErrorsQuery>(),
+            initial_sync::get,
+        )
+        .add(
+            e(Post, "/maps/{id}/initial-sync/rerun", "Runs the initial sync again")
+                .needs(Design)
+                .optional_body::<initial_sync::RerunRequest>(),
+            initial_sync::rerun,
+        )
+        .add(
+            e(Post, "/maps/{id}/initial-sync/skip", "Goes live without finishing the initial sync")
+                .needs(Design),
+            initial_sync::skip,
+        )
+        .add(
+            e(
+                Post,
+                "/maps/{id}/preflight",
+                "What an initial sync would do to the current rows; writes nothing",
+            )
+            .needs(Read)
+            .query::<preflight::PreflightQuery>()
+            .optional_body::<preflight::PreflightRequest>()
+            .also("text/csv"),
+            preflight::run,
+        )
+        .add(
+            e(Get, "/maps/{id}/queue", "Changes queued for a map, oldest first")
+                .needs(Read)
+                .query::<queue::QueueQuery>(),
+            queue::list,
+        )
+        .add(
+            e(Get, "/maps/{id}/catch-up-errors", "Queued changes that failed to apply")
+                .needs(Read)
+                .query::<queue::ErrorsQuery>(),
+            queue::errors,
+        )
+        .add(
+            e(Post, "/maps/{id}/catch-up-errors/retry", "Tries catch-up errors again (some or all)")
+                .needs(Design)
+                .optional_body::<queue::RetryRequest>(),
+            queue::retry,
+        )
+        .add(e(Get, "/alerts", "The alert rules").needs(Read).returns::<AlertRules>(), alerts::get)
+        .add(
+            e(Put, "/alerts", "Replaces the alert rules")
+                .needs(Design)
+                .body::<AlertRules>()
+                .returns::<AlertRules>(),
+            alerts::put,
+        )
+        .add(
+            e(Post, "/validate", "Validates a draft map; saves nothing")
+                .needs(Read)
+                .body::<ValidateRequest>()
+                .returns::<DiagnosticsResponse>(),
+            maps::validate,
+        )
+        .add(
+            e(Get, "/packages/export", "Maps and keys as a package (native or msdyn_mapping)")
+                .needs(Read)
+                .query::<packages::ExportQuery>(),
+            packages::export,
+        )
+        .add(
+            e(Post, "/packages/import", "Imports a package (native or msdyn_mapping)")
+                .needs(Design)
+                .body::<Value>(),
+            packages::import,
+        )
+        .add(
+            e(Get, "/events", "The audit trail, by sequence number")
+                .needs(Read)
+                .query::<events::EventsQuery>(),
+            events::list,
+        )
 }

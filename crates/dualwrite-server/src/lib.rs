@@ -16,6 +16,7 @@ pub mod queue;
 pub mod serve;
 pub mod store;
 pub mod studio;
+pub mod tokens;
 pub mod transaction;
 pub mod twins;
 pub mod worker;

@@ -35,6 +35,11 @@ enum Command {
         /// Load the Contoso demo (schema, four maps running, companies, customers) into an empty database.
         #[arg(long)]
         demo: bool,
+        /// Where a made-up admin token is kept between restarts [default: beside the SQLite file].
+        /// The environment variable DUALWRITE_ADMIN_TOKEN (at least 16 characters) sets the admin
+        /// token instead; it is not a flag, so it never shows in a process list.
+        #[arg(long, env = "DUALWRITE_ADMIN_TOKEN_FILE")]
+        admin_token_file: Option<PathBuf>,
     },
     /// Validate packages: exit 0 when clean or warnings only, 1 on errors, 2 when an input is unreadable.
     Check {
@@ -69,9 +74,17 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, bind, studio_dir, demo } => {
+        Command::Serve { db, bind, studio_dir, demo, admin_token_file } => {
+            let admin_token = std::env::var("DUALWRITE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
             let runtime = tokio::runtime::Runtime::new()?;
-            runtime.block_on(serve::run(ServeOptions { db, bind, studio_dir: Some(studio_dir), demo }))
+            runtime.block_on(serve::run(ServeOptions {
+                db,
+                bind,
+                studio_dir: Some(studio_dir),
+                demo,
+                admin_token,
+                admin_token_file,
+            }))
         }
         Command::Check { packages, schema, format } => {
             let code = check::run(&CheckOptions { packages, schema, format }, &mut std::io::stdout().lock());

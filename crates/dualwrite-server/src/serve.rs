@@ -1,7 +1,7 @@
 //! `dualwrite serve`: open the store, bind, serve until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -14,6 +14,11 @@ pub struct ServeOptions {
     pub studio_dir: Option<PathBuf>,
     /// Load the Contoso demo into an empty database.
     pub demo: bool,
+    /// The admin token to start with (`DUALWRITE_ADMIN_TOKEN`); without it, the one in
+    /// `admin_token_file`, or a new one written there.
+    pub admin_token: Option<String>,
+    /// Where a made-up admin token is kept between restarts; beside the SQLite file unless told.
+    pub admin_token_file: Option<PathBuf>,
 }
 
 pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
@@ -45,16 +50,76 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let token_file = opts.admin_token_file.clone().unwrap_or_else(|| default_token_file(&opts.db));
+    let token = admin_token(opts.admin_token.as_deref(), &token_file)?;
+    let (store, tokens, secret) = (state.store.clone(), state.tokens.clone(), token.clone());
+    tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, &secret))
+        .await
+        .context("storing the admin token")?
+        .context("storing the admin token")?;
+
     let _worker = state.start_worker();
     let app = http::router(state, studio_dir);
 
     let listener =
         tokio::net::TcpListener::bind(opts.bind).await.with_context(|| format!("binding {}", opts.bind))?;
     let addr = listener.local_addr()?;
-    println!("dualwrite {} is serving on http://{addr}/", dualwrite_core::VERSION);
+    announce(&format!("dualwrite {} is serving on http://{addr}/", dualwrite_core::VERSION));
+    announce(&format!("sign in: http://{addr}/sign-in#token={token}"));
+    if opts.admin_token.is_none() {
+        announce(&format!("(the admin token is kept in {}, readable only by you)", token_file.display()));
+    }
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A line on standard output for whoever started the server. A reader that went away (a closed pipe)
+/// must not take the server down, so a failed write is ignored.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
+/// Where a made-up admin token is kept: beside the SQLite file, or in the working folder.
+fn default_token_file(db: &str) -> PathBuf {
+    match db.strip_prefix("sqlite://") {
+        Some(path) if path != ":memory:" => PathBuf::from(format!("{path}.admin-token")),
+        _ => PathBuf::from("dualwrite.admin-token"),
+    }
+}
+
+/// The admin token: the one given, else the one kept in `file`, else a new one kept there (created
+/// readable and writable by its owner only).
+fn admin_token(given: Option<&str>, file: &Path) -> anyhow::Result<String> {
+    if let Some(token) = given {
+        let token = token.trim();
+        anyhow::ensure!(
+            token.len() >= 16,
+            "DUALWRITE_ADMIN_TOKEN is too short to be a secret: use at least 16 characters"
+        );
+        return Ok(token.to_owned());
+    }
+    match std::fs::read_to_string(file) {
+        Ok(kept) if kept.trim().len() >= 16 => return Ok(kept.trim().to_owned()),
+        Ok(_) => anyhow::bail!(
+            "the admin token file {} does not hold a token; delete it to have a new one made",
+            file.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading the admin token file {}", file.display())),
+    }
+    let token = crate::tokens::new_secret();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f =
+        options.open(file).with_context(|| format!("creating the admin token file {}", file.display()))?;
+    std::io::Write::write_all(&mut f, format!("{token}\n").as_bytes())
+        .with_context(|| format!("writing the admin token file {}", file.display()))?;
+    Ok(token)
 }
 
 async fn shutdown_signal() {

@@ -1,15 +1,15 @@
 //! The OData `$filter` parser (Dataverse side).
 
 use winnow::ascii::{multispace0, Caseless};
-use winnow::combinator::{alt, cut_err, delimited, preceded, repeat, terminated};
+use winnow::combinator::{alt, cut_err, delimited, fail, preceded, repeat, terminated};
 use winnow::error::{ContextError, ErrMode, ModalResult, StrContext, StrContextValue};
 use winnow::prelude::*;
 use winnow::token::{none_of, one_of, take_while};
 
-use super::{ColumnPath, CompareOp, Expr, Literal, ParseError};
+use super::{ColumnPath, CompareOp, Expr, Literal, ParseError, MAX_DEPTH};
 
 pub(super) fn parse(text: &str) -> Result<Expr, ParseError> {
-    delimited(multispace0, or_expr, multispace0).parse(text).map_err(|e| ParseError {
+    delimited(multispace0, |i: &mut &str| or_expr(i, 0), multispace0).parse(text).map_err(|e| ParseError {
         dialect_name: "Dataverse (OData)",
         offset: e.offset(),
         message: super::query_range::describe(e.inner(), &text[e.offset()..]),
@@ -41,26 +41,84 @@ pub(super) fn keyword<'i>(word: &'static str) -> impl Parser<&'i str, (), ErrMod
     .void()
 }
 
-fn or_expr(input: &mut &str) -> ModalResult<Expr> {
-    let first = and_expr.parse_next(input)?;
-    let rest: Vec<Expr> = repeat(0.., preceded(ws(keyword("or")), cut_err(and_expr))).parse_next(input)?;
-    Ok(rest.into_iter().fold(first, |a, b| Expr::Or(Box::new(a), Box::new(b))))
+/// Fails, past backtracking, naming the limit: the filter nests deeper than [`MAX_DEPTH`].
+fn too_deep<O>(input: &mut &str) -> ModalResult<O> {
+    cut_err(fail)
+        .context(StrContext::Expected(StrContextValue::Description(
+            "a filter nested at most 64 levels deep (parentheses, not, chained conditions)",
+        )))
+        .parse_next(input)
 }
 
-fn and_expr(input: &mut &str) -> ModalResult<Expr> {
-    let first = unary.parse_next(input)?;
-    let rest: Vec<Expr> = repeat(0.., preceded(ws(keyword("and")), cut_err(unary))).parse_next(input)?;
-    Ok(rest.into_iter().fold(first, |a, b| Expr::And(Box::new(a), Box::new(b))))
+/// Fails if an operand is written inside more parentheses and `not`s than a filter [`MAX_DEPTH`]
+/// levels deep needs when printed (two per level: a `not` and its parentheses). Bounds the parser's
+/// own recursion, which parentheses add to without adding levels.
+pub(super) fn check_nesting(input: &mut &str, nesting: usize) -> ModalResult<()> {
+    if nesting >= 2 * MAX_DEPTH {
+        return too_deep(input);
+    }
+    Ok(())
 }
 
-fn unary(input: &mut &str) -> ModalResult<Expr> {
+/// `first` and `rest` joined left to right with `join` (`a or b or c` is `(a or b) or c`), unless the
+/// tree would be deeper than [`MAX_DEPTH`].
+pub(super) fn chain(
+    input: &mut &str,
+    first: Expr,
+    rest: Vec<Expr>,
+    join: fn(Box<Expr>, Box<Expr>) -> Expr,
+) -> ModalResult<Expr> {
+    let depth = rest.iter().fold(first.depth(), |depth, e| 1 + depth.max(e.depth()));
+    if depth > MAX_DEPTH {
+        return too_deep(input);
+    }
+    Ok(rest.into_iter().fold(first, |a, b| join(Box::new(a), Box::new(b))))
+}
+
+/// `not e`, unless it would be deeper than [`MAX_DEPTH`].
+pub(super) fn negate(input: &mut &str, e: Expr) -> ModalResult<Expr> {
+    if e.depth() >= MAX_DEPTH {
+        return too_deep(input);
+    }
+    Ok(Expr::Not(Box::new(e)))
+}
+
+/// `nesting` counts the parentheses and `not`s around the expression.
+fn or_expr(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    let first = and_expr(input, nesting)?;
+    let rest: Vec<Expr> =
+        repeat(0.., preceded(ws(keyword("or")), cut_err(|i: &mut &str| and_expr(i, nesting))))
+            .parse_next(input)?;
+    chain(input, first, rest, Expr::Or)
+}
+
+fn and_expr(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    let first = unary(input, nesting)?;
+    let rest: Vec<Expr> =
+        repeat(0.., preceded(ws(keyword("and")), cut_err(|i: &mut &str| unary(i, nesting))))
+            .parse_next(input)?;
+    chain(input, first, rest, Expr::And)
+}
+
+fn unary(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    check_nesting(input, nesting)?;
     alt((
-        preceded((keyword("not"), multispace0), cut_err(unary)).map(|e| Expr::Not(Box::new(e))),
-        delimited(('(', multispace0), cut_err(or_expr), cut_err((multispace0, ')'))),
+        |i: &mut &str| negation(i, nesting),
+        delimited(
+            ('(', multispace0),
+            cut_err(|i: &mut &str| or_expr(i, nesting + 1)),
+            cut_err((multispace0, ')')),
+        ),
         call,
         comparison,
     ))
     .parse_next(input)
+}
+
+fn negation(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    let e = preceded((keyword("not"), multispace0), cut_err(|i: &mut &str| unary(i, nesting + 1)))
+        .parse_next(input)?;
+    negate(input, e)
 }
 
 fn path(input: &mut &str) -> ModalResult<ColumnPath> {

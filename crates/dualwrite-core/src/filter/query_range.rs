@@ -6,11 +6,11 @@ use winnow::error::{ContextError, ModalResult, StrContext, StrContextValue};
 use winnow::prelude::*;
 use winnow::token::{any, none_of, one_of, take_while};
 
-use super::odata::{ident, keyword, ws};
+use super::odata::{chain, check_nesting, ident, keyword, negate, ws};
 use super::{ColumnPath, CompareOp, Expr, Literal, ParseError};
 
 pub(super) fn parse(text: &str) -> Result<Expr, ParseError> {
-    delimited(multispace0, or_expr, multispace0).parse(text).map_err(|e| ParseError {
+    delimited(multispace0, |i: &mut &str| or_expr(i, 0), multispace0).parse(text).map_err(|e| ParseError {
         dialect_name: "finops (query range)",
         offset: e.offset(),
         message: describe(e.inner(), &text[e.offset()..]),
@@ -38,26 +38,39 @@ pub(super) fn describe(error: &ContextError, rest: &str) -> String {
     }
 }
 
-fn or_expr(input: &mut &str) -> ModalResult<Expr> {
-    let first = and_expr.parse_next(input)?;
-    let rest: Vec<Expr> = repeat(0.., preceded(ws("||"), cut_err(and_expr))).parse_next(input)?;
-    Ok(rest.into_iter().fold(first, |a, b| Expr::Or(Box::new(a), Box::new(b))))
+/// `nesting` counts the parentheses and `!`s around the expression.
+fn or_expr(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    let first = and_expr(input, nesting)?;
+    let rest: Vec<Expr> =
+        repeat(0.., preceded(ws("||"), cut_err(|i: &mut &str| and_expr(i, nesting)))).parse_next(input)?;
+    chain(input, first, rest, Expr::Or)
 }
 
-fn and_expr(input: &mut &str) -> ModalResult<Expr> {
-    let first = unary.parse_next(input)?;
-    let rest: Vec<Expr> = repeat(0.., preceded(ws("&&"), cut_err(unary))).parse_next(input)?;
-    Ok(rest.into_iter().fold(first, |a, b| Expr::And(Box::new(a), Box::new(b))))
+fn and_expr(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    let first = unary(input, nesting)?;
+    let rest: Vec<Expr> =
+        repeat(0.., preceded(ws("&&"), cut_err(|i: &mut &str| unary(i, nesting)))).parse_next(input)?;
+    chain(input, first, rest, Expr::And)
 }
 
-fn unary(input: &mut &str) -> ModalResult<Expr> {
+fn unary(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    check_nesting(input, nesting)?;
     alt((
-        preceded(('!', multispace0), cut_err(unary)).map(|e| Expr::Not(Box::new(e))),
-        delimited(('(', multispace0), cut_err(or_expr), cut_err((multispace0, ')'))),
+        |i: &mut &str| negation(i, nesting),
+        delimited(
+            ('(', multispace0),
+            cut_err(|i: &mut &str| or_expr(i, nesting + 1)),
+            cut_err((multispace0, ')')),
+        ),
         comparison,
     ))
     .context(StrContext::Expected(StrContextValue::Description("a comparison like (Name == \"A\")")))
     .parse_next(input)
+}
+
+fn negation(input: &mut &str, nesting: usize) -> ModalResult<Expr> {
+    let e = preceded(('!', multispace0), cut_err(|i: &mut &str| unary(i, nesting + 1))).parse_next(input)?;
+    negate(input, e)
 }
 
 fn comparison(input: &mut &str) -> ModalResult<Expr> {

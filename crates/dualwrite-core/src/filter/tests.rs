@@ -143,3 +143,62 @@ fn checking_names_unknown_columns_type_mismatches_nested_lookups_and_functions()
         [FilterProblemKind::TypeMismatch]
     );
 }
+
+/// `text` with `open` repeated `n` times before it and `close` after it.
+fn wrapped(open: &str, text: &str, close: &str, n: usize) -> String {
+    format!("{}{text}{}", open.repeat(n), close.repeat(n))
+}
+
+/// The deepest filters of each shape a client can write: every one parses, prints back to itself,
+/// checks and evaluates (all of which recurse) on a test thread's small stack, in a debug build.
+#[test]
+fn filters_as_deep_as_allowed_parse_print_check_and_evaluate() {
+    let schema = contoso();
+    let n = MAX_DEPTH;
+    let cases = [
+        (Dialect::OData, "account", wrapped("(", "a eq 1", ")", 2 * n - 1)),
+        (Dialect::OData, "account", wrapped("not ", "a eq 1", "", n - 1)),
+        (Dialect::OData, "account", wrapped("not (", "a eq 1 or b eq 2", ")", n / 2 - 1)),
+        (Dialect::OData, "account", vec!["a eq 1"; n].join(" or ")),
+        (Dialect::OData, "account", wrapped("(", &vec!["a eq 1"; n].join(" and "), ")", 2 * n - 1)),
+        (Dialect::QueryRange, "CustCustomerV3Entity", wrapped("(", "a == 1", ")", 2 * n - 1)),
+        (Dialect::QueryRange, "CustCustomerV3Entity", wrapped("!(", "(a == 1)", ")", n - 1)),
+        (Dialect::QueryRange, "CustCustomerV3Entity", vec!["(a == 1)"; n].join(" || ")),
+    ];
+    for (dialect, table, text) in cases {
+        let filter = Filter::parse(dialect, &text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let printed = filter.to_string();
+        assert_eq!(Filter::parse(dialect, &printed).as_ref(), Ok(&filter), "{printed}");
+        let table =
+            schema.table(Side::Finops, table).or(schema.table(Side::Dataverse, table)).expect("table");
+        assert!(!filter.check(table).is_empty(), "`a` is not a column of {}", table.name);
+        assert!(!filter.matches(&row(json!({"b": 2}))));
+    }
+}
+
+/// Found by fuzzing: deep nesting (parentheses, `not`s) or a long `and`/`or` chain overflowed the
+/// stack, in the parser or in what walks the tree after it, and took the whole server down. Now such a
+/// filter is an error naming the limit.
+#[test]
+fn a_filter_deeper_than_the_limit_is_an_error_not_a_stack_overflow() {
+    let n = MAX_DEPTH;
+    let cases = [
+        (Dialect::OData, wrapped("(", "a eq 1", ")", 2 * n)),
+        (Dialect::OData, wrapped("(", "a eq 1", ")", 20_000)),
+        (Dialect::OData, wrapped("not ", "a eq 1", "", n)),
+        (Dialect::OData, wrapped("not ", "a eq 1", "", 20_000)),
+        (Dialect::OData, vec!["a eq 1"; n + 1].join(" or ")),
+        (Dialect::OData, vec!["a eq 1"; 20_000].join(" and ")),
+        (Dialect::OData, wrapped("not (", &vec!["a eq 1"; n].join(" or "), ")", 1)),
+        (Dialect::QueryRange, wrapped("(", "a == 1", ")", 2 * n)),
+        (Dialect::QueryRange, wrapped("(", "a == 1", ")", 20_000)),
+        (Dialect::QueryRange, wrapped("!", "(a == 1)", "", n)),
+        (Dialect::QueryRange, vec!["(a == 1)"; n + 1].join(" || ")),
+        (Dialect::QueryRange, vec!["(a == 1)"; 20_000].join(" && ")),
+    ];
+    for (dialect, text) in cases {
+        let error = Filter::parse(dialect, &text).expect_err("too deep");
+        assert!(error.message.contains("at most 64 levels deep"), "{error}");
+    }
+    assert_eq!(MAX_DEPTH, 64, "the error message names the limit");
+}

@@ -90,7 +90,7 @@ fn table_value(doc: &Value, side: Side, name: &str) -> Option<Value> {
         .cloned()
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 pub struct RowsQuery {
     filter: Option<String>,
     limit: Option<usize>,

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 /// At most this many events a page.
 pub const MAX_PAGE: usize = 1000;
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 pub struct EventsQuery {
     #[serde(default)]
     after: i64,

@@ -17,7 +17,7 @@ use crate::lifecycle;
 /// At most this many errors a page.
 const MAX_PAGE: usize = 1000;
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 pub struct ErrorsQuery {
     /// The id of the last error already seen (a cursor; `next` gives it).
     #[serde(default)]
@@ -61,7 +61,7 @@ pub async fn get(
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 pub struct RerunRequest {
     /// Whether rows that failed last time are tried again (otherwise only the rest is synced).
     #[serde(default = "yes")]

@@ -16,7 +16,7 @@ use super::AppState;
 use crate::catalog::{self, CatalogMap};
 use crate::error::ApiError;
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 pub struct ExportQuery {
     /// Comma-separated map ids; all maps when absent.
     maps: Option<String>,

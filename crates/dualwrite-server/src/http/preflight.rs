@@ -15,13 +15,13 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::preflight;
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 pub struct PreflightRequest {
     /// The side whose values would win conflicts; Dataverse unless chosen.
     master: Option<Side>,
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 pub struct PreflightQuery {
     format: Option<String>,
     problem: Option<String>,

@@ -15,7 +15,7 @@ use crate::store::QueuedChange;
 
 const MAX_PAGE: usize = 1000;
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 pub struct QueueQuery {
     key: Option<String>,
     #[serde(default)]
@@ -52,7 +52,7 @@ pub async fn list(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(schemars::JsonSchema, Deserialize)]
 pub struct ErrorsQuery {
     #[serde(default)]
     after: i64,
@@ -87,7 +87,7 @@ pub async fn errors(
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(schemars::JsonSchema, Deserialize, Default)]
 pub struct RetryRequest {
     /// The catch-up errors to retry; all of them when absent.
     ids: Option<Vec<i64>>,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{fixture, TestDb};
+use crate::support::{admin_client, fixture, TestDb, ADMIN_TOKEN};
 
 const MAP: &str = "Currencies (transactioncurrencies)";
 
@@ -28,6 +28,7 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dualwrite"))
             .args(["serve", "--bind", "127.0.0.1:0", "--db", db, "--studio-dir", "/nonexistent"])
             .env("RUST_LOG", "error")
+            .env("DUALWRITE_ADMIN_TOKEN", ADMIN_TOKEN)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -39,7 +40,7 @@ impl Server {
             .find(|l| l.contains("http://"))
             .expect("listening");
         let base = line[line.find("http://").unwrap_or(0)..].trim_end_matches('/').to_owned();
-        Server { child, base, http: reqwest::Client::new() }
+        Server { child, base, http: admin_client() }
     }
 
     /// SIGKILL: no shutdown, no flush, whatever was in flight is cut.

@@ -1,5 +1,6 @@
 //! The server's integration tests: one binary, the router called in-process through `TestApp`.
 
+mod access;
 mod api;
 mod cli;
 mod concurrency;

@@ -101,6 +101,11 @@ impl TestApp {
         .await
         .expect("open store");
         let state = AppState::new(store);
+        let (store, tokens) = (state.store.clone(), state.tokens.clone());
+        tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, ADMIN_TOKEN))
+            .await
+            .expect("join")
+            .expect("admin token");
         let worker = state.start_worker();
         let router = http::router(state, None);
         TestApp { router, worker, _db: db }
@@ -108,6 +113,30 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Request::get(path).body(Body::empty()).expect("request")).await
+    }
+
+    /// Calls `method path` as the holder of `token` (none: no Authorization header), with `body`.
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => {
+                request.header("content-type", "application/json").body(Body::from(body.to_string()))
+            }
+            None => request.body(Body::empty()),
+        };
+        let response = self.router.clone().oneshot(request.expect("request")).await.expect("router answers");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
@@ -120,7 +149,17 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str) -> StatusCode {
         let request = Request::delete(path).body(Body::empty()).expect("request");
-        self.router.clone().oneshot(request).await.expect("router answers").status()
+        self.router.clone().oneshot(as_admin(request)).await.expect("router answers").status()
+    }
+
+    /// Sends `body` (raw, labelled JSON) as the admin, for malformed input.
+    pub async fn raw_as_admin(&self, method: &str, path: &str, body: Option<String>) -> (StatusCode, Value) {
+        let request = Request::builder().method(method).uri(path).header("content-type", "application/json");
+        let request = request.body(body.map(Body::from).unwrap_or_else(Body::empty)).expect("request");
+        let response = self.router.clone().oneshot(as_admin(request)).await.expect("router answers");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     /// Sends raw bytes as a JSON body, for malformed input.
@@ -148,7 +187,7 @@ impl TestApp {
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .expect("request");
-        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let response = self.router.clone().oneshot(as_admin(request)).await.expect("router answers");
         assert_eq!(response.status(), StatusCode::OK);
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         String::from_utf8_lossy(&bytes).into_owned()
@@ -241,14 +280,34 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "run: {body}");
     }
 
+    /// Sends `request` as the admin.
     async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
-        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let response = self.router.clone().oneshot(as_admin(request)).await.expect("router answers");
         let status = response.status();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         let body = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| panic!("{status}: body is not JSON: {}", String::from_utf8_lossy(&bytes)));
         (status, body)
     }
+}
+
+/// The admin token every test app starts with.
+pub const ADMIN_TOKEN: &str = "dw_test_admin_token_0123456789";
+
+/// An HTTP client that sends the admin's bearer token, for tests against a real server process.
+pub fn admin_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", format!("Bearer {ADMIN_TOKEN}").parse().expect("header value"));
+    reqwest::Client::builder().default_headers(headers).build().expect("http client")
+}
+
+/// `request` with the admin's bearer token, unless it carries one already.
+fn as_admin(mut request: Request<Body>) -> Request<Body> {
+    if !request.headers().contains_key("authorization") {
+        let value = format!("Bearer {ADMIN_TOKEN}").parse().expect("header value");
+        request.headers_mut().insert("authorization", value);
+    }
+    request
 }
 
 /// A Contoso fixture from the shared folder beside the project.

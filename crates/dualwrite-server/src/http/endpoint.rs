@@ -1,0 +1,316 @@
+//! The API is declared once, endpoint by endpoint: each declaration registers the handler behind its
+//! access guard and describes it in the OpenAPI document, so the document cannot drift from the routes.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::handler::Handler;
+use axum::routing::{on, MethodFilter};
+use axum::{middleware, Json, Router};
+use dualwrite_core::access::Permission;
+use dualwrite_core::api::ErrorBody;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{json, Map, Value};
+
+use super::{access, AppState};
+
+/// An HTTP method the API uses.
+#[derive(Debug, Clone, Copy)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Verb {
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::Post => "post",
+            Verb::Put => "put",
+            Verb::Delete => "delete",
+        }
+    }
+}
+
+type SchemaOf = fn(&mut SchemaGenerator) -> Schema;
+
+/// What an endpoint is: its method and path, who may call it, and what it takes and answers.
+pub struct Endpoint {
+    verb: Verb,
+    path: &'static str,
+    /// `None`: public (no token needed).
+    permission: Option<Permission>,
+    summary: &'static str,
+    query: Option<SchemaOf>,
+    body: Option<(SchemaOf, bool)>,
+    status: u16,
+    response: Option<SchemaOf>,
+    /// Another media type the success may come in (CSV, say), beside JSON.
+    also: Option<&'static str>,
+}
+
+impl Endpoint {
+    pub fn new(verb: Verb, path: &'static str, summary: &'static str) -> Endpoint {
+        Endpoint {
+            verb,
+            path,
+            permission: None,
+            summary,
+            query: None,
+            body: None,
+            status: 200,
+            response: None,
+            also: None,
+        }
+    }
+
+    /// Callable with any token whose role holds `permission`.
+    pub fn needs(mut self, permission: Permission) -> Endpoint {
+        self.permission = Some(permission);
+        self
+    }
+
+    /// Takes the query string `Q`.
+    pub fn query<Q: JsonSchema>(mut self) -> Endpoint {
+        self.query = Some(SchemaGenerator::root_schema_for::<Q>);
+        self
+    }
+
+    /// Takes a JSON body `B`.
+    pub fn body<B: JsonSchema>(mut self) -> Endpoint {
+        self.body = Some((SchemaGenerator::subschema_for::<B>, true));
+        self
+    }
+
+    /// Takes a JSON body `B` that may be left out.
+    pub fn optional_body<B: JsonSchema>(mut self) -> Endpoint {
+        self.body = Some((SchemaGenerator::subschema_for::<B>, false));
+        self
+    }
+
+    /// Answers `R` on success.
+    pub fn returns<R: JsonSchema>(mut self) -> Endpoint {
+        self.response = Some(SchemaGenerator::subschema_for::<R>);
+        self
+    }
+
+    /// Answers `status` on success (200 unless told).
+    pub fn status(mut self, status: u16) -> Endpoint {
+        self.status = status;
+        self
+    }
+
+    /// May answer a document of another media type (CSV, say) on success, when asked to.
+    pub fn also(mut self, content_type: &'static str) -> Endpoint {
+        self.also = Some(content_type);
+        self
+    }
+}
+
+/// The API being declared: its routes and their description.
+pub struct Api {
+    state: AppState,
+    /// The finished document, served at `/openapi.json` (itself one of the endpoints described).
+    document: Arc<OnceLock<Value>>,
+    router: Router<AppState>,
+    paths: Map<String, Value>,
+    schemas: SchemaGenerator,
+}
+
+impl Api {
+    pub fn new(state: AppState) -> Api {
+        let document = Arc::new(OnceLock::new());
+        let api = Api {
+            state,
+            document: document.clone(),
+            router: Router::new(),
+            paths: Map::new(),
+            schemas: SchemaSettings::openapi3().into_generator(),
+        };
+        let serve = move || std::future::ready(Json(document.get().cloned().unwrap_or_default()));
+        api.add(
+            Endpoint::new(Verb::Get, "/openapi.json", "This document: the whole API, in OpenAPI 3"),
+            serve,
+        )
+    }
+
+    /// Adds `endpoint`, served by `handler`.
+    pub fn add<H, T>(mut self, endpoint: Endpoint, handler: H) -> Api
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let mut route = on(endpoint.verb.filter(), handler);
+        if let Some(permission) = endpoint.permission {
+            route = route
+                .route_layer(middleware::from_fn_with_state((self.state.clone(), permission), access::guard));
+        }
+        self.router = self.router.route(endpoint.path, route);
+        let operation = self.operation(&endpoint);
+        let item = self.paths.entry(endpoint.path).or_insert_with(|| json!({}));
+        if let Some(item) = item.as_object_mut() {
+            item.insert(endpoint.verb.name().into(), operation);
+        }
+        self
+    }
+
+    /// The router, serving the OpenAPI document that describes it.
+    pub fn finish(mut self) -> Router<AppState> {
+        let mut schemas = self.schemas.take_definitions(true);
+        schemas.insert("Error".into(), self.schemas.subschema_for::<ErrorBody>().to_value());
+        schemas.extend(self.schemas.take_definitions(true));
+        let document = json!({
+            "openapi": "3.0.3",
+            "info": {
+                "title": "dualwrite",
+                "version": dualwrite_core::VERSION,
+                "description": "Bidirectional sync between finance and operations and Dataverse, driven by \
+                    table maps and integration keys. Every call but the public ones needs \
+                    `Authorization: Bearer <token>`; errors are `{\"error\": {\"code\", \"message\", ...}}`.",
+            },
+            "servers": [{"url": super::API}],
+            "paths": self.paths,
+            "components": {
+                "schemas": schemas,
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            },
+        });
+        // Set once, here; `new` made the slot and nothing else fills it.
+        let _ = self.document.set(document);
+        self.router
+    }
+
+    fn operation(&mut self, e: &Endpoint) -> Value {
+        let mut parameters: Vec<Value> = path_parameters(e.path)
+            .map(|name| {
+                let schema = match name {
+                    "side" => json!({"type": "string", "enum": ["finops", "dataverse"]}),
+                    _ => json!({"type": "string"}),
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
+            .collect();
+        if let Some(query) = e.query {
+            parameters.extend(query_parameters(&query(&mut self.schemas).to_value()));
+        }
+        let error =
+            json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+        let mut responses = Map::new();
+        let success = match e.response {
+            Some(schema) => json!({"schema": schema(&mut self.schemas).to_value()}),
+            None => json!({}),
+        };
+        let described = match e.status {
+            204 => json!({"description": "done"}),
+            status => {
+                let mut content = json!({"application/json": success});
+                if let Some(other) = e.also {
+                    content[other] = json!({"schema": {"type": "string"}});
+                }
+                json!({"description": reason(status), "content": content})
+            }
+        };
+        responses.insert(e.status.to_string(), described);
+        let mut statuses = vec![400, 404, 405, 408, 409, 413, 422, 503];
+        if e.permission.is_some() {
+            statuses.extend([401, 403]);
+        }
+        statuses.sort_unstable();
+        for status in statuses {
+            let mut answer = error.clone();
+            answer["description"] = reason(status).into();
+            responses.insert(status.to_string(), answer);
+        }
+        let mut operation = json!({
+            "summary": e.summary,
+            "operationId": operation_id(e.verb, e.path),
+            "parameters": parameters,
+            "responses": responses,
+        });
+        match e.permission {
+            Some(permission) => {
+                let roles: Vec<&str> = permission.roles().map(|r| r.as_str()).collect();
+                operation["description"] = format!("Roles: {}.", roles.join(", ")).into();
+                operation["security"] = json!([{"bearer": []}]);
+            }
+            None => operation["security"] = json!([]),
+        }
+        if let Some((schema, required)) = e.body {
+            operation["requestBody"] = json!({
+                "required": required,
+                "content": {"application/json": {"schema": schema(&mut self.schemas).to_value()}},
+            });
+        }
+        operation
+    }
+}
+
+/// The `{name}` segments of a route.
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+}
+
+/// Query parameters from the JSON Schema of a query struct: one per property.
+fn query_parameters(schema: &Value) -> Vec<Value> {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = property.clone();
+            let description = property.as_object_mut().and_then(|p| p.remove("description"));
+            let mut parameter = json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&name.as_str()),
+                "schema": property,
+            });
+            if let Some(description) = description {
+                parameter["description"] = description;
+            }
+            parameter
+        })
+        .collect()
+}
+
+/// `get /maps/{id}/queue` → `get_maps_id_queue`.
+fn operation_id(verb: Verb, path: &str) -> String {
+    let words: Vec<String> = path
+        .split(['/', '-'])
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim_matches(['{', '}']).replace('.', "_"))
+        .collect();
+    format!("{}_{}", verb.name(), words.join("_"))
+}
+
+fn reason(status: u16) -> &'static str {
+    axum::http::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("answer")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parameters_and_operation_ids_come_from_the_route() {
+        assert_eq!(path_parameters("/envs/{side}/tables/{table}").collect::<Vec<_>>(), ["side", "table"]);
+        assert_eq!(operation_id(Verb::Post, "/maps/{id}/skip-to-live"), "post_maps_id_skip_to_live");
+    }
+}

@@ -1,0 +1,225 @@
+//! API tokens: issued to a name with a role, stored only as SHA-256 hashes, revocable.
+//!
+//! The tokens live in the database (the `tokens` document) so they survive restarts and are shared by
+//! every server on one PostgreSQL database. Each server keeps a copy for checking requests, refreshed
+//! at once after its own changes and within [`REFRESH`] after another server's.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use dualwrite_core::access::Role;
+use dualwrite_core::api::{IssuedToken, TokenInfo};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::store::{Store, StoreError, Tx};
+
+const DOCUMENT: &str = "tokens";
+/// How stale this server's copy of the tokens may be before a request reloads it.
+const REFRESH: Duration = Duration::from_secs(2);
+/// The id of the admin token `dualwrite serve` starts with.
+pub const BOOTSTRAP_ID: &str = "bootstrap";
+
+/// One token as stored: everything but the secret, which only its hash stands for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredToken {
+    #[serde(flatten)]
+    info: TokenInfo,
+    sha256: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TokensDocument {
+    tokens: Vec<StoredToken>,
+}
+
+/// Who made a request: the token's id, name and role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub token_id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// This server's copy of the live (unrevoked) tokens, by hash.
+struct Snapshot {
+    loaded: Instant,
+    by_hash: HashMap<String, Caller>,
+}
+
+/// The token registry.
+pub struct Tokens {
+    snapshot: RwLock<Option<Snapshot>>,
+}
+
+impl Default for Tokens {
+    fn default() -> Self {
+        Tokens { snapshot: RwLock::new(None) }
+    }
+}
+
+impl Tokens {
+    /// Who holds `secret` by this server's copy of the tokens; `None` when the copy is too old to say.
+    pub fn cached(&self, secret: &str) -> Option<Option<Caller>> {
+        let guard = self.snapshot.read().ok()?;
+        let snapshot = guard.as_ref().filter(|s| s.loaded.elapsed() < REFRESH)?;
+        Some(snapshot.by_hash.get(&hash(secret)).cloned())
+    }
+
+    /// Who holds `secret`, if it is a live token, reading the tokens from the store afresh.
+    pub fn reload(&self, store: &Store, secret: &str) -> Result<Option<Caller>, StoreError> {
+        let document = store.read(|tx| load(tx))?;
+        Ok(self.replace(&document).remove(&hash(secret)))
+    }
+
+    /// Makes `secret` the bootstrap admin token (replacing the previous one): what `serve` starts with.
+    pub fn set_bootstrap(&self, store: &Store, secret: &str) -> Result<(), StoreError> {
+        let document = store.write(|tx| {
+            let mut document = load(tx)?;
+            document.tokens.retain(|t| t.info.id != BOOTSTRAP_ID);
+            document.tokens.insert(
+                0,
+                StoredToken {
+                    info: TokenInfo {
+                        id: BOOTSTRAP_ID.into(),
+                        name: "admin (dualwrite serve)".into(),
+                        role: Role::Admin,
+                        created_at: now(),
+                        revoked_at: None,
+                        bootstrap: true,
+                    },
+                    sha256: hash(secret),
+                },
+            );
+            save(tx, &document)?;
+            Ok::<_, StoreError>(document)
+        })?;
+        self.replace(&document);
+        Ok(())
+    }
+
+    /// Every token, live and revoked, oldest first.
+    pub fn list(&self, tx: &mut dyn Tx) -> Result<Vec<TokenInfo>, StoreError> {
+        Ok(load(tx)?.tokens.into_iter().map(|t| t.info).collect())
+    }
+
+    /// Issues a new token in `tx`; call [`Tokens::changed`] once it commits.
+    pub fn issue(&self, tx: &mut dyn Tx, name: &str, role: Role) -> Result<IssuedToken, StoreError> {
+        let mut document = load(tx)?;
+        let secret = new_secret();
+        let info = TokenInfo {
+            id: uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+            name: name.trim().to_owned(),
+            role,
+            created_at: now(),
+            revoked_at: None,
+            bootstrap: false,
+        };
+        document.tokens.push(StoredToken { info: info.clone(), sha256: hash(&secret) });
+        save(tx, &document)?;
+        Ok(IssuedToken { token: secret, info })
+    }
+
+    /// Revokes token `id` in `tx`; call [`Tokens::changed`] once it commits. Revoking twice keeps the
+    /// first time.
+    pub fn revoke(&self, tx: &mut dyn Tx, id: &str) -> Result<TokenInfo, ApiError> {
+        let mut document = load(tx)?;
+        let token = document
+            .tokens
+            .iter_mut()
+            .find(|t| t.info.id == id)
+            .ok_or_else(|| ApiError::not_found(format_args!("token `{id}`")))?;
+        if token.info.bootstrap {
+            return Err(ApiError::conflict(
+                "TOKEN_IS_BOOTSTRAP",
+                "the admin token dualwrite serve starts with cannot be revoked here; restart the server \
+                 with another DUALWRITE_ADMIN_TOKEN (or delete the token file) to replace it",
+            ));
+        }
+        token.info.revoked_at.get_or_insert_with(now);
+        let info = token.info.clone();
+        save(tx, &document)?;
+        Ok(info)
+    }
+
+    /// Forgets this server's copy, so the next request sees a change just committed.
+    pub fn changed(&self) {
+        if let Ok(mut guard) = self.snapshot.write() {
+            *guard = None;
+        }
+    }
+
+    fn replace(&self, document: &TokensDocument) -> HashMap<String, Caller> {
+        let by_hash: HashMap<String, Caller> = document
+            .tokens
+            .iter()
+            .filter(|t| t.info.revoked_at.is_none())
+            .map(|t| {
+                let caller =
+                    Caller { token_id: t.info.id.clone(), name: t.info.name.clone(), role: t.info.role };
+                (t.sha256.clone(), caller)
+            })
+            .collect();
+        if let Ok(mut guard) = self.snapshot.write() {
+            *guard = Some(Snapshot { loaded: Instant::now(), by_hash: by_hash.clone() });
+        }
+        by_hash
+    }
+}
+
+fn load(tx: &mut dyn Tx) -> Result<TokensDocument, StoreError> {
+    match tx.get_document(DOCUMENT)? {
+        None => Ok(TokensDocument::default()),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| StoreError::Corrupt(format!("the stored tokens do not read back: {e}"))),
+    }
+}
+
+fn save(tx: &mut dyn Tx, document: &TokensDocument) -> Result<(), StoreError> {
+    let value = serde_json::to_value(document)
+        .map_err(|e| StoreError::Corrupt(format!("the tokens do not serialise: {e}")))?;
+    tx.put_document(DOCUMENT, &value)
+}
+
+/// A new secret: 244 random bits from the operating system, as 64 hex digits after a `dw_` prefix
+/// that makes a leaked token easy to search for.
+pub fn new_secret() -> String {
+    format!("dw_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+fn hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_long_distinct_and_only_their_hash_is_kept() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 67);
+        let stored = serde_json::to_string(&TokensDocument {
+            tokens: vec![StoredToken {
+                info: TokenInfo {
+                    id: "x".into(),
+                    name: "n".into(),
+                    role: Role::App,
+                    created_at: now(),
+                    revoked_at: None,
+                    bootstrap: false,
+                },
+                sha256: hash(&a),
+            }],
+        })
+        .unwrap_or_default();
+        assert!(!stored.contains(&a) && stored.contains(&hash(&a)));
+    }
+}
