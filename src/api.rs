@@ -1,11 +1,13 @@
 //! The studio's only door to the server: every HTTP call goes through here, so what every request
-//! needs (the base path today, a bearer token tomorrow) is added in [`request`] alone.
+//! needs (the base path, the session's bearer token) is added in [`request`] alone, and a refused
+//! token (401) is reported to [`session`] in [`answer_text`] alone.
 
 use std::collections::BTreeMap;
 
 use dualwrite_core::api::{
-    AlertRules, ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, MapDoc, MapResource, Paged,
-    PauseRequest, ResumeRequest, RunRequest, TransactionRequest, TransactionResponse,
+    AlertRules, ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, IssuedToken, MapDoc, MapResource,
+    NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, Session, TokenInfo, TransactionRequest,
+    TransactionResponse,
 };
 use dualwrite_core::lifecycle::ResumeMode;
 use dualwrite_core::schema::{Row, Side};
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::route::{encode, with_query};
+use crate::session;
 
 /// Where the API lives.
 const API: &str = "/api/v1";
@@ -55,16 +58,29 @@ impl From<gloo_net::Error> for ApiError {
     }
 }
 
-/// Every request starts here.
+/// Every request starts here, carrying the signed-in session's token.
 fn request(method: Method, path: &str) -> RequestBuilder {
-    RequestBuilder::new(&format!("{API}{path}")).method(method)
+    request_as(method, path, session::token().as_deref())
+}
+
+/// A request carrying `token`, whichever session is open.
+fn request_as(method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+    let builder = RequestBuilder::new(&format!("{API}{path}")).method(method);
+    match token {
+        Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
+        None => builder,
+    }
 }
 
 /// The body of a successful answer, or the server's error.
 async fn answer_text(request: Request) -> Result<String, ApiError> {
+    let bearer = request.headers().get("Authorization");
     let response = request.send().await?;
     let status = response.status();
     let text = response.text().await?;
+    if status == 401 {
+        session::refused(bearer.as_deref().and_then(|h| h.strip_prefix("Bearer ")));
+    }
     if !response.ok() {
         return Err(match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => ApiError {
@@ -112,6 +128,26 @@ async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<
 /// `GET /health`.
 pub async fn health() -> Result<Health, ApiError> {
     get("/health").await
+}
+
+/// `GET /session` with `token`: whom it belongs to and their role; a 401 if the server refuses it.
+pub async fn session_as(token: &str) -> Result<Session, ApiError> {
+    answer(request_as(Method::GET, "/session", Some(token)).build()?).await
+}
+
+/// `GET /tokens`: every token, revoked ones included.
+pub async fn tokens() -> Result<Paged<TokenInfo>, ApiError> {
+    get("/tokens").await
+}
+
+/// `POST /tokens`: a new token; its secret is in this answer and nowhere else.
+pub async fn issue_token(new: &NewToken) -> Result<IssuedToken, ApiError> {
+    post("/tokens", new).await
+}
+
+/// `DELETE /tokens/{id}`: the token, revoked.
+pub async fn revoke_token(id: &str) -> Result<TokenInfo, ApiError> {
+    answer(request(Method::DELETE, &format!("/tokens/{}", encode(id))).build()?).await
 }
 
 /// `GET /schema`: the schema document.

@@ -10,6 +10,7 @@ mod file;
 mod pages;
 mod poll;
 mod route;
+mod session;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -8,4 +8,6 @@ pub mod map;
 pub mod maps;
 pub mod not_found;
 pub mod run;
+pub mod sign_in;
 pub mod table;
+pub mod tokens;

@@ -24,6 +24,10 @@ pub enum Route {
     },
     Alerts,
     Import,
+    /// Admins issue and revoke tokens.
+    Tokens,
+    /// Signing in: `#token=` in the fragment, `?next=` the view to open afterwards.
+    SignIn,
 }
 
 impl Route {
@@ -38,6 +42,8 @@ impl Route {
             Route::Table { side, table } => format!("/envs/{side}/tables/{}", encode(table)),
             Route::Alerts => "/alerts".to_owned(),
             Route::Import => "/import".to_owned(),
+            Route::Tokens => "/tokens".to_owned(),
+            Route::SignIn => "/sign-in".to_owned(),
         }
     }
 
@@ -140,6 +146,10 @@ mod tests {
             "/envs/dataverse/tables/account"
         );
         assert_eq!(Route::Tables { side: Side::Finops }.path(), "/envs/finops/tables");
+        assert_eq!(
+            Route::SignIn.with_query(&[("next", "/maps/4/mapping?field=2#draft=x".into())]),
+            "/sign-in?next=%2Fmaps%2F4%2Fmapping%3Ffield%3D2%23draft%3Dx"
+        );
     }
 
     #[test]

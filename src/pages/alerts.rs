@@ -3,8 +3,11 @@ use leptos::task::spawn_local;
 
 use dualwrite_core::api::{AlertAction, AlertRule, AlertRules, ALERT_ERROR_TYPES};
 
+use dualwrite_core::access::Permission;
+
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::session;
 
 fn action_name(action: AlertAction) -> &'static str {
     match action {
@@ -44,10 +47,12 @@ pub fn AlertsPage() -> impl IntoView {
     let count = Memo::new(move |_| current().map_or(0, |r| r.len()));
     // The same check the server makes, run as the rules are edited.
     let problems = Memo::new(move |_| AlertRules { rules: current().unwrap_or_default() }.problems());
+    // Rules are part of the design: other roles see them, read-only.
+    let designer = session::may(Permission::Design);
     let rule = move |i: usize| {
         let get = move || current().and_then(|r| r.get(i).cloned());
         view! {
-            <fieldset class="rule" data-testid="alert-rule">
+            <fieldset class="rule" data-testid="alert-rule" disabled=!designer>
                 <legend>{format!("Rule {}", i + 1)}</legend>
                 <div class="row wrap">
                     {ALERT_ERROR_TYPES.into_iter().map(|(t, meaning)| view! {
@@ -88,7 +93,7 @@ pub fn AlertsPage() -> impl IntoView {
             <ul class="problems" data-testid="alert-problems">
                 {move || problems.get().into_iter().map(|p| view! { <li class="error">{p.to_string()}</li> }).collect_view()}
             </ul>
-            <div class="row">
+            <div class="row" class:hidden=!designer>
                 <button type="button" on:click=move |_| edit(Box::new(|l| l.push(AlertRule {
                     error_types: vec!["application".into()], count: 10, window_seconds: 900, action: AlertAction::Pause })))>"+ Add rule"</button>
                 <button type="button" class="primary" on:click=save disabled=move || !problems.get().is_empty()>"Save rules"</button>

@@ -1,6 +1,7 @@
 //! Packages in and out: import a native package or dual-write's `msdyn_mapping` JSON (checked in the
 //! page first, against the server's schema), and export maps in either shape as a file.
 
+use dualwrite_core::access::Permission;
 use dualwrite_core::package::Package;
 use dualwrite_core::schema::Schema;
 use dualwrite_core::validation::{validate_package, validate_package_structure, Diagnostic};
@@ -13,6 +14,7 @@ use crate::api::{self, ApiError, Saved};
 use crate::components::diagnostics::DiagnosticList;
 use crate::components::notice::ErrorNotice;
 use crate::route::{MapTab, Route};
+use crate::session;
 
 /// What the page made of a document before importing it.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +109,11 @@ pub fn ImportPage() -> impl IntoView {
                         Ok(p) => view! {
                             <p data-testid="import-preview">{format!("{}: {} map{} — {}", p.format, p.maps.len(), if p.maps.len() == 1 { "" } else { "s" }, p.maps.join(", "))}</p>
                             <DiagnosticList diagnostics=Signal::stored(p.diagnostics) on_pick=Callback::new(|_: String| ()) />
-                            <button type="button" class="primary" data-testid="import-button" on:click=import>"Import"</button>
+                            {if session::may(Permission::Design) {
+                                view! { <button type="button" class="primary" data-testid="import-button" on:click=import>"Import"</button> }.into_any()
+                            } else {
+                                view! { <p class="muted" data-testid="import-not-allowed">"Checked. Importing it is for admins and makers."</p> }.into_any()
+                            }}
                         }.into_any(),
                     })}
                     {move || imported.get().map(|r| match r {

@@ -1,8 +1,11 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use dualwrite_core::access::Permission;
+
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::session;
 
 /// The integration keys of the Dataverse tables the maps use: refresh from alternate keys, or set by hand.
 #[component]
@@ -35,11 +38,15 @@ pub fn IntegrationKeysPage() -> impl IntoView {
             keys.refetch();
         });
     };
+    // Keys are part of the design: only the roles that design change them.
+    let designer = session::may(Permission::Design);
     view! {
         <section class="page">
             <div class="page-head">
                 <h1>"Integration keys"</h1>
-                <button type="button" data-testid="refresh-keys" on:click=refresh>"Refresh from alternate keys"</button>
+                <Show when=move || designer>
+                    <button type="button" data-testid="refresh-keys" on:click=refresh>"Refresh from alternate keys"</button>
+                </Show>
             </div>
             <p class="muted">"One key per Dataverse table: how a row finds its twin. Refresh generates each key from the table's
                 alternate keys (the first, when there are several); a key set by hand survives refresh. Lookups appear expanded
@@ -71,6 +78,7 @@ pub fn IntegrationKeysPage() -> impl IntoView {
                                         <td>{format!("{:?}", k.origin).to_lowercase()}</td>
                                         <td>{k.other_alternate_keys.join(", ")}</td>
                                         <td class="actions">
+                                            <Show when=move || designer>
                                             <Show when=is_editing2.clone() fallback={
                                                 let (t, f) = (table2.clone(), k.fields.join(", "));
                                                 move || { let (t, f) = (t.clone(), f.clone()); view! {
@@ -79,6 +87,7 @@ pub fn IntegrationKeysPage() -> impl IntoView {
                                             }>
                                                 <button type="button" class="primary" data-testid="key-save" on:click=save>"Save"</button>
                                                 <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
+                                            </Show>
                                             </Show>
                                         </td>
                                     </tr>

@@ -5,6 +5,7 @@ mod initial_sync;
 mod preflight;
 mod queue;
 
+use dualwrite_core::access::Permission;
 use dualwrite_core::api::{MapDoc, MapResource};
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
@@ -29,6 +30,7 @@ use crate::coverage::coverage;
 use crate::draft;
 use crate::pages::run::RunFlow;
 use crate::route::{with_query, MapTab, Route};
+use crate::session;
 
 /// `/maps/{id}/{tab}`: one editor per map id (switching tabs keeps it, and its draft).
 #[component]
@@ -97,7 +99,9 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     let current = Memo::new(move |_| draft.get().or_else(|| saved_map.get().map(|m| m.map)));
     let status =
         Memo::new(move |_| saved_map.with(|m| m.as_ref().map_or(MapStatus::NotRunning, |m| m.status)));
-    let editable = Memo::new(move |_| status.get().is_editable());
+    // Changing a map, and its lifecycle, is for the roles that design; everyone else reads it.
+    let designer = Memo::new(move |_| session::may(Permission::Design));
+    let editable = Memo::new(move |_| designer.get() && status.get().is_editable());
     // While the map moves on by itself (initial sync, catch-up), keep its status current.
     crate::poll::every(std::time::Duration::from_millis(1500), move || {
         if matches!(status.get_untracked(), MapStatus::Initializing | MapStatus::Resuming) {
@@ -450,13 +454,15 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
                     {header_input("Dataverse table", "map-dataverse", "dataverse-tables", |d| d.dataverse.clone(), |d, v| d.dataverse = v)}
                 </div>
                 <div class="toolbar" role="toolbar" aria-label="map actions">
-                    <button type="button" class="primary" data-testid="save" title="Save (Ctrl+S)" disabled=move || !dirty.get() || !editable.get() on:click=move |_| save.run(())>
-                        {move || if error_count.get() > 0 { "Save as draft" } else { "Save" }}
-                    </button>
+                    <Show when=move || designer.get()>
+                        <button type="button" class="primary" data-testid="save" title="Save (Ctrl+S)" disabled=move || !dirty.get() || !editable.get() on:click=move |_| save.run(())>
+                            {move || if error_count.get() > 0 { "Save as draft" } else { "Save" }}
+                        </button>
+                    </Show>
                     <button type="button" data-testid="discard" disabled=move || !dirty.get() on:click=discard>"Discard"</button>
                     <ShareLink url=share_url />
                     <span class="spacer"></span>
-                    {move || {
+                    {move || designer.get().then(|| {
                         let s = status.get();
                         let persisted = !is_new;
                         view! {
@@ -479,12 +485,20 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
                                 <button type="button" data-testid="stop" on:click=move |_| act("stop")>"Stop"</button>
                             </Show>
                         }
-                    }}
+                    })}
                 </div>
-                <Show when=move || !editable.get()>
-                    <p class="notice" data-testid="not-editable">"This map is " {move || status.get().as_str().replace('_', " ")}
-                        ": stop it to edit its definition."</p>
-                </Show>
+                {move || match (designer.get(), editable.get()) {
+                    (_, true) => None,
+                    (false, _) => Some(view! {
+                        <p class="notice" data-testid="not-editable" data-reason="role">"You are signed in as "
+                            {session::current().map(|s| s.role.as_str())}
+                            ": you can read this map and share links to it, not change or run it."</p>
+                    }.into_any()),
+                    (true, false) => Some(view! {
+                        <p class="notice" data-testid="not-editable" data-reason="status">"This map is "
+                            {status.get().as_str().replace('_', " ")} ": stop it to edit its definition."</p>
+                    }.into_any()),
+                }}
                 <OutcomeNotice outcome=outcome />
                 <nav class="tabs" role="tablist" aria-label="map views">
                     {MapTab::ALL

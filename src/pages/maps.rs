@@ -1,5 +1,6 @@
 use std::collections::BTreeSet;
 
+use dualwrite_core::access::Permission;
 use dualwrite_core::lifecycle::{MapStatus, ResumeMode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +13,7 @@ use crate::components::resume_mode::ResumeModeSelect;
 use crate::components::status::StatusBadge;
 use crate::pages::run::RunFlow;
 use crate::route::{MapTab, Route};
+use crate::session;
 
 /// The table maps: status, version, queued changes; run, pause, resume and stop one or many.
 #[component]
@@ -26,6 +28,8 @@ pub fn MapsPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let run = RunFlow::new();
     let navigate = use_navigate();
+    // Selecting maps is for acting on them: running, pausing, resuming, stopping are for designers.
+    let designer = Memo::new(move |_| session::may(Permission::Design));
 
     // While a map moves on by itself (initial sync, catch-up) or queues changes, keep the list current.
     crate::poll::every(std::time::Duration::from_secs(2), move || {
@@ -99,19 +103,22 @@ pub fn MapsPage() -> impl IntoView {
                 }
                 let all_ids: Vec<String> = items.iter().map(|m| m.resource.id.clone()).collect();
                 let all_ids2 = all_ids.clone();
+                let designer = designer.get();
                 view! {
                     <div class="grid-scroll">
                     <table class="maps" data-testid="maps-table">
                         <thead>
                             <tr>
-                                <th>
-                                    <input type="checkbox" aria-label="select all maps"
-                                        prop:checked=move || selected.with(|s| all_ids.iter().all(|id| s.contains(id)))
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            selected.update(|s| for id in &all_ids2 { if on { s.insert(id.clone()); } else { s.remove(id); } });
-                                        } />
-                                </th>
+                                {designer.then(|| view! {
+                                    <th>
+                                        <input type="checkbox" aria-label="select all maps"
+                                            prop:checked=move || selected.with(|s| all_ids.iter().all(|id| s.contains(id)))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                selected.update(|s| for id in &all_ids2 { if on { s.insert(id.clone()); } else { s.remove(id); } });
+                                            } />
+                                    </th>
+                                })}
                                 <th>"Name"</th>
                                 <th class="tables-col">"Finance and operations ↔ Dataverse"</th>
                                 <th>"Version"</th>
@@ -131,15 +138,17 @@ pub fn MapsPage() -> impl IntoView {
                                     let queued = m.queued.map_or_else(|| "—".to_owned(), |q| q.to_string());
                                     view! {
                                         <tr data-testid="map-row" data-map-id=id.clone() data-name=m.resource.map.name.clone()>
-                                            <td>
-                                                <input type="checkbox" data-testid="map-select"
-                                                    aria-label=format!("select {}", m.resource.map.name)
-                                                    prop:checked=move || selected.with(|s| s.contains(&id_check))
-                                                    on:change=move |ev| {
-                                                        let on = event_target_checked(&ev);
-                                                        selected.update(|s| { if on { s.insert(id_toggle.clone()); } else { s.remove(&id_toggle); } });
-                                                    } />
-                                            </td>
+                                            {designer.then(|| view! {
+                                                <td>
+                                                    <input type="checkbox" data-testid="map-select"
+                                                        aria-label=format!("select {}", m.resource.map.name)
+                                                        prop:checked=move || selected.with(|s| s.contains(&id_check))
+                                                        on:change=move |ev| {
+                                                            let on = event_target_checked(&ev);
+                                                            selected.update(|s| { if on { s.insert(id_toggle.clone()); } else { s.remove(&id_toggle); } });
+                                                        } />
+                                                </td>
+                                            })}
                                             <td><a href=href data-testid="map-link">{m.resource.map.name.clone()}</a></td>
                                             <td class="muted tables-col">{format!("{} ↔ {}", m.resource.map.finops, m.resource.map.dataverse)}</td>
                                             <td>{m.resource.map.version.clone()}</td>
@@ -177,7 +186,9 @@ pub fn MapsPage() -> impl IntoView {
             <div class="page-head">
                 <h1 data-testid="maps-title">"Table maps"</h1>
                 <div class="row">
-                    <a class="button" href=Route::Map { id: "new".into(), tab: MapTab::Mapping }.path()>"+ New map"</a>
+                    <Show when=move || designer.get()>
+                        <a class="button" data-testid="new-map" href=Route::Map { id: "new".into(), tab: MapTab::Mapping }.path()>"+ New map"</a>
+                    </Show>
                     <a class="button" href=Route::Import.path()>"Import / export"</a>
                     <button type="button" on:click=move |_| maps.refetch()>"Refresh"</button>
                 </div>
@@ -185,19 +196,21 @@ pub fn MapsPage() -> impl IntoView {
             <div class="toolbar" role="toolbar" aria-label="actions on the selected maps">
                 <input type="search" placeholder="Search maps" aria-label="search maps" prop:value=search
                     on:change=move |ev| set_search(event_target_value(&ev)) />
-                <span class="muted">{move || format!("{} selected", selected.with(BTreeSet::len))}</span>
-                <button type="button" data-testid="bulk-run" disabled=move || !allowed(|s| s == MapStatus::NotRunning)
-                    on:click=move |_| bulk("run")>"Run…"</button>
-                <button type="button" data-testid="bulk-pause" disabled=move || !allowed(|s| s == MapStatus::Running)
-                    on:click=move |_| bulk("pause")>"Pause"</button>
-                <label class="check"><input type="checkbox" prop:checked=include_related
-                    on:change=move |ev| include_related.set(event_target_checked(&ev)) />"with related"</label>
-                <ResumeModeSelect mode=resume_mode />
-                <button type="button" data-testid="bulk-resume" disabled=move || !allowed(|s| s == MapStatus::Paused)
-                    on:click=move |_| bulk("resume")>"Resume"</button>
-                <button type="button" data-testid="bulk-stop"
-                    disabled=move || !allowed(|s| matches!(s, MapStatus::Running | MapStatus::Paused))
-                    on:click=move |_| bulk("stop")>"Stop"</button>
+                <Show when=move || designer.get()>
+                    <span class="muted">{move || format!("{} selected", selected.with(BTreeSet::len))}</span>
+                    <button type="button" data-testid="bulk-run" disabled=move || !allowed(|s| s == MapStatus::NotRunning)
+                        on:click=move |_| bulk("run")>"Run…"</button>
+                    <button type="button" data-testid="bulk-pause" disabled=move || !allowed(|s| s == MapStatus::Running)
+                        on:click=move |_| bulk("pause")>"Pause"</button>
+                    <label class="check"><input type="checkbox" prop:checked=include_related
+                        on:change=move |ev| include_related.set(event_target_checked(&ev)) />"with related"</label>
+                    <ResumeModeSelect mode=resume_mode />
+                    <button type="button" data-testid="bulk-resume" disabled=move || !allowed(|s| s == MapStatus::Paused)
+                        on:click=move |_| bulk("resume")>"Resume"</button>
+                    <button type="button" data-testid="bulk-stop"
+                        disabled=move || !allowed(|s| matches!(s, MapStatus::Running | MapStatus::Paused))
+                        on:click=move |_| bulk("stop")>"Stop"</button>
+                </Show>
             </div>
             <OutcomeNotice outcome=outcome />
             {move || maps.get().is_none().then(|| view! { <p class="muted">"Loading the maps…"</p> })}

@@ -1,6 +1,7 @@
 //! The data browser: one table of one environment, its rows, and writes to it (a transaction), with
 //! the twin writes live sync made on the other side, or the error that refused them.
 
+use dualwrite_core::access::Permission;
 use dualwrite_core::api::{Op, OpKind, TransactionRequest, TransactionResponse, TwinWrite};
 use dualwrite_core::schema::{Column, ColumnType, Row, Schema, Side, Table};
 use leptos::prelude::*;
@@ -12,6 +13,7 @@ use serde_json::Value;
 use crate::api::{self, ApiError};
 use crate::components::notice::ErrorNotice;
 use crate::route::Route;
+use crate::session;
 
 const PAGE: u32 = 25;
 
@@ -42,6 +44,8 @@ pub fn TablePage() -> impl IntoView {
             }
         }
     });
+    // Writing rows is what applications (and admins) do; everyone reads them.
+    let writer = session::may(Permission::WriteData);
     let definition = Memo::new(move |_| {
         let (side, table) = (side.get()?, table.get());
         schema_doc.with(|s| s.as_ref()?.table(side, &table).cloned())
@@ -109,8 +113,10 @@ pub fn TablePage() -> impl IntoView {
                     placeholder=move || match side.get() { Some(Side::Finops) => "(CUSTOMERACCOUNT == \"US-001\")", _ => "accountnumber eq 'CRM-001'" }
                     prop:value=filter on:change=move |ev| go_filter(table.get_untracked(), event_target_value(&ev), 0) />
                 {move || side.get().map(|s| view! { <AvailabilitySwitch side=s /> })}
-                <button type="button" data-testid="add-row" disabled=move || definition.get().is_none()
-                    on:click=move |_| { result.set(None); form.set(Some(None)); }>"+ Add row"</button>
+                <Show when=move || writer>
+                    <button type="button" data-testid="add-row" disabled=move || definition.get().is_none()
+                        on:click=move |_| { result.set(None); form.set(Some(None)); }>"+ Add row"</button>
+                </Show>
             </div>
             {move || result.get().map(|r| match r {
                 Ok(answer) => view! { <TwinWrites answer=answer /> }.into_any(),
@@ -132,14 +138,16 @@ pub fn TablePage() -> impl IntoView {
                         <p class="muted" data-testid="row-total">{format!("{} rows", page.total)}</p>
                         <div class="grid-scroll">
                         <table class="rows" data-testid="rows-table">
-                            <thead><tr><th></th>{columns.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}</tr></thead>
+                            <thead><tr>{writer.then(|| view! { <th></th> })}{columns.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}</tr></thead>
                             <tbody>
                                 {page.items.into_iter().map(|row| {
                                     let cells = columns.iter().map(|c| view! { <td>{row.get(c).map(show).unwrap_or_default()}</td> }).collect_view();
                                     let editing = row.clone();
                                     view! {
                                         <tr data-testid="data-row">
-                                            <td><button type="button" data-testid="edit-row" on:click=move |_| { result.set(None); form.set(Some(Some(editing.clone()))); }>"Edit"</button></td>
+                                            {writer.then(|| view! {
+                                                <td><button type="button" data-testid="edit-row" on:click=move |_| { result.set(None); form.set(Some(Some(editing.clone()))); }>"Edit"</button></td>
+                                            })}
                                             {cells}
                                         </tr>
                                     }
@@ -394,11 +402,16 @@ fn AvailabilitySwitch(side: Side) -> impl IntoView {
         });
     };
     view! {
-        {move || state.get().and_then(Result::ok).map(|a| view! {
-            <button type="button" class:warn=!a.available on:click=toggle
-                title="An unavailable environment refuses the writes that would touch it">
-                {if a.available { "Available · mark unavailable" } else { "Unavailable · mark available" }}
-            </button>
+        {move || state.get().and_then(Result::ok).map(|a| if session::may(Permission::Design) {
+            view! {
+                <button type="button" class:warn=!a.available on:click=toggle
+                    title="An unavailable environment refuses the writes that would touch it">
+                    {if a.available { "Available · mark unavailable" } else { "Unavailable · mark available" }}
+                </button>
+            }.into_any()
+        } else {
+            view! { <span class="badge" class:status-paused=!a.available data-testid="availability">
+                {if a.available { "available" } else { "unavailable" }}</span> }.into_any()
         })}
         {move || error.get().map(|e| view! { <ErrorNotice error=e /> })}
     }

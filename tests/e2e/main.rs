@@ -37,5 +37,6 @@ mod data_browser;
 mod map_editor;
 mod preflight;
 mod run_dialog;
+mod sign_in;
 mod sync;
 mod views;

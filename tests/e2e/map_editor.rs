@@ -1,6 +1,6 @@
 //! The map editor: validation in the page, drafts in shared links, and what it looks like.
 
-use crate::support::{Browser, Product};
+use crate::support::{Browser, Product, ADMIN_TOKEN};
 
 const ACCOUNTS: &str = "Customers V3 (accounts)";
 
@@ -72,20 +72,18 @@ async fn breaking_a_map_shows_dipv1014_without_asking_the_server_and_fixing_it_c
     browser.close().await
 }
 
-#[tokio::test]
-#[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
-async fn a_shared_draft_link_opens_the_same_map_tab_selection_and_edits_in_a_fresh_browser(
-) -> anyhow::Result<()> {
-    let product = Product::start_demo().await?;
+const FILTER: &str = "[data-testid=dataverse_filter-input]";
+
+/// Stops the accounts map, edits a filter and a field's direction in the studio, selects the field on
+/// the mapping tab and returns the share link of that view: the map's id and the link.
+async fn share_a_draft(product: &Product) -> anyhow::Result<(String, String)> {
     let id = product.map_id(ACCOUNTS).await?;
     product
         .send_json(reqwest::Method::POST, &format!("/api/v1/maps/{id}/stop"), serde_json::json!({}))
         .await?;
-
     let browser = product.browser().await?;
     browser.goto(&format!("/maps/{id}/filters")).await?;
-    let filter = "[data-testid=dataverse_filter-input]";
-    browser.find(filter).await?.send_keys(" and creditlimit ge 0").await?;
+    browser.find(FILTER).await?.send_keys(" and creditlimit ge 0").await?;
     browser.click("[data-testid=tab-mapping]").await?;
     browser.click("[data-testid=field-row][data-index=\"3\"] [data-testid=select-field]").await?;
     browser
@@ -97,25 +95,92 @@ async fn a_shared_draft_link_opens_the_same_map_tab_selection_and_edits_in_a_fre
     browser.click("[data-testid=share-button]").await?;
     let link = browser.find("[data-testid=share-url]").await?.prop("value").await?.unwrap_or_default();
     assert!(link.contains(&format!("/maps/{id}/mapping?field=4#draft=")), "{link}");
-    println!("share link of a one-field, one-filter draft of {ACCOUNTS}: {} characters", link.len());
     browser.close().await?;
+    Ok((id, link))
+}
 
-    let fresh = product.browser().await?;
-    fresh.goto_url(&link).await?;
-    assert_eq!(fresh.text(fantoccini::Locator::Css("[data-testid=map-name]")).await?, ACCOUNTS);
-    fresh.find("[data-testid=draft-badge]").await?;
-    let tab = fresh.find("[data-testid=tab-mapping]").await?;
+/// The view `share_a_draft` shared: the same map, tab, selection and unsaved edits, as a draft.
+async fn assert_the_shared_view(browser: &Browser) -> anyhow::Result<()> {
+    assert_eq!(browser.text(fantoccini::Locator::Css("[data-testid=map-name]")).await?, ACCOUNTS);
+    browser.find("[data-testid=draft-badge]").await?;
+    let tab = browser.find("[data-testid=tab-mapping]").await?;
     assert_eq!(tab.attr("aria-selected").await?.as_deref(), Some("true"), "the same tab");
-    let row = fresh.find("[data-testid=field-row][data-index=\"3\"]").await?;
+    let row = browser.find("[data-testid=field-row][data-index=\"3\"]").await?;
     assert!(row.attr("class").await?.unwrap_or_default().contains("selected"), "the same selection");
     let direction =
-        fresh.find("[data-testid=field-row][data-index=\"3\"] [data-testid=field-direction]").await?;
+        browser.find("[data-testid=field-row][data-index=\"3\"] [data-testid=field-direction]").await?;
     assert_eq!(direction.prop("value").await?.as_deref(), Some("to_dataverse"), "the unsaved field edit");
-    fresh.click("[data-testid=tab-filters]").await?;
-    let shown = fresh.find(filter).await?.prop("value").await?.unwrap_or_default();
+    browser.click("[data-testid=tab-filters]").await?;
+    let shown = browser.find(FILTER).await?.prop("value").await?.unwrap_or_default();
     assert_eq!(shown, "customertypecode eq 3 and creditlimit ge 0", "the unsaved filter edit");
-    fresh.find("[data-testid=draft-badge]").await?;
+    browser.find("[data-testid=draft-badge]").await?;
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
+async fn a_shared_draft_link_opens_the_same_map_tab_selection_and_edits_in_a_fresh_browser(
+) -> anyhow::Result<()> {
+    let product = Product::start_demo().await?;
+    let (_, link) = share_a_draft(&product).await?;
+    println!("share link of a one-field, one-filter draft of {ACCOUNTS}: {} characters", link.len());
+
+    // A fresh profile, signed in first.
+    let fresh = product.browser().await?;
+    fresh.goto_url(&link).await?;
+    assert_the_shared_view(&fresh).await?;
     fresh.close().await
+}
+
+#[tokio::test]
+#[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
+async fn a_shared_draft_link_asks_a_signed_out_reader_to_sign_in_then_opens_the_same_view(
+) -> anyhow::Result<()> {
+    let product = Product::start_demo().await?;
+    let (_, link) = share_a_draft(&product).await?;
+    let here = link.strip_prefix(&product.base_url).expect("the share link is on the server").to_owned();
+
+    // Signing in on the panel opens the view in place.
+    let fresh = product.signed_out_browser().await?;
+    fresh.goto_url(&link).await?;
+    fresh.find("[data-testid=sign-in-panel]").await?;
+    assert!(fresh.find_all("[data-testid=map-name]").await?.is_empty(), "no map before signing in");
+    let href = fresh.find("[data-testid=sign-in-link]").await?.attr("href").await?.unwrap_or_default();
+    let next = href.strip_prefix("/sign-in?next=").expect("a link to the sign-in page with next");
+    assert_eq!(decode(next), here, "the sign-in page comes back to the whole view: path, query, draft");
+    fresh.screenshot("sign-in-for-a-shared-link-1280").await?;
+    fresh.sign_in_with(ADMIN_TOKEN).await?;
+    assert_eq!(fresh.current_url().await?, link, "the address is the shared one still");
+    assert_the_shared_view(&fresh).await?;
+    fresh.close().await?;
+
+    // So does the sign-in page, given the link's token.
+    let other = product.signed_out_browser().await?;
+    other.goto_url(&format!("{}{href}#token={ADMIN_TOKEN}", product.base_url)).await?;
+    other.wait_left_sign_in().await?;
+    assert_eq!(other.current_url().await?, link, "the sign-in page opened the shared view");
+    assert_the_shared_view(&other).await?;
+    other.close().await
+}
+
+/// Undoes percent-encoding.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[tokio::test]

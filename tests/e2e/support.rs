@@ -1,4 +1,5 @@
-//! The product under test (a `dualwrite serve` process) and a headless Chromium driven over WebDriver.
+//! The product under test (a `dualwrite serve` process, started with a known admin token) and a
+//! headless Chromium driven over WebDriver, signed in through the sign-in link the server prints.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -12,6 +13,12 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 /// How long a page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The admin token the product starts with (`DUALWRITE_ADMIN_TOKEN`), which the HTTP helpers carry.
+pub const ADMIN_TOKEN: &str = "dw_e2e_admin_token_0123456789abcdef0123456789abcdef";
+
+/// What the server prints before the sign-in link.
+const SIGN_IN_LINE: &str = "sign in: ";
 
 fn env_path(name: &str) -> anyhow::Result<PathBuf> {
     std::env::var_os(name)
@@ -32,6 +39,8 @@ impl Drop for Process {
 /// A running `dualwrite serve` on a fresh SQLite file and a free port.
 pub struct Product {
     pub base_url: String,
+    /// The sign-in link the server printed: `{base_url}/sign-in#token=…`.
+    pub sign_in_url: String,
     _server: Process,
     _data: tempfile::TempDir,
 }
@@ -55,28 +64,46 @@ impl Product {
             .args(["serve", "--bind", "127.0.0.1:0", "--db", &db, "--studio-dir"])
             .arg(&studio)
             .args(demo.then_some("--demo"))
+            .env("DUALWRITE_ADMIN_TOKEN", ADMIN_TOKEN)
+            .current_dir(data.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
         let stdout = child.stdout.take().context("server stdout")?;
         let server = Process(child);
-        // The server prints its address once it listens.
-        let base_url = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        // Once it listens, the server prints the sign-in link; the rest of its output is read (and
+        // dropped) for as long as it runs, so it never writes into a closed pipe.
+        let (found, link) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut found = Some(found);
             for line in BufReader::new(stdout).lines() {
-                let line = line?;
-                if let Some(at) = line.find("http://") {
-                    return Ok(line[at..].trim_end_matches('/').to_owned());
+                let Ok(line) = line else { break };
+                if let Some(at) = line.find(SIGN_IN_LINE).map(|at| at + SIGN_IN_LINE.len()) {
+                    if let Some(found) = found.take() {
+                        let _ = found.send(line[at..].trim().to_owned());
+                    }
                 }
             }
-            bail!("the server exited before it listened")
-        })
-        .await??;
-        Ok(Product { base_url, _server: server, _data: data })
+        });
+        let sign_in_url = tokio::task::spawn_blocking(move || link.recv_timeout(PATIENCE))
+            .await?
+            .context("the server printed no sign-in link (`sign in: http://…/sign-in#token=…`)")?;
+        let base_url = sign_in_url
+            .split_once("/sign-in")
+            .map(|(base, _)| base.to_owned())
+            .with_context(|| format!("the sign-in link {sign_in_url} has no /sign-in"))?;
+        Ok(Product { base_url, sign_in_url, _server: server, _data: data })
     }
 
     pub async fn get_json(&self, path: &str) -> anyhow::Result<serde_json::Value> {
-        let response = reqwest::get(format!("{}{path}", self.base_url)).await?;
+        self.get_json_as(ADMIN_TOKEN, path).await
+    }
+
+    /// `GET path` with `token`; the JSON answer, or the error answer as an error.
+    pub async fn get_json_as(&self, token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+        let response =
+            reqwest::Client::new().get(format!("{}{path}", self.base_url)).bearer_auth(token).send().await?;
         let status = response.status();
         let body = response.json().await?;
         if !status.is_success() {
@@ -94,6 +121,7 @@ impl Product {
     ) -> anyhow::Result<serde_json::Value> {
         let response = reqwest::Client::new()
             .request(method.clone(), format!("{}{path}", self.base_url))
+            .bearer_auth(ADMIN_TOKEN)
             .json(&body)
             .send()
             .await?;
@@ -116,7 +144,16 @@ impl Product {
             .with_context(|| format!("no map named {name}"))
     }
 
+    /// A fresh browser, signed in as the admin through the sign-in link the server printed.
     pub async fn browser(&self) -> anyhow::Result<Browser> {
+        let browser = self.signed_out_browser().await?;
+        browser.goto_url(&self.sign_in_url).await?;
+        browser.wait_left_sign_in().await?;
+        Ok(browser)
+    }
+
+    /// A fresh browser nobody has signed in with.
+    pub async fn signed_out_browser(&self) -> anyhow::Result<Browser> {
         Browser::start(self.base_url.clone()).await
     }
 }
@@ -249,6 +286,34 @@ impl Browser {
             Ok((element.attr(attr).await?.as_deref() == Some(want)).then_some(()))
         })
         .await
+    }
+
+    /// Waits until the header names who is signed in; returns their role.
+    pub async fn wait_signed_in(&self) -> anyhow::Result<String> {
+        let who = self.find("[data-testid=session-user]").await?;
+        Ok(who.attr("data-role").await?.unwrap_or_default())
+    }
+
+    /// After signing in on `/sign-in`: waits until the view it opens has loaded, signed in.
+    pub async fn wait_left_sign_in(&self) -> anyhow::Result<String> {
+        self.eventually("the sign-in page to open the next view", || async {
+            Ok((!self.current_url().await?.contains("/sign-in")).then_some(()))
+        })
+        .await?;
+        self.wait_signed_in().await
+    }
+
+    /// Signs in by pasting `token` into the sign-in field the page shows.
+    pub async fn sign_in_with(&self, token: &str) -> anyhow::Result<String> {
+        self.type_into("[data-testid=token-input]", token).await?;
+        self.click("[data-testid=sign-in-submit]").await?;
+        self.wait_signed_in().await
+    }
+
+    /// The token this tab keeps, if any.
+    pub async fn stored_token(&self) -> anyhow::Result<Option<String>> {
+        let token = self.run("return sessionStorage.getItem('dualwrite.token');").await?;
+        Ok(token.as_str().map(str::to_owned))
     }
 
     pub async fn current_url(&self) -> anyhow::Result<String> {

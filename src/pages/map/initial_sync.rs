@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use dualwrite_core::access::Permission;
 use dualwrite_core::lifecycle::MapStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,6 +11,7 @@ use crate::api::{self, SideCounts};
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
 use crate::route::{MapTab, Route};
+use crate::session;
 
 const PAGE: u32 = 25;
 
@@ -74,9 +76,11 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
     view! {
         <div class="initial-sync" data-testid="initial-sync">
             <div class="toolbar">
-                <button type="button" on:click=move |_| act(Some(true)) data-testid="rerun">"Rerun (retry failed rows)"</button>
-                <button type="button" on:click=move |_| act(Some(false))>"Rerun without errors"</button>
-                <button type="button" on:click=move |_| act(None)>"Skip to live sync"</button>
+                <Show when=move || session::may(Permission::Design)>
+                    <button type="button" on:click=move |_| act(Some(true)) data-testid="rerun">"Rerun (retry failed rows)"</button>
+                    <button type="button" on:click=move |_| act(Some(false))>"Rerun without errors"</button>
+                    <button type="button" on:click=move |_| act(None)>"Skip to live sync"</button>
+                </Show>
                 <button type="button" on:click=move |_| sync.refetch()>"Refresh"</button>
             </div>
             <OutcomeNotice outcome=outcome />

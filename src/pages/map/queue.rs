@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use dualwrite_core::access::Permission;
 use dualwrite_core::lifecycle::{MapStatus, ResumeMode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -13,6 +14,7 @@ use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
 use crate::components::resume_mode::ResumeModeSelect;
 use crate::route::{MapTab, Route};
+use crate::session;
 
 const PAGE: u32 = 50;
 
@@ -63,6 +65,8 @@ pub fn QueueTab(
         }
     });
 
+    // Pausing, resuming and retrying change the map's lifecycle: only roles that design may.
+    let designer = session::may(Permission::Design);
     let act = move |action: &'static str| {
         if action == "resume" {
             catch_up_total.set(Some(remaining.get_untracked().unwrap_or(0)));
@@ -102,15 +106,15 @@ pub fn QueueTab(
     view! {
         <div class="queue" data-testid="queue">
             <div class="toolbar">
-                <Show when=move || status.get() == MapStatus::Running>
+                <Show when=move || designer && status.get() == MapStatus::Running>
                     <button type="button" data-testid="queue-pause" on:click=move |_| act("pause")>"Pause"</button>
                     <button type="button" on:click=move |_| act("pause_related")>"Pause with related maps"</button>
                 </Show>
-                <Show when=move || status.get() == MapStatus::Paused>
+                <Show when=move || designer && status.get() == MapStatus::Paused>
                     <ResumeModeSelect mode=mode />
                     <button type="button" class="primary" data-testid="queue-resume" on:click=move |_| act("resume")>"Resume"</button>
                 </Show>
-                <Show when=move || status.get() == MapStatus::Resuming>
+                <Show when=move || designer && status.get() == MapStatus::Resuming>
                     <button type="button" on:click=move |_| act("skip")>"Skip to live (keep the rest as errors)"</button>
                 </Show>
                 <button type="button" data-testid="queue-refresh" on:click=move |_| { queue.refetch(); errors.refetch(); on_change.run(()); }>"Refresh"</button>
@@ -165,14 +169,17 @@ pub fn QueueTab(
                 Ok(page) if page.items.is_empty() => view! { <p class="muted">"No catch-up errors."</p> }.into_any(),
                 Ok(page) => {
                     let ids: Vec<Value> = page.items.iter().map(|e| e.id.clone()).collect();
+                    let total = page.total;
                     view! {
-                        <div class="toolbar">
-                            <button type="button" disabled=move || chosen.with(BTreeSet::is_empty) on:click=move |_| {
-                                let picked: Vec<Value> = ids.iter().filter(|i| chosen.with(|c| c.contains(&i.to_string()))).cloned().collect();
-                                retry(Some(picked));
-                            }>"Retry selected"</button>
-                            <button type="button" on:click=move |_| retry(None)>{format!("Retry all ({})", page.total)}</button>
-                        </div>
+                        {designer.then(|| view! {
+                            <div class="toolbar">
+                                <button type="button" disabled=move || chosen.with(BTreeSet::is_empty) on:click=move |_| {
+                                    let picked: Vec<Value> = ids.iter().filter(|i| chosen.with(|c| c.contains(&i.to_string()))).cloned().collect();
+                                    retry(Some(picked));
+                                }>"Retry selected"</button>
+                                <button type="button" on:click=move |_| retry(None)>{format!("Retry all ({total})")}</button>
+                            </div>
+                        })}
                         <div class="grid-scroll">
                         <table class="errors" data-testid="catch-up-errors">
                             <thead><tr><th></th><th>"When"</th><th>"Table"</th><th>"Op"</th><th>"Key"</th><th>"Code"</th><th>"Message"</th></tr></thead>
