@@ -20,7 +20,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     println!("xtask: building the server");
     cmd::run(cmd::cargo().args(["build", "--release", "-p", "dualwrite-server", "--bin", "dualwrite"]))?;
     let server = crate::project_root().join("target/release/dualwrite");
-    println!("xtask: starting dualwrite; open http://{bind}/ (Ctrl-C stops it)");
+    println!(
+        "xtask: starting dualwrite on http://{bind}/; open the sign-in link it prints (Ctrl-C stops it)"
+    );
     cmd::run(cmd::command(server).args([
         "serve",
         "--demo",
