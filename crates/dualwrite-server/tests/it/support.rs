@@ -133,10 +133,7 @@ impl TestApp {
             }
             None => request.body(Body::empty()),
         };
-        let response = self.router.clone().oneshot(request.expect("request")).await.expect("router answers");
-        let status = response.status();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        self.answer(request.expect("request")).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
@@ -156,7 +153,12 @@ impl TestApp {
     pub async fn raw_as_admin(&self, method: &str, path: &str, body: Option<String>) -> (StatusCode, Value) {
         let request = Request::builder().method(method).uri(path).header("content-type", "application/json");
         let request = request.body(body.map(Body::from).unwrap_or_else(Body::empty)).expect("request");
-        let response = self.router.clone().oneshot(as_admin(request)).await.expect("router answers");
+        self.answer(as_admin(request)).await
+    }
+
+    /// The status and the JSON body of `request` as sent (null when the body is not JSON).
+    async fn answer(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
