@@ -108,9 +108,9 @@ impl Catalog {
 #[cfg(test)]
 pub(crate) fn contoso() -> (Catalog, MapDoc) {
     let schema: Value =
-        serde_json::from_str(include_str!("../crates/dualwrite-server/demo/schema.json")).expect("schema");
+        serde_json::from_str(include_str!("../fixtures/contoso/schema.json")).expect("schema");
     let package: Value =
-        serde_json::from_str(include_str!("../crates/dualwrite-server/demo/package.json")).expect("package");
+        serde_json::from_str(include_str!("../fixtures/contoso/package.json")).expect("package");
     let maps: Vec<MapResource> = package["maps"]
         .as_array()
         .expect("maps")

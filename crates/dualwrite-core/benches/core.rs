@@ -13,8 +13,8 @@ use dualwrite_core::schema::{Row, Schema, Side};
 use dualwrite_core::validation::validate;
 use serde_json::{json, Value};
 
-const SCHEMA: &str = include_str!("../../../../shared/fixtures/contoso/schema.json");
-const PACKAGE: &str = include_str!("../../../../shared/fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../fixtures/contoso/schema.json");
+const PACKAGE: &str = include_str!("../../../fixtures/contoso/package.json");
 
 const CHUNK_KEYS: usize = 100_000;
 

@@ -8,8 +8,8 @@ use dualwrite_core::package::Package;
 use dualwrite_core::schema::Schema;
 use dualwrite_core::validation::{validate_package, Diagnostic, Severity};
 
-const SCHEMA: &str = include_str!("../../../../shared/fixtures/contoso/schema.json");
-const PACKAGE: &str = include_str!("../../../../shared/fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../fixtures/contoso/schema.json");
+const PACKAGE: &str = include_str!("../../../fixtures/contoso/package.json");
 const GOLDEN: &str = include_str!("golden/contoso_diagnostics.json");
 
 fn contoso_diagnostics() -> Vec<Diagnostic> {

@@ -10,8 +10,8 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SCHEMA: &str = include_str!("../../../../shared/fixtures/contoso/schema.json");
-const PACKAGE: &str = include_str!("../../../../shared/fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../fixtures/contoso/schema.json");
+const PACKAGE: &str = include_str!("../../../fixtures/contoso/package.json");
 const GOLDEN: &str = include_str!("golden/contoso_diagnostics.json");
 
 #[wasm_bindgen_test]

@@ -9,8 +9,8 @@ use dualwrite_core::schema::{Row, Schema, Side};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const SCHEMA: &str = include_str!("../../../../shared/fixtures/contoso/schema.json");
-const PACKAGE: &str = include_str!("../../../../shared/fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../fixtures/contoso/schema.json");
+const PACKAGE: &str = include_str!("../../../fixtures/contoso/package.json");
 
 fn column() -> impl Strategy<Value = String> {
     prop_oneof![Just("name".to_owned()), Just("notes".to_owned()), "[a-z_][a-z0-9_]{0,8}"]

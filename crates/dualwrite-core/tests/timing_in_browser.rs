@@ -11,8 +11,8 @@ use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_config
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SCHEMA: &str = include_str!("../../../../shared/fixtures/contoso/schema.json");
-const PACKAGE: &str = include_str!("../../../../shared/fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../fixtures/contoso/schema.json");
+const PACKAGE: &str = include_str!("../../../fixtures/contoso/package.json");
 
 #[wasm_bindgen_test]
 fn time_validating_the_customers_map_in_the_browser() {

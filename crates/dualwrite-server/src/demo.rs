@@ -16,9 +16,9 @@ use crate::store::{Store, Tx};
 use crate::{lifecycle, transaction};
 
 /// The Contoso schema (a copy of the project's shared fixture; a test keeps them equal).
-pub const SCHEMA: &str = include_str!("../demo/schema.json");
+pub const SCHEMA: &str = include_str!("../../../fixtures/contoso/schema.json");
 /// The four out-of-box maps and their integration keys.
-pub const PACKAGE: &str = include_str!("../demo/package.json");
+pub const PACKAGE: &str = include_str!("../../../fixtures/contoso/package.json");
 
 /// Loads the demo into an empty store; a store that already has a schema is left as it is.
 /// Returns whether it loaded anything.

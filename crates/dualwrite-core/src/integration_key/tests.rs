@@ -1,7 +1,7 @@
 use super::*;
 
 fn contoso() -> Schema {
-    Schema::from_json(include_str!("../../../../../shared/fixtures/contoso/schema.json"))
+    Schema::from_json(include_str!("../../../../fixtures/contoso/schema.json"))
         .expect("fixture schema")
 }
 

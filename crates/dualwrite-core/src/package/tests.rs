@@ -3,8 +3,8 @@ use serde_json::json;
 use super::*;
 use crate::table_map::{Direction, Transform};
 
-const PACKAGE: &str = include_str!("../../../../../shared/fixtures/contoso/package.json");
-const SCHEMA: &str = include_str!("../../../../../shared/fixtures/contoso/schema.json");
+const PACKAGE: &str = include_str!("../../../../fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../../fixtures/contoso/schema.json");
 
 #[test]
 fn the_fixture_package_reads_and_writes_back_unchanged() {

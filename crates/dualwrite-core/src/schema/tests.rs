@@ -2,7 +2,7 @@ use serde_json::json;
 
 use super::*;
 
-const CONTOSO: &str = include_str!("../../../../../shared/fixtures/contoso/schema.json");
+const CONTOSO: &str = include_str!("../../../../fixtures/contoso/schema.json");
 
 fn contoso() -> Schema {
     Schema::from_json(CONTOSO).expect("fixture schema")

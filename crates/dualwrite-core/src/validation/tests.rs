@@ -7,8 +7,8 @@ use super::*;
 use crate::schema::{AlternateKey, ColumnType};
 use crate::table_map::{Direction, FieldMapping, Transform, ValueMap};
 
-const SCHEMA: &str = include_str!("../../../../../shared/fixtures/contoso/schema.json");
-const PACKAGE: &str = include_str!("../../../../../shared/fixtures/contoso/package.json");
+const SCHEMA: &str = include_str!("../../../../fixtures/contoso/schema.json");
+const PACKAGE: &str = include_str!("../../../../fixtures/contoso/package.json");
 
 const LEGAL_ENTITIES: usize = 0;
 const CURRENCIES: usize = 1;

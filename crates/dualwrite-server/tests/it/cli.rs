@@ -7,7 +7,7 @@ use dualwrite_core::package::Package;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/contoso").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/contoso").join(name)
 }
 
 fn dualwrite(args: &[&str]) -> Output {

@@ -314,7 +314,7 @@ fn as_admin(mut request: Request<Body>) -> Request<Body> {
 
 /// A Contoso fixture from the shared folder beside the project.
 pub fn fixture(name: &str) -> Value {
-    let path = format!("{}/../../../shared/fixtures/contoso/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../../fixtures/contoso/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
