@@ -24,7 +24,7 @@ enum Command {
     /// Serve the HTTP API and the studio.
     Serve {
         /// Database: sqlite://PATH (the default, one file) or postgres://USER@HOST/DB.
-        #[arg(long, env = "DUALWRITE_DB", default_value = "sqlite://dualwrite.db")]
+        #[arg(long, env = "DUALWRITE_DB", hide_env_values = true, default_value = "sqlite://dualwrite.db")]
         db: String,
         /// Address to listen on.
         #[arg(long, env = "DUALWRITE_BIND", default_value = "127.0.0.1:8080")]

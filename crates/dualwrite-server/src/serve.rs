@@ -26,8 +26,8 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let store = tokio::task::spawn_blocking(move || Store::open(&db))
         .await
         .context("opening the store")?
-        .with_context(|| format!("opening the database {}", opts.db))?;
-    tracing::info!(backend = store.backend(), db = %opts.db, "store ready");
+        .with_context(|| format!("opening the database {}", crate::store::redacted(&opts.db)))?;
+    tracing::info!(backend = store.backend(), db = %crate::store::redacted(&opts.db), "store ready");
     let state = AppState::new(store);
     if opts.demo {
         let (store, catalog) = (state.store.clone(), state.catalog.clone());

@@ -287,7 +287,7 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Store::Postgres(postgres::PgStore::open(url)?))
         } else {
-            Err(StoreError::UnsupportedUrl(url.to_owned()))
+            Err(StoreError::UnsupportedUrl(redacted(url)))
         }
     }
 
@@ -332,6 +332,42 @@ impl Store {
     }
 }
 
+/// `url` fit to show in a log or an error: a password in it (`postgres://user:secret@host/db`, or a
+/// `password=` parameter) is replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut shown = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            // The credentials end at the last `@` before the path: a password may itself hold `@`.
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            match rest[..authority_end].rfind('@') {
+                Some(at) => {
+                    let user = rest[..at].split_once(':').map_or(&rest[..at], |(user, _)| user);
+                    let password = if rest[..at].contains(':') { ":***" } else { "" };
+                    format!("{scheme}://{user}{password}{}", &rest[at..])
+                }
+                None => base.to_owned(),
+            }
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&params.join("&"));
+    }
+    shown
+}
+
 /// Parses a JSON object stored by this module.
 fn parse_row(text: &str) -> Result<Row, StoreError> {
     match serde_json::from_str(text) {
@@ -349,4 +385,26 @@ fn parse_json(text: &str) -> Result<Value, StoreError> {
 fn like_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_password_in_a_database_url_is_never_shown() {
+        for (url, shown) in [
+            ("postgres://user:secret@db.example/dw", "postgres://user:***@db.example/dw"),
+            ("postgresql://user:p@ss:w@rd@host:5432/dw", "postgresql://user:***@host:5432/dw"),
+            (
+                "postgres://user@host/dw?password=secret&sslmode=require",
+                "postgres://user@host/dw?password=***&sslmode=require",
+            ),
+            ("postgres://host/dw", "postgres://host/dw"),
+            ("sqlite://dualwrite.db", "sqlite://dualwrite.db"),
+            ("sqlite:///var/lib/a@b.db", "sqlite:///var/lib/a@b.db"),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
+        }
+    }
 }

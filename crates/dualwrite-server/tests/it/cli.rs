@@ -97,3 +97,54 @@ fn import_ms_refuses_a_file_that_is_not_a_mapping() {
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("is not a msdyn_mapping document"), "{error}");
 }
+
+/// A password in the database URL: the log of a server that started, the error of one that could not
+/// reach its database, and the help text (which shows the environment's values) never show it.
+#[test]
+fn a_database_password_never_reaches_the_log_an_error_or_the_help() {
+    const SECRET: &str = "s3cret-Passw0rd";
+    let serve = |db: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dualwrite"));
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--studio-dir", "/nonexistent", "--db", db])
+            .env("RUST_LOG", "info")
+            .env("DUALWRITE_ADMIN_TOKEN", crate::support::ADMIN_TOKEN);
+        command
+    };
+
+    let unreachable = format!("postgres://dw:{SECRET}@127.0.0.1:1/dw");
+    let output = serve(&unreachable).output().expect("dualwrite runs");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a server without its database must not start");
+    assert!(error.contains("postgres://dw:***@127.0.0.1:1/dw"), "the error names the database: {error}");
+    assert!(!error.contains(SECRET), "{error}");
+
+    let help = Command::new(env!("CARGO_BIN_EXE_dualwrite"))
+        .args(["serve", "--help"])
+        .env("DUALWRITE_DB", &unreachable)
+        .output()
+        .expect("dualwrite runs");
+    assert!(help.status.success());
+    assert!(!String::from_utf8_lossy(&help.stdout).contains(SECRET), "{}", stdout(&help));
+
+    // A server that did start logs where its store is, still without the password (trust
+    // authentication takes any password, so the URL with one is a working URL).
+    let Some(db) = crate::support::TestDb::postgres() else { return };
+    let with_password = db.url.replacen("postgres://postgres@", &format!("postgres://postgres:{SECRET}@"), 1);
+    assert_ne!(with_password, db.url, "the test database URL has the expected shape: {}", db.url);
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let mut child = serve(&with_password)
+        .stdout(std::process::Stdio::piped())
+        .stderr(log.reopen().expect("log file"))
+        .spawn()
+        .expect("start dualwrite");
+    let listening = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().expect("stdout")))
+        .map_while(Result::ok)
+        .any(|line| line.contains("http://"));
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = std::fs::read_to_string(log.path()).expect("read the log");
+    assert!(listening, "the server started: {logged}");
+    assert!(logged.contains("store ready"), "{logged}");
+    assert!(!logged.contains(SECRET), "{logged}");
+}
