@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use dualwrite_core::api::{AlertAction, AlertRule, AlertRules, ALERT_ERROR_TYPES};
+use dualwrite_core::api::{AlertAction, AlertRule, AlertRules, ALERT_ERROR_TYPES, MAX_ALERT_WINDOW_SECONDS};
 
 use dualwrite_core::access::Permission;
 
@@ -67,7 +67,7 @@ pub fn AlertsPage() -> impl IntoView {
                 <div class="row wrap">
                     <label>"when " <input type="number" min="1" class="short" prop:value=move || get().map(|r| r.count.to_string()).unwrap_or_default()
                         on:change=move |ev| { let v = event_target_value(&ev).parse().unwrap_or(1); edit(Box::new(move |l| if let Some(r) = l.get_mut(i) { r.count = v; })) } />" errors"</label>
-                    <label>"within " <input type="number" min="1" class="short" prop:value=move || get().map(|r| (r.window_seconds / 60).to_string()).unwrap_or_default()
+                    <label>"within " <input type="number" min="1" max=(MAX_ALERT_WINDOW_SECONDS / 60).to_string() class="short" prop:value=move || get().map(|r| (r.window_seconds / 60).to_string()).unwrap_or_default()
                         on:change=move |ev| { let v: u64 = event_target_value(&ev).parse().unwrap_or(15); edit(Box::new(move |l| if let Some(r) = l.get_mut(i) { r.window_seconds = v * 60; })) } />" minutes"</label>
                     <label>"then "
                         <select prop:value=move || get().map(|r| action_name(r.action)).unwrap_or_default()

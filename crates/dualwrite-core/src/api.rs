@@ -405,6 +405,9 @@ pub const ALERT_ERROR_TYPES: [(&str, &str); 4] = [
     ("unavailable", "the other environment is under maintenance (503)"),
 ];
 
+/// The longest window an alert rule may count over: a year, leap or not.
+pub const MAX_ALERT_WINDOW_SECONDS: u64 = 366 * 24 * 3600;
+
 /// One alert rule: when `count` live-sync errors of `error_types` (all types when empty) happen to a
 /// map within `window_seconds`, do `action` to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -439,6 +442,14 @@ impl AlertRules {
             }
             if rule.window_seconds == 0 {
                 problem("window_seconds", "must be at least 1".into());
+            } else if rule.window_seconds > MAX_ALERT_WINDOW_SECONDS {
+                problem(
+                    "window_seconds",
+                    format!(
+                        "must be at most {MAX_ALERT_WINDOW_SECONDS} (366 days), found {}",
+                        rule.window_seconds
+                    ),
+                );
             }
             for t in rule.error_types.iter().filter(|t| !ALERT_ERROR_TYPES.iter().any(|(name, _)| name == t))
             {

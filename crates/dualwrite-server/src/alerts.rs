@@ -56,7 +56,9 @@ pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &ApiError)
         if !rule.error_types.is_empty() && !rule.error_types.iter().any(|t| t == kind) {
             continue;
         }
-        let count = tx.count_recent_events(SYNC_ERROR, map_id, rule.window_seconds)?;
+        // Rules are checked when saved; the bound also holds for rules stored before it existed.
+        let window = rule.window_seconds.min(dualwrite_core::api::MAX_ALERT_WINDOW_SECONDS);
+        let count = tx.count_recent_events(SYNC_ERROR, map_id, window)?;
         if count < rule.count {
             continue;
         }

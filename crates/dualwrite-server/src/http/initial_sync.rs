@@ -22,8 +22,9 @@ pub struct ErrorsQuery {
     /// The id of the last error already seen (a cursor; `next` gives it).
     #[serde(default)]
     after: i64,
-    /// Errors to skip past `after` (for jumping to a page).
+    /// Errors to skip past `after` (for jumping to a page), at most 2^63 - 1.
     #[serde(default)]
+    #[schemars(range(max = 9_223_372_036_854_775_807_u64))]
     offset: u64,
     limit: Option<usize>,
     search: Option<String>,
@@ -35,6 +36,12 @@ pub async fn get(
     Query(q): Query<ErrorsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    if i64::try_from(q.offset).is_err() {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            format!("offset must be at most {}, found {}", i64::MAX, q.offset),
+        ));
+    }
     app.read(move |tx, catalog| {
         let m = find(catalog, &id)?;
         let Some((execution_id, execution)) = initial_sync::latest(tx, m.id)? else {

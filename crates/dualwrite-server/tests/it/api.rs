@@ -284,3 +284,37 @@ async fn packages_round_trip_in_both_shapes() {
         .await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PACKAGE")));
 }
+
+/// Numbers a client sends that the database cannot hold are refused up front, on every backend (a
+/// rule as invalid, 422; a query as malformed, 400), so they can neither fail the request with a 500
+/// nor be stored and break later requests.
+#[tokio::test]
+async fn out_of_range_alert_windows_and_paging_offsets_are_refused() {
+    for db in crate::support::TestDb::all() {
+        let app = TestApp::on(db).await.with_contoso().await;
+        let rule = |window: u64| json!({"rules": [{"error_types": [], "count": 1, "window_seconds": window, "action": "pause"}]});
+        let (status, body) = app.put("/api/v1/alerts", rule(1_000_000_000_000)).await;
+        assert_eq!(
+            (status, body["error"]["problems"][0]["path"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("rules[0].window_seconds")),
+            "{body}"
+        );
+        let (status, body) = app.put("/api/v1/alerts", rule(366 * 24 * 3600)).await;
+        assert_eq!(status, StatusCode::OK, "a year's window is fine: {body}");
+
+        let id = app.map_id("Currencies (transactioncurrencies)").await;
+        let run = json!({"maps": [{"id": id, "initial_sync": true}]});
+        assert_eq!(app.post("/api/v1/maps/run", run).await.0, StatusCode::OK);
+        app.wait_for_status(&id, "running").await;
+        let (status, body) =
+            app.get(&format!("/api/v1/maps/{id}/initial-sync?offset=9223372036854775808")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_QUERY")),
+            "{body}"
+        );
+        let (status, body) =
+            app.get(&format!("/api/v1/maps/{id}/initial-sync?offset=9223372036854775807")).await;
+        assert_eq!(status, StatusCode::OK, "the largest offset the store takes: {body}");
+    }
+}
