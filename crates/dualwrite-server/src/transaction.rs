@@ -30,6 +30,9 @@ pub fn apply(
     request: &TransactionRequest,
 ) -> Result<TransactionResponse, ApiError> {
     let schema = catalog.require_schema()?;
+    for (i, op) in request.ops.iter().enumerate() {
+        write::check(schema, side, op).map_err(|e| e.with("op_index", i))?;
+    }
     live_sync::available(tx, side)?;
     let mut response = TransactionResponse { results: Vec::new(), twin_writes: Vec::new() };
     for (i, op) in request.ops.iter().enumerate() {

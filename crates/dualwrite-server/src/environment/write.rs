@@ -60,6 +60,30 @@ pub fn table<'s>(schema: &'s Schema, side: Side, name: &str) -> Result<&'s Table
     })
 }
 
+/// What can be told of `op` without reading a stored row: its table is known and the values it
+/// carries fit the columns (that it carries what its kind needs, core's `TransactionRequest` checks).
+/// A transaction checks every op this way before it asks whether the environment takes writes, so a
+/// malformed request says what is wrong even during maintenance.
+pub fn check(schema: &Schema, side: Side, op: &Op) -> Result<(), ApiError> {
+    let table = table(schema, side, &op.table)?;
+    match &op.row {
+        Some(row) => check_row(schema, table, row, op.op != OpKind::Insert).map(drop),
+        None => Ok(()),
+    }
+}
+
+/// `row` checked against `table`: known columns, fitting values, and (unless `partial`) every
+/// required column.
+fn check_row(schema: &Schema, table: &Table, row: &Row, partial: bool) -> Result<Row, ApiError> {
+    table.check_row(schema, row, partial).map_err(|e| {
+        let problems: Vec<Value> =
+            e.problems.iter().map(|p| json!({"column": p.column, "message": p.message})).collect();
+        ApiError::invalid("INVALID_ROW", e.to_string())
+            .with("table", table.name.clone())
+            .with("problems", problems)
+    })
+}
+
 /// Applies one operation. Nothing is committed here: the caller's transaction decides.
 pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Written, ApiError> {
     let table = table(schema, side, &op.table)?;
@@ -178,13 +202,7 @@ impl Writer<'_> {
     /// The row values checked against the table: known columns, fitting values, and (unless
     /// `partial`) every required column.
     fn check(&self, row: &Row, partial: bool) -> Result<Row, ApiError> {
-        self.table.check_row(self.schema, row, partial).map_err(|e| {
-            let problems: Vec<Value> =
-                e.problems.iter().map(|p| json!({"column": p.column, "message": p.message})).collect();
-            ApiError::invalid("INVALID_ROW", e.to_string())
-                .with("table", self.table.name.clone())
-                .with("problems", problems)
-        })
+        check_row(self.schema, self.table, row, partial)
     }
 
     fn insert(&mut self, row: &Row) -> Result<Written, ApiError> {

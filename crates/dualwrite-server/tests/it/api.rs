@@ -318,3 +318,36 @@ async fn out_of_range_alert_windows_and_paging_offsets_are_refused() {
         assert_eq!(status, StatusCode::OK, "the largest offset the store takes: {body}");
     }
 }
+
+/// During maintenance a malformed write still says what is wrong with it; only a write that could
+/// be applied is told to come back later.
+#[tokio::test]
+async fn a_write_to_an_unavailable_side_is_checked_before_it_is_told_to_wait() {
+    let app = contoso().await;
+    app.put("/api/v1/envs/finops/availability", json!({"available": false})).await;
+    let transaction = |op: Value| json!({"ops": [{"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": "CHF", "NAME": "Swiss franc"}}, op]});
+    for (op, status, code) in [
+        (
+            json!({"op": "insert", "table": "NoSuchTable", "row": {"A": 1}}),
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+        ),
+        (
+            json!({"op": "insert", "table": "Currencies", "row": {"NOSUCHCOLUMN": 1}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INVALID_ROW",
+        ),
+        (json!({"op": "delete", "table": "Currencies"}), StatusCode::BAD_REQUEST, "INVALID_BODY"),
+        (
+            json!({"op": "update", "table": "Currencies", "key": {"CURRENCYCODE": "CHF"}, "row": {"NAME": "Franc"}}),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ENVIRONMENT_UNAVAILABLE",
+        ),
+    ] {
+        let (got, body) = app.post("/api/v1/envs/finops/transactions", transaction(op.clone())).await;
+        assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{op}: {body}");
+        if status == StatusCode::NOT_FOUND || status == StatusCode::UNPROCESSABLE_ENTITY {
+            assert_eq!(body["error"]["op_index"], 1, "the error names the op: {body}");
+        }
+    }
+}
