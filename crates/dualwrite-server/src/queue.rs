@@ -6,7 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use dualwrite_core::lifecycle::{Action, MapStatus};
+use dualwrite_core::related;
 use dualwrite_core::schema::{Row, Schema};
+use dualwrite_core::table_map::TableMap;
 use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
@@ -146,6 +148,30 @@ pub fn replay(
         )?;
     }
     Ok(twin)
+}
+
+/// The maps with queued work to replay (resuming or initializing), upstream first (core's run order
+/// over every map), each with the ids of the maps it depends on. Replaying in this order, and not
+/// replaying a map while one it depends on still has work left, means a row is never replayed before
+/// the rows it looks up (a customer before its new group).
+pub fn catch_up_order(catalog: &Catalog) -> Vec<(&CatalogMap, Vec<i64>)> {
+    let busy = |m: &CatalogMap| matches!(m.status, MapStatus::Resuming | MapStatus::Initializing);
+    if !catalog.maps.iter().any(busy) {
+        return Vec::new();
+    }
+    let Some(schema) = catalog.schema.as_ref() else {
+        return catalog.maps.iter().filter(|m| busy(m)).map(|m| (m, Vec::new())).collect();
+    };
+    let maps: Vec<TableMap> = catalog.maps.iter().map(|m| m.map.clone()).collect();
+    related::run_order_all(schema, &maps)
+        .order
+        .into_iter()
+        .map(|i| (i, &catalog.maps[i]))
+        .filter(|(_, m)| busy(m))
+        .map(|(i, m)| {
+            (m, related::depends_on(schema, &maps, i).into_iter().map(|j| catalog.maps[j].id).collect())
+        })
+        .collect()
 }
 
 /// What one batch of catch-up did.

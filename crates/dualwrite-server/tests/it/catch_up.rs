@@ -1,11 +1,13 @@
-//! Catch-up order: a key's later changes wait behind its failed one, and a retry applies what a change
-//! changed (not a stale snapshot).
+//! Catch-up order: a key's later changes wait behind its failed one, a retry applies what a change
+//! changed (not a stale snapshot), and related maps resumed together replay upstream first.
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use crate::lifecycle::{customer, customers_ready, run, CUSTOMERS};
 use crate::support::{TestApp, TestDb};
+
+const GROUPS: &str = "Customer groups (msdyn_customergroups)";
 
 /// Updates customer `account` of DEMF in finops.
 async fn update_customer(app: &TestApp, account: &str, row: Value) {
@@ -160,5 +162,64 @@ async fn a_retry_keeps_newer_values(db: TestDb) {
 async fn retrying_a_failed_change_writes_what_it_changed_not_its_stale_snapshot() {
     for db in TestDb::all() {
         a_retry_keeps_newer_values(db).await;
+    }
+}
+
+/// Saves the map named `name` again under a new id, so that it comes after every other map.
+async fn recreate(app: &TestApp, name: &str) -> String {
+    let id = app.map_id(name).await;
+    let (_, mut doc) = app.get(&format!("/api/v1/maps/{id}")).await;
+    if let Some(doc) = doc.as_object_mut() {
+        doc.remove("id");
+        doc.remove("status");
+    }
+    assert_eq!(app.delete(&format!("/api/v1/maps/{id}")).await, StatusCode::NO_CONTENT);
+    let (status, created) = app.post("/api/v1/maps", doc).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    app.map_id(name).await
+}
+
+async fn upstream_maps_catch_up_first(db: TestDb) {
+    let backend = db.backend;
+    let app = TestApp::on(db).await.with_contoso().await;
+    // Customer groups saved after customers: its id is the higher one.
+    let groups = recreate(&app, GROUPS).await;
+    customers_ready(&app).await;
+    let customers = app.map_id(CUSTOMERS).await;
+    run(&app, json!([{"id": customers, "initial_sync": false}])).await;
+    for id in [&groups, &customers] {
+        let (status, body) = app.post(&format!("/api/v1/maps/{id}/pause"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    app.write(
+        "finops",
+        json!([{"op": "insert", "table": "CustCustomerGroupEntity", "row": {"dataAreaId": "DEMF", "CUSTOMERGROUPID": "20", "DESCRIPTION": "Retail DE"}}]),
+    )
+    .await;
+    let mut new_customer = customer("DEMF400", "CP-001");
+    new_customer["row"]["CUSTOMERGROUPID"] = json!("20");
+    app.write("finops", json!([new_customer])).await;
+
+    // Both resume while Dataverse is away, so that the worker sees both resuming at once.
+    app.put("/api/v1/envs/dataverse/availability", json!({"available": false})).await;
+    for id in [&customers, &groups] {
+        let (status, body) =
+            app.post(&format!("/api/v1/maps/{id}/resume"), json!({"mode": "catch_up"})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    app.put("/api/v1/envs/dataverse/availability", json!({"available": true})).await;
+    app.wait_for_status(&groups, "running").await;
+    app.wait_for_status(&customers, "running").await;
+
+    let errors = catch_up_errors(&app, &customers).await;
+    assert_eq!(errors["total"], 0, "{backend}: the customer was replayed before its group: {errors}");
+    let group = app.row("dataverse", "msdyn_customergroup", "msdyn_groupid eq '20'").await;
+    assert_eq!(account(&app, "DEMF400").await["msdyn_customergroupid"], group["msdyn_customergroupid"]);
+}
+
+#[tokio::test]
+async fn related_maps_resumed_together_catch_up_upstream_first() {
+    for db in TestDb::all() {
+        upstream_maps_catch_up_first(db).await;
     }
 }
