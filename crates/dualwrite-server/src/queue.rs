@@ -150,28 +150,44 @@ pub fn replay(
     Ok(twin)
 }
 
-/// The maps with queued work to replay (resuming or initializing), upstream first (core's run order
-/// over every map), each with the ids of the maps it depends on. Replaying in this order, and not
-/// replaying a map while one it depends on still has work left, means a row is never replayed before
-/// the rows it looks up (a customer before its new group).
-pub fn catch_up_order(catalog: &Catalog) -> Vec<(&CatalogMap, Vec<i64>)> {
-    let busy = |m: &CatalogMap| matches!(m.status, MapStatus::Resuming | MapStatus::Initializing);
-    if !catalog.maps.iter().any(busy) {
+/// Whether a map has background work: replaying its queue or copying rows.
+fn catching_up(map: &CatalogMap) -> bool {
+    matches!(map.status, MapStatus::Resuming | MapStatus::Initializing)
+}
+
+/// The maps with queued work to replay (resuming or initializing), upstream first: core's run order
+/// over every map, so that in one round an upstream queue is replayed before the maps waiting on it.
+pub fn catch_up_order(catalog: &Catalog) -> Vec<&CatalogMap> {
+    if !catalog.maps.iter().any(catching_up) {
         return Vec::new();
     }
     let Some(schema) = catalog.schema.as_ref() else {
-        return catalog.maps.iter().filter(|m| busy(m)).map(|m| (m, Vec::new())).collect();
+        return catalog.maps.iter().filter(|m| catching_up(m)).collect();
     };
     let maps: Vec<TableMap> = catalog.maps.iter().map(|m| m.map.clone()).collect();
     related::run_order_all(schema, &maps)
         .order
         .into_iter()
-        .map(|i| (i, &catalog.maps[i]))
-        .filter(|(_, m)| busy(m))
-        .map(|(i, m)| {
-            (m, related::depends_on(schema, &maps, i).into_iter().map(|j| catalog.maps[j].id).collect())
-        })
+        .map(|i| &catalog.maps[i])
+        .filter(|m| catching_up(m))
         .collect()
+}
+
+/// A map that `map_id` depends on and that is itself still catching up or initializing: until it is
+/// done, replaying `map_id` could write a row before the rows it looks up (a customer before its new
+/// group). Only maps earlier in the run order count, so maps that depend on each other never wait on
+/// each other.
+fn upstream_catching_up(catalog: &Catalog, map_id: i64) -> Option<&CatalogMap> {
+    let schema = catalog.schema.as_ref()?;
+    let index = catalog.maps.iter().position(|m| m.id == map_id)?;
+    let maps: Vec<TableMap> = catalog.maps.iter().map(|m| m.map.clone()).collect();
+    let order = related::run_order_all(schema, &maps).order;
+    let earlier = &order[..order.iter().position(|&i| i == index)?];
+    related::depends_on(schema, &maps, index)
+        .into_iter()
+        .filter(|i| earlier.contains(i))
+        .map(|i| &catalog.maps[i])
+        .find(|m| catching_up(m))
 }
 
 /// What one batch of catch-up did.
@@ -185,13 +201,16 @@ pub enum CatchUp {
     Live,
     /// The other side is unavailable: the queue waits.
     Blocked,
+    /// A map this one depends on is still catching up or initializing: the queue waits for it.
+    Waiting,
 }
 
 /// Replays up to `batch` queued changes of map `map_id` in one transaction. A change that fails goes to
 /// the catch-up errors, and so do the later changes of its key, in order, as
 /// [`BEHIND_FAILED_CHANGE`], for as long as a catch-up error of that key exists; an unavailable
-/// environment stops the batch and leaves the rest queued. An empty queue takes a resuming map (or
-/// one whose initial write is done) to `running`.
+/// environment stops the batch and leaves the rest queued. Nothing is replayed while a map this one
+/// depends on is still catching up or initializing. An empty queue takes a resuming map (or one whose
+/// initial write is done) to `running`.
 pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) -> Result<CatchUp, ApiError> {
     store.write(|tx| {
         let catalog = cache.get(tx)?;
@@ -201,6 +220,9 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
             MapStatus::Initializing if crate::initial_sync::is_draining(tx, map_id)? => Action::InitialSyncDone,
             _ => return Ok(CatchUp::Idle),
         };
+        if upstream_catching_up(&catalog, map_id).is_some() {
+            return Ok(CatchUp::Waiting);
+        }
         let changes = tx.queued(map_id, None, 0, batch)?;
         if changes.is_empty() {
             if done == Action::InitialSyncDone {

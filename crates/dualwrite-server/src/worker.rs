@@ -50,9 +50,8 @@ fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Resul
     let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
     let mut busy = false;
     let mut copying: Option<(i64, i64)> = None;
-    // Maps upstream first; a map whose upstream map still has work left this round waits for it.
-    let mut unfinished: Vec<i64> = Vec::new();
-    for (cmap, upstream) in queue::catch_up_order(&catalog) {
+    // Upstream maps first, so that a map waiting on one can follow it in the same round.
+    for cmap in queue::catch_up_order(&catalog) {
         if cmap.status == MapStatus::Initializing {
             let latest = store.read(|tx| initial_sync::latest(tx, cmap.id))?;
             if let Some((id, _)) = latest.filter(|(_, e)| matches!(e.phase, Phase::Copy | Phase::References))
@@ -60,21 +59,12 @@ fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Resul
                 if copying.is_none_or(|(_, first)| id < first) {
                     copying = Some((cmap.id, id));
                 }
-                unfinished.push(cmap.id);
                 continue;
             }
         }
-        if upstream.iter().any(|id| unfinished.contains(id)) {
-            unfinished.push(cmap.id);
-            continue;
-        }
         match queue::catch_up(store, cache, cmap.id, CATCH_UP_BATCH)? {
-            CatchUp::Live => busy = true,
-            CatchUp::Progressed { .. } => {
-                busy = true;
-                unfinished.push(cmap.id);
-            }
-            CatchUp::Idle | CatchUp::Blocked => unfinished.push(cmap.id),
+            CatchUp::Progressed { .. } | CatchUp::Live => busy = true,
+            CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting => {}
         }
     }
     let mut current = job.lock().map_err(|_| ApiError::Internal(anyhow::anyhow!("worker state poisoned")))?;

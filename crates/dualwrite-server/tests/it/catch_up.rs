@@ -179,7 +179,9 @@ async fn recreate(app: &TestApp, name: &str) -> String {
     app.map_id(name).await
 }
 
-async fn upstream_maps_catch_up_first(db: TestDb) {
+/// Groups and customers paused; `groups_written` new groups and a customer in the last of them
+/// written in finops; both resumed together. The customer must arrive without a catch-up error.
+async fn upstream_maps_catch_up_first(db: TestDb, groups_written: usize) {
     let backend = db.backend;
     let app = TestApp::on(db).await.with_contoso().await;
     // Customer groups saved after customers: its id is the higher one.
@@ -191,13 +193,13 @@ async fn upstream_maps_catch_up_first(db: TestDb) {
         let (status, body) = app.post(&format!("/api/v1/maps/{id}/pause"), json!({})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    app.write(
-        "finops",
-        json!([{"op": "insert", "table": "CustCustomerGroupEntity", "row": {"dataAreaId": "DEMF", "CUSTOMERGROUPID": "20", "DESCRIPTION": "Retail DE"}}]),
-    )
-    .await;
+    let new_groups: Vec<Value> = (1..=groups_written)
+        .map(|n| json!({"op": "insert", "table": "CustCustomerGroupEntity", "row": {"dataAreaId": "DEMF", "CUSTOMERGROUPID": format!("G{n}"), "DESCRIPTION": "Retail DE"}}))
+        .collect();
+    app.write("finops", Value::Array(new_groups)).await;
+    let last_group = format!("G{groups_written}");
     let mut new_customer = customer("DEMF400", "CP-001");
-    new_customer["row"]["CUSTOMERGROUPID"] = json!("20");
+    new_customer["row"]["CUSTOMERGROUPID"] = json!(last_group);
     app.write("finops", json!([new_customer])).await;
 
     // Both resume while Dataverse is away, so that the worker sees both resuming at once.
@@ -213,13 +215,20 @@ async fn upstream_maps_catch_up_first(db: TestDb) {
 
     let errors = catch_up_errors(&app, &customers).await;
     assert_eq!(errors["total"], 0, "{backend}: the customer was replayed before its group: {errors}");
-    let group = app.row("dataverse", "msdyn_customergroup", "msdyn_groupid eq '20'").await;
+    let group =
+        app.row("dataverse", "msdyn_customergroup", &format!("msdyn_groupid eq '{last_group}'")).await;
     assert_eq!(account(&app, "DEMF400").await["msdyn_customergroupid"], group["msdyn_customergroupid"]);
 }
 
 #[tokio::test]
 async fn related_maps_resumed_together_catch_up_upstream_first() {
     for db in TestDb::all() {
-        upstream_maps_catch_up_first(db).await;
+        upstream_maps_catch_up_first(db, 1).await;
     }
+}
+
+#[tokio::test]
+async fn a_map_waits_while_the_map_it_depends_on_needs_several_batches_to_catch_up() {
+    let groups = dualwrite_server::worker::CATCH_UP_BATCH + 20;
+    upstream_maps_catch_up_first(TestDb::sqlite(), groups).await;
 }
