@@ -122,6 +122,17 @@ pub struct RunOrder {
 /// The maps `maps[start]` depends on, directly or not, upstream first, then `start`. A cycle does not
 /// stop the order (its rows are written first and its references second); it is reported.
 pub fn run_order(schema: &Schema, maps: &[TableMap], start: usize) -> RunOrder {
+    walk(schema, maps, [start])
+}
+
+/// Every map, each after the maps it depends on (cycles broken where the walk meets them, and
+/// reported): the order in which work on many maps at once keeps lookups resolvable.
+pub fn run_order_all(schema: &Schema, maps: &[TableMap]) -> RunOrder {
+    walk(schema, maps, 0..maps.len())
+}
+
+/// The run order of the `starts` and everything upstream of them, each map once.
+fn walk(schema: &Schema, maps: &[TableMap], starts: impl IntoIterator<Item = usize>) -> RunOrder {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         New,
@@ -163,8 +174,10 @@ pub fn run_order(schema: &Schema, maps: &[TableMap], start: usize) -> RunOrder {
         stack: Vec::new(),
         result: RunOrder { order: Vec::new(), cycles: Vec::new() },
     };
-    if start < maps.len() {
-        visit(&mut walk, start);
+    for start in starts {
+        if start < maps.len() && walk.state[start] == State::New {
+            visit(&mut walk, start);
+        }
     }
     walk.result
 }
@@ -201,6 +214,33 @@ mod tests {
             ]
         );
         assert!(order.cycles.is_empty(), "the self-reference of accounts is not a cycle");
+    }
+
+    #[test]
+    fn every_map_comes_after_the_maps_it_depends_on() {
+        let (schema, mut maps) = contoso();
+        // Customers listed first, as when their map was saved before the others.
+        maps.rotate_right(1);
+        let order = run_order_all(&schema, &maps);
+        assert_eq!(
+            names(&maps, &order.order),
+            [
+                "Legal entities (cdm_companies)",
+                "Currencies (transactioncurrencies)",
+                "Customer groups (msdyn_customergroups)",
+                "Customers V3 (accounts)"
+            ]
+        );
+        for (at, &i) in order.order.iter().enumerate() {
+            for upstream in depends_on(&schema, &maps, i) {
+                assert!(
+                    order.order[..at].contains(&upstream),
+                    "{} before {}",
+                    maps[upstream].name,
+                    maps[i].name
+                );
+            }
+        }
     }
 
     #[test]

@@ -172,14 +172,37 @@ impl<'a> RowMapper<'a> {
     /// Maps a row of side `from` to a row of the other side: finops row → Dataverse row in dotted form,
     /// or Dataverse dotted row → finops row. All problems of the row are returned, not just the first.
     pub fn map_row(&self, from: Side, row: &Row) -> Result<Row, Vec<RowError>> {
+        self.map_fields(from, row, None)
+    }
+
+    /// Maps what an update of a side-`from` row changed: only the fields whose value differs between
+    /// `before` and `after` (the [`changed_mapped_fields`]), with their `after` values, and the
+    /// company. Fields filled only from a default are left out: the update did not change them. This
+    /// is what a change may write to an existing twin without undoing newer values of the fields it
+    /// did not touch (a replayed or retried change included).
+    pub fn map_changes(&self, from: Side, before: &Row, after: &Row) -> Result<Row, Vec<RowError>> {
+        let changed = changed_mapped_fields(self.map, from, before, after);
+        self.map_fields(from, after, Some(&changed))
+    }
+
+    /// Maps `row`, or only the fields of `only` (source-side names) when given.
+    fn map_fields(&self, from: Side, row: &Row, only: Option<&[String]>) -> Result<Row, Vec<RowError>> {
         let to = from.other();
         let mut out = Row::new();
         let mut errors = Vec::new();
         for field in self.fields.iter().filter(|f| f.mapping.direction.writes(to)) {
             let Some(dest) = field.slot(to) else { continue };
-            let source = match field.slot(from) {
-                None => None,
-                Some(slot) => match get(row, &slot.name, from) {
+            let source = match (field.slot(from), only) {
+                (None, None) => None,
+                (None, Some(_)) => continue,
+                (Some(slot), Some(only)) => match field.mapping.field(from) {
+                    // A changed field that the row no longer holds was cleared.
+                    Some(name) if only.iter().any(|c| same_field(c, name, from)) => {
+                        Some((slot, get(row, &slot.name, from).unwrap_or(&NULL)))
+                    }
+                    _ => continue,
+                },
+                (Some(slot), None) => match get(row, &slot.name, from) {
                     // A partial row without the column writes nothing for this field.
                     None => continue,
                     Some(v) => Some((slot, v)),
@@ -540,15 +563,20 @@ pub fn changed_mapped_fields(map: &TableMap, source_side: Side, before: &Row, af
         let Some(name) = field.field(source_side) else { continue };
         let (b, a) = (get(before, name, source_side), get(after, name, source_side));
         let differs = b.unwrap_or(&Value::Null) != a.unwrap_or(&Value::Null);
-        let seen = changed.iter().any(|c| match source_side {
-            Side::Finops => c.eq_ignore_ascii_case(name),
-            Side::Dataverse => c == name,
-        });
+        let seen = changed.iter().any(|c| same_field(c, name, source_side));
         if differs && !seen {
             changed.push(name.to_owned());
         }
     }
     changed
+}
+
+/// Whether two names of side `side` name the same field (finops names case-insensitively).
+fn same_field(a: &str, b: &str, side: Side) -> bool {
+    match side {
+        Side::Finops => a.eq_ignore_ascii_case(b),
+        Side::Dataverse => a == b,
+    }
 }
 
 /// The dotted lookup paths a map reads or writes on the Dataverse side (the company path included for a

@@ -2,12 +2,14 @@
 //! on the other side, found by integration key, in the same database transaction. Any twin failure
 //! fails the caller's whole transaction.
 //!
-//! Twin writes do not sync again (no echo), only changes to mapped fields sync, and a change to the
-//! integration-key value of a row that has a twin is refused: it would break the pairing.
+//! Twin writes do not sync again (no echo), only changes to mapped fields sync (an update writes to
+//! an existing twin only the fields it changed, the same whether it is live, replayed or retried),
+//! and a change to the integration-key value of a row that has a twin is refused: it would break the
+//! pairing.
 
 use dualwrite_core::integration_key::{EffectiveKey, KeyValue};
 use dualwrite_core::lifecycle::MapStatus;
-use dualwrite_core::row_mapping::{changed_mapped_fields, dataverse_paths, RowMapper};
+use dualwrite_core::row_mapping::{changed_mapped_fields, dataverse_paths, RowError, RowMapper};
 use dualwrite_core::schema::{Row, Schema, Side, Table, DATA_AREA_ID};
 use serde_json::{json, Value};
 
@@ -172,7 +174,19 @@ impl<'a> Pairing<'a> {
                         ));
                     }
                 }
-                self.upsert_twin(&after, key).map(Some)
+                // An existing twin gets only what this update changed, so that a change applied late
+                // (replayed, retried) never undoes newer values of the fields it did not touch.
+                let written = match self.find_twin(&key)? {
+                    Some(twin) => {
+                        let changes = mapped(self.mapper.map_changes(self.from, &before, &after))?;
+                        write::update(self.tx, self.schema, self.target, twin, &changes)?
+                    }
+                    None => {
+                        let row = mapped(self.mapper.map_row(self.from, &after))?;
+                        write::insert(self.tx, self.schema, self.target, &row)?
+                    }
+                };
+                Ok(Some(self.twin(written, key)))
             }
             (Applied::Inserted, _, Some(after)) => {
                 let key = self.key_value(&after)?;
@@ -187,15 +201,7 @@ impl<'a> Pairing<'a> {
     }
 
     fn upsert_twin(&mut self, source: &Row, key: KeyValue) -> Result<TwinWrite, ApiError> {
-        let mapped = self.mapper.map_row(self.from, source).map_err(|errors| {
-            let first = errors.first().map(|e| e.code).unwrap_or("INVALID_VALUE");
-            let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
-            let problems: Vec<Value> = errors
-                .iter()
-                .map(|e| json!({"code": e.code, "field": e.field, "value": e.value, "message": e.message}))
-                .collect();
-            ApiError::invalid(first, message).with("problems", problems)
-        })?;
+        let mapped = mapped(self.mapper.map_row(self.from, source))?;
         let written = match self.find_twin(&key)? {
             Some(twin) => write::update(self.tx, self.schema, self.target, twin, &mapped)?,
             None => write::insert(self.tx, self.schema, self.target, &mapped)?,
@@ -223,4 +229,17 @@ impl<'a> Pairing<'a> {
         }
         write::find(self.tx, self.schema, self.target, &by)
     }
+}
+
+/// A row mapped by core, or its problems as one error (the first problem's code, every message).
+fn mapped(result: Result<Row, Vec<RowError>>) -> Result<Row, ApiError> {
+    result.map_err(|errors| {
+        let first = errors.first().map(|e| e.code).unwrap_or("INVALID_VALUE");
+        let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+        let problems: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"code": e.code, "field": e.field, "value": e.value, "message": e.message}))
+            .collect();
+        ApiError::invalid(first, message).with("problems", problems)
+    })
 }

@@ -3,8 +3,12 @@
 //! twin writes, not one), and the catch-up errors of changes that did not apply. Nothing expires and
 //! nothing is capped but by the disk.
 
+use std::collections::{HashMap, HashSet};
+
 use dualwrite_core::lifecycle::{Action, MapStatus};
+use dualwrite_core::related;
 use dualwrite_core::schema::{Row, Schema};
+use dualwrite_core::table_map::TableMap;
 use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
@@ -16,6 +20,57 @@ use crate::store::{QueuedChange, Store, Tx};
 
 /// The code of changes set aside by "skip to live, preserving the queue".
 pub const SKIPPED: &str = "SKIPPED";
+/// The code of a change held behind an earlier change of the same key that did not apply: a key's
+/// changes apply in order, so it waits for that one (retrying applies both, in order).
+pub const BEHIND_FAILED_CHANGE: &str = "BEHIND_FAILED_CHANGE";
+
+/// Why a change waits: the queued change `seq` of the same key did not apply.
+fn behind_message(seq: i64) -> String {
+    format!(
+        "held behind queued change {seq} of the same key, which did not apply: a key's changes apply in order; \
+         fix that one's cause and retry it (its later changes are retried with it)"
+    )
+}
+
+/// The keys whose later changes must wait, each with the change they wait behind. Changes without an
+/// integration-key value (`""`) are not tied to each other.
+#[derive(Default)]
+struct Held(HashMap<String, Option<i64>>);
+
+impl Held {
+    /// The change that `change` waits behind, if any: a catch-up error of its key (stored, or met
+    /// earlier in this run).
+    fn behind(
+        &mut self,
+        tx: &mut dyn Tx,
+        map_id: i64,
+        change: &QueuedChange,
+    ) -> Result<Option<i64>, ApiError> {
+        if change.key.is_empty() {
+            return Ok(None);
+        }
+        if let Some(seq) = self.0.get(&change.key) {
+            return Ok(*seq);
+        }
+        let seq = tx.first_catch_up_error_of_key(map_id, &change.key)?.filter(|&s| s < change.seq);
+        self.0.insert(change.key.clone(), seq);
+        Ok(seq)
+    }
+
+    /// From now on the key of `change` waits behind it (unless it already waits behind an earlier one).
+    fn hold(&mut self, change: &QueuedChange) {
+        if !change.key.is_empty() {
+            self.0.entry(change.key.clone()).or_default().get_or_insert(change.seq);
+        }
+    }
+
+    /// The key of `change` no longer waits (its change applied).
+    fn release(&mut self, change: &QueuedChange) {
+        if !change.key.is_empty() {
+            self.0.insert(change.key.clone(), None);
+        }
+    }
+}
 
 /// Appends `written` to the queue of `cmap`, with its integration-key value for looking it up.
 pub fn enqueue(
@@ -95,6 +150,46 @@ pub fn replay(
     Ok(twin)
 }
 
+/// Whether a map has background work: replaying its queue or copying rows.
+fn catching_up(map: &CatalogMap) -> bool {
+    matches!(map.status, MapStatus::Resuming | MapStatus::Initializing)
+}
+
+/// The maps with queued work to replay (resuming or initializing), upstream first: core's run order
+/// over every map, so that in one round an upstream queue is replayed before the maps waiting on it.
+pub fn catch_up_order(catalog: &Catalog) -> Vec<&CatalogMap> {
+    if !catalog.maps.iter().any(catching_up) {
+        return Vec::new();
+    }
+    let Some(schema) = catalog.schema.as_ref() else {
+        return catalog.maps.iter().filter(|m| catching_up(m)).collect();
+    };
+    let maps: Vec<TableMap> = catalog.maps.iter().map(|m| m.map.clone()).collect();
+    related::run_order_all(schema, &maps)
+        .order
+        .into_iter()
+        .map(|i| &catalog.maps[i])
+        .filter(|m| catching_up(m))
+        .collect()
+}
+
+/// A map that `map_id` depends on and that is itself still catching up or initializing: until it is
+/// done, replaying `map_id` could write a row before the rows it looks up (a customer before its new
+/// group). Only maps earlier in the run order count, so maps that depend on each other never wait on
+/// each other.
+fn upstream_catching_up(catalog: &Catalog, map_id: i64) -> Option<&CatalogMap> {
+    let schema = catalog.schema.as_ref()?;
+    let index = catalog.maps.iter().position(|m| m.id == map_id)?;
+    let maps: Vec<TableMap> = catalog.maps.iter().map(|m| m.map.clone()).collect();
+    let order = related::run_order_all(schema, &maps).order;
+    let earlier = &order[..order.iter().position(|&i| i == index)?];
+    related::depends_on(schema, &maps, index)
+        .into_iter()
+        .filter(|i| earlier.contains(i))
+        .map(|i| &catalog.maps[i])
+        .find(|m| catching_up(m))
+}
+
 /// What one batch of catch-up did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatchUp {
@@ -106,11 +201,16 @@ pub enum CatchUp {
     Live,
     /// The other side is unavailable: the queue waits.
     Blocked,
+    /// A map this one depends on is still catching up or initializing: the queue waits for it.
+    Waiting,
 }
 
 /// Replays up to `batch` queued changes of map `map_id` in one transaction. A change that fails goes to
-/// the catch-up errors; an unavailable environment stops the batch and leaves the rest queued. An
-/// empty queue takes a resuming map (or one whose initial write is done) to `running`.
+/// the catch-up errors, and so do the later changes of its key, in order, as
+/// [`BEHIND_FAILED_CHANGE`], for as long as a catch-up error of that key exists; an unavailable
+/// environment stops the batch and leaves the rest queued. Nothing is replayed while a map this one
+/// depends on is still catching up or initializing. An empty queue takes a resuming map (or one whose
+/// initial write is done) to `running`.
 pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) -> Result<CatchUp, ApiError> {
     store.write(|tx| {
         let catalog = cache.get(tx)?;
@@ -120,6 +220,9 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
             MapStatus::Initializing if crate::initial_sync::is_draining(tx, map_id)? => Action::InitialSyncDone,
             _ => return Ok(CatchUp::Idle),
         };
+        if upstream_catching_up(&catalog, map_id).is_some() {
+            return Ok(CatchUp::Waiting);
+        }
         let changes = tx.queued(map_id, None, 0, batch)?;
         if changes.is_empty() {
             if done == Action::InitialSyncDone {
@@ -128,24 +231,45 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
             lifecycle::act(tx, cmap, done)?;
             return Ok(CatchUp::Live);
         }
-        // The batch goes in under one savepoint; if any change is refused, it is undone and replayed
-        // again one change at a time, so that the refused one becomes a catch-up error and the rest
-        // stay applied.
-        tx.savepoint()?;
-        let fast = changes.iter().try_for_each(|change| {
-            replay(tx, &catalog, cmap, change)?;
-            tx.dequeue(change.seq).map_err(ApiError::from)
-        });
-        match fast {
-            Ok(()) => {
-                tx.release_savepoint()?;
-                return Ok(CatchUp::Progressed { replayed: changes.len(), failed: 0 });
+        let mut held = Held::default();
+        let mut waiting = false;
+        if tx.catch_up_error_count(map_id)? > 0 {
+            for change in &changes {
+                waiting |= held.behind(tx, map_id, change)?.is_some();
             }
-            Err(ApiError::Client { .. }) => tx.rollback_to_savepoint()?,
-            Err(internal) => return Err(internal),
+        }
+        // The batch goes in under one savepoint; if any change is refused (or must wait behind a
+        // failed one), it is undone and replayed again one change at a time, so that the refused one
+        // becomes a catch-up error, its key's later changes wait behind it and the rest stay applied.
+        if !waiting {
+            tx.savepoint()?;
+            let fast = changes.iter().try_for_each(|change| {
+                replay(tx, &catalog, cmap, change)?;
+                tx.dequeue(change.seq).map_err(ApiError::from)
+            });
+            match fast {
+                Ok(()) => {
+                    tx.release_savepoint()?;
+                    return Ok(CatchUp::Progressed { replayed: changes.len(), failed: 0 });
+                }
+                Err(ApiError::Client { .. }) => tx.rollback_to_savepoint()?,
+                Err(internal) => return Err(internal),
+            }
         }
         let (mut replayed, mut failed) = (0, 0);
         for change in &changes {
+            if let Some(seq) = held.behind(tx, map_id, change)? {
+                let message = behind_message(seq);
+                tx.add_catch_up_error(map_id, change, BEHIND_FAILED_CHANGE, &message)?;
+                tx.append_event(
+                    "catch_up_error",
+                    Some(map_id),
+                    &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": BEHIND_FAILED_CHANGE, "message": message, "behind": seq}),
+                )?;
+                failed += 1;
+                tx.dequeue(change.seq)?;
+                continue;
+            }
             tx.savepoint()?;
             match replay(tx, &catalog, cmap, change) {
                 Ok(_) => {
@@ -158,6 +282,7 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
                 }
                 Err(ApiError::Client { code, message, .. }) => {
                     tx.rollback_to_savepoint()?;
+                    held.hold(change);
                     tx.add_catch_up_error(map_id, change, code, &message)?;
                     tx.append_event(
                         "catch_up_error",
@@ -174,8 +299,10 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
     })
 }
 
-/// Retries catch-up errors of a running map (those in `ids`, or all), oldest first. Returns how many
-/// applied and how many failed again.
+/// Retries catch-up errors of a running map (those in `ids`, or all), oldest first, keeping each key's
+/// order: a change whose key still has an earlier catch-up error (not retried, or failing again) stays
+/// behind it as [`BEHIND_FAILED_CHANGE`], and the changes held behind one that now applies are
+/// retried with it. Returns how many applied and how many failed again (or still wait).
 pub fn retry(
     tx: &mut dyn Tx,
     catalog: &Catalog,
@@ -188,22 +315,42 @@ pub fn retry(
             format!("map `{}` is {}; catch-up errors are retried while it runs", cmap.map.name, cmap.status),
         ));
     }
+    // The keys with an earlier change still in the catch-up errors, and the keys whose earlier change
+    // applied in this retry (their held changes follow it).
+    let mut held = Held::default();
+    let mut followed: HashSet<String> = HashSet::new();
     let (mut applied, mut failed, mut after) = (0, 0, 0);
     loop {
         let page = tx.catch_up_errors(cmap.id, after, 500)?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        for error in page.iter().filter(|e| ids.is_none_or(|ids| ids.contains(&e.id))) {
+        for error in &page {
+            let change = &error.change;
+            let selected = ids.is_none_or(|ids| ids.contains(&error.id))
+                || (error.code == BEHIND_FAILED_CHANGE && followed.contains(&change.key));
+            let earlier = held.0.get(&change.key).copied().flatten().filter(|_| !change.key.is_empty());
+            if !selected {
+                held.hold(change);
+                continue;
+            }
+            if let Some(seq) = earlier {
+                tx.set_catch_up_error(error.id, BEHIND_FAILED_CHANGE, &behind_message(seq))?;
+                failed += 1;
+                continue;
+            }
             tx.savepoint()?;
-            match replay(tx, catalog, cmap, &error.change) {
+            match replay(tx, catalog, cmap, change) {
                 Ok(_) => {
                     tx.release_savepoint()?;
                     tx.delete_catch_up_error(error.id)?;
+                    held.release(change);
+                    followed.insert(change.key.clone());
                     applied += 1;
                 }
                 Err(ApiError::Client { code, message, .. }) => {
                     tx.rollback_to_savepoint()?;
                     tx.set_catch_up_error(error.id, code, &message)?;
+                    held.hold(change);
                     failed += 1;
                 }
                 Err(internal) => return Err(internal),

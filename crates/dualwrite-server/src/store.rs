@@ -234,6 +234,9 @@ pub trait Tx {
     fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError>;
     fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError>;
     fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError>;
+    /// The sequence number of the oldest catch-up error of a map with integration-key value `key`:
+    /// the change that key's later changes wait behind.
+    fn first_catch_up_error_of_key(&mut self, map_id: i64, key: &str) -> Result<Option<i64>, StoreError>;
 
     fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError>;
     fn update_execution(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;

@@ -50,9 +50,8 @@ fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Resul
     let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
     let mut busy = false;
     let mut copying: Option<(i64, i64)> = None;
-    for cmap in
-        catalog.maps.iter().filter(|m| matches!(m.status, MapStatus::Resuming | MapStatus::Initializing))
-    {
+    // Upstream maps first, so that a map waiting on one can follow it in the same round.
+    for cmap in queue::catch_up_order(&catalog) {
         if cmap.status == MapStatus::Initializing {
             let latest = store.read(|tx| initial_sync::latest(tx, cmap.id))?;
             if let Some((id, _)) = latest.filter(|(_, e)| matches!(e.phase, Phase::Copy | Phase::References))
@@ -65,7 +64,7 @@ fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Resul
         }
         match queue::catch_up(store, cache, cmap.id, CATCH_UP_BATCH)? {
             CatchUp::Progressed { .. } | CatchUp::Live => busy = true,
-            CatchUp::Idle | CatchUp::Blocked => {}
+            CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting => {}
         }
     }
     let mut current = job.lock().map_err(|_| ApiError::Internal(anyhow::anyhow!("worker state poisoned")))?;

@@ -192,3 +192,27 @@ fn the_server_expands_the_company_and_every_lookup_path() {
     );
     assert!(dataverse_paths(&c.schema, &c.package.maps[1]).is_empty());
 }
+
+#[test]
+fn an_update_maps_only_the_fields_it_changed_with_the_company() {
+    let c = contoso();
+    let mapper = RowMapper::new(&c.schema, &c.package.maps[3]).expect("customers compile");
+    let before = finops_customer();
+    let mut after = before.clone();
+    after.insert("SALESMEMO".into(), json!("call first"));
+    after.insert("CREDITRATING".into(), json!("B"));
+    after.remove("PARTYSTATE");
+    let changed = mapper.map_changes(Side::Finops, &before, &after).expect("maps");
+    assert_eq!(changed.get("description"), Some(&json!("call first")));
+    assert_eq!(changed.get("msdyn_creditrating"), Some(&json!("B")));
+    assert_eq!(changed.get("msdyn_partystateprovince"), Some(&Value::Null), "a cleared field: {changed:?}");
+    assert_eq!(changed.get("msdyn_company.cdm_companycode"), Some(&json!("DEMF")));
+    assert!(!changed.contains_key("customertypecode"), "a default is not a change");
+    assert!(!changed.contains_key("accountnumber"), "unchanged fields are left alone");
+    assert_eq!(changed.len(), 4, "{changed:?}");
+    assert_eq!(
+        mapper.map_changes(Side::Finops, &before, &before).map(|r| r.len()),
+        Ok(1),
+        "the company only"
+    );
+}

@@ -581,6 +581,11 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
+    fn first_catch_up_error_of_key(&mut self, map_id: i64, key: &str) -> Result<Option<i64>, StoreError> {
+        let st = self.st("SELECT MIN(seq) FROM catch_up_errors WHERE map_id = $1 AND key = $2")?;
+        Ok(self.tx.query_one(&st, &[&map_id, &key])?.get(0))
+    }
+
     fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError> {
         let st = self.st("INSERT INTO executions (map_id, body) VALUES ($1, $2) RETURNING id")?;
         Ok(self.tx.query_one(&st, &[&map_id, &body.to_string()])?.get(0))

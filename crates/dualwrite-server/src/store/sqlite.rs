@@ -576,6 +576,13 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn first_catch_up_error_of_key(&mut self, map_id: i64, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT MIN(seq) FROM catch_up_errors WHERE map_id = ?1 AND key = ?2")?
+            .query_row(params![map_id, key], |r| r.get(0))?)
+    }
+
     fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached("INSERT INTO executions (map_id, body) VALUES (?1, ?2)")?

@@ -2,6 +2,7 @@
 
 mod access;
 mod api;
+mod catch_up;
 mod cli;
 mod concurrency;
 mod crash;

@@ -187,3 +187,27 @@ fn environments_are_available_until_marked_otherwise() {
         assert!(store.read(|tx| tx.is_available("dataverse")).expect("read"), "{backend}");
     });
 }
+
+#[test]
+fn a_keys_first_catch_up_error_is_the_oldest_change_of_that_key_and_map() {
+    each_backend(|backend, store| {
+        let first =
+            |key: &str, map: i64| store.read(|tx| tx.first_catch_up_error_of_key(map, key)).expect("read");
+        assert_eq!(first("k1", 1), None, "{backend}");
+        let errors: Vec<i64> = write(store, |tx| {
+            let mut ids = Vec::new();
+            for (map, key) in [(1, "k1"), (1, "k2"), (1, "k1"), (2, "k1")] {
+                let seq = tx.enqueue(map, key, &json!({"key": key}))?;
+                let change = tx.queued(map, Some(key), seq - 1, 1)?.remove(0);
+                tx.add_catch_up_error(map, &change, "X", "failed")?;
+                tx.dequeue(seq)?;
+                ids.push(seq);
+            }
+            Ok(ids)
+        });
+        assert_eq!(first("k1", 1), Some(errors[0]), "{backend}");
+        assert_eq!(first("k2", 1), Some(errors[1]), "{backend}");
+        assert_eq!(first("k1", 2), Some(errors[3]), "{backend}: per map");
+        assert_eq!(first("k3", 1), None, "{backend}");
+    });
+}
