@@ -37,7 +37,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::catalog::{Catalog, CatalogCache};
 use crate::error::{ApiError, Kind};
-use crate::store::{Store, Tx};
+use crate::store::{Log, Store, Tx};
 use crate::tokens::Tokens;
 use endpoint::{Api, Endpoint, Verb};
 
@@ -96,6 +96,25 @@ impl AppState {
             store.read(|tx| {
                 let catalog = cache.get(tx)?;
                 work(tx, &catalog)
+            })
+        })
+        .await?
+    }
+
+    /// [`AppState::read`] for a page of a log that clients follow with `?after=` (events, a queue,
+    /// catch-up errors): `work` also gets the highest entry number it may hand out, so that a cursor
+    /// never passes an entry that commits later (see [`crate::store::Store::horizon`]).
+    pub async fn read_log<T: Send + 'static>(
+        &self,
+        log: Log,
+        mut work: impl FnMut(&mut dyn Tx, &Catalog, i64) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (store, cache) = (self.store.clone(), self.catalog.clone());
+        tokio::task::spawn_blocking(move || {
+            let horizon = store.horizon(log)?;
+            store.read(|tx| {
+                let catalog = cache.get(tx)?;
+                work(tx, &catalog, horizon)
             })
         })
         .await?

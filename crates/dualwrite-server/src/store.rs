@@ -269,6 +269,32 @@ pub trait Tx {
     ) -> Result<Vec<(i64, Value)>, StoreError>;
 }
 
+/// The append-only logs that clients page through with `?after=`: each entry's number is its cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Log {
+    /// The audit trail (`GET /events`), by `seq`.
+    Events,
+    /// Maps' queues (`GET /maps/{id}/queue`), by `seq`.
+    Queue,
+    /// Maps' catch-up errors (`GET /maps/{id}/catch-up-errors`), by `id`.
+    CatchUpErrors,
+}
+
+impl Log {
+    fn index(self) -> u32 {
+        match self {
+            Log::Events => 0,
+            Log::Queue => 1,
+            Log::CatchUpErrors => 2,
+        }
+    }
+
+    /// The top byte of the advisory-lock keys that announce a writer of this log (PostgreSQL).
+    fn lock_class(self) -> i64 {
+        0x64 + i64::from(self.index())
+    }
+}
+
 /// How many times a transaction that lost a race is run again before its error is returned.
 const RETRIES: usize = 20;
 
@@ -323,6 +349,16 @@ impl Store {
                 Err(e) if e.is_retryable() && attempt < RETRIES => attempt += 1,
                 other => return other,
             }
+        }
+    }
+
+    /// The highest entry number of `log` that a reader may hand out without ever skipping an entry
+    /// that commits later. Call it before the transaction that reads the log. On SQLite, whose one
+    /// writer commits in the order it numbers, that is every entry.
+    pub fn horizon(&self, log: Log) -> Result<i64, StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(i64::MAX),
+            Store::Postgres(s) => s.horizon(log),
         }
     }
 

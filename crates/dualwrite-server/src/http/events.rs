@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::body::Query;
 use super::AppState;
 use crate::error::ApiError;
+use crate::store::Log;
 
 /// At most this many events a page.
 pub const MAX_PAGE: usize = 1000;
@@ -24,8 +25,9 @@ pub async fn list(
     Query(q): Query<EventsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
-    app.read(move |tx, _| {
-        let events = tx.events_after(q.after, limit)?;
+    app.read_log(Log::Events, move |tx, _, horizon| {
+        let mut events = tx.events_after(q.after, limit)?;
+        events.retain(|e| e.seq <= horizon);
         let next = events.last().map(|e| e.seq);
         let items: Vec<Value> = events
             .into_iter()

@@ -11,7 +11,7 @@ use super::maps::find;
 use super::AppState;
 use crate::error::ApiError;
 use crate::queue;
-use crate::store::QueuedChange;
+use crate::store::{Log, QueuedChange};
 
 const MAX_PAGE: usize = 1000;
 
@@ -41,11 +41,12 @@ pub async fn list(
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
-    app.read(move |tx, catalog| {
+    app.read_log(Log::Queue, move |tx, catalog, horizon| {
         let m = find(catalog, &id)?;
         let key = q.key.as_deref().filter(|k| !k.is_empty()).map(dualwrite_core::integration_key::normalize);
         let total = tx.queue_len(m.id, key.as_deref())?;
-        let page = tx.queued(m.id, key.as_deref(), q.after, limit)?;
+        let mut page = tx.queued(m.id, key.as_deref(), q.after, limit)?;
+        page.retain(|c| c.seq <= horizon);
         let next = (page.len() == limit).then(|| page.last().map(|c| c.seq)).flatten();
         Ok(Json(json!({"total": total, "items": page.iter().map(change).collect::<Vec<_>>(), "next": next})))
     })
@@ -65,10 +66,11 @@ pub async fn errors(
     Query(q): Query<ErrorsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
-    app.read(move |tx, catalog| {
+    app.read_log(Log::CatchUpErrors, move |tx, catalog, horizon| {
         let m = find(catalog, &id)?;
         let total = tx.catch_up_error_count(m.id)?;
-        let page = tx.catch_up_errors(m.id, q.after, limit)?;
+        let mut page = tx.catch_up_errors(m.id, q.after, limit)?;
+        page.retain(|e| e.id <= horizon);
         let next = (page.len() == limit).then(|| page.last().map(|e| e.id)).flatten();
         let items: Vec<Value> = page
             .iter()

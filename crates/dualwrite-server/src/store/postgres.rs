@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
-    Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Log,
+    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
@@ -114,6 +114,36 @@ impl PgStore {
         })?
     }
 
+    /// The highest number of `log` that a reader may hand out now without ever skipping an entry
+    /// committed later: below the number announced by every writer still in flight (see
+    /// [`PgTx::announce`]), and no higher than the last number taken when the look began. Numbers are
+    /// taken in one order and committed in another, so without this a cursor could pass an entry
+    /// whose transaction commits after a later one's. Read it before the transaction that reads the
+    /// log: anything at or below it is then either visible or never will be.
+    pub fn horizon(&self, log: Log) -> Result<i64, StoreError> {
+        self.with_conn(|conn| {
+            let sql = match log {
+                Log::Events => "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM events_seq_seq",
+                Log::Queue => "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM queue_seq_seq",
+                Log::CatchUpErrors => {
+                    "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM catch_up_errors_id_seq"
+                }
+            };
+            // The last number taken first, the writers in flight second: a writer that took a number
+            // up to it either shows its announcement now or has committed already.
+            let taken: i64 = conn.client.query_one(sql, &[])?.get(0);
+            let announced: Option<i64> = conn
+                .client
+                .query_one(
+                    "SELECT MIN(((classid::BIGINT << 32) | objid::BIGINT) & ((1::BIGINT << 56) - 1)) FROM pg_locks
+                     WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::BIGINT << 32) | objid::BIGINT) >> 56 = $1",
+                    &[&log.lock_class()],
+                )?
+                .get(0);
+            Ok(announced.map_or(taken, |first| taken.min(first - 1)))
+        })?
+    }
+
     pub fn migration_level(&self) -> Result<i64, StoreError> {
         self.with_conn(|conn| {
             Ok(conn.client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?.get(0))
@@ -128,7 +158,7 @@ impl PgStore {
                 .isolation_level(IsolationLevel::Serializable)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default() };
+            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default(), writing: 0 };
             let out = work(&mut t)?;
             t.tx.commit().map_err(StoreError::from)?;
             Ok(out)
@@ -144,7 +174,7 @@ impl PgStore {
                 .read_only(true)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default() };
+            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default(), writing: 0 };
             work(&mut t)
         })?
     }
@@ -166,9 +196,33 @@ struct PgTx<'a> {
     tx: Transaction<'a>,
     statements: &'a mut HashMap<&'static str, Statement>,
     cache: RowCache,
+    /// The logs this transaction has announced itself as a writer of (see [`Log`]), one bit each.
+    writing: u8,
 }
 
 impl PgTx<'_> {
+    /// Announces this transaction as a writer of `log` before it takes its first sequence number
+    /// there: a shared transaction-level advisory lock whose key holds a number no higher than any it
+    /// will take. Readers see the lock in `pg_locks` until the transaction ends, and hand out nothing
+    /// at or above it (see [`PgStore::horizon`]).
+    fn announce(&mut self, log: Log) -> Result<(), StoreError> {
+        let bit = 1u8 << log.index();
+        if self.writing & bit != 0 {
+            return Ok(());
+        }
+        let sql = match log {
+            Log::Events => "SELECT pg_advisory_xact_lock_shared(($1::BIGINT << 56) | last_value) FROM events_seq_seq",
+            Log::Queue => "SELECT pg_advisory_xact_lock_shared(($1::BIGINT << 56) | last_value) FROM queue_seq_seq",
+            Log::CatchUpErrors => {
+                "SELECT pg_advisory_xact_lock_shared(($1::BIGINT << 56) | last_value) FROM catch_up_errors_id_seq"
+            }
+        };
+        let st = self.st(sql)?;
+        self.tx.query_one(&st, &[&log.lock_class()])?;
+        self.writing |= bit;
+        Ok(())
+    }
+
     /// The prepared statement for `sql`, prepared once per connection.
     fn st(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
         if let Some(s) = self.statements.get(sql) {
@@ -407,6 +461,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError> {
+        self.announce(Log::Events)?;
         let st =
             self.st("INSERT INTO events (at, kind, map_id, body) VALUES (now(), $1, $2, $3) RETURNING seq")?;
         Ok(self.tx.query_one(&st, &[&kind, &map_id, &body.to_string()])?.get(0))
@@ -449,6 +504,8 @@ impl Tx for PgTx<'_> {
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         self.cache.forget_all();
+        // Locks taken since the savepoint go with it: announce again before the next append.
+        self.writing = 0;
         self.tx.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
         Ok(())
     }
@@ -468,6 +525,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
+        self.announce(Log::Queue)?;
         let st =
             self.st("INSERT INTO queue (map_id, key, at, body) VALUES ($1, $2, now(), $3) RETURNING seq")?;
         Ok(self.tx.query_one(&st, &[&map_id, &key, &body.to_string()])?.get(0))
@@ -529,6 +587,7 @@ impl Tx for PgTx<'_> {
         code: &str,
         message: &str,
     ) -> Result<i64, StoreError> {
+        self.announce(Log::CatchUpErrors)?;
         let st = self.st("INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
              VALUES ($1, $2, $3, $4::TEXT::TIMESTAMPTZ, $5, $6, $7) RETURNING id")?;
         let body = change.body.to_string();

@@ -6,6 +6,7 @@ mod catch_up;
 mod cli;
 mod concurrency;
 mod crash;
+mod cursors;
 mod health;
 mod lifecycle;
 mod live_sync;
