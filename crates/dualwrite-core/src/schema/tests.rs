@@ -141,3 +141,28 @@ fn dotted_paths_resolve_through_lookups() {
         Err(PathError::UnknownColumn { .. })
     ));
 }
+
+#[test]
+fn an_operation_names_a_row_by_exactly_one_of_its_tables_keys() {
+    let schema = contoso();
+    let customers = schema.table(Side::Finops, "CustCustomerV3Entity").expect("customers");
+    let entity_key = Some(vec!["CUSTOMERACCOUNT", "dataAreaId"]);
+    assert_eq!(customers.operation_key(&["dataareaid", "customeraccount"]), entity_key, "any case and order");
+    assert_eq!(customers.operation_key(&["CUSTOMERACCOUNT"]), None, "without the company");
+    assert_eq!(
+        customers.operation_key(&["CUSTOMERACCOUNT", "dataAreaId", "SALESMEMO"]),
+        None,
+        "more than it"
+    );
+    assert_eq!(customers.operation_key(&["CUSTOMERACCOUNT", "customeraccount"]), None, "a column twice");
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    assert_eq!(account.operation_key(&["accountid"]), Some(vec!["accountid"]));
+    let alternate = Some(vec!["accountnumber", "msdyn_company"]);
+    assert_eq!(account.operation_key(&["msdyn_company", "accountnumber"]), alternate);
+    assert_eq!(account.operation_key(&["accountnumber", "msdyn_company.cdm_companycode"]), alternate);
+    assert_eq!(account.operation_key(&["accountnumber"]), None);
+    assert_eq!(account.operation_key(&["accountid", "accountnumber"]), None);
+    assert_eq!(account.operation_key(&["msdyn_company", "msdyn_company.cdm_companycode"]), None);
+    assert_eq!(account.operation_key(&["AccountId"]), None, "Dataverse names are exact");
+    assert_eq!(account.operation_key::<&str>(&[]), None);
+}

@@ -72,7 +72,7 @@ pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Wr
         OpKind::Update => {
             let row = op.row.as_ref().ok_or_else(|| missing("update", "row"))?;
             let key = match &op.key {
-                Some(k) => k.clone(),
+                Some(k) => operation_key(table, k)?.clone(),
                 None => w.key_of(row)?,
             };
             let existing = w.locate(&key)?.ok_or_else(|| not_found(table, &key))?;
@@ -81,7 +81,7 @@ pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Wr
         OpKind::Upsert => {
             let row = op.row.as_ref().ok_or_else(|| missing("upsert", "row"))?;
             let key = match &op.key {
-                Some(k) => k.clone(),
+                Some(k) => operation_key(table, k)?.clone(),
                 None => w.key_of(row)?,
             };
             match w.locate(&key)? {
@@ -90,7 +90,7 @@ pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Wr
             }
         }
         OpKind::Delete => {
-            let key = op.key.as_ref().ok_or_else(|| missing("delete", "key"))?;
+            let key = operation_key(table, op.key.as_ref().ok_or_else(|| missing("delete", "key"))?)?;
             let existing = w.locate(key)?.ok_or_else(|| not_found(table, key))?;
             delete(w.tx, table, existing)
         }
@@ -133,6 +133,42 @@ pub fn delete(tx: &mut dyn Tx, table: &Table, existing: StoredRow) -> Result<Wri
         before: Some(existing.data),
         after: None,
     })
+}
+
+/// `key` when it names a row by exactly one of the table's keys (core's [`Table::operation_key`]);
+/// otherwise a 400 naming the keys it accepts, since any other set of columns may match several rows.
+fn operation_key<'k>(table: &Table, key: &'k Row) -> Result<&'k Row, ApiError> {
+    let names: Vec<&str> = key.keys().map(String::as_str).collect();
+    if names.is_empty() {
+        return Err(ApiError::bad_request("MISSING_FIELD", "the `key` names no column"));
+    }
+    if table.operation_key(&names).is_some() {
+        return Ok(key);
+    }
+    let accepted = table.operation_keys();
+    let described: Vec<String> = match table.side {
+        Side::Finops => vec![format!("its entity key ({})", table.entity_key().join(", "))],
+        Side::Dataverse => std::iter::once(format!("its id ({})", table.id_column_name()))
+            .chain(
+                table
+                    .alternate_keys
+                    .iter()
+                    .map(|ak| format!("alternate key {} ({})", ak.name, ak.columns.join(", "))),
+            )
+            .collect(),
+    };
+    Err(ApiError::bad_request(
+        "INVALID_KEY",
+        format!(
+            "the key ({}) is not a key of {} table {}: name the row by {}",
+            names.join(", "),
+            table.side,
+            table.name,
+            described.join(" or ")
+        ),
+    )
+    .with("table", table.name.clone())
+    .with("accepted_keys", serde_json::to_value(&accepted).unwrap_or_default()))
 }
 
 fn missing(op: &str, what: &str) -> ApiError {

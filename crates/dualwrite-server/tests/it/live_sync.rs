@@ -7,7 +7,7 @@ use crate::support::{TestApp, TestDb};
 
 /// Contoso with every map running and the reference data customers need: companies, currencies,
 /// customer groups (group 10 in both companies) and contact people.
-async fn contoso_running(db: TestDb) -> TestApp {
+pub(crate) async fn contoso_running(db: TestDb) -> TestApp {
     let app = TestApp::on(db).await.with_contoso().await;
     app.run_all().await;
     app.write(
@@ -33,7 +33,7 @@ async fn contoso_running(db: TestDb) -> TestApp {
     app
 }
 
-fn demf001() -> Value {
+pub(crate) fn demf001() -> Value {
     json!({
         "dataAreaId": "DEMF",
         "CUSTOMERACCOUNT": "DEMF001",

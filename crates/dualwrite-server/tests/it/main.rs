@@ -8,6 +8,7 @@ mod crash;
 mod health;
 mod lifecycle;
 mod live_sync;
+mod operation_keys;
 mod preflight;
 mod store;
 mod support;
