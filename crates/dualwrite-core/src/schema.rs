@@ -173,6 +173,22 @@ impl Table {
         })
     }
 
+    /// The names in `row` that write a column the schema marks `read_only` (a Dataverse lookup in
+    /// dotted form writes its lookup column), which no write may set. Implicit columns are left out:
+    /// the Dataverse id may be given on insert and never changes, which the write path checks itself.
+    pub fn read_only_columns_in<'r>(&self, row: &'r Row) -> Vec<&'r str> {
+        row.keys()
+            .map(String::as_str)
+            .filter(|name| {
+                let column = match self.side {
+                    Side::Dataverse => name.split('.').next().unwrap_or(name),
+                    Side::Finops => name,
+                };
+                self.column(column).is_some_and(|c| c.read_only && !c.implicit)
+            })
+            .collect()
+    }
+
     /// Dataverse: the implicit primary id column `<table>id`.
     pub fn id_column_name(&self) -> &str {
         self.columns.iter().find(|c| c.implicit && matches!(c.ty, ColumnType::Guid)).map_or("", |c| &c.name)

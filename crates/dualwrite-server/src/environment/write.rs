@@ -211,9 +211,23 @@ impl Writer<'_> {
         self.table.side
     }
 
-    /// The row values checked against the table: known columns, fitting values, and (unless
-    /// `partial`) every required column.
+    /// The row values checked against the table: no read-only column written, known columns, fitting
+    /// values, and (unless `partial`) every required column.
     fn check(&self, row: &Row, partial: bool) -> Result<Row, ApiError> {
+        let read_only = self.table.read_only_columns_in(row);
+        if !read_only.is_empty() {
+            return Err(ApiError::bad_request(
+                "READ_ONLY_COLUMN",
+                format!(
+                    "{} table {} does not take values for its read-only column(s) {}; leave them out",
+                    self.side(),
+                    self.table.name,
+                    read_only.join(", ")
+                ),
+            )
+            .with("table", self.table.name.clone())
+            .with("columns", read_only.iter().map(|c| Value::String((*c).to_owned())).collect::<Vec<_>>()));
+        }
         self.table.check_row(self.schema, row, partial).map_err(|e| {
             let problems: Vec<Value> =
                 e.problems.iter().map(|p| json!({"column": p.column, "message": p.message})).collect();
