@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{fixture, TestApp};
+use crate::support::{fixture, TestApp, TestDb};
 
 async fn contoso() -> TestApp {
     TestApp::new().await.with_contoso().await
@@ -85,7 +85,13 @@ async fn values_are_checked_against_column_types_and_every_problem_is_named() {
 
 #[tokio::test]
 async fn columns_the_schema_marks_read_only_are_refused_in_writes() {
-    let app = TestApp::new().await;
+    for db in TestDb::all() {
+        columns_the_schema_marks_read_only_are_refused_in_writes_on(db).await;
+    }
+}
+
+async fn columns_the_schema_marks_read_only_are_refused_in_writes_on(db: TestDb) {
+    let app = TestApp::on(db).await;
     let mut schema = fixture("schema.json");
     let position = |schema: &Value, side: &str, name: &str| -> usize {
         schema[side].as_array().and_then(|t| t.iter().position(|t| t["name"] == name)).expect("table")

@@ -293,7 +293,13 @@ async fn company_codes(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn a_key_field_mapped_one_way_cannot_be_changed_from_the_other_side() {
-    let app = contoso_running(TestDb::sqlite()).await;
+    for db in TestDb::all() {
+        a_key_field_mapped_one_way_cannot_be_changed_from_the_other_side_on(db).await;
+    }
+}
+
+async fn a_key_field_mapped_one_way_cannot_be_changed_from_the_other_side_on(db: TestDb) {
+    let app = contoso_running(db).await;
     assert_key_change_refused(&rename_usmf_on_dataverse(&app).await, LEGAL_ENTITIES);
     // Fields that are no part of the key still change freely, and do not sync back.
     let renamed = app
@@ -317,7 +323,13 @@ async fn a_key_field_mapped_one_way_cannot_be_changed_from_the_other_side() {
 
 #[tokio::test]
 async fn the_integration_key_rule_holds_while_a_map_queues_changes() {
-    let app = contoso_running(TestDb::sqlite()).await;
+    for db in TestDb::all() {
+        the_integration_key_rule_holds_while_a_map_queues_changes_on(db).await;
+    }
+}
+
+async fn the_integration_key_rule_holds_while_a_map_queues_changes_on(db: TestDb) {
+    let app = contoso_running(db).await;
     let id = app.map_id(LEGAL_ENTITIES).await;
     let (status, body) = app.post(&format!("/api/v1/maps/{id}/pause"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -349,7 +361,13 @@ async fn the_integration_key_rule_holds_while_a_map_queues_changes() {
 
 #[tokio::test]
 async fn the_integration_key_rule_holds_while_a_map_is_initializing() {
-    let app = contoso_running(TestDb::sqlite()).await;
+    for db in TestDb::all() {
+        the_integration_key_rule_holds_while_a_map_is_initializing_on(db).await;
+    }
+}
+
+async fn the_integration_key_rule_holds_while_a_map_is_initializing_on(db: TestDb) {
+    let app = contoso_running(db).await;
     let id = app.map_id(LEGAL_ENTITIES).await;
     let (status, body) = app.post(&format!("/api/v1/maps/{id}/stop"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");

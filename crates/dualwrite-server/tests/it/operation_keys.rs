@@ -37,7 +37,13 @@ async fn refused(app: &TestApp, side: &str, op: Value) -> Value {
 
 #[tokio::test]
 async fn a_key_that_is_not_one_of_the_tables_keys_is_refused_and_nothing_changes() {
-    let app = c001_in_both_companies(TestDb::sqlite()).await;
+    for db in TestDb::all() {
+        a_key_that_is_not_one_of_the_tables_keys_is_refused_and_nothing_changes_on(db).await;
+    }
+}
+
+async fn a_key_that_is_not_one_of_the_tables_keys_is_refused_and_nothing_changes_on(db: TestDb) {
+    let app = c001_in_both_companies(db).await;
 
     // Without dataAreaId the account number names a customer in each company.
     let body = refused(
@@ -89,7 +95,13 @@ async fn a_key_that_is_not_one_of_the_tables_keys_is_refused_and_nothing_changes
 
 #[tokio::test]
 async fn each_accepted_key_names_its_row() {
-    let app = c001_in_both_companies(TestDb::sqlite()).await;
+    for db in TestDb::all() {
+        each_accepted_key_names_its_row_on(db).await;
+    }
+}
+
+async fn each_accepted_key_names_its_row_on(db: TestDb) {
+    let app = c001_in_both_companies(db).await;
     let account_of = |company: &'static str| {
         let app = &app;
         async move {
