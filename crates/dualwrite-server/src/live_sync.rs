@@ -43,9 +43,11 @@ pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec
         }
         // Every map that pairs rows of this table (whatever its fields' directions, and while it
         // queues too) keeps its pairs: a change of a paired row's integration key is refused.
-        Pairing::new(tx, catalog, schema, cmap, written.side)
-            .and_then(|mut p| p.refuse_key_change(written))
-            .map_err(|e| in_map(e, cmap, written))?;
+        if written.applied == Applied::Updated {
+            Pairing::new(tx, catalog, schema, cmap, written.side)
+                .and_then(|mut p| p.refuse_key_change(written))
+                .map_err(|e| in_map(e, cmap, written))?;
+        }
         if reads && cmap.status.queues_writes() {
             crate::queue::enqueue(tx, catalog, schema, cmap, written)?;
         }
