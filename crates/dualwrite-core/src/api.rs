@@ -188,8 +188,9 @@ pub enum OpKind {
     Delete,
 }
 
-/// One op of `POST /envs/{side}/transactions`. `key` is an entity key (finops) or an alternate key or
-/// the id (Dataverse), as column → value.
+/// One op of `POST /envs/{side}/transactions`. `key` is exactly the entity key (finops, `dataAreaId`
+/// included for a company-specific entity) or the id or one alternate key (Dataverse), as column →
+/// value; any other set of columns is refused with `INVALID_KEY` (see `Table::operation_key`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Op {

@@ -136,6 +136,59 @@ impl Table {
         }
     }
 
+    /// The column sets a write operation may name one row of this table by: finops, the entity key
+    /// (see [`Table::entity_key`]); Dataverse, the id column and then each alternate key.
+    pub fn operation_keys(&self) -> Vec<Vec<&str>> {
+        match self.side {
+            Side::Finops => vec![self.entity_key()],
+            Side::Dataverse => std::iter::once(vec![self.id_column_name()])
+                .chain(self.alternate_keys.iter().map(|ak| ak.columns.iter().map(String::as_str).collect()))
+                .collect(),
+        }
+    }
+
+    /// The one of [`Table::operation_keys`] whose columns `names` are, exactly (in any order, each once;
+    /// on Dataverse a lookup given in dotted form, `msdyn_company.cdm_companycode`, stands for its
+    /// column), or `None`: other column sets could match several rows.
+    pub fn operation_key<S: AsRef<str>>(&self, names: &[S]) -> Option<Vec<&str>> {
+        let mut given: Vec<&str> = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.as_ref();
+            let column = match self.side {
+                Side::Dataverse => name.split('.').next().unwrap_or(name),
+                Side::Finops => name,
+            };
+            let column = self.column(column)?.name.as_str();
+            if given.contains(&column) {
+                return None;
+            }
+            given.push(column);
+        }
+        given.sort_unstable();
+        self.operation_keys().into_iter().find(|key| {
+            let mut key: Vec<&str> =
+                key.iter().map(|k| self.column(k).map_or(*k, |c| c.name.as_str())).collect();
+            key.sort_unstable();
+            key == given
+        })
+    }
+
+    /// The names in `row` that write a column the schema marks `read_only` (a Dataverse lookup in
+    /// dotted form writes its lookup column), which no write may set. Implicit columns are left out:
+    /// the Dataverse id may be given on insert and never changes, which the write path checks itself.
+    pub fn read_only_columns_in<'r>(&self, row: &'r Row) -> Vec<&'r str> {
+        row.keys()
+            .map(String::as_str)
+            .filter(|name| {
+                let column = match self.side {
+                    Side::Dataverse => name.split('.').next().unwrap_or(name),
+                    Side::Finops => name,
+                };
+                self.column(column).is_some_and(|c| c.read_only && !c.implicit)
+            })
+            .collect()
+    }
+
     /// Dataverse: the implicit primary id column `<table>id`.
     pub fn id_column_name(&self) -> &str {
         self.columns.iter().find(|c| c.implicit && matches!(c.ty, ColumnType::Guid)).map_or("", |c| &c.name)

@@ -4,8 +4,9 @@
 //!
 //! Twin writes do not sync again (no echo), only changes to mapped fields sync (an update writes to
 //! an existing twin only the fields it changed, the same whether it is live, replayed or retried),
-//! and a change to the integration-key value of a row that has a twin is refused: it would break the
-//! pairing.
+//! and a change to the integration-key value of a paired row is refused, by every map on the table
+//! that is not `not_running` (queueing ones included) and whatever the directions of its fields: it
+//! would break the pairing.
 
 use dualwrite_core::integration_key::{EffectiveKey, KeyValue};
 use dualwrite_core::lifecycle::MapStatus;
@@ -35,16 +36,36 @@ pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec
     let Some(schema) = catalog.schema.as_ref() else { return Ok(Vec::new()) };
     let mut twins = Vec::new();
     for cmap in catalog.active_maps_on(written.side, &written.table) {
-        if !cmap.map.fields.iter().any(|f| f.direction.reads(written.side)) {
+        let reads = cmap.map.fields.iter().any(|f| f.direction.reads(written.side));
+        if reads && cmap.status == MapStatus::Running {
+            // The twin write refuses a change of the integration key itself.
+            twins.extend(twin_write(tx, catalog, schema, cmap, written, None)?);
             continue;
         }
-        if cmap.status.queues_writes() {
+        // Every map that pairs rows of this table (whatever its fields' directions, and while it
+        // queues too) keeps its pairs: a change of a paired row's integration key is refused.
+        if written.applied == Applied::Updated {
+            Pairing::new(tx, catalog, schema, cmap, written.side)
+                .and_then(|mut p| p.refuse_key_change(written))
+                .map_err(|e| in_map(e, cmap, written))?;
+        }
+        if reads && cmap.status.queues_writes() {
             crate::queue::enqueue(tx, catalog, schema, cmap, written)?;
-        } else if cmap.status == MapStatus::Running {
-            twins.extend(twin_write(tx, catalog, schema, cmap, written, None)?);
         }
     }
     Ok(twins)
+}
+
+/// `e` naming the map and the operation it happened in.
+fn in_map(e: ApiError, cmap: &CatalogMap, written: &Written) -> ApiError {
+    let what = format!(
+        "map `{}`: {} on {} {}",
+        cmap.map.name,
+        written.applied.as_str(),
+        written.side,
+        written.table
+    );
+    e.context(&what).with("map", cmap.map.name.clone()).with("map_id", cmap.id.to_string())
 }
 
 /// Makes the twin write of `written` for one map and records it in the audit trail (with the queued
@@ -60,16 +81,7 @@ pub fn twin_write(
     let twin = available(tx, written.side.other())
         .and_then(|()| Pairing::new(tx, catalog, schema, cmap, written.side))
         .and_then(|p| p.sync(written))
-        .map_err(|e| {
-            let what = format!(
-                "map `{}`: {} on {} {}",
-                cmap.map.name,
-                written.applied.as_str(),
-                written.side,
-                written.table
-            );
-            e.context(&what).with("map", cmap.map.name.clone()).with("map_id", cmap.id.to_string())
-        })?;
+        .map_err(|e| in_map(e, cmap, written))?;
     if let Some(twin) = &twin {
         tx.append_event(
             "twin_write",
@@ -147,6 +159,9 @@ impl<'a> Pairing<'a> {
     pub(crate) fn sync(mut self, written: &Written) -> Result<Option<TwinWrite>, ApiError> {
         let before = written.before.as_ref().map(|r| self.readable(r)).transpose()?;
         let after = written.after.as_ref().map(|r| self.readable(r)).transpose()?;
+        if let (Some(before), Some(after)) = (&before, &after) {
+            self.refuse_changed_key(before, after)?;
+        }
         let Some(subject) = after.as_ref().or(before.as_ref()) else { return Ok(None) };
         if self.cmap.filter(self.from).is_some_and(|f| !f.matches(subject)) {
             return Ok(None);
@@ -163,17 +178,6 @@ impl<'a> Pairing<'a> {
                     return Ok(None);
                 }
                 let key = self.key_value(&after)?;
-                if let Ok(old) = self.key_value(&before) {
-                    if old != key && self.find_twin(&old)?.is_some() {
-                        return Err(ApiError::conflict(
-                            "INTEGRATION_KEY_CHANGE",
-                            format!(
-                                "the integration key ({}) would change from {old} to {key}; that would break the pairing with its twin, so it is refused",
-                                self.key.fields.join(", ")
-                            ),
-                        ));
-                    }
-                }
                 // An existing twin gets only what this update changed, so that a change applied late
                 // (replayed, retried) never undoes newer values of the fields it did not touch.
                 let written = match self.find_twin(&key)? {
@@ -194,6 +198,43 @@ impl<'a> Pairing<'a> {
             }
             _ => Ok(None),
         }
+    }
+
+    /// Refuses `written` when it is an update that changes the integration-key value of a paired row
+    /// (one with a twin, or with changes queued under its key that will find or make one): the twin
+    /// would no longer be found, and the next write would make a second one. Holds whether or not the
+    /// map syncs this side's fields, and whatever its filter says.
+    pub(crate) fn refuse_key_change(&mut self, written: &Written) -> Result<(), ApiError> {
+        let (Applied::Updated, Some(before), Some(after)) =
+            (written.applied, &written.before, &written.after)
+        else {
+            return Ok(());
+        };
+        let before = self.readable(before)?;
+        let after = self.readable(after)?;
+        self.refuse_changed_key(&before, &after)
+    }
+
+    /// [`Pairing::refuse_key_change`] for rows already in readable form.
+    fn refuse_changed_key(&mut self, before: &Row, after: &Row) -> Result<(), ApiError> {
+        let Ok(old) = self.key_value(before) else { return Ok(()) };
+        let new = self.key_value(after).ok();
+        if new.as_ref() == Some(&old) {
+            return Ok(());
+        }
+        let paired =
+            self.tx.queue_len(self.cmap.id, Some(&old.to_string()))? > 0 || self.find_twin(&old)?.is_some();
+        if !paired {
+            return Ok(());
+        }
+        let new = new.map_or_else(|| "no value".to_owned(), |k| k.to_string());
+        Err(ApiError::conflict(
+            "INTEGRATION_KEY_CHANGE",
+            format!(
+                "the integration key ({}) would change from {old} to {new}; that would break the pairing with its twin, so it is refused",
+                self.key.fields.join(", ")
+            ),
+        ))
     }
 
     fn twin(&self, written: Written, key: KeyValue) -> TwinWrite {

@@ -328,6 +328,15 @@ impl Store {
         }
     }
 
+    /// How many transactions can hold a connection at once (SQLite: its one writer; PostgreSQL: the
+    /// pool's size); callers beyond that wait.
+    pub fn connections(&self) -> usize {
+        match self {
+            Store::Sqlite(_) => 1,
+            Store::Postgres(_) => postgres::POOL_SIZE,
+        }
+    }
+
     /// The newest migration applied to this database.
     pub fn migration_level(&self) -> Result<i64, StoreError> {
         match self {

@@ -141,3 +141,53 @@ fn dotted_paths_resolve_through_lookups() {
         Err(PathError::UnknownColumn { .. })
     ));
 }
+
+#[test]
+fn an_operation_names_a_row_by_exactly_one_of_its_tables_keys() {
+    let schema = contoso();
+    let customers = schema.table(Side::Finops, "CustCustomerV3Entity").expect("customers");
+    let entity_key = Some(vec!["CUSTOMERACCOUNT", "dataAreaId"]);
+    assert_eq!(customers.operation_key(&["dataareaid", "customeraccount"]), entity_key, "any case and order");
+    assert_eq!(customers.operation_key(&["CUSTOMERACCOUNT"]), None, "without the company");
+    assert_eq!(
+        customers.operation_key(&["CUSTOMERACCOUNT", "dataAreaId", "SALESMEMO"]),
+        None,
+        "more than it"
+    );
+    assert_eq!(customers.operation_key(&["CUSTOMERACCOUNT", "customeraccount"]), None, "a column twice");
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    assert_eq!(account.operation_key(&["accountid"]), Some(vec!["accountid"]));
+    let alternate = Some(vec!["accountnumber", "msdyn_company"]);
+    assert_eq!(account.operation_key(&["msdyn_company", "accountnumber"]), alternate);
+    assert_eq!(account.operation_key(&["accountnumber", "msdyn_company.cdm_companycode"]), alternate);
+    assert_eq!(account.operation_key(&["accountnumber"]), None);
+    assert_eq!(account.operation_key(&["accountid", "accountnumber"]), None);
+    assert_eq!(account.operation_key(&["msdyn_company", "msdyn_company.cdm_companycode"]), None);
+    assert_eq!(account.operation_key(&["AccountId"]), None, "Dataverse names are exact");
+    assert_eq!(account.operation_key::<&str>(&[]), None);
+}
+
+#[test]
+fn read_only_columns_are_found_in_a_row_by_any_spelling() {
+    let mut schema = contoso();
+    let account = schema.dataverse.iter_mut().find(|t| t.name == "account").expect("account");
+    account
+        .columns
+        .iter_mut()
+        .filter(|c| c.name == "description" || c.name == "transactioncurrencyid")
+        .for_each(|c| c.read_only = true);
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    let row = json!({"accountid": "x", "description": "d", "transactioncurrencyid.isocurrencycode": "EUR", "accountnumber": "A"});
+    let row = row.as_object().expect("object");
+    assert_eq!(
+        account.read_only_columns_in(row),
+        ["description", "transactioncurrencyid.isocurrencycode"],
+        "the implicit id is left out"
+    );
+    let mut schema = contoso();
+    let currencies = schema.finops.iter_mut().find(|t| t.name == "Currencies").expect("currencies");
+    currencies.columns.iter_mut().filter(|c| c.name == "SYMBOL").for_each(|c| c.read_only = true);
+    let currencies = schema.table(Side::Finops, "Currencies").expect("currencies");
+    let row = json!({"CURRENCYCODE": "EUR", "symbol": "€"});
+    assert_eq!(currencies.read_only_columns_in(row.as_object().expect("object")), ["symbol"]);
+}

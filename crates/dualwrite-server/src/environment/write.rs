@@ -72,9 +72,23 @@ pub fn check(schema: &Schema, side: Side, op: &Op) -> Result<(), ApiError> {
     }
 }
 
-/// `row` checked against `table`: known columns, fitting values, and (unless `partial`) every
-/// required column.
+/// `row` checked against `table`: no read-only column written, known columns, fitting values, and
+/// (unless `partial`) every required column.
 fn check_row(schema: &Schema, table: &Table, row: &Row, partial: bool) -> Result<Row, ApiError> {
+    let read_only = table.read_only_columns_in(row);
+    if !read_only.is_empty() {
+        return Err(ApiError::bad_request(
+            "READ_ONLY_COLUMN",
+            format!(
+                "{} table {} does not take values for its read-only column(s) {}; leave them out",
+                table.side,
+                table.name,
+                read_only.join(", ")
+            ),
+        )
+        .with("table", table.name.clone())
+        .with("columns", read_only.iter().map(|c| Value::String((*c).to_owned())).collect::<Vec<_>>()));
+    }
     table.check_row(schema, row, partial).map_err(|e| {
         let problems: Vec<Value> =
             e.problems.iter().map(|p| json!({"column": p.column, "message": p.message})).collect();
@@ -96,7 +110,7 @@ pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Wr
         OpKind::Update => {
             let row = op.row.as_ref().ok_or_else(|| missing("update", "row"))?;
             let key = match &op.key {
-                Some(k) => k.clone(),
+                Some(k) => operation_key(table, k)?.clone(),
                 None => w.key_of(row)?,
             };
             let existing = w.locate(&key)?.ok_or_else(|| not_found(table, &key))?;
@@ -105,7 +119,7 @@ pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Wr
         OpKind::Upsert => {
             let row = op.row.as_ref().ok_or_else(|| missing("upsert", "row"))?;
             let key = match &op.key {
-                Some(k) => k.clone(),
+                Some(k) => operation_key(table, k)?.clone(),
                 None => w.key_of(row)?,
             };
             match w.locate(&key)? {
@@ -114,7 +128,7 @@ pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Wr
             }
         }
         OpKind::Delete => {
-            let key = op.key.as_ref().ok_or_else(|| missing("delete", "key"))?;
+            let key = operation_key(table, op.key.as_ref().ok_or_else(|| missing("delete", "key"))?)?;
             let existing = w.locate(key)?.ok_or_else(|| not_found(table, key))?;
             delete(w.tx, table, existing)
         }
@@ -159,6 +173,42 @@ pub fn delete(tx: &mut dyn Tx, table: &Table, existing: StoredRow) -> Result<Wri
     })
 }
 
+/// `key` when it names a row by exactly one of the table's keys (core's [`Table::operation_key`]);
+/// otherwise a 400 naming the keys it accepts, since any other set of columns may match several rows.
+fn operation_key<'k>(table: &Table, key: &'k Row) -> Result<&'k Row, ApiError> {
+    let names: Vec<&str> = key.keys().map(String::as_str).collect();
+    if names.is_empty() {
+        return Err(ApiError::bad_request("MISSING_FIELD", "the `key` names no column"));
+    }
+    if table.operation_key(&names).is_some() {
+        return Ok(key);
+    }
+    let accepted = table.operation_keys();
+    let described: Vec<String> = match table.side {
+        Side::Finops => vec![format!("its entity key ({})", table.entity_key().join(", "))],
+        Side::Dataverse => std::iter::once(format!("its id ({})", table.id_column_name()))
+            .chain(
+                table
+                    .alternate_keys
+                    .iter()
+                    .map(|ak| format!("alternate key {} ({})", ak.name, ak.columns.join(", "))),
+            )
+            .collect(),
+    };
+    Err(ApiError::bad_request(
+        "INVALID_KEY",
+        format!(
+            "the key ({}) is not a key of {} table {}: name the row by {}",
+            names.join(", "),
+            table.side,
+            table.name,
+            described.join(" or ")
+        ),
+    )
+    .with("table", table.name.clone())
+    .with("accepted_keys", serde_json::to_value(&accepted).unwrap_or_default()))
+}
+
 fn missing(op: &str, what: &str) -> ApiError {
     ApiError::bad_request("MISSING_FIELD", format!("an `{op}` operation needs a `{what}`"))
 }
@@ -199,8 +249,8 @@ impl Writer<'_> {
         self.table.side
     }
 
-    /// The row values checked against the table: known columns, fitting values, and (unless
-    /// `partial`) every required column.
+    /// The row values checked against the table: no read-only column written, known columns, fitting
+    /// values, and (unless `partial`) every required column.
     fn check(&self, row: &Row, partial: bool) -> Result<Row, ApiError> {
         check_row(self.schema, self.table, row, partial)
     }

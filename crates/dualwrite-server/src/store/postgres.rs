@@ -15,7 +15,7 @@ use super::{
 };
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
-const POOL_SIZE: usize = 16;
+pub(super) const POOL_SIZE: usize = 16;
 
 /// A connection with its prepared statements.
 struct Conn {
@@ -86,11 +86,26 @@ impl PgStore {
         self.returned.notify_one();
     }
 
+    /// A connection that goes back to the pool when the lease ends; one whose work panicked is
+    /// closed instead (the server rolls back what it had begun) and its slot freed for a new one.
+    fn lease(&self) -> Result<Lease<'_>, StoreError> {
+        Ok(Lease { store: self, conn: Some(self.take()?) })
+    }
+
+    /// Frees the slot of a connection that is not coming back.
+    fn discard(&self, conn: Conn) {
+        // Closing blocks on the client's own runtime; it may not happen on an async runtime's thread.
+        let closing = std::thread::spawn(move || drop(conn));
+        let _ = closing.join();
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.open -= 1;
+        }
+        self.returned.notify_one();
+    }
+
     fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> T) -> Result<T, StoreError> {
-        let mut conn = self.take()?;
-        let out = f(&mut conn);
-        self.give_back(conn);
-        Ok(out)
+        let mut lease = self.lease()?;
+        Ok(f(lease.conn()))
     }
 
     fn migrate(&self, all: &'static [Migration]) -> Result<(), StoreError> {
@@ -177,6 +192,29 @@ impl PgStore {
             let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default(), writing: 0 };
             work(&mut t)
         })?
+    }
+}
+
+/// A connection taken from the pool for one call.
+struct Lease<'s> {
+    store: &'s PgStore,
+    conn: Option<Conn>,
+}
+
+impl Lease<'_> {
+    fn conn(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("a lease holds its connection until dropped")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if std::thread::panicking() {
+            self.store.discard(conn);
+        } else {
+            self.store.give_back(conn);
+        }
     }
 }
 

@@ -50,8 +50,21 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// The writer connection. A panic in an earlier transaction poisons the lock but not the
+    /// connection: its transaction was rolled back as it unwound (and is rolled back here if it was
+    /// not), so the connection is clean and the lock is taken back.
     fn writer(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
-        self.writer.lock().map_err(poisoned)
+        match self.writer.lock() {
+            Ok(conn) => Ok(conn),
+            Err(poison) => {
+                let conn = poison.into_inner();
+                if !conn.is_autocommit() {
+                    conn.execute_batch("ROLLBACK")?;
+                }
+                self.writer.clear_poison();
+                Ok(conn)
+            }
+        }
     }
 
     fn migrate(&self, all: &'static [Migration]) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{fixture, TestApp};
+use crate::support::{fixture, TestApp, TestDb};
 
 async fn contoso() -> TestApp {
     TestApp::new().await.with_contoso().await
@@ -81,6 +81,77 @@ async fn values_are_checked_against_column_types_and_every_problem_is_named() {
     for column in ["CURRENCYCODE", "NAME", "NOPE"] {
         assert!(columns.contains(&column), "{column} named in {body}");
     }
+}
+
+#[tokio::test]
+async fn columns_the_schema_marks_read_only_are_refused_in_writes() {
+    for db in TestDb::all() {
+        columns_the_schema_marks_read_only_are_refused_in_writes_on(db).await;
+    }
+}
+
+async fn columns_the_schema_marks_read_only_are_refused_in_writes_on(db: TestDb) {
+    let app = TestApp::on(db).await;
+    let mut schema = fixture("schema.json");
+    let position = |schema: &Value, side: &str, name: &str| -> usize {
+        schema[side].as_array().and_then(|t| t.iter().position(|t| t["name"] == name)).expect("table")
+    };
+    let i = position(&schema, "dataverse", "transactioncurrency");
+    schema["dataverse"][i]["columns"]
+        .as_array_mut()
+        .expect("columns")
+        .push(json!({"name": "versionnumber", "type": "integer", "read_only": true}));
+    let i = position(&schema, "finops", "Currencies");
+    schema["finops"][i]["columns"]
+        .as_array_mut()
+        .expect("columns")
+        .push(json!({"name": "RECID", "type": "integer", "read_only": true}));
+    let (status, body) = app.put("/api/v1/schema", schema).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let refused = |side: &'static str, op: Value| {
+        let app = &app;
+        async move {
+            let (status, body) =
+                app.post(&format!("/api/v1/envs/{side}/transactions"), json!({"ops": [op]})).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{op}: {body}");
+            assert_eq!(body["error"]["code"], "READ_ONLY_COLUMN", "{op}: {body}");
+            body
+        }
+    };
+    let body = refused(
+        "dataverse",
+        json!({"op": "insert", "table": "transactioncurrency", "row": {"isocurrencycode": "EUR", "currencyname": "Euro", "versionnumber": 7}}),
+    )
+    .await;
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("versionnumber"), "{body}");
+    assert_eq!(body["error"]["columns"], json!(["versionnumber"]), "{body}");
+    // The id is assigned on insert, or given by the client; it is no read-only column to them.
+    let id = "0b5f7f0e-8c1d-4a4e-9a55-6f1f4b0c2d11";
+    app.write(
+        "dataverse",
+        json!([{"op": "insert", "table": "transactioncurrency", "row": {"transactioncurrencyid": id, "isocurrencycode": "EUR", "currencyname": "Euro"}}]),
+    )
+    .await;
+    refused(
+        "dataverse",
+        json!({"op": "update", "table": "transactioncurrency", "key": {"isocurrencycode": "EUR"}, "row": {"versionnumber": 8}}),
+    )
+    .await;
+    refused(
+        "dataverse",
+        json!({"op": "upsert", "table": "transactioncurrency", "key": {"transactioncurrencyid": id}, "row": {"currencyname": "Euro", "versionnumber": 8}}),
+    )
+    .await;
+    // finops column names compare without case.
+    refused(
+        "finops",
+        json!({"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": "EUR", "NAME": "Euro", "recid": 1}}),
+    )
+    .await;
+    assert!(app.rows("finops", "Currencies", "").await.is_empty());
+    let euro = app.row("dataverse", "transactioncurrency", "isocurrencycode eq 'EUR'").await;
+    assert_eq!((euro["currencyname"].as_str(), euro.get("versionnumber")), (Some("Euro"), None), "{euro}");
 }
 
 #[tokio::test]

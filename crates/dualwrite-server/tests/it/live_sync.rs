@@ -7,7 +7,7 @@ use crate::support::{TestApp, TestDb};
 
 /// Contoso with every map running and the reference data customers need: companies, currencies,
 /// customer groups (group 10 in both companies) and contact people.
-async fn contoso_running(db: TestDb) -> TestApp {
+pub(crate) async fn contoso_running(db: TestDb) -> TestApp {
     let app = TestApp::on(db).await.with_contoso().await;
     app.run_all().await;
     app.write(
@@ -33,7 +33,7 @@ async fn contoso_running(db: TestDb) -> TestApp {
     app
 }
 
-fn demf001() -> Value {
+pub(crate) fn demf001() -> Value {
     json!({
         "dataAreaId": "DEMF",
         "CUSTOMERACCOUNT": "DEMF001",
@@ -258,4 +258,127 @@ async fn an_unavailable_environment_fails_writes_that_would_touch_it() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "the unavailable side itself takes no writes");
     app.put("/api/v1/envs/dataverse/availability", json!({"available": true})).await;
     app.write("finops", json!([{"op": "insert", "table": "CustCustomerV3Entity", "row": demf001()}])).await;
+}
+
+const LEGAL_ENTITIES: &str = "Legal entities (cdm_companies)";
+
+/// Renames company USMF's code to USMX on Dataverse, where Legal entities maps the code only to
+/// Dataverse; the answer.
+async fn rename_usmf_on_dataverse(app: &TestApp) -> (StatusCode, Value) {
+    app.post(
+        "/api/v1/envs/dataverse/transactions",
+        json!({"ops": [{"op": "update", "table": "cdm_company", "key": {"cdm_companycode": "USMF"}, "row": {"cdm_companycode": "USMX"}}]}),
+    )
+    .await
+}
+
+fn assert_key_change_refused(answer: &(StatusCode, Value), map: &str) {
+    let (status, body) = answer;
+    assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "INTEGRATION_KEY_CHANGE", "{body}");
+    assert_eq!(body["error"]["map"], map, "{body}");
+}
+
+/// The Dataverse companies' codes, sorted.
+async fn company_codes(app: &TestApp) -> Vec<String> {
+    let mut codes: Vec<String> = app
+        .rows("dataverse", "cdm_company", "")
+        .await
+        .iter()
+        .map(|c| c["cdm_companycode"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    codes.sort();
+    codes
+}
+
+#[tokio::test]
+async fn a_key_field_mapped_one_way_cannot_be_changed_from_the_other_side() {
+    for db in TestDb::all() {
+        a_key_field_mapped_one_way_cannot_be_changed_from_the_other_side_on(db).await;
+    }
+}
+
+async fn a_key_field_mapped_one_way_cannot_be_changed_from_the_other_side_on(db: TestDb) {
+    let app = contoso_running(db).await;
+    assert_key_change_refused(&rename_usmf_on_dataverse(&app).await, LEGAL_ENTITIES);
+    // Fields that are no part of the key still change freely, and do not sync back.
+    let renamed = app
+        .write("dataverse", json!([{"op": "update", "table": "cdm_company", "key": {"cdm_companycode": "USMF"}, "row": {"cdm_name": "Contoso US (CRM)"}}]))
+        .await;
+    assert_eq!(renamed["twin_writes"], json!([]));
+    // A Dataverse-only company has no twin and no pairing to break: its code may change.
+    app.write("dataverse", json!([{"op": "insert", "table": "cdm_company", "row": {"cdm_companycode": "FRRT", "cdm_name": "Contoso France"}}]))
+        .await;
+    app.write("dataverse", json!([{"op": "update", "table": "cdm_company", "key": {"cdm_companycode": "FRRT"}, "row": {"cdm_companycode": "FRRX"}}]))
+        .await;
+    // The next finops write finds its twin: still one company per code.
+    app.write("finops", json!([{"op": "update", "table": "LegalEntities", "key": {"LEGALENTITYID": "USMF"}, "row": {"NAME": "Contoso USA Inc"}}]))
+        .await;
+    assert_eq!(company_codes(&app).await, ["DEMF", "FRRX", "USMF"]);
+    assert_eq!(
+        app.row("dataverse", "cdm_company", "cdm_companycode eq 'USMF'").await["cdm_name"],
+        "Contoso USA Inc"
+    );
+}
+
+#[tokio::test]
+async fn the_integration_key_rule_holds_while_a_map_queues_changes() {
+    for db in TestDb::all() {
+        the_integration_key_rule_holds_while_a_map_queues_changes_on(db).await;
+    }
+}
+
+async fn the_integration_key_rule_holds_while_a_map_queues_changes_on(db: TestDb) {
+    let app = contoso_running(db).await;
+    let id = app.map_id(LEGAL_ENTITIES).await;
+    let (status, body) = app.post(&format!("/api/v1/maps/{id}/pause"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_key_change_refused(&rename_usmf_on_dataverse(&app).await, LEGAL_ENTITIES);
+    let answer = app
+        .post(
+            "/api/v1/envs/finops/transactions",
+            json!({"ops": [{"op": "update", "table": "LegalEntities", "key": {"LEGALENTITYID": "USMF"}, "row": {"LEGALENTITYID": "USMX"}}]}),
+        )
+        .await;
+    assert_key_change_refused(&answer, LEGAL_ENTITIES);
+    // A row inserted while paused has no twin yet, but its queued insert will make one.
+    app.write("finops", json!([{"op": "insert", "table": "LegalEntities", "row": {"LEGALENTITYID": "FRRT", "NAME": "Contoso France"}}]))
+        .await;
+    let answer = app
+        .post(
+            "/api/v1/envs/finops/transactions",
+            json!({"ops": [{"op": "update", "table": "LegalEntities", "key": {"LEGALENTITYID": "FRRT"}, "row": {"LEGALENTITYID": "FRRX"}}]}),
+        )
+        .await;
+    assert_key_change_refused(&answer, LEGAL_ENTITIES);
+    let (status, body) = app.post(&format!("/api/v1/maps/{id}/resume"), json!({"mode": "catch_up"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.wait_for_status(&id, "running").await;
+    assert_eq!(company_codes(&app).await, ["DEMF", "FRRT", "USMF"]);
+    let (_, errors) = app.get(&format!("/api/v1/maps/{id}/catch-up-errors")).await;
+    assert_eq!(errors["total"], 0, "{errors}");
+}
+
+#[tokio::test]
+async fn the_integration_key_rule_holds_while_a_map_is_initializing() {
+    for db in TestDb::all() {
+        the_integration_key_rule_holds_while_a_map_is_initializing_on(db).await;
+    }
+}
+
+async fn the_integration_key_rule_holds_while_a_map_is_initializing_on(db: TestDb) {
+    let app = contoso_running(db).await;
+    let id = app.map_id(LEGAL_ENTITIES).await;
+    let (status, body) = app.post(&format!("/api/v1/maps/{id}/stop"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.put("/api/v1/envs/finops/availability", json!({"available": false})).await;
+    let (status, body) = app
+        .post("/api/v1/maps/run", json!({"maps": [{"id": id, "initial_sync": true, "master": "finops"}]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.wait_for_status(&id, "initializing").await;
+    assert_key_change_refused(&rename_usmf_on_dataverse(&app).await, LEGAL_ENTITIES);
+    app.put("/api/v1/envs/finops/availability", json!({"available": true})).await;
+    app.wait_for_status(&id, "running").await;
+    assert_eq!(company_codes(&app).await, ["DEMF", "USMF"]);
 }

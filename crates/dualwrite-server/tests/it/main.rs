@@ -10,6 +10,7 @@ mod cursors;
 mod health;
 mod lifecycle;
 mod live_sync;
+mod operation_keys;
 mod preflight;
 mod store;
 mod support;

@@ -211,3 +211,58 @@ fn a_keys_first_catch_up_error_is_the_oldest_change_of_that_key_and_map() {
         assert_eq!(first("k3", 1), None, "{backend}");
     });
 }
+
+#[test]
+fn a_transaction_that_panics_leaves_the_store_usable_and_nothing_written() {
+    for db in TestDb::all() {
+        let backend = db.backend;
+        let store = std::sync::Arc::new(db.open());
+        // On a thread of its own, so that a store waiting for ever for a lost connection fails the
+        // test at the deadline instead of hanging it.
+        let (done, answer) = std::sync::mpsc::channel();
+        let worker = std::sync::Arc::clone(&store);
+        std::thread::spawn(move || {
+            let _ = done.send(panic_then_write(&worker));
+        });
+        let outcome = answer
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{backend}: the store stopped answering after panics"));
+        let (written, count) = outcome.unwrap_or_else(|e| panic!("{backend}: {e}"));
+        assert!(written, "{backend}: the ordinary write went through");
+        // Only the ordinary write is there: every panicking transaction was rolled back.
+        assert_eq!(count, 1, "{backend}");
+    }
+}
+
+/// Panics inside more write and read transactions than the store has connections (a connection lost
+/// or a lock poisoned by each would leave none), then writes a row and counts the rows.
+fn panic_then_write(store: &Store) -> Result<(bool, u64), String> {
+    for i in 0..store.connections() + 2 {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.write(|tx| -> Result<(), StoreError> {
+                tx.insert_row("finops", "T", &row(json!({"i": i})), &[key("key", &format!("p{i}"))])?
+                    .expect("unique");
+                panic!("the work panics mid-transaction");
+            })
+        }));
+        if let Ok(answer) = caught {
+            return Err(format!(
+                "write {i} should have reached its work and panicked; the store answered {answer:?}"
+            ));
+        }
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.read(|_| -> Result<(), StoreError> { panic!("the read panics") })
+        }));
+        if let Ok(answer) = caught {
+            return Err(format!(
+                "read {i} should have reached its work and panicked; the store answered {answer:?}"
+            ));
+        }
+    }
+    let written = store
+        .write(|tx| tx.insert_row("finops", "T", &row(json!({"i": "after"})), &[key("key", "after")]))
+        .map_err(|e| format!("a write after the panics: {e}"))?;
+    let count =
+        store.read(|tx| tx.count_rows("finops", "T")).map_err(|e| format!("a read after the panics: {e}"))?;
+    Ok((written.is_ok(), count))
+}
