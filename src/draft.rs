@@ -194,8 +194,7 @@ mod tests {
     #[test]
     fn the_array_layout_is_about_half_the_package_object_and_both_open() {
         let package: Value =
-            serde_json::from_str(include_str!("../fixtures/contoso/package.json"))
-                .expect("package");
+            serde_json::from_str(include_str!("../fixtures/contoso/package.json")).expect("package");
         let accounts: MapDoc = serde_json::from_value(package["maps"][3].clone()).expect("accounts map");
         let object = format!(
             "{PREFIX}{}",

@@ -175,12 +175,11 @@ mod tests {
     use crate::table_map::{Direction, FieldMapping};
 
     fn contoso() -> (Schema, Vec<TableMap>) {
-        let schema = Schema::from_json(include_str!("../../../fixtures/contoso/schema.json"))
-            .expect("fixture schema");
-        let package = crate::package::Package::from_json(include_str!(
-            "../../../fixtures/contoso/package.json"
-        ))
-        .expect("fixture package");
+        let schema =
+            Schema::from_json(include_str!("../../../fixtures/contoso/schema.json")).expect("fixture schema");
+        let package =
+            crate::package::Package::from_json(include_str!("../../../fixtures/contoso/package.json"))
+                .expect("fixture package");
         (schema, package.maps)
     }
 

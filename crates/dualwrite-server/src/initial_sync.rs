@@ -225,6 +225,18 @@ pub enum Step {
     Finished,
     /// Nothing to do for this job now (another server advanced it, or the map left `initializing`).
     Idle,
+    /// An environment is unavailable: the copy waits for it, and the job stays as it is.
+    Waiting,
+}
+
+/// Whether both environments take writes (an initial sync copies only then).
+pub fn sides_available(tx: &mut dyn Tx) -> Result<bool, ApiError> {
+    for side in [Side::Finops, Side::Dataverse] {
+        if !tx.is_available(side.as_str())? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The schema and map a job works on, checked.
@@ -269,10 +281,8 @@ impl Job {
                 return Ok(Step::Idle);
             }
             // An environment under maintenance takes no writes: the copy waits for it.
-            for side in [Side::Finops, Side::Dataverse] {
-                if !tx.is_available(side.as_str())? {
-                    return Ok(Step::Idle);
-                }
+            if !sides_available(tx)? {
+                return Ok(Step::Waiting);
             }
             match execution.phase {
                 Phase::Copy => self.copy_chunk(tx, &catalog, schema, cmap, &mut execution)?,

@@ -11,8 +11,7 @@ fn row(value: serde_json::Value) -> Row {
 }
 
 fn contoso() -> Schema {
-    Schema::from_json(include_str!("../../../../fixtures/contoso/schema.json"))
-        .expect("fixture schema")
+    Schema::from_json(include_str!("../../../../fixtures/contoso/schema.json")).expect("fixture schema")
 }
 
 #[test]

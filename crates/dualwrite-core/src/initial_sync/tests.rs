@@ -17,8 +17,8 @@ struct Contoso {
 }
 
 fn contoso() -> Contoso {
-    let schema = Schema::from_json(include_str!("../../../../fixtures/contoso/schema.json"))
-        .expect("fixture schema");
+    let schema =
+        Schema::from_json(include_str!("../../../../fixtures/contoso/schema.json")).expect("fixture schema");
     let package = Package::from_json(include_str!("../../../../fixtures/contoso/package.json"))
         .expect("fixture package");
     let keys = IntegrationKeys::from_package(&package.integration_keys, Some(&schema));

@@ -1,8 +1,7 @@
 use super::*;
 
 fn contoso() -> Schema {
-    Schema::from_json(include_str!("../../../../fixtures/contoso/schema.json"))
-        .expect("fixture schema")
+    Schema::from_json(include_str!("../../../../fixtures/contoso/schema.json")).expect("fixture schema")
 }
 
 #[test]
