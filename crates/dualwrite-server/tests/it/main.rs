@@ -6,6 +6,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod health;
+mod initializing;
 mod lifecycle;
 mod live_sync;
 mod preflight;
