@@ -5,9 +5,11 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::lifecycle::{customer, customers_ready};
 use crate::support::{TestApp, TestDb};
 
 const CURRENCIES: &str = "Currencies (transactioncurrencies)";
+const CUSTOMERS: &str = "Customers V3 (accounts)";
 
 async fn run(app: &TestApp, maps: Value) {
     let (status, body) = app.post("/api/v1/maps/run", json!({ "maps": maps })).await;
@@ -198,5 +200,52 @@ async fn rows_inserted_on_either_side_while_a_map_initializes_end_up_on_both() {
     }
     for db in TestDb::all() {
         inserts_during_initialization(db, "finops").await;
+    }
+}
+
+async fn a_failed_initial_sync_leaves_no_queue_behind(db: TestDb) {
+    let backend = db.backend;
+    let app = TestApp::on(db).await.with_contoso().await;
+    customers_ready(&app).await;
+    // CP-901 does not exist in Dataverse: BAD01 fails, so the initial sync fails.
+    app.write("finops", json!([customer("BAD01", "CP-901"), customer("OK01", "CP-001")])).await;
+    let id = app.map_id(CUSTOMERS).await;
+    available(&app, "dataverse", false).await;
+    run(&app, json!([{"id": id, "initial_sync": true, "master": "finops"}])).await;
+    let memo = |memo: &str| json!([{"op": "update", "table": "CustCustomerV3Entity", "key": {"dataAreaId": "DEMF", "CUSTOMERACCOUNT": "OK01"}, "row": {"SALESMEMO": memo}}]);
+    app.write("finops", memo("queued while initializing")).await;
+    assert_eq!(app.get(&format!("/api/v1/maps/{id}/queue")).await.1["total"], 1, "{backend}");
+    available(&app, "dataverse", true).await;
+    let (status, sync) = settled(&app, &id).await;
+    assert_eq!(
+        (status.as_str(), sync["status"].as_str()),
+        (Some("not_running"), Some("failed")),
+        "{backend}: {sync}"
+    );
+
+    // The change queued meanwhile is not left in the queue: it is a catch-up error, to retry.
+    assert_eq!(app.get(&format!("/api/v1/maps/{id}/queue")).await.1["total"], 0, "{backend}");
+    let (_, errors) = app.get(&format!("/api/v1/maps/{id}/catch-up-errors")).await;
+    assert_eq!(errors["total"], 1, "{backend}: {errors}");
+    assert_eq!(errors["items"][0]["code"], "INITIAL_SYNC_FAILED", "{backend}: {errors}");
+
+    // A newer value, written while the map does not run; then the map runs without an initial sync,
+    // and a pause and catch-up later replay nothing stale over it.
+    app.write("finops", memo("newer")).await;
+    run(&app, json!([{"id": id, "initial_sync": false}])).await;
+    app.wait_for_status(&id, "running").await;
+    assert_eq!(app.get(&format!("/api/v1/maps/{id}/queue")).await.1["total"], 0, "{backend}");
+    app.post(&format!("/api/v1/maps/{id}/pause"), json!({})).await;
+    app.wait_for_status(&id, "paused").await;
+    app.post(&format!("/api/v1/maps/{id}/resume"), json!({"mode": "catch_up"})).await;
+    app.wait_for_status(&id, "running").await;
+    let account = app.row("dataverse", "account", "accountnumber eq 'OK01'").await;
+    assert_ne!(account["description"], "queued while initializing", "{backend}: a stale change was replayed");
+}
+
+#[tokio::test]
+async fn a_failed_initial_sync_moves_its_queue_to_the_catch_up_errors() {
+    for db in TestDb::all() {
+        a_failed_initial_sync_leaves_no_queue_behind(db).await;
     }
 }

@@ -82,7 +82,7 @@ async fn initial_sync_on_postgres() {
 }
 
 /// Contoso with the upstream maps running live and their reference rows present.
-async fn customers_ready(app: &TestApp) {
+pub(crate) async fn customers_ready(app: &TestApp) {
     for name in ["Legal entities (cdm_companies)", CURRENCIES, "Customer groups (msdyn_customergroups)"] {
         run(app, json!([{"id": app.map_id(name).await, "initial_sync": false}])).await;
     }
@@ -96,7 +96,7 @@ async fn customers_ready(app: &TestApp) {
         .await;
 }
 
-fn customer(account: &str, contact: &str) -> Value {
+pub(crate) fn customer(account: &str, contact: &str) -> Value {
     json!({"op": "insert", "table": "CustCustomerV3Entity", "row": {
         "dataAreaId": "DEMF", "CUSTOMERACCOUNT": account, "SALESCURRENCYCODE": "EUR", "CUSTOMERGROUPID": "10",
         "PARTYTYPE": "Organization", "CONTACTPERSONID": contact,
