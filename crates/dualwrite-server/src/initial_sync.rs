@@ -452,16 +452,13 @@ impl RowWrite<'_> {
         let row = deferred.set_aside(tx, execution_id, self.table.side, self.key, self.row)?;
         match self.existing {
             None => write::insert(tx, schema, self.table, &row).map(drop),
-            Some(existing) if self.queued.is_empty() => {
-                write::update(tx, schema, self.table, existing.clone(), &row).map(drop)
-            }
             Some(existing) => write_under_queued(tx, schema, self.table, existing, &row, &self.queued),
         }
     }
 }
 
 /// Writes the copy's `fields` to `now`, a row whose changes since the map began initializing are
-/// `queued`, so that the outcome is the copy written first and those changes after it: the columns a
+/// `queued` (often none: then it is a plain update), so that the outcome is the copy written first and those changes after it: the columns a
 /// queued change changed keep the value it gave them, and the queued changes' images take the copy's
 /// values in the columns they had not changed yet, so replaying them carries the copy to the other
 /// side rather than the values it replaced.
@@ -477,6 +474,9 @@ fn write_under_queued(
     queued: &[&QueuedChange],
 ) -> Result<(), ApiError> {
     let written = write::update(tx, schema, table, now.clone(), fields)?;
+    if queued.is_empty() {
+        return Ok(());
+    }
     let after = written.after.unwrap_or_default();
     let copied: Row = after
         .iter()
@@ -682,8 +682,14 @@ fn references_page(
         let table = write::table(schema, side, cmap.map.table(side))?;
         let found = Pairing::new(tx, catalog, schema, cmap, side.other())?.find_twin(&key)?;
         let Some(existing) = found else { continue };
-        if let Err(e) =
-            attempt(tx, |tx| write::update(tx, schema, table, existing.clone(), &fields).map(drop))?
+        // Changes of this row queued meanwhile keep what they changed, as in the copy itself.
+        let queued: Vec<QueuedChange> = tx
+            .queued(cmap.id, Some(&key.to_string()), 0, usize::MAX >> 1)?
+            .into_iter()
+            .filter(|c| c.body["side"].as_str() == Some(side.as_str()))
+            .collect();
+        let queued: Vec<&QueuedChange> = queued.iter().collect();
+        if let Err(e) = attempt(tx, |tx| write_under_queued(tx, schema, table, &existing, &fields, &queued))?
         {
             let message = format!("writing its reference to its own table on {side}: {}", message_of(&e));
             tx.add_execution_error(

@@ -249,3 +249,36 @@ async fn a_failed_initial_sync_moves_its_queue_to_the_catch_up_errors() {
         a_failed_initial_sync_leaves_no_queue_behind(db).await;
     }
 }
+
+async fn a_self_reference_copied_under_a_queued_change(db: TestDb) {
+    let backend = db.backend;
+    let app = TestApp::on(db).await.with_contoso().await;
+    customers_ready(&app).await;
+    let id = app.map_id(CUSTOMERS).await;
+    run(&app, json!([{"id": id, "initial_sync": false}])).await;
+    app.write("finops", json!([customer("OK01", "CP-001"), customer("OK02", "CP-001")])).await;
+    app.post(&format!("/api/v1/maps/{id}/stop"), json!({})).await;
+    app.wait_for_status(&id, "not_running").await;
+    // Only finops knows OK01's invoice account (a reference to its own table): the copy sets it in
+    // Dataverse in its second pass, while Dataverse's change of OK01 meanwhile waits in the queue.
+    app.write("finops", json!([{"op": "update", "table": "CustCustomerV3Entity", "key": {"dataAreaId": "DEMF", "CUSTOMERACCOUNT": "OK01"}, "row": {"INVOICEACCOUNT": "OK02"}}])).await;
+    available(&app, "finops", false).await;
+    run(&app, json!([{"id": id, "initial_sync": true, "master": "finops"}])).await;
+    app.write("dataverse", json!([{"op": "update", "table": "account", "key": {"accountnumber": "OK01"}, "row": {"description": "changed meanwhile"}}])).await;
+    available(&app, "finops", true).await;
+    let (status, sync) = settled(&app, &id).await;
+    assert_eq!(status, "running", "{backend}: {sync}");
+    let finops = app.row("finops", "CustCustomerV3Entity", "CUSTOMERACCOUNT == \"OK01\"").await;
+    assert_eq!(finops["SALESMEMO"], "changed meanwhile", "{backend}: {finops}");
+    assert_eq!(finops["INVOICEACCOUNT"], "OK02", "{backend}: the replay kept the copied reference: {finops}");
+    let account = app.row("dataverse", "account", "accountnumber eq 'OK01'").await;
+    assert_eq!(account["description"], "changed meanwhile", "{backend}: {account}");
+    assert!(!account["msdyn_billingaccount"].is_null(), "{backend}: the reference was copied: {account}");
+}
+
+#[tokio::test]
+async fn a_self_reference_copied_while_a_change_of_its_row_is_queued_survives_the_replay() {
+    for db in TestDb::all() {
+        a_self_reference_copied_under_a_queued_change(db).await;
+    }
+}
