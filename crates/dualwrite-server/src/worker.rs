@@ -22,7 +22,8 @@ pub const CATCH_UP_BATCH: usize = 500;
 const IDLE: Duration = Duration::from_millis(200);
 
 /// What a server's worker has done since it started: how often it looked for work and how often it
-/// indexed a map's rows for an initial sync (the costly read of both sides), for the log and tests.
+/// indexed a map's rows for an initial sync (the costly read of both sides). `AppState::activity`
+/// holds it, so it can be watched without timing.
 #[derive(Debug, Default)]
 pub struct Activity {
     rounds: AtomicU64,
