@@ -182,7 +182,8 @@ pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), ApiError> {
 }
 
 /// Skips the initial sync of a map that is initializing (or whose last one failed): what was copied
-/// stays, and the map goes live once the changes queued meanwhile are replayed.
+/// stays, and the map goes live once the changes queued meanwhile are replayed (those of a failed one
+/// are catch-up errors already, to retry once the map runs).
 pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), ApiError> {
     match cmap.status {
         MapStatus::Initializing => {}
