@@ -675,6 +675,7 @@ fn references_page(
         return Ok(());
     };
     execution.deferred_cursor = *last;
+    let any_queued = tx.queue_len(cmap.id, None)? > 0;
     for (_, body) in page {
         let Some(side) = body["side"].as_str().and_then(|s| s.parse::<Side>().ok()) else { continue };
         let parts: Vec<String> = serde_json::from_value(body["key"].clone()).unwrap_or_default();
@@ -684,11 +685,13 @@ fn references_page(
         let found = Pairing::new(tx, catalog, schema, cmap, side.other())?.find_twin(&key)?;
         let Some(existing) = found else { continue };
         // Changes of this row queued meanwhile keep what they changed, as in the copy itself.
-        let queued: Vec<QueuedChange> = tx
-            .queued(cmap.id, Some(&key.to_string()), 0, usize::MAX >> 1)?
-            .into_iter()
-            .filter(|c| c.body["side"].as_str() == Some(side.as_str()))
-            .collect();
+        let queued: Vec<QueuedChange> = if any_queued {
+            tx.queued(cmap.id, Some(&key.to_string()), 0, usize::MAX >> 1)?
+        } else {
+            Vec::new()
+        };
+        let queued: Vec<QueuedChange> =
+            queued.into_iter().filter(|c| c.body["side"].as_str() == Some(side.as_str())).collect();
         let queued: Vec<&QueuedChange> = queued.iter().collect();
         if let Err(e) = attempt(tx, |tx| write_under_queued(tx, schema, table, &existing, &fields, &queued))?
         {
