@@ -282,3 +282,42 @@ async fn a_self_reference_copied_while_a_change_of_its_row_is_queued_survives_th
         a_self_reference_copied_under_a_queued_change(db).await;
     }
 }
+
+async fn deletes_on_the_master_side_during_initialization(db: TestDb) {
+    let backend = db.backend;
+    // CHF is on both sides, USD only in finops; finops, the master, deletes both meanwhile.
+    let (app, id) = initializing_with(
+        db,
+        json!([finops_currency("CHF", "Swiss franc", "Fr."), finops_currency("USD", "US Dollar", "$")]),
+        json!([dataverse_currency("CHF", "Franc suisse", "Fr.")]),
+        "dataverse",
+    )
+    .await;
+    app.write(
+        "finops",
+        json!([
+            {"op": "delete", "table": "Currencies", "key": {"CURRENCYCODE": "CHF"}},
+            {"op": "delete", "table": "Currencies", "key": {"CURRENCYCODE": "USD"}},
+        ]),
+    )
+    .await;
+    available(&app, "dataverse", true).await;
+    let (status, sync) = settled(&app, &id).await;
+    assert_eq!(status, "running", "{backend}: {sync}");
+    for side in ["finops", "dataverse"] {
+        for code in ["CHF", "USD"] {
+            assert_eq!(
+                currencies(&app, side, code).await,
+                Vec::<Value>::new(),
+                "{backend}: {code} on {side}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn rows_deleted_on_the_master_side_while_a_map_initializes_stay_deleted() {
+    for db in TestDb::all() {
+        deletes_on_the_master_side_during_initialization(db).await;
+    }
+}
