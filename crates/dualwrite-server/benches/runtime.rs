@@ -292,6 +292,7 @@ fn live_sync(backend: &Backend, seconds: u64) {
             catalog: cache.clone(),
             wake: Default::default(),
             tokens: Default::default(),
+            activity: Default::default(),
         };
         let (tokens, admin) = (state.tokens.clone(), store.clone());
         tokio::task::spawn_blocking(move || tokens.set_bootstrap(&admin, BENCH_TOKEN))

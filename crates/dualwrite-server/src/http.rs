@@ -53,6 +53,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The API tokens callers present.
     pub tokens: Arc<Tokens>,
+    /// What the background worker has done.
+    pub activity: Arc<crate::worker::Activity>,
 }
 
 impl AppState {
@@ -62,12 +64,18 @@ impl AppState {
             catalog: Arc::new(CatalogCache::default()),
             wake: Arc::new(Notify::new()),
             tokens: Arc::new(Tokens::default()),
+            activity: Arc::default(),
         }
     }
 
     /// Starts the background worker (initial syncs, catch-up) on the current runtime.
     pub fn start_worker(&self) -> tokio::task::JoinHandle<()> {
-        crate::worker::spawn(self.store.clone(), self.catalog.clone(), self.wake.clone())
+        crate::worker::spawn(
+            self.store.clone(),
+            self.catalog.clone(),
+            self.wake.clone(),
+            self.activity.clone(),
+        )
     }
 
     /// Runs `work` in one read-write transaction on the blocking pool, with the catalog as of that

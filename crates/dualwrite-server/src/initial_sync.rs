@@ -6,6 +6,16 @@
 //! execution's checkpoint commit in one transaction, so a crash resumes at the next chunk and nothing
 //! is written twice. Self-references are written in a second pass, once every row exists. Writes that
 //! arrive meanwhile queue, and are replayed once the copy is done; then the map is live.
+//!
+//! The outcome is the copy written on the rows as they were when the map began initializing, then
+//! every queued change replayed in order. For a key with changes queued on a side, the copy is planned
+//! on that side's row as it was before the first of them (its `before` image; no row for an insert),
+//! writes go to the row as it is now, found by key (none: deleted meanwhile, nothing to write; one
+//! inserted meanwhile is not created again), the columns a queued change changed keep its value, and
+//! the queued changes' images take the copy's values in the other columns (`write_under_queued`), so
+//! their replay carries the copy instead of the values it replaced. Leaving such keys to the replay
+//! alone would not converge: a column mapped one way, or one where the master's value differs and no
+//! change touched it, would stay different on the two sides.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -14,15 +24,15 @@ use dualwrite_core::integration_key::KeyValue;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::schema::{Row, Schema, Side, Table};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
 use crate::environment::write;
 use crate::error::ApiError;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
-use crate::store::{Store, StoredRow, Tx};
-use crate::twins::{Chunk, TwinIndex};
+use crate::store::{QueuedChange, Store, StoredRow, Tx};
+use crate::twins::{Chunk, Queued, TwinIndex};
 
 /// Keys planned and written per transaction.
 pub const CHUNK: usize = 1000;
@@ -172,7 +182,8 @@ pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), ApiError> {
 }
 
 /// Skips the initial sync of a map that is initializing (or whose last one failed): what was copied
-/// stays, and the map goes live once the changes queued meanwhile are replayed.
+/// stays, and the map goes live once the changes queued meanwhile are replayed (those of a failed one
+/// are catch-up errors already, to retry once the map runs).
 pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), ApiError> {
     match cmap.status {
         MapStatus::Initializing => {}
@@ -225,6 +236,18 @@ pub enum Step {
     Finished,
     /// Nothing to do for this job now (another server advanced it, or the map left `initializing`).
     Idle,
+    /// An environment is unavailable: the copy waits for it, and the job stays as it is.
+    Waiting,
+}
+
+/// Whether both environments take writes (an initial sync copies only then).
+pub fn sides_available(tx: &mut dyn Tx) -> Result<bool, ApiError> {
+    for side in [Side::Finops, Side::Dataverse] {
+        if !tx.is_available(side.as_str())? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The schema and map a job works on, checked.
@@ -269,10 +292,8 @@ impl Job {
                 return Ok(Step::Idle);
             }
             // An environment under maintenance takes no writes: the copy waits for it.
-            for side in [Side::Finops, Side::Dataverse] {
-                if !tx.is_available(side.as_str())? {
-                    return Ok(Step::Idle);
-                }
+            if !sides_available(tx)? {
+                return Ok(Step::Waiting);
             }
             match execution.phase {
                 Phase::Copy => self.copy_chunk(tx, &catalog, schema, cmap, &mut execution)?,
@@ -311,22 +332,11 @@ impl Job {
         execution.cursor = Some((*last).clone());
         execution.done += chunk.len() as u64;
         let chunk: Vec<_> = chunk.into_iter().filter(|(k, _)| !self.skip.contains(*k)).collect();
-        // Changes queued for these keys since the copy began are in the rows read below: the copy
-        // takes them in (the master resolving any conflict), so they are not replayed afterwards.
-        // Changes to keys already copied stay queued and replay once the copy is done.
-        if tx.queue_len(self.map_id, None)? > 0 {
-            for (key, _) in &chunk {
-                for change in tx.queued(self.map_id, Some(key.as_str()), 0, usize::MAX >> 1)? {
-                    tx.dequeue(change.seq)?;
-                    tx.append_event(
-                        "folded",
-                        Some(self.map_id),
-                        &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "execution": self.execution_id}),
-                    )?;
-                }
-            }
-        }
-        let rows = Chunk::read(tx, schema, cmap, &chunk)?;
+        // Changes queued for these keys since the map began initializing stay queued and replay once
+        // the copy is done; the copy is planned on the rows as they were before them (see
+        // `write_under_queued`).
+        let queued = Queued::read(tx, self.map_id, &chunk)?;
+        let rows = Chunk::read(tx, catalog, schema, cmap, &chunk, &queued)?;
         let planner = Planner::new(schema, &catalog.keys, &cmap.map, execution.master)
             .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
         let plan = planner.plan(&rows.finops_rows, &rows.dataverse_rows);
@@ -352,21 +362,29 @@ impl Job {
         }
         let mut writes: Vec<RowWrite> = Vec::with_capacity(plan.creates.len() + plan.updates.len());
         for create in &plan.creates {
+            // A row of this key was written on that side since (its insert is queued, or it was
+            // inserted and deleted again): what the user wrote stands, and replays to the other side.
+            if rows.is_queued(create.side, &create.key.to_string()) {
+                continue;
+            }
             writes.push(RowWrite {
                 table: write::table(schema, create.side, cmap.map.table(create.side))?,
                 key: &create.key,
                 row: &create.row,
                 existing: None,
+                queued: Vec::new(),
                 company: company(create.side.other(), create.source_index),
             });
         }
         for update in &plan.updates {
+            // No row now: it was deleted since, and its queued delete replays.
             let Some(existing) = rows.stored(update.side, update.index) else { continue };
             writes.push(RowWrite {
                 table: write::table(schema, update.side, cmap.map.table(update.side))?,
                 key: &update.key,
                 row: &update.fields,
                 existing: Some(existing),
+                queued: queued.on(&update.key.to_string(), update.side),
                 company: company(update.side, update.index),
             });
         }
@@ -418,6 +436,8 @@ struct RowWrite<'a> {
     /// The row to create, or the fields to change.
     row: &'a Row,
     existing: Option<&'a StoredRow>,
+    /// The changes of this key on this side queued since the map began initializing.
+    queued: Vec<&'a QueuedChange>,
     /// The company of the source row (created) or of the row changed (updated), for the counts.
     company: Option<String>,
 }
@@ -433,7 +453,90 @@ impl RowWrite<'_> {
         let row = deferred.set_aside(tx, execution_id, self.table.side, self.key, self.row)?;
         match self.existing {
             None => write::insert(tx, schema, self.table, &row).map(drop),
-            Some(existing) => write::update(tx, schema, self.table, existing.clone(), &row).map(drop),
+            Some(existing) => write_under_queued(tx, schema, self.table, existing, &row, &self.queued),
+        }
+    }
+}
+
+/// Writes the copy's `fields` to `now`, a row whose changes since the map began initializing are
+/// `queued` (often none: then it is a plain update), so that the outcome is the copy written first and those changes after it: the columns a
+/// queued change changed keep the value it gave them, and the queued changes' images take the copy's
+/// values in the columns they had not changed yet, so replaying them carries the copy to the other
+/// side rather than the values it replaced.
+///
+/// The copy's values are taken in stored form by writing all of them and then putting back the
+/// columns the queued changes own; a change that inserted the row owns all of it.
+fn write_under_queued(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    now: &StoredRow,
+    fields: &Row,
+    queued: &[&QueuedChange],
+) -> Result<(), ApiError> {
+    let written = write::update(tx, schema, table, now.clone(), fields)?;
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let after = written.after.unwrap_or_default();
+    let copied: Row = after
+        .iter()
+        .filter(|(column, value)| now.data.get(*column) != Some(*value))
+        .map(|(column, value)| (column.clone(), value.clone()))
+        .collect();
+    if copied.is_empty() {
+        return Ok(());
+    }
+    let mut owned = Owned::default();
+    queued.iter().for_each(|change| owned.add(change));
+    let restore: Row = copied
+        .keys()
+        .filter(|column| owned.has(column))
+        .map(|column| (column.clone(), now.data.get(column).cloned().unwrap_or(Value::Null)))
+        .collect();
+    if !restore.is_empty() {
+        write::update(tx, schema, table, StoredRow { id: now.id, data: after }, &restore)?;
+    }
+    let mut seen = Owned::default();
+    for change in queued {
+        let mut body = change.body.clone();
+        seen.rebase(&mut body["before"], &copied);
+        seen.add(change);
+        seen.rebase(&mut body["after"], &copied);
+        if body != change.body {
+            tx.set_queued_body(change.seq, &body)?;
+        }
+    }
+    Ok(())
+}
+
+/// The columns of a row that queued changes changed (all of them once one inserted the row).
+#[derive(Default)]
+struct Owned {
+    all: bool,
+    columns: HashSet<String>,
+}
+
+impl Owned {
+    fn add(&mut self, change: &QueuedChange) {
+        match (change.body["before"].as_object(), change.body["after"].as_object()) {
+            (None, Some(_)) => self.all = true,
+            (Some(before), Some(after)) => self.columns.extend(
+                before.keys().chain(after.keys()).filter(|c| before.get(*c) != after.get(*c)).cloned(),
+            ),
+            _ => {}
+        }
+    }
+
+    fn has(&self, column: &str) -> bool {
+        self.all || self.columns.contains(column)
+    }
+
+    /// `image` with the `copied` values in the columns not owned.
+    fn rebase(&self, image: &mut Value, copied: &Row) {
+        let Some(image) = image.as_object_mut() else { return };
+        for (column, value) in copied.iter().filter(|(c, _)| !self.has(c)) {
+            image.insert(column.clone(), value.clone());
         }
     }
 }
@@ -572,6 +675,7 @@ fn references_page(
         return Ok(());
     };
     execution.deferred_cursor = *last;
+    let any_queued = tx.queue_len(cmap.id, None)? > 0;
     for (_, body) in page {
         let Some(side) = body["side"].as_str().and_then(|s| s.parse::<Side>().ok()) else { continue };
         let parts: Vec<String> = serde_json::from_value(body["key"].clone()).unwrap_or_default();
@@ -580,8 +684,16 @@ fn references_page(
         let table = write::table(schema, side, cmap.map.table(side))?;
         let found = Pairing::new(tx, catalog, schema, cmap, side.other())?.find_twin(&key)?;
         let Some(existing) = found else { continue };
-        if let Err(e) =
-            attempt(tx, |tx| write::update(tx, schema, table, existing.clone(), &fields).map(drop))?
+        // Changes of this row queued meanwhile keep what they changed, as in the copy itself.
+        let queued: Vec<QueuedChange> = if any_queued {
+            tx.queued(cmap.id, Some(&key.to_string()), 0, usize::MAX >> 1)?
+        } else {
+            Vec::new()
+        };
+        let queued: Vec<QueuedChange> =
+            queued.into_iter().filter(|c| c.body["side"].as_str() == Some(side.as_str())).collect();
+        let queued: Vec<&QueuedChange> = queued.iter().collect();
+        if let Err(e) = attempt(tx, |tx| write_under_queued(tx, schema, table, &existing, &fields, &queued))?
         {
             let message = format!("writing its reference to its own table on {side}: {}", message_of(&e));
             tx.add_execution_error(

@@ -11,10 +11,16 @@ use crate::store::Tx;
 
 /// The code of changes that were queued when their map was stopped.
 pub const STOPPED: &str = "STOPPED";
+/// The code of changes that were queued while an initial sync ran that failed.
+pub const INITIAL_SYNC_FAILED: &str = "INITIAL_SYNC_FAILED";
 
 /// Applies `action` to `map`, or refuses it (409) when its status does not allow it. Leaving the
-/// queue behind never loses it: stopping or skipping to live moves it to the catch-up errors, where it
-/// can be retried; only `skip_discard` drops it, as asked.
+/// queue behind never loses it: stopping, skipping to live or an initial sync that fails moves it to
+/// the catch-up errors, where it can be retried; only `skip_discard` drops it, as asked.
+///
+/// A failed initial sync does not keep its queue for a rerun: the map is then not running, so writes
+/// no longer queue and the queue stops being a complete record; replayed later (by a rerun, or a
+/// catch-up after a run without initial sync) its changes would land over newer values.
 pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatus, ApiError> {
     let next = transition(map.status, action).map_err(|e| {
         ApiError::conflict("INVALID_STATE", format!("map `{}`: {e}", map.map.name))
@@ -34,6 +40,11 @@ pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatu
                 "queued while the map was paused; the map skipped to live sync, so retry it to apply it",
             )?)
         }
+        Action::InitialSyncFailed => Some(tx.move_queue_to_catch_up_errors(
+            map.id,
+            INITIAL_SYNC_FAILED,
+            "queued while an initial sync ran that failed; retry it once the map runs again",
+        )?),
         Action::Resume { mode: ResumeMode::SkipDiscard } => Some(tx.discard_queue(map.id)?),
         _ => None,
     };

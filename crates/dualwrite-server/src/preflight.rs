@@ -18,7 +18,7 @@ use crate::environment::{keys, write};
 use crate::error::ApiError;
 use crate::initial_sync::{Deferred, CHUNK};
 use crate::store::Tx;
-use crate::twins::{Chunk, TwinIndex};
+use crate::twins::{Chunk, Queued, TwinIndex};
 
 /// Samples kept per problem and conflicts kept in the report (all of them go to the CSV).
 pub const SAMPLE: usize = 20;
@@ -172,7 +172,7 @@ pub fn run(
         let keys = index.after(cursor.as_ref(), CHUNK);
         let Some((last, _)) = keys.last() else { break };
         cursor = Some((*last).clone());
-        let chunk = Chunk::read(tx, schema, cmap, &keys)?;
+        let chunk = Chunk::read(tx, catalog, schema, cmap, &keys, &Queued::none())?;
         let plan = planner.plan(&chunk.finops_rows, &chunk.dataverse_rows);
         report.rows.add(Side::Finops, chunk.len(Side::Finops));
         report.rows.add(Side::Dataverse, chunk.len(Side::Dataverse));

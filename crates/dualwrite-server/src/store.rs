@@ -208,6 +208,8 @@ pub trait Tx {
     ) -> Result<Vec<QueuedChange>, StoreError>;
     fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError>;
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError>;
+    /// Replaces the body of queued change `seq`, which keeps its place in the queue.
+    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError>;
     /// Drops a map's whole queue; returns how many changes were dropped.
     fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError>;
     /// Moves a map's whole queue to its catch-up errors with `code` and `message`.

@@ -1,8 +1,8 @@
 //! Both sides' rows of a map grouped by integration key — twins side by side — and the rows of a run
 //! of keys read as core's planner takes them. Initial sync copies chunk by chunk from this index;
-//! preflight reads the same chunks without writing.
+//! preflight reads the same chunks without writing (and without a queue).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
 use dualwrite_core::row_mapping::dataverse_paths;
@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::catalog::{Catalog, CatalogMap};
 use crate::environment::{lookup, write};
 use crate::error::ApiError;
-use crate::store::{StoredRow, Tx};
+use crate::live_sync::Pairing;
+use crate::store::{QueuedChange, StoredRow, Tx};
 
 /// Rows read per page while indexing.
 const PAGE: usize = 5000;
@@ -89,33 +90,121 @@ impl TwinIndex {
     }
 }
 
-/// The rows of a run of keys: as stored, and as the planner reads them (Dataverse in dotted form).
+/// The changes queued for the keys of a run, by key value, oldest first.
+#[derive(Default)]
+pub struct Queued {
+    by_key: HashMap<String, Vec<QueuedChange>>,
+}
+
+impl Queued {
+    /// No queued changes (what preflight sees: a map that is not running has no queue).
+    pub fn none() -> Queued {
+        Queued::default()
+    }
+
+    /// The changes of map `map_id` queued for `keys`.
+    pub fn read(tx: &mut dyn Tx, map_id: i64, keys: &[(&String, &Twins)]) -> Result<Queued, ApiError> {
+        let mut by_key = HashMap::new();
+        if tx.queue_len(map_id, None)? > 0 {
+            for (key, _) in keys {
+                let changes = tx.queued(map_id, Some(key.as_str()), 0, usize::MAX >> 1)?;
+                if !changes.is_empty() {
+                    by_key.insert((*key).clone(), changes);
+                }
+            }
+        }
+        Ok(Queued { by_key })
+    }
+
+    /// The changes of `key` made on `side`, oldest first.
+    pub fn on(&self, key: &str, side: Side) -> Vec<&QueuedChange> {
+        self.by_key
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.body["side"].as_str() == Some(side.as_str()))
+            .collect()
+    }
+}
+
+/// The rows of a run of keys as the planner takes them (Dataverse in dotted form), and the rows as
+/// stored now that the copy writes to.
+///
+/// A key's rows on a side whose changes of that key are queued are taken as they were before the
+/// first of those changes (its `before` image; none when it inserted the row): the copy is planned
+/// on the rows as they were when the map began initializing, and the queued changes replay after it.
 pub struct Chunk {
-    pub finops: Vec<StoredRow>,
-    pub dataverse: Vec<StoredRow>,
+    finops: Vec<Option<StoredRow>>,
+    dataverse: Vec<Option<StoredRow>>,
     pub finops_rows: Vec<Row>,
     pub dataverse_rows: Vec<Row>,
+    /// The (side, key) pairs taken from before their queued changes.
+    queued: HashSet<(Side, String)>,
 }
 
 impl Chunk {
     pub fn read(
         tx: &mut dyn Tx,
+        catalog: &Catalog,
         schema: &Schema,
         cmap: &CatalogMap,
         keys: &[(&String, &Twins)],
+        queued: &Queued,
     ) -> Result<Chunk, ApiError> {
-        let finops_ids: Vec<i64> = keys.iter().flat_map(|(_, (f, _))| f.iter().copied()).collect();
-        let dataverse_ids: Vec<i64> = keys.iter().flat_map(|(_, (_, d))| d.iter().copied()).collect();
-        let finops = tx.get_rows(&finops_ids)?;
-        let dataverse = tx.get_rows(&dataverse_ids)?;
+        let mut chunk = Chunk {
+            finops: Vec::new(),
+            dataverse: Vec::new(),
+            finops_rows: Vec::new(),
+            dataverse_rows: Vec::new(),
+            queued: HashSet::new(),
+        };
+        let (mut finops_ids, mut dataverse_ids) = (Vec::new(), Vec::new());
+        for (key, (f, d)) in keys {
+            for (side, ids, taken) in
+                [(Side::Finops, f, &mut finops_ids), (Side::Dataverse, d, &mut dataverse_ids)]
+            {
+                let Some(first) = queued.on(key, side).first().copied() else {
+                    taken.extend(ids.iter().copied());
+                    continue;
+                };
+                chunk.queued.insert((side, (*key).clone()));
+                if let Some(before) = first.body["before"].as_object() {
+                    let now = now(tx, catalog, schema, cmap, side, before)?;
+                    chunk.push(side, now, before.clone());
+                }
+            }
+        }
+        for (side, ids) in [(Side::Finops, finops_ids), (Side::Dataverse, dataverse_ids)] {
+            for row in tx.get_rows(&ids)? {
+                let data = row.data.clone();
+                chunk.push(side, Some(row), data);
+            }
+        }
         let table = write::table(schema, Side::Dataverse, &cmap.map.dataverse)?;
         let paths = dataverse_paths(schema, &cmap.map);
-        let dataverse_rows = dataverse
+        chunk.dataverse_rows = std::mem::take(&mut chunk.dataverse_rows)
             .iter()
-            .map(|r| lookup::expand(tx, schema, table, &r.data, &paths))
+            .map(|r| lookup::expand(tx, schema, table, r, &paths))
             .collect::<Result<Vec<Row>, _>>()?;
-        let finops_rows = finops.iter().map(|r| r.data.clone()).collect();
-        Ok(Chunk { finops, dataverse, finops_rows, dataverse_rows })
+        Ok(chunk)
+    }
+
+    fn push(&mut self, side: Side, now: Option<StoredRow>, data: Row) {
+        match side {
+            Side::Finops => {
+                self.finops.push(now);
+                self.finops_rows.push(data);
+            }
+            Side::Dataverse => {
+                self.dataverse.push(now);
+                self.dataverse_rows.push(data);
+            }
+        }
+    }
+
+    /// Whether `key`'s rows on `side` were taken from before changes that are queued.
+    pub fn is_queued(&self, side: Side, key: &str) -> bool {
+        self.queued.contains(&(side, key.to_owned()))
     }
 
     /// The planner's row `index` of `side`.
@@ -126,11 +215,12 @@ impl Chunk {
         }
     }
 
-    /// The stored row behind the planner's row `index` of `side`.
+    /// The stored row behind the planner's row `index` of `side`, as it is now (none when it was
+    /// deleted since the planner's row was taken).
     pub fn stored(&self, side: Side, index: usize) -> Option<&StoredRow> {
         match side {
-            Side::Finops => self.finops.get(index),
-            Side::Dataverse => self.dataverse.get(index),
+            Side::Finops => self.finops.get(index)?.as_ref(),
+            Side::Dataverse => self.dataverse.get(index)?.as_ref(),
         }
     }
 
@@ -147,4 +237,24 @@ impl Chunk {
         let column = if side == Side::Finops { DATA_AREA_ID } else { COMPANY_KEY_PATH };
         self.row(side, index)?.get(column).and_then(Value::as_str).map(str::to_owned)
     }
+}
+
+/// The row of `side` that has, now, the integration-key value `before` had.
+fn now(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    schema: &Schema,
+    cmap: &CatalogMap,
+    side: Side,
+    before: &Row,
+) -> Result<Option<StoredRow>, ApiError> {
+    let key = {
+        let mut pairing = Pairing::new(tx, catalog, schema, cmap, side)?;
+        let readable = pairing.readable(before)?;
+        match pairing.key_value(&readable) {
+            Ok(key) => key,
+            Err(_) => return Ok(None),
+        }
+    };
+    Pairing::new(tx, catalog, schema, cmap, side.other())?.find_twin(&key)
 }

@@ -2,6 +2,7 @@
 //! replays the queues of maps that are resuming or whose copy is done. Every step is one database
 //! transaction, so the worker can stop anywhere (a crash, a restart) and pick up where it was.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,13 +21,44 @@ pub const CATCH_UP_BATCH: usize = 500;
 /// server; this picks up work from other servers and after a restart).
 const IDLE: Duration = Duration::from_millis(200);
 
+/// What a server's worker has done since it started: how often it looked for work and how often it
+/// indexed a map's rows for an initial sync (the costly read of both sides). `AppState::activity`
+/// holds it, so it can be watched without timing.
+#[derive(Debug, Default)]
+pub struct Activity {
+    rounds: AtomicU64,
+    index_builds: AtomicU64,
+}
+
+impl Activity {
+    /// Rounds over the maps with background work.
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(Ordering::Relaxed)
+    }
+
+    /// Twin indexes built for initial syncs.
+    pub fn index_builds(&self) -> u64 {
+        self.index_builds.load(Ordering::Relaxed)
+    }
+}
+
 /// Starts the worker on the current tokio runtime; `wake` makes it look for work at once.
-pub fn spawn(store: Arc<Store>, cache: Arc<CatalogCache>, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    store: Arc<Store>,
+    cache: Arc<CatalogCache>,
+    wake: Arc<Notify>,
+    activity: Arc<Activity>,
+) -> tokio::task::JoinHandle<()> {
     let job: Arc<Mutex<Option<Job>>> = Arc::new(Mutex::new(None));
     tokio::spawn(async move {
         loop {
-            let (store, cache, job) = (store.clone(), cache.clone(), job.clone());
-            let busy = tokio::task::spawn_blocking(move || round(&store, &cache, &job)).await;
+            let (store, cache, job, activity) = (store.clone(), cache.clone(), job.clone(), activity.clone());
+            let busy = tokio::task::spawn_blocking(move || {
+                let busy = round(&store, &cache, &job, &activity);
+                activity.rounds.fetch_add(1, Ordering::Relaxed);
+                busy
+            })
+            .await;
             match busy {
                 Ok(Ok(true)) => tokio::task::yield_now().await,
                 Ok(Ok(false)) => {
@@ -46,7 +78,16 @@ pub fn spawn(store: Arc<Store>, cache: Arc<CatalogCache>, wake: Arc<Notify>) -> 
 }
 
 /// One round over the maps with background work; whether any was done.
-fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Result<bool, ApiError> {
+///
+/// The job of the initial sync being copied (its index of both sides' rows) is kept between rounds
+/// until its copy is over, also while an environment is unavailable: the copy then waits, and the
+/// index is neither built nor rebuilt until both sides take writes again.
+fn round(
+    store: &Store,
+    cache: &CatalogCache,
+    job: &Mutex<Option<Job>>,
+    activity: &Activity,
+) -> Result<bool, ApiError> {
     let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
     let mut busy = false;
     let mut copying: Option<(i64, i64)> = None;
@@ -73,14 +114,18 @@ fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Resul
         return Ok(busy);
     };
     if current.as_ref().is_none_or(|j| j.execution_id != execution_id) {
+        if !store.read(|tx| initial_sync::sides_available(tx))? {
+            return Ok(busy);
+        }
         *current = Some(Job::build(store, cache, map_id, execution_id)?);
+        activity.index_builds.fetch_add(1, Ordering::Relaxed);
     }
     let step = match current.as_ref() {
         Some(j) => j.step(store, cache)?,
         None => Step::Idle,
     };
-    if step != Step::Progressed {
+    if matches!(step, Step::Finished | Step::Idle) {
         *current = None;
     }
-    Ok(busy || step != Step::Idle)
+    Ok(busy || matches!(step, Step::Progressed | Step::Finished))
 }

@@ -101,7 +101,8 @@ pub async fn rerun(
     result
 }
 
-/// Skips the initial sync: the map goes live once what queued meanwhile is replayed.
+/// Skips the initial sync: the map goes live once what queued meanwhile is replayed (after a failed
+/// one, what queued is in the catch-up errors).
 pub async fn skip(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let result = app
         .write(move |tx, catalog| {

@@ -601,6 +601,12 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
+    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError> {
+        let st = self.st("UPDATE queue SET body = $2 WHERE seq = $1")?;
+        self.tx.execute(&st, &[&seq, &body.to_string()])?;
+        Ok(())
+    }
+
     fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError> {
         let st = self.st("DELETE FROM queue WHERE map_id = $1")?;
         Ok(self.tx.execute(&st, &[&map_id])?)

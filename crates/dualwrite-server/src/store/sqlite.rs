@@ -506,6 +506,13 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE queue SET body = ?2 WHERE seq = ?1")?
+            .execute(params![seq, body.to_string()])?;
+        Ok(())
+    }
+
     fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError> {
         Ok(self.conn.prepare_cached("DELETE FROM queue WHERE map_id = ?1")?.execute([map_id])? as u64)
     }

@@ -315,3 +315,18 @@ async fn writes_during_initial_sync_queue_and_apply_afterwards() {
     assert_eq!(currency_name(&app, "dataverse", "CHF").await, "Swiss franc");
     assert_eq!(currency_name(&app, "dataverse", "EUR").await, "Euro (finops)");
 }
+
+#[tokio::test]
+async fn an_initial_sync_waiting_for_an_unavailable_side_indexes_the_rows_once() {
+    let (app, id) = competing_currencies(TestDb::sqlite()).await;
+    app.put("/api/v1/envs/finops/availability", json!({"available": false})).await;
+    run(&app, json!([{"id": id, "initial_sync": true, "master": "finops"}])).await;
+    app.wait_for_worker_rounds(6).await;
+    assert_eq!(app.get(&format!("/api/v1/maps/{id}")).await.1["status"], "initializing");
+    let waiting = app.activity().index_builds();
+    assert!(waiting <= 1, "the rows were indexed {waiting} times while finops was unavailable");
+    app.put("/api/v1/envs/finops/availability", json!({"available": true})).await;
+    app.wait_for_status(&id, "running").await;
+    assert_eq!(app.activity().index_builds(), 1, "one index serves the whole copy");
+    assert_eq!(currency_name(&app, "finops", "GBP").await, "Pound");
+}

@@ -8,6 +8,7 @@ mod concurrency;
 mod crash;
 mod cursors;
 mod health;
+mod initializing;
 mod lifecycle;
 mod live_sync;
 mod operation_keys;

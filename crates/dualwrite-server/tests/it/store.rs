@@ -266,3 +266,16 @@ fn panic_then_write(store: &Store) -> Result<(bool, u64), String> {
         store.read(|tx| tx.count_rows("finops", "T")).map_err(|e| format!("a read after the panics: {e}"))?;
     Ok((written.is_ok(), count))
 }
+
+#[test]
+fn a_queued_change_keeps_its_place_when_its_body_is_replaced() {
+    each_backend(|backend, store| {
+        let seqs: Vec<i64> =
+            (0..3).map(|i| write(store, |tx| tx.enqueue(7, "k", &json!({"i": i})))).collect();
+        write(store, |tx| tx.set_queued_body(seqs[1], &json!({"i": 10})));
+        let queued = store.read(|tx| tx.queued(7, Some("k"), 0, 10)).expect("queued");
+        let seen: Vec<(i64, i64)> =
+            queued.iter().map(|c| (c.seq, c.body["i"].as_i64().expect("i"))).collect();
+        assert_eq!(seen, vec![(seqs[0], 0), (seqs[1], 10), (seqs[2], 2)], "{backend}");
+    });
+}

@@ -79,6 +79,7 @@ fn off_runtime(work: impl FnOnce() + Send) {
 pub struct TestApp {
     router: axum::Router,
     worker: tokio::task::JoinHandle<()>,
+    activity: std::sync::Arc<dualwrite_server::worker::Activity>,
     _db: TestDb,
 }
 
@@ -107,8 +108,24 @@ impl TestApp {
             .expect("join")
             .expect("admin token");
         let worker = state.start_worker();
+        let activity = state.activity.clone();
         let router = http::router(state, None);
-        TestApp { router, worker, _db: db }
+        TestApp { router, worker, activity, _db: db }
+    }
+
+    /// What the background worker has done so far.
+    pub fn activity(&self) -> &dualwrite_server::worker::Activity {
+        &self.activity
+    }
+
+    /// Waits (polling, up to a deadline) until the background worker has made `n` more rounds.
+    pub async fn wait_for_worker_rounds(&self, n: u64) {
+        let target = self.activity.rounds() + n;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.activity.rounds() < target {
+            assert!(std::time::Instant::now() < deadline, "the worker made fewer than {n} rounds");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
