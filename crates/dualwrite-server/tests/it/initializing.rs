@@ -264,7 +264,7 @@ async fn a_self_reference_copied_under_a_queued_change(db: TestDb) {
     app.write("finops", json!([{"op": "update", "table": "CustCustomerV3Entity", "key": {"dataAreaId": "DEMF", "CUSTOMERACCOUNT": "OK01"}, "row": {"INVOICEACCOUNT": "OK02"}}])).await;
     available(&app, "finops", false).await;
     run(&app, json!([{"id": id, "initial_sync": true, "master": "finops"}])).await;
-    app.write("dataverse", json!([{"op": "update", "table": "account", "key": {"accountnumber": "OK01"}, "row": {"description": "changed meanwhile"}}])).await;
+    app.write("dataverse", json!([{"op": "update", "table": "account", "key": {"accountnumber": "OK01", "msdyn_company.cdm_companycode": "DEMF"}, "row": {"description": "changed meanwhile"}}])).await;
     available(&app, "finops", true).await;
     let (status, sync) = settled(&app, &id).await;
     assert_eq!(status, "running", "{backend}: {sync}");
