@@ -12,11 +12,17 @@ use crate::cmd;
 const TOKEN: &str = "dw_api_check_admin_token_000000";
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let examples = match args {
-        [] => "100".to_owned(),
-        [flag, n] if flag == "--examples" => n.clone(),
-        _ => anyhow::bail!("usage: cargo xtask api-check [--examples N]"),
-    };
+    let usage = "usage: cargo xtask api-check [--examples N] [--seed N]";
+    let (mut examples, mut seed) = ("100".to_owned(), None);
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().with_context(|| format!("{flag} needs a value; {usage}"))?;
+        match flag.as_str() {
+            "--examples" => examples = value.clone(),
+            "--seed" => seed = Some(value.clone()),
+            _ => anyhow::bail!("unknown option {flag}; {usage}"),
+        }
+    }
     ensure_schemathesis()?;
     println!("xtask: building the server");
     cmd::run(cmd::cargo().args(["build", "-p", "dualwrite-server", "--bin", "dualwrite"]))?;
@@ -37,26 +43,33 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         .find_map(|line| line.split_once("serving on ").map(|(_, url)| url.trim_end_matches('/').to_owned()))
         .context("the server did not say where it listens")?;
     let report = dir.join("report");
-    let result = cmd::run(cmd::command("schemathesis").args([
-        "run",
-        &format!("{base}/api/v1/openapi.json"),
-        "--header",
-        &format!("Authorization: Bearer {TOKEN}"),
-        "--checks",
-        "all",
-        // Bodies can satisfy the JSON Schemas and still break the domain's rules (an empty map name,
-        // an unknown alert error type): those answers are 4xx by design, not failures.
-        "--exclude-checks",
-        "positive_data_acceptance",
-        "--max-examples",
-        &examples,
-        "--workers",
-        "2",
-        "--report",
-        "junit",
-        "--report-dir",
-        &report.to_string_lossy(),
-    ]));
+    let config = crate::project_root().join("xtask/schemathesis.toml");
+    let mut schemathesis = cmd::command("schemathesis");
+    schemathesis.arg("--config-file").arg(&config);
+    let result = cmd::run(
+        schemathesis
+            .args([
+                "run",
+                &format!("{base}/api/v1/openapi.json"),
+                "--header",
+                &format!("Authorization: Bearer {TOKEN}"),
+                "--checks",
+                "all",
+                // Bodies can satisfy the JSON Schemas and still break the domain's rules (an empty map name,
+                // an unknown alert error type): those answers are 4xx by design, not failures.
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--max-examples",
+                &examples,
+                "--workers",
+                "2",
+                "--report",
+                "junit",
+                "--report-dir",
+                &report.to_string_lossy(),
+            ])
+            .args(seed.iter().flat_map(|n| ["--seed", n.as_str()])),
+    );
     let _ = server.kill();
     let _ = server.wait();
     println!("xtask: schemathesis report in {}", report.display());
