@@ -135,9 +135,19 @@ pub fn replay(
     cmap: &CatalogMap,
     change: &QueuedChange,
 ) -> Result<Option<TwinWrite>, ApiError> {
+    replay_written(tx, catalog, cmap, change, &written_of(change)?)
+}
+
+/// Applies `written`, what is left of `change`, as live sync would have, and records the replay.
+fn replay_written(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    cmap: &CatalogMap,
+    change: &QueuedChange,
+    written: &Written,
+) -> Result<Option<TwinWrite>, ApiError> {
     let schema = catalog.require_schema()?;
-    let written = written_of(change)?;
-    let twin = live_sync::twin_write(tx, catalog, schema, cmap, &written, Some(change.seq))?;
+    let twin = live_sync::twin_write(tx, catalog, schema, cmap, written, Some(change.seq))?;
     if twin.is_none() {
         // Replayed without a twin write (outside the filter, or no mapped field changed): the audit
         // trail still shows the change was taken off the queue.
@@ -148,6 +158,40 @@ pub fn replay(
         )?;
     }
     Ok(twin)
+}
+
+/// What of a change set aside as a catch-up error still holds when it is retried, after its source
+/// row may have moved on through live writes: the fields it changed that no newer write changed
+/// again (those keep their newer value), on a row that still exists; an insert carries the row as it
+/// is now; a delete holds only while no row has its key again. `None` when nothing of it holds.
+fn still_holding(tx: &mut dyn Tx, schema: &Schema, written: Written) -> Result<Option<Written>, ApiError> {
+    let table = crate::environment::write::table(schema, written.side, &written.table)?;
+    let key = crate::transaction::key_object(table, written.row());
+    let now = crate::environment::write::find(tx, schema, table, &key)?.map(|stored| stored.data);
+    Ok(match (written.applied, now) {
+        (Applied::Deleted, None) => Some(written),
+        (Applied::Deleted, Some(_)) | (Applied::Inserted | Applied::Updated, None) => None,
+        (Applied::Inserted, Some(now)) => Some(Written { after: Some(now), ..written }),
+        (Applied::Updated, Some(now)) => {
+            let (Some(before), Some(mut after)) = (written.before.clone(), written.after.clone()) else {
+                return Ok(Some(written));
+            };
+            let since_changed: Vec<String> = after
+                .iter()
+                .filter(|(field, value)| {
+                    before.get(*field) != Some(*value) && now.get(*field) != Some(*value)
+                })
+                .map(|(field, _)| field.clone())
+                .collect();
+            for field in since_changed {
+                match before.get(&field) {
+                    Some(old) => after.insert(field, old.clone()),
+                    None => after.remove(&field),
+                };
+            }
+            Some(Written { after: Some(after), ..written })
+        }
+    })
 }
 
 /// Whether a map has background work: replaying its queue or copying rows.
@@ -299,7 +343,8 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
     })
 }
 
-/// Retries catch-up errors of a running map (those in `ids`, or all), oldest first, keeping each key's
+/// Retries catch-up errors of a running map (those in `ids`, or all), oldest first, each as far as it
+/// still holds (see [`still_holding`]: live writes since then are never undone), keeping each key's
 /// order: a change whose key still has an earlier catch-up error (not retried, or failing again) stays
 /// behind it as [`BEHIND_FAILED_CHANGE`], and the changes held behind one that now applies are
 /// retried with it. Returns how many applied and how many failed again (or still wait).
@@ -315,6 +360,7 @@ pub fn retry(
             format!("map `{}` is {}; catch-up errors are retried while it runs", cmap.map.name, cmap.status),
         ));
     }
+    let schema = catalog.require_schema()?;
     // The keys with an earlier change still in the catch-up errors, and the keys whose earlier change
     // applied in this retry (their held changes follow it).
     let mut held = Held::default();
@@ -339,7 +385,19 @@ pub fn retry(
                 continue;
             }
             tx.savepoint()?;
-            match replay(tx, catalog, cmap, change) {
+            let retried = match still_holding(tx, schema, written_of(change)?)? {
+                Some(written) => replay_written(tx, catalog, cmap, change, &written).map(drop),
+                // Its row was deleted or created again since, and that write went its own way.
+                None => tx
+                    .append_event(
+                        "replayed",
+                        Some(cmap.id),
+                        &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "superseded": true}),
+                    )
+                    .map(drop)
+                    .map_err(ApiError::from),
+            };
+            match retried {
                 Ok(_) => {
                     tx.release_savepoint()?;
                     tx.delete_catch_up_error(error.id)?;

@@ -232,3 +232,45 @@ async fn a_map_waits_while_the_map_it_depends_on_needs_several_batches_to_catch_
     let groups = dualwrite_server::worker::CATCH_UP_BATCH + 20;
     upstream_maps_catch_up_first(TestDb::sqlite(), groups).await;
 }
+
+/// A change that failed at catch-up, then live writes to its row while it waits as a catch-up error:
+/// retrying it applies what still holds and never undoes what the live writes did.
+async fn a_retry_never_undoes_a_newer_live_write(db: TestDb) {
+    let backend = db.backend;
+    let (app, id) = paused_customers_with_demf300(db).await;
+    app.write("finops", json!([customer("DEMF301", "CP-001")])).await;
+    // N: a contact Dataverse lacks, and a memo; the same for DEMF301.
+    for account in ["DEMF300", "DEMF301"] {
+        update_customer(&app, account, json!({"CONTACTPERSONID": "CP-404", "SALESMEMO": "queued"})).await;
+    }
+    app.post(&format!("/api/v1/maps/{id}/resume"), json!({"mode": "catch_up"})).await;
+    app.wait_for_status(&id, "running").await;
+    assert_eq!(catch_up_errors(&app, &id).await["total"], 2, "{backend}");
+
+    // Live meanwhile: DEMF300's memo changes again; DEMF301 is deleted (and its account with it).
+    update_customer(&app, "DEMF300", json!({"SALESMEMO": "live"})).await;
+    app.write("finops", json!([{"op": "delete", "table": "CustCustomerV3Entity", "key": {"dataAreaId": "DEMF", "CUSTOMERACCOUNT": "DEMF301"}}])).await;
+    assert!(app.rows("dataverse", "account", "accountnumber eq 'DEMF301'").await.is_empty());
+
+    add_contact(&app, "CP-404").await;
+    let (_, retried) = app.post(&format!("/api/v1/maps/{id}/catch-up-errors/retry"), json!({})).await;
+    assert_eq!((retried["applied"].as_u64(), retried["remaining"].as_u64()), (Some(2), Some(0)), "{retried}");
+    let twin = account(&app, "DEMF300").await;
+    assert_eq!(
+        twin["msdyn_primarycontact"],
+        contact_id(&app, "CP-404").await,
+        "{backend}: N's contact holds"
+    );
+    assert_eq!(twin["description"], "live", "{backend}: the newer live memo stays: {twin}");
+    assert!(
+        app.rows("dataverse", "account", "accountnumber eq 'DEMF301'").await.is_empty(),
+        "{backend}: a retry does not bring back a row deleted since"
+    );
+}
+
+#[tokio::test]
+async fn retrying_a_change_keeps_what_live_writes_did_since() {
+    for db in TestDb::all() {
+        a_retry_never_undoes_a_newer_live_write(db).await;
+    }
+}
