@@ -69,3 +69,43 @@ async fn failed_rows_are_named_by_their_own_key_values_and_company() {
         keys_are_shown_as_the_row_holds_them_on(db).await;
     }
 }
+
+/// A customer invoiced to an account that fails to copy: its self-reference, written in the second
+/// pass, fails too, and is listed under the referring row's own key and company.
+async fn a_failed_self_reference_is_named_by_its_row_on(db: TestDb) {
+    let app = TestApp::on(db).await.with_contoso().await;
+    customers_ready(&app).await;
+    let mut invoiced = customer("De-301", "CP-001");
+    invoiced["row"]["INVOICEACCOUNT"] = json!("De-300");
+    app.write("finops", json!([customer("De-300", "CP-404"), invoiced])).await;
+    let id = app.map_id(CUSTOMERS).await;
+    run(&app, json!([{"id": id, "initial_sync": true, "master": "finops"}])).await;
+    app.wait_for_status(&id, "not_running").await;
+    let mut named: Vec<(String, String)> = errors_found(&app, &id, "")
+        .await
+        .iter()
+        .map(|e| {
+            let field = |f: &str| e[f].as_str().unwrap_or_default().to_owned();
+            (field("key"), field("company"))
+        })
+        .collect();
+    named.sort();
+    assert_eq!(
+        named,
+        [("De-300".to_owned(), "DEMF".to_owned()), ("De-301".to_owned(), "DEMF".to_owned())],
+        "the failed row and the row whose reference to it failed"
+    );
+    let referring = errors_found(&app, &id, "de-301").await;
+    assert_eq!(referring.len(), 1, "{referring:?}");
+    assert!(
+        referring[0]["message"].as_str().is_some_and(|m| m.contains("reference to its own table")),
+        "written in the second pass: {referring:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_self_reference_is_named_by_its_row() {
+    for db in TestDb::all() {
+        a_failed_self_reference_is_named_by_its_row_on(db).await;
+    }
+}
