@@ -340,7 +340,9 @@ pub struct Progress {
 #[serde(default)]
 pub struct SyncError {
     pub side: String,
+    /// The key values as the row holds them; the company is apart.
     pub key: String,
+    pub company: Option<String>,
     pub code: String,
     pub message: String,
 }
@@ -452,7 +454,9 @@ pub struct PerSide {
 pub struct ProblemRow {
     pub code: String,
     pub side: String,
+    /// The key values as the row holds them; the company is apart.
     pub key: String,
+    pub company: Option<String>,
     pub message: String,
     pub field: Option<String>,
     pub value: Option<Value>,
@@ -475,6 +479,7 @@ pub struct PreflightProblem {
 #[serde(default)]
 pub struct ConflictSample {
     pub key: String,
+    pub company: Option<String>,
     pub diffs: Vec<Value>,
 }
 

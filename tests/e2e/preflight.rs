@@ -37,7 +37,8 @@ async fn preflight_says_ready_then_names_the_row_whose_lookup_would_fail() -> an
                 .await?
                 .text()
                 .await?;
-            Ok(text.contains("de-404|demf").then_some(text))
+            // Named as the row holds its key, the company in a column of its own.
+            Ok((text.contains("DE-404") && text.contains("DEMF")).then_some(text))
         })
         .await?;
     assert!(rows.contains("CP-404"), "the missing contact is named: {rows}");

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::filter::{Dialect, Filter};
-use crate::integration_key::{EffectiveKey, IntegrationKeys, KeyValue, KeyValueError};
+use crate::integration_key::{DisplayKey, EffectiveKey, IntegrationKeys, KeyValue, KeyValueError};
 use crate::row_mapping::{RowError, RowMapper};
 use crate::schema::{Row, Schema, Side};
 use crate::table_map::TableMap;
@@ -37,6 +37,8 @@ pub struct Update {
     pub key: KeyValue,
     /// The index of the row in that side's input.
     pub index: usize,
+    /// The index of its twin, whose values win, in the other side's input.
+    pub source_index: usize,
     pub fields: Row,
 }
 
@@ -185,6 +187,11 @@ impl<'a> Planner<'a> {
         Ok(Planner { mapper, key, master, filters: [filter(Side::Finops)?, filter(Side::Dataverse)?] })
     }
 
+    /// How the row `row` of `side` is named where it is listed (see [`RowMapper::display_key`]).
+    pub fn display_key(&self, side: Side, row: &Row) -> DisplayKey {
+        self.mapper.display_key(&self.key, side, row)
+    }
+
     /// Plans one chunk.
     pub fn plan(&self, finops: &[Row], dataverse: &[Row]) -> Plan {
         let mut plan = Plan::default();
@@ -327,11 +334,11 @@ impl<'a> Planner<'a> {
             });
         }
         let [finops_update, dataverse_update] = updates;
-        for (side, index, fields) in
-            [(Side::Finops, fi, finops_update), (Side::Dataverse, di, dataverse_update)]
+        for (side, index, source_index, fields) in
+            [(Side::Finops, fi, di, finops_update), (Side::Dataverse, di, fi, dataverse_update)]
         {
             if !fields.is_empty() {
-                plan.updates.push(Update { side, key: key.clone(), index, fields });
+                plan.updates.push(Update { side, key: key.clone(), index, source_index, fields });
             }
         }
         plan.conflicts.push(Conflict {

@@ -93,6 +93,50 @@ impl serde::Serialize for KeyValue {
     }
 }
 
+/// A row's integration key as people read it, where failed rows are listed: the values of the key
+/// fields as the row holds them (case and spacing kept), without the company part, and the row's
+/// company apart. Rows are matched by [`KeyValue`]; this is only what is shown and searched.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct DisplayKey {
+    /// The values joined by `|` (a missing one empty), or [`DisplayKey::NO_KEY`] when no key field
+    /// holds a value.
+    pub key: String,
+    /// The row's company code (`dataAreaId`, `msdyn_company.cdm_companycode`) as the row holds it,
+    /// for a key with a company part.
+    pub company: Option<String>,
+}
+
+impl DisplayKey {
+    /// What a row none of whose key fields holds a value is shown as.
+    pub const NO_KEY: &'static str = "(no key)";
+
+    /// A display key from the values of the key fields (the company part left out) and the company.
+    pub fn new<'v>(
+        values: impl IntoIterator<Item = Option<&'v Value>>,
+        company: Option<&Value>,
+    ) -> DisplayKey {
+        let parts: Vec<String> = values.into_iter().map(shown).collect();
+        let key = if parts.iter().all(|p| p.trim().is_empty()) {
+            DisplayKey::NO_KEY.to_owned()
+        } else {
+            parts.join("|")
+        };
+        let company = Some(shown(company)).filter(|c| !c.trim().is_empty());
+        DisplayKey { key, company }
+    }
+}
+
+/// A key value as the row holds it: a string unchanged, a number or boolean printed, anything else
+/// empty.
+fn shown(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// Why a row has no usable key value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyValueError {

@@ -18,7 +18,7 @@ use serde_json::Value;
 /// The null a missing value reads as.
 static NULL: Value = Value::Null;
 
-use crate::integration_key::{key_part, EffectiveKey, KeyValue, KeyValueError};
+use crate::integration_key::{key_part, DisplayKey, EffectiveKey, KeyValue, KeyValueError};
 use crate::schema::{Column, Row, Schema, Side, Table, ValueError, COMPANY_KEY_PATH, DATA_AREA_ID};
 use crate::table_map::{FieldMapping, TableMap};
 
@@ -411,6 +411,30 @@ impl<'a> RowMapper<'a> {
             key_value.push(i, &part);
         }
         Ok(key_value)
+    }
+
+    /// The row's key as people read it (see [`DisplayKey`]): for a Dataverse row (dotted form) the key
+    /// fields' values, for a finops row the values of the finops columns mapped to the key fields, as
+    /// the row holds them (no value map or normalisation applied), and the company apart. A key field
+    /// the row does not supply shows empty.
+    pub fn display_key(&self, key: &EffectiveKey, side: Side, row: &Row) -> DisplayKey {
+        let values = key.mapped_fields().map(|key_field| match side {
+            Side::Dataverse => row.get(key_field),
+            Side::Finops => self
+                .fields
+                .iter()
+                .find(|f| f.dataverse.as_ref().is_some_and(|d| d.name == key_field) && f.finops.is_some())
+                .and_then(|f| f.finops.as_ref())
+                .and_then(|s| get(row, &s.name, side)),
+        });
+        let company_column = if side == Side::Finops { DATA_AREA_ID } else { COMPANY_KEY_PATH };
+        let company = key
+            .fields
+            .iter()
+            .any(|f| EffectiveKey::is_company_part(f))
+            .then(|| get(row, company_column, side))
+            .flatten();
+        DisplayKey::new(values, company)
     }
 
     /// The finops and Dataverse tables of the map.

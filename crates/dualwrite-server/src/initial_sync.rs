@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use dualwrite_core::initial_sync::Planner;
-use dualwrite_core::integration_key::KeyValue;
+use dualwrite_core::integration_key::{DisplayKey, KeyValue};
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::schema::{Row, Schema, Side, Table};
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ use crate::environment::write;
 use crate::error::ApiError;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
-use crate::store::{QueuedChange, Store, StoredRow, Tx};
+use crate::store::{ExecutionError, QueuedChange, Store, StoredRow, Tx};
 use crate::twins::{Chunk, Queued, TwinIndex};
 
 /// Keys planned and written per transaction.
@@ -350,13 +350,11 @@ impl Job {
         execution.counts.conflicts += plan.conflicts.len() as u64;
         let deferred = Deferred::of(schema, cmap);
         for problem in &plan.problems {
-            let key = problem.key.as_ref().map_or_else(|| "(no key)".to_owned(), ToString::to_string);
+            let key = problem.key.as_ref().map_or_else(|| DisplayKey::NO_KEY.to_owned(), ToString::to_string);
+            let shown = rows.display_key(&planner, problem.side, problem.index);
             tx.add_execution_error(
                 self.execution_id,
-                problem.side.as_str(),
-                &key,
-                &problem.code,
-                &problem.message,
+                &failure(problem.side, key, shown, &problem.code, problem.message.clone()),
             )?;
             execution.count(problem.side, company(problem.side, problem.index).as_deref(), |c| c.failed += 1);
         }
@@ -374,6 +372,7 @@ impl Job {
                 existing: None,
                 queued: Vec::new(),
                 company: company(create.side.other(), create.source_index),
+                shown: rows.display_key(&planner, create.side.other(), create.source_index),
             });
         }
         for update in &plan.updates {
@@ -386,6 +385,7 @@ impl Job {
                 existing: Some(existing),
                 queued: queued.on(&update.key.to_string(), update.side),
                 company: company(update.side, update.index),
+                shown: rows.display_key(&planner, update.side.other(), update.source_index),
             });
         }
         // The chunk's writes go in under one savepoint. If any is refused, they are all undone and
@@ -416,10 +416,7 @@ impl Job {
                     let source = side.other();
                     tx.add_execution_error(
                         self.execution_id,
-                        source.as_str(),
-                        &w.key.to_string(),
-                        e.code(),
-                        &message,
+                        &failure(source, w.key.to_string(), w.shown.clone(), e.code(), message),
                     )?;
                     execution.count(source, w.company.as_deref(), |c| c.failed += 1);
                 }
@@ -440,6 +437,8 @@ struct RowWrite<'a> {
     queued: Vec<&'a QueuedChange>,
     /// The company of the source row (created) or of the row changed (updated), for the counts.
     company: Option<String>,
+    /// The source row's key as people read it, for its error.
+    shown: DisplayKey,
 }
 
 impl RowWrite<'_> {
@@ -450,7 +449,7 @@ impl RowWrite<'_> {
         deferred: &Deferred,
         execution_id: i64,
     ) -> Result<(), ApiError> {
-        let row = deferred.set_aside(tx, execution_id, self.table.side, self.key, self.row)?;
+        let row = deferred.set_aside(tx, execution_id, self.table.side, (self.key, &self.shown), self.row)?;
         match self.existing {
             None => write::insert(tx, schema, self.table, &row).map(drop),
             Some(existing) => write_under_queued(tx, schema, self.table, existing, &row, &self.queued),
@@ -560,6 +559,20 @@ fn attempt(
     }
 }
 
+/// A row of `side` that could not be written: its normalised `key` (what a rerun skips by), how it is
+/// shown, and why.
+fn failure(side: Side, key: String, shown: DisplayKey, code: &str, message: String) -> ExecutionError {
+    ExecutionError {
+        id: 0,
+        side: side.as_str().to_owned(),
+        key,
+        display_key: shown.key,
+        company: shown.company,
+        code: code.to_owned(),
+        message,
+    }
+}
+
 fn message_of(e: &ApiError) -> String {
     match e {
         ApiError::Client { message, .. } => message.clone(),
@@ -628,13 +641,14 @@ impl Deferred {
         }
     }
 
-    /// `row` without its self-references; those with a value are stored for the second pass.
+    /// `row` without its self-references; those with a value are stored for the second pass, with
+    /// the row's key and how its source row is shown (for an error writing them).
     fn set_aside(
         &self,
         tx: &mut dyn Tx,
         execution_id: i64,
         side: Side,
-        key: &KeyValue,
+        (key, shown): (&KeyValue, &DisplayKey),
         row: &Row,
     ) -> Result<Row, ApiError> {
         let names = self.on(side);
@@ -651,7 +665,10 @@ impl Deferred {
             }
         }
         if !later.is_empty() {
-            tx.add_deferred(execution_id, &json!({"side": side, "key": key.parts(), "fields": later}))?;
+            tx.add_deferred(
+                execution_id,
+                &json!({"side": side, "key": key.parts(), "shown": shown, "fields": later}),
+            )?;
         }
         Ok(kept)
     }
@@ -680,6 +697,9 @@ fn references_page(
         let Some(side) = body["side"].as_str().and_then(|s| s.parse::<Side>().ok()) else { continue };
         let parts: Vec<String> = serde_json::from_value(body["key"].clone()).unwrap_or_default();
         let key = KeyValue::new(parts);
+        // Set aside before it was kept: the normalised key.
+        let shown = serde_json::from_value(body["shown"].clone())
+            .unwrap_or_else(|_| DisplayKey { key: key.to_string(), company: None });
         let fields = body["fields"].as_object().cloned().unwrap_or_default();
         let table = write::table(schema, side, cmap.map.table(side))?;
         let found = Pairing::new(tx, catalog, schema, cmap, side.other())?.find_twin(&key)?;
@@ -698,10 +718,7 @@ fn references_page(
             let message = format!("writing its reference to its own table on {side}: {}", message_of(&e));
             tx.add_execution_error(
                 execution_id,
-                side.other().as_str(),
-                &key.to_string(),
-                e.code(),
-                &message,
+                &failure(side.other(), key.to_string(), shown, e.code(), message),
             )?;
             execution.count(side.other(), None, |c| c.failed += 1);
         }

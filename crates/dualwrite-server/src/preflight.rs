@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use dualwrite_core::initial_sync::{FieldDiff, Planner};
-use dualwrite_core::integration_key::{key_part, normalize};
+use dualwrite_core::integration_key::{key_part, normalize, DisplayKey};
 use dualwrite_core::schema::{Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
 use dualwrite_core::validation::{has_errors, Diagnostic};
 use serde::Serialize;
@@ -29,8 +29,10 @@ pub struct ProblemRow {
     pub code: String,
     /// The side of the row that would fail to sync.
     pub side: Side,
-    /// Its integration-key value (`c001|demf`), or `(no key)`.
+    /// Its integration-key values as the row holds them (`C001`, company part left out), or `(no key)`.
     pub key: String,
+    /// The row's company code as the row holds it, for a company-specific key.
+    pub company: Option<String>,
     pub message: String,
     /// The field, its value and, for a missing lookup or reference, the table it names and the map
     /// that would bring that table's rows.
@@ -56,7 +58,9 @@ pub struct Problem {
 /// Twins whose values differ, and what the master keeps.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConflictSample {
+    /// The master's row's key values and company, as that row holds them.
     pub key: String,
+    pub company: Option<String>,
     pub diffs: Vec<FieldDiff>,
 }
 
@@ -183,13 +187,17 @@ pub fn run(
         report.conflicts += plan.conflicts.len();
         report.matched += plan.equal.len() + plan.conflicts.len();
         for conflict in plan.conflicts.iter().take(SAMPLE.saturating_sub(report.conflict_samples.len())) {
-            report
-                .conflict_samples
-                .push(ConflictSample { key: conflict.key.to_string(), diffs: conflict.diffs.clone() });
+            let index = if master == Side::Finops { conflict.finops_index } else { conflict.dataverse_index };
+            let shown = chunk.display_key(&planner, master, index);
+            report.conflict_samples.push(ConflictSample {
+                key: shown.key,
+                company: shown.company,
+                diffs: conflict.diffs.clone(),
+            });
         }
         for p in &plan.problems {
-            let key = p.key.as_ref().map_or_else(|| "(no key)".to_owned(), ToString::to_string);
-            report.all_problems.push(problem(&p.code, p.side, key, p.message.clone()));
+            let shown = chunk.display_key(&planner, p.side, p.index);
+            report.all_problems.push(problem(&p.code, p.side, shown, p.message.clone()));
         }
         for create in &plan.creates {
             let table = write::table(schema, create.side, cmap.map.table(create.side))?;
@@ -201,7 +209,7 @@ pub fn run(
                 table,
                 &create.row,
                 source,
-                &create.key.to_string(),
+                &chunk.display_key(&planner, source, create.source_index),
                 &deferred,
                 &mut own_links,
             )?;
@@ -230,7 +238,7 @@ pub fn run(
                 table,
                 &fields,
                 source,
-                &update.key.to_string(),
+                &chunk.display_key(&planner, source, update.source_index),
                 &deferred,
                 &mut own_links,
             )?;
@@ -262,11 +270,12 @@ pub fn run(
     Ok(report)
 }
 
-fn problem(code: &str, side: Side, key: String, message: String) -> ProblemRow {
+fn problem(code: &str, side: Side, shown: DisplayKey, message: String) -> ProblemRow {
     ProblemRow {
         code: code.to_owned(),
         side,
-        key,
+        key: shown.key,
+        company: shown.company,
         message,
         field: None,
         value: None,
@@ -285,7 +294,7 @@ fn links(
     table: &Table,
     row: &Row,
     source: Side,
-    key: &str,
+    shown: &DisplayKey,
     deferred: &Deferred,
     own_links: &mut Vec<OwnLink>,
 ) -> Result<Vec<ProblemRow>, ApiError> {
@@ -302,7 +311,8 @@ fn links(
         problems.push(ProblemRow {
             code: (*code).to_owned(),
             side: source,
-            key: key.to_owned(),
+            key: shown.key.clone(),
+            company: shown.company.clone(),
             message: message.clone(),
             field: error.detail("field").and_then(Value::as_str).map(str::to_owned),
             value: error.detail("value").cloned(),
@@ -320,7 +330,8 @@ fn links(
                 code: if table.side == Side::Finops { "REFERENCE_NOT_FOUND" } else { "LOOKUP_NOT_FOUND" }
                     .into(),
                 side: source,
-                key: key.to_owned(),
+                key: shown.key.clone(),
+                company: shown.company.clone(),
                 message: format!(
                     "`{field}` = {value}: no {} row has that key, and the sync creates none",
                     table.name
@@ -398,9 +409,10 @@ fn summarize(report: &mut Report) {
     report.ready = report.reasons.is_empty();
 }
 
-/// Every problem row as CSV: code, side, key, field, value, target table, bringing map, message.
+/// Every problem row as CSV: code, side, key, company, field, value, target table, bringing map,
+/// message. Scripts read its columns by the header's names: columns are added, never renamed or dropped.
 pub fn csv(report: &Report) -> String {
-    let mut out = String::from("code,side,key,field,value,target_table,bringing_map,message\n");
+    let mut out = String::from("code,side,key,company,field,value,target_table,bringing_map,message\n");
     let cell = |s: &str| {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -418,6 +430,7 @@ pub fn csv(report: &Report) -> String {
             p.code.as_str(),
             p.side.as_str(),
             &p.key,
+            p.company.as_deref().unwrap_or(""),
             p.field.as_deref().unwrap_or(""),
             &value,
             p.target_table.as_deref().unwrap_or(""),

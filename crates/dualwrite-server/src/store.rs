@@ -117,9 +117,16 @@ pub struct CatchUpError {
 /// A row an initial sync could not write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutionError {
+    /// Given by the store (ignored when adding one).
     pub id: i64,
     pub side: String,
+    /// The row's integration-key value, normalised (`c001|demf`): what a rerun without errors skips.
     pub key: String,
+    /// The key as the row holds it, company part left out (core's `DisplayKey`); `key` for errors
+    /// recorded before it was kept.
+    pub display_key: String,
+    /// The row's company code as the row holds it, for a company-specific key.
+    pub company: Option<String>,
     pub code: String,
     pub message: String,
 }
@@ -244,15 +251,9 @@ pub trait Tx {
     fn update_execution(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;
     /// A map's newest initial-sync execution: its id and state.
     fn latest_execution(&mut self, map_id: i64) -> Result<Option<(i64, Value)>, StoreError>;
-    fn add_execution_error(
-        &mut self,
-        execution_id: i64,
-        side: &str,
-        key: &str,
-        code: &str,
-        message: &str,
-    ) -> Result<(), StoreError>;
-    /// The errors of an execution whose key, code or message contains `search` (case-insensitive):
+    fn add_execution_error(&mut self, execution_id: i64, error: &ExecutionError) -> Result<(), StoreError>;
+    /// The errors of an execution whose key (as shown or normalised), company, code or message
+    /// contains `search` (case-insensitive):
     /// up to `limit` after the id `after`, skipping `offset` more, with the total that match.
     fn execution_errors(
         &mut self,

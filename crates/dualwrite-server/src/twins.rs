@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
 
+use dualwrite_core::initial_sync::Planner;
+use dualwrite_core::integration_key::DisplayKey;
 use dualwrite_core::row_mapping::dataverse_paths;
 use dualwrite_core::schema::{Row, Schema, Side, COMPANY_KEY_PATH, DATA_AREA_ID};
 use serde_json::Value;
@@ -230,6 +232,11 @@ impl Chunk {
             Side::Finops => self.finops_rows.len(),
             Side::Dataverse => self.dataverse_rows.len(),
         }
+    }
+
+    /// How the planner's row `index` of `side` is named where it is listed.
+    pub fn display_key(&self, planner: &Planner<'_>, side: Side, index: usize) -> DisplayKey {
+        self.row(side, index).map_or_else(|| DisplayKey::new([], None), |row| planner.display_key(side, row))
     }
 
     /// The company code of the planner's row `index` of `side`.

@@ -114,14 +114,14 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                         </table>
                         </div>
                         <h3>"Failed rows " <span class="count" data-testid="initial-sync-error-total">{total_errors}</span></h3>
-                        <input type="search" placeholder="Search by key, code or message" aria-label="search failed rows"
+                        <input type="search" placeholder="Search by key, company, code or message" aria-label="search failed rows"
                             prop:value=search on:change=move |ev| go_search(event_target_value(&ev), 1) />
                         <div class="grid-scroll">
                         <table class="errors" data-testid="initial-sync-errors">
-                            <thead><tr><th>"Side"</th><th>"Key"</th><th>"Code"</th><th>"Message"</th></tr></thead>
+                            <thead><tr><th>"Side"</th><th>"Key"</th><th>"Company"</th><th>"Code"</th><th>"Message"</th></tr></thead>
                             <tbody>
                                 {s.errors.items.into_iter().map(|e| view! {
-                                    <tr data-testid="initial-sync-error"><td>{e.side}</td><td><code>{e.key}</code></td><td><code>{e.code}</code></td><td>{e.message}</td></tr>
+                                    <tr data-testid="initial-sync-error"><td>{e.side}</td><td><code>{e.key}</code></td><td>{e.company.unwrap_or_default()}</td><td><code>{e.code}</code></td><td>{e.message}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

@@ -105,13 +105,15 @@ fn Report(report: Preflight, id: String, master: Side) -> impl IntoView {
         <h3>"Conflicts"</h3>
         <p class="muted">{format!("{} pairs differ; the master ({master}) keeps its values for fields mapped both ways.", report.conflicts)}</p>
         <table class="grid">
-            <thead><tr><th>"key"</th><th>"field"</th><th>"finops"</th><th>"Dataverse"</th><th>"kept"</th></tr></thead>
+            <thead><tr><th>"key"</th><th>"company"</th><th>"field"</th><th>"finops"</th><th>"Dataverse"</th><th>"kept"</th></tr></thead>
             <tbody>
                 {report.conflict_samples.into_iter().flat_map(|c| {
                     let key = c.key.clone();
+                    let company = c.company.clone().unwrap_or_default();
                     c.diffs.into_iter().map(move |d| view! {
                         <tr>
                             <td>{key.clone()}</td>
+                            <td>{company.clone()}</td>
                             <td>{d["finops_field"].as_str().or(d["dataverse_field"].as_str()).unwrap_or_default().to_owned()}</td>
                             <td>{d["finops"].to_string()}</td>
                             <td>{d["dataverse"].to_string()}</td>
@@ -151,11 +153,12 @@ fn ProblemRows(problem: PreflightProblem, id: String, master: Side) -> impl Into
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     Ok(p) => view! {
                         <table class="grid">
-                            <thead><tr><th>"side"</th><th>"key"</th><th>"field"</th><th>"value"</th><th>"what is wrong"</th></tr></thead>
+                            <thead><tr><th>"side"</th><th>"key"</th><th>"company"</th><th>"field"</th><th>"value"</th><th>"what is wrong"</th></tr></thead>
                             <tbody>{p.items.into_iter().take(PAGE as usize).map(|r| view! {
                                 <tr>
                                     <td>{r.side}</td>
                                     <td>{r.key}</td>
+                                    <td>{r.company.unwrap_or_default()}</td>
                                     <td>{r.field.unwrap_or_default()}</td>
                                     <td>{r.value.map(|v| v.to_string()).unwrap_or_default()}</td>
                                     <td>{r.message}{r.bringing_map.map(|m| format!(" (run map `{m}` first)"))}</td>

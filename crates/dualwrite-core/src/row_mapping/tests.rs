@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::integration_key::IntegrationKeys;
+use crate::integration_key::{DisplayKey, IntegrationKeys};
 use crate::package::Package;
 use crate::table_map::Transform;
 
@@ -157,6 +157,40 @@ fn both_sides_of_a_pair_give_the_same_key_value() {
         &without_company,
     );
     assert_eq!(missing, Err(KeyValueError::Missing { field: "msdyn_company.cdm_companycode".into() }));
+}
+
+#[test]
+fn a_key_is_shown_as_the_row_holds_it_with_its_company_apart() {
+    let c = contoso();
+    let keys = IntegrationKeys::from_package(&c.package.integration_keys, Some(&c.schema));
+    let account = keys.effective(&c.schema, "account").expect("account key");
+    let customers = RowMapper::new(&c.schema, &c.package.maps[3]).expect("customers compile");
+    let mut customer = finops_customer();
+    customer.insert("CUSTOMERACCOUNT".into(), json!("De-100 "));
+    assert_eq!(
+        customers.display_key(&account, Side::Finops, &customer),
+        DisplayKey { key: "De-100 ".into(), company: Some("demf".into()) },
+        "the finops column mapped to the key field, case and spacing kept; the company as held"
+    );
+    let dotted =
+        row(json!({"accountnumber": "De-100", "msdyn_company.cdm_companycode": "DEMF", "name": "x"}));
+    assert_eq!(
+        customers.display_key(&account, Side::Dataverse, &dotted),
+        DisplayKey { key: "De-100".into(), company: Some("DEMF".into()) }
+    );
+    assert_eq!(
+        customers.display_key(&account, Side::Dataverse, &row(json!({"accountnumber": "  "}))),
+        DisplayKey { key: DisplayKey::NO_KEY.into(), company: None },
+        "no value and no company"
+    );
+
+    let currency = keys.effective(&c.schema, "transactioncurrency").expect("currency key");
+    let currencies = RowMapper::new(&c.schema, &c.package.maps[1]).expect("currencies compile");
+    assert_eq!(
+        currencies.display_key(&currency, Side::Finops, &row(json!({"CURRENCYCODE": "Eur", "NAME": "Euro"}))),
+        DisplayKey { key: "Eur".into(), company: None },
+        "a table without companies has no company"
+    );
 }
 
 #[test]

@@ -54,7 +54,10 @@ pub async fn get(
         let next = (errors.len() == limit).then(|| errors.last().map(|e| e.id)).flatten();
         let items: Vec<Value> = errors
             .into_iter()
-            .map(|e| json!({"id": e.id, "side": e.side, "key": e.key, "code": e.code, "message": e.message}))
+            .map(|e| {
+                json!({"id": e.id, "side": e.side, "key": e.display_key, "company": e.company, "code": e.code,
+                       "message": e.message})
+            })
             .collect();
         let mut out = serde_json::to_value(&execution).map_err(|e| ApiError::Internal(e.into()))?;
         if let Value::Object(o) = &mut out {

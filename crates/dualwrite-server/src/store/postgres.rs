@@ -705,16 +705,15 @@ impl Tx for PgTx<'_> {
         self.tx.query_opt(&st, &[&map_id])?.map(|r| Ok((r.get(0), parse_json(r.get(1))?))).transpose()
     }
 
-    fn add_execution_error(
-        &mut self,
-        execution_id: i64,
-        side: &str,
-        key: &str,
-        code: &str,
-        message: &str,
-    ) -> Result<(), StoreError> {
-        let st = self.st("INSERT INTO execution_errors (execution_id, side, key, code, message) VALUES ($1, $2, $3, $4, $5)")?;
-        self.tx.execute(&st, &[&execution_id, &side, &key, &code, &message])?;
+    fn add_execution_error(&mut self, execution_id: i64, e: &ExecutionError) -> Result<(), StoreError> {
+        let st = self.st(
+            "INSERT INTO execution_errors (execution_id, side, key, display_key, company, code, message)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )?;
+        self.tx.execute(
+            &st,
+            &[&execution_id, &e.side, &e.key, &e.display_key, &e.company, &e.code, &e.message],
+        )?;
         Ok(())
     }
 
@@ -727,13 +726,20 @@ impl Tx for PgTx<'_> {
         limit: usize,
     ) -> Result<(u64, Vec<ExecutionError>), StoreError> {
         let pattern = search.filter(|s| !s.is_empty()).map(like_pattern);
-        let total_st = self.st("SELECT COUNT(*) FROM execution_errors WHERE execution_id = $1
-             AND ($2::TEXT IS NULL OR key ILIKE $2 OR code ILIKE $2 OR message ILIKE $2)")?;
+        macro_rules! matching {
+            () => {
+                "execution_id = $1 AND ($2::TEXT IS NULL OR display_key ILIKE $2 OR key ILIKE $2
+                 OR company ILIKE $2 OR code ILIKE $2 OR message ILIKE $2)"
+            };
+        }
+        let total_st = self.st(concat!("SELECT COUNT(*) FROM execution_errors WHERE ", matching!()))?;
         let total: i64 = self.tx.query_one(&total_st, &[&execution_id, &pattern])?.get(0);
-        let st = self.st(
-            "SELECT id, side, key, code, message FROM execution_errors WHERE execution_id = $1
-             AND ($2::TEXT IS NULL OR key ILIKE $2 OR code ILIKE $2 OR message ILIKE $2) AND id > $3 ORDER BY id LIMIT $4 OFFSET $5",
-        )?;
+        let st = self.st(concat!(
+            "SELECT id, side, key, COALESCE(display_key, key), company, code, message FROM execution_errors
+             WHERE ",
+            matching!(),
+            " AND id > $3 ORDER BY id LIMIT $4 OFFSET $5"
+        ))?;
         let (limit, offset) = (limit as i64, offset as i64);
         let items = self
             .tx
@@ -743,8 +749,10 @@ impl Tx for PgTx<'_> {
                 id: r.get(0),
                 side: r.get(1),
                 key: r.get(2),
-                code: r.get(3),
-                message: r.get(4),
+                display_key: r.get(3),
+                company: r.get(4),
+                code: r.get(5),
+                message: r.get(6),
             })
             .collect();
         Ok((total.max(0) as u64, items))

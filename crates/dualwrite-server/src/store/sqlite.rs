@@ -626,17 +626,13 @@ impl Tx for SqliteTx<'_> {
         raw.map(|(id, body)| Ok((id, parse_json(&body)?))).transpose()
     }
 
-    fn add_execution_error(
-        &mut self,
-        execution_id: i64,
-        side: &str,
-        key: &str,
-        code: &str,
-        message: &str,
-    ) -> Result<(), StoreError> {
+    fn add_execution_error(&mut self, execution_id: i64, e: &ExecutionError) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("INSERT INTO execution_errors (execution_id, side, key, code, message) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![execution_id, side, key, code, message])?;
+            .prepare_cached(
+                "INSERT INTO execution_errors (execution_id, side, key, display_key, company, code, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![execution_id, e.side, e.key, e.display_key, e.company, e.code, e.message])?;
         Ok(())
     }
 
@@ -649,15 +645,16 @@ impl Tx for SqliteTx<'_> {
         limit: usize,
     ) -> Result<(u64, Vec<ExecutionError>), StoreError> {
         let pattern = search.filter(|s| !s.is_empty()).map(like_pattern);
-        const MATCH: &str =
-            "execution_id = ?1 AND (?2 IS NULL OR key LIKE ?2 ESCAPE '\\' OR code LIKE ?2 ESCAPE '\\'
-                             OR message LIKE ?2 ESCAPE '\\')";
+        const MATCH: &str = "execution_id = ?1 AND (?2 IS NULL OR display_key LIKE ?2 ESCAPE '\\'
+                             OR key LIKE ?2 ESCAPE '\\' OR company LIKE ?2 ESCAPE '\\'
+                             OR code LIKE ?2 ESCAPE '\\' OR message LIKE ?2 ESCAPE '\\')";
         let total: i64 = self
             .conn
             .prepare_cached(&format!("SELECT COUNT(*) FROM execution_errors WHERE {MATCH}"))?
             .query_row(params![execution_id, pattern], |r| r.get(0))?;
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id, side, key, code, message FROM execution_errors WHERE {MATCH} AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
+            "SELECT id, side, key, COALESCE(display_key, key), company, code, message FROM execution_errors
+             WHERE {MATCH} AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
         ))?;
         let items = stmt
             .query_map(params![execution_id, pattern, after, limit as i64, offset as i64], |r| {
@@ -665,8 +662,10 @@ impl Tx for SqliteTx<'_> {
                     id: r.get(0)?,
                     side: r.get(1)?,
                     key: r.get(2)?,
-                    code: r.get(3)?,
-                    message: r.get(4)?,
+                    display_key: r.get(3)?,
+                    company: r.get(4)?,
+                    code: r.get(5)?,
+                    message: r.get(6)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

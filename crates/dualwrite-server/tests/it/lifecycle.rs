@@ -121,8 +121,12 @@ async fn every_failing_row_of_an_initial_sync_is_listed_and_the_map_stays_stoppe
     let mut keys: Vec<&str> =
         sync["errors"]["items"].as_array().into_iter().flatten().filter_map(|e| e["key"].as_str()).collect();
     keys.sort_unstable();
-    let expected: Vec<String> = (1..=12).map(|n| format!("bad{n:02}|demf")).collect();
-    assert_eq!(keys, expected.iter().map(String::as_str).collect::<Vec<_>>());
+    let expected: Vec<String> = (1..=12).map(|n| format!("BAD{n:02}")).collect();
+    assert_eq!(keys, expected.iter().map(String::as_str).collect::<Vec<_>>(), "keys as the rows hold them");
+    assert!(
+        sync["errors"]["items"].as_array().into_iter().flatten().all(|e| e["company"] == "DEMF"),
+        "the company apart: {sync}"
+    );
     assert!(sync["errors"]["items"]
         .as_array()
         .into_iter()

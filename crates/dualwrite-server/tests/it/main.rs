@@ -9,6 +9,7 @@ mod crash;
 mod cursors;
 mod health;
 mod initializing;
+mod key_display;
 mod lifecycle;
 mod live_sync;
 mod operation_keys;

@@ -191,7 +191,13 @@ async fn a_clean_dataset_is_ready_and_its_counts_add_up() {
         (Some(1), Some(0), Some(1))
     );
     assert_eq!(report["creates"], json!({"finops": 1, "dataverse": 1}));
-    let diffs = report["conflict_samples"][0]["diffs"].as_array().cloned().unwrap_or_default();
+    let sample = &report["conflict_samples"][0];
+    assert_eq!(
+        (sample["key"].as_str(), sample["company"].as_str()),
+        (Some("Saw"), Some("USMF")),
+        "the master's row named as it holds its key"
+    );
+    let diffs = sample["diffs"].as_array().cloned().unwrap_or_default();
     let price = diffs.iter().find(|d| d["finops_field"] == "PRICE").expect("the price differs");
     assert_eq!((price["finops"].as_f64(), price["dataverse"].as_f64()), (Some(9.0), Some(7.0)));
     assert_eq!(price["winner"], "finops", "the master keeps its value");
@@ -206,18 +212,26 @@ async fn every_problem_kind_is_reported_on_its_side_with_its_rows_and_counts() {
     assert_eq!(report["ready"], false);
     let expect = [
         ("NULL_KEY", vec![("finops", "(no key)"), ("dataverse", "(no key)"), ("dataverse", "(no key)")]),
-        ("DUPLICATE_KEY", vec![("finops", "gadget|usmf"), ("dataverse", "widget|usmf")]),
-        ("LOOKUP_NOT_FOUND", vec![("finops", "saw|usmf")]),
-        ("REFERENCE_NOT_FOUND", vec![("dataverse", "pliers|usmf")]),
-        ("REQUIRED_EMPTY", vec![("finops", "drill|usmf")]),
-        ("VALUE_NOT_MAPPED", vec![("finops", "anvil|usmf"), ("dataverse", "chisel|usmf")]),
-        ("VALUE_TOO_LONG", vec![("dataverse", "a name longer than ten|usmf")]),
+        (
+            "DUPLICATE_KEY",
+            vec![
+                ("finops", "Gadget"),
+                ("finops", "GADGET "),
+                ("dataverse", "Widget"),
+                ("dataverse", "widget"),
+            ],
+        ),
+        ("LOOKUP_NOT_FOUND", vec![("finops", "Saw")]),
+        ("REFERENCE_NOT_FOUND", vec![("dataverse", "Pliers")]),
+        ("REQUIRED_EMPTY", vec![("finops", "Drill")]),
+        ("VALUE_NOT_MAPPED", vec![("finops", "Anvil"), ("dataverse", "Chisel")]),
+        ("VALUE_TOO_LONG", vec![("dataverse", "A name longer than ten")]),
     ];
     for (code, rows) in expect {
         let p = problem(&report, code);
-        let count = if code == "DUPLICATE_KEY" { 4 } else { rows.len() };
-        assert_eq!(p["total"].as_u64(), Some(count as u64), "{code}: {p}");
+        assert_eq!(p["total"].as_u64(), Some(rows.len() as u64), "{code}: {p}");
         assert_eq!(rows_of(p), set(&rows), "{code}");
+        assert!(p["items"].as_array().into_iter().flatten().all(|i| i["company"] == "USMF"), "{code}: {p}");
     }
     let lookup = &problem(&report, "LOOKUP_NOT_FOUND")["items"][0];
     assert_eq!(
@@ -243,7 +257,8 @@ async fn every_problem_kind_is_reported_on_its_side_with_its_rows_and_counts() {
     let problems: u64 =
         report["problems"].as_array().into_iter().flatten().filter_map(|p| p["total"].as_u64()).sum();
     assert_eq!(csv.lines().count() as u64, problems + 1, "a header and every problem row:\n{csv}");
-    assert!(csv.starts_with("code,side,key,"));
+    assert!(csv.starts_with("code,side,key,company,field,value,target_table,bringing_map,message\n"));
+    assert!(csv.contains("\nVALUE_NOT_MAPPED,finops,Anvil,USMF,"), "{csv}");
 }
 
 #[tokio::test]

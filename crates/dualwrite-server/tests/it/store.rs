@@ -1,7 +1,7 @@
 //! The store contract: what every backend must do alike. Runs on SQLite always and on PostgreSQL
 //! when `DUALWRITE_TEST_POSTGRES_URL` is set.
 
-use dualwrite_server::store::{DuplicateKey, Row, RowKey, Store, StoreError, Tx};
+use dualwrite_server::store::{DuplicateKey, ExecutionError, Row, RowKey, Store, StoreError, Tx};
 use serde_json::json;
 
 use crate::support::TestDb;
@@ -277,5 +277,29 @@ fn a_queued_change_keeps_its_place_when_its_body_is_replaced() {
         let seen: Vec<(i64, i64)> =
             queued.iter().map(|c| (c.seq, c.body["i"].as_i64().expect("i"))).collect();
         assert_eq!(seen, vec![(seqs[0], 0), (seqs[1], 10), (seqs[2], 2)], "{backend}");
+    });
+}
+
+#[test]
+fn an_initial_sync_error_keeps_its_key_as_shown_and_its_company_and_is_found_by_either() {
+    each_backend(|backend, store| {
+        let error = ExecutionError {
+            id: 0,
+            side: "finops".into(),
+            key: "de-100|demf".into(),
+            display_key: "De-100".into(),
+            company: Some("DEMF".into()),
+            code: "LOOKUP_NOT_FOUND".into(),
+            message: "no contact".into(),
+        };
+        write(store, |tx| tx.add_execution_error(7, &error));
+        let found =
+            |search: &str| store.read(|tx| tx.execution_errors(7, Some(search), 0, 0, 10)).expect("read").1;
+        let all = found("");
+        assert_eq!(all, vec![ExecutionError { id: all[0].id, ..error.clone() }], "{backend}");
+        for search in ["de-100", "DE-1", "demf", "lookup", "NO CONTACT"] {
+            assert_eq!(found(search).len(), 1, "{backend}: `{search}`");
+        }
+        assert_eq!(found("usmf").len(), 0, "{backend}");
     });
 }
