@@ -53,10 +53,22 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let token_file = opts.admin_token_file.clone().unwrap_or_else(|| default_token_file(&opts.db));
     let token = admin_token(opts.admin_token.as_deref(), &token_file)?;
     let (store, tokens, secret) = (state.store.clone(), state.tokens.clone(), token.clone());
-    tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, &secret))
+    let bootstrap = tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, &secret))
         .await
         .context("storing the admin token")?
         .context("storing the admin token")?;
+    if bootstrap.added {
+        tracing::info!(id = %bootstrap.id, "admin token stored");
+    } else {
+        tracing::info!(id = %bootstrap.id, "admin token already stored; kept");
+    }
+    if !bootstrap.others.is_empty() {
+        tracing::info!(
+            others = %bootstrap.others.join(", "),
+            "other admin tokens servers were started with stay valid (servers sharing this database each \
+             keep theirs); revoke those no server uses any more"
+        );
+    }
 
     let _worker = state.start_worker();
     let app = http::router(state, studio_dir);
