@@ -37,6 +37,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::catalog::{Catalog, CatalogCache};
 use crate::error::{ApiError, Kind};
+use crate::lease::Owner;
 use crate::store::{Store, Tx};
 use crate::tokens::Tokens;
 use endpoint::{Api, Endpoint, Verb};
@@ -53,6 +54,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The API tokens callers present.
     pub tokens: Arc<Tokens>,
+    /// This server's worker, as the owner of the maps' background work it takes on.
+    pub owner: Arc<Owner>,
 }
 
 impl AppState {
@@ -62,12 +65,13 @@ impl AppState {
             catalog: Arc::new(CatalogCache::default()),
             wake: Arc::new(Notify::new()),
             tokens: Arc::new(Tokens::default()),
+            owner: Arc::new(Owner::default()),
         }
     }
 
     /// Starts the background worker (initial syncs, catch-up) on the current runtime.
     pub fn start_worker(&self) -> tokio::task::JoinHandle<()> {
-        crate::worker::spawn(self.store.clone(), self.catalog.clone(), self.wake.clone())
+        crate::worker::spawn(self.store.clone(), self.catalog.clone(), self.wake.clone(), self.owner.clone())
     }
 
     /// Runs `work` in one read-write transaction on the blocking pool, with the catalog as of that

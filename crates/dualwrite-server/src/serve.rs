@@ -19,6 +19,9 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// Where a made-up admin token is kept between restarts; beside the SQLite file unless told.
     pub admin_token_file: Option<PathBuf>,
+    /// How long a map's background work stays with this server after its last step
+    /// ([`crate::lease`]).
+    pub worker_lease: std::time::Duration,
 }
 
 pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
@@ -28,7 +31,9 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         .context("opening the store")?
         .with_context(|| format!("opening the database {}", crate::store::redacted(&opts.db)))?;
     tracing::info!(backend = store.backend(), db = %crate::store::redacted(&opts.db), "store ready");
-    let state = AppState::new(store);
+    let mut state = AppState::new(store);
+    state.owner = std::sync::Arc::new(crate::lease::Owner::new(opts.worker_lease));
+    tracing::info!(owner = state.owner.id(), "background work runs as this owner");
     if opts.demo {
         let (store, catalog) = (state.store.clone(), state.catalog.clone());
         let loaded = tokio::task::spawn_blocking(move || crate::demo::load(&store, &catalog))

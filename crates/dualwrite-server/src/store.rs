@@ -131,6 +131,17 @@ pub struct DuplicateKey {
     pub key: String,
 }
 
+/// What [`Tx::claim_lease`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// The owner held the lease already; it is renewed.
+    Renewed,
+    /// The owner has the lease now: nobody held it, or `previous` let it expire.
+    Taken { previous: Option<String> },
+    /// `owner` holds the lease and it has not expired.
+    HeldBy { owner: String },
+}
+
 /// What the runtime can do inside one transaction.
 pub trait Tx {
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError>;
@@ -237,6 +248,11 @@ pub trait Tx {
     /// The sequence number of the oldest catch-up error of a map with integration-key value `key`:
     /// the change that key's later changes wait behind.
     fn first_catch_up_error_of_key(&mut self, map_id: i64, key: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Takes or renews lease `name` for `owner` until `seconds` from now (the database's clock),
+    /// unless another owner holds it unexpired. Commits with the transaction: a step that claims the
+    /// lease and does its work in one transaction either has both or neither.
+    fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError>;
 
     fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError>;
     fn update_execution(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;

@@ -1,6 +1,9 @@
 //! The background worker: advances initial syncs chunk by chunk, one map at a time in run order, and
 //! replays the queues of maps that are resuming or whose copy is done. Every step is one database
 //! transaction, so the worker can stop anywhere (a crash, a restart) and pick up where it was.
+//!
+//! Several servers on one database each run a worker; a map's work is done by one of them at a time,
+//! the one holding the map's lease ([`crate::lease`]), which every step claims in its own transaction.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,9 +11,10 @@ use std::time::Duration;
 use dualwrite_core::lifecycle::MapStatus;
 use tokio::sync::Notify;
 
-use crate::catalog::CatalogCache;
+use crate::catalog::{CatalogCache, CatalogMap};
 use crate::error::ApiError;
 use crate::initial_sync::{self, Job, Phase, Step};
+use crate::lease::Owner;
 use crate::queue::{self, CatchUp};
 use crate::store::Store;
 
@@ -20,13 +24,19 @@ pub const CATCH_UP_BATCH: usize = 500;
 /// server; this picks up work from other servers and after a restart).
 const IDLE: Duration = Duration::from_millis(200);
 
-/// Starts the worker on the current tokio runtime; `wake` makes it look for work at once.
-pub fn spawn(store: Arc<Store>, cache: Arc<CatalogCache>, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+/// Starts the worker on the current tokio runtime; `wake` makes it look for work at once. It does a
+/// map's work only while `owner` holds the map's lease.
+pub fn spawn(
+    store: Arc<Store>,
+    cache: Arc<CatalogCache>,
+    wake: Arc<Notify>,
+    owner: Arc<Owner>,
+) -> tokio::task::JoinHandle<()> {
     let job: Arc<Mutex<Option<Job>>> = Arc::new(Mutex::new(None));
     tokio::spawn(async move {
         loop {
-            let (store, cache, job) = (store.clone(), cache.clone(), job.clone());
-            let busy = tokio::task::spawn_blocking(move || round(&store, &cache, &job)).await;
+            let (store, cache, job, owner) = (store.clone(), cache.clone(), job.clone(), owner.clone());
+            let busy = tokio::task::spawn_blocking(move || round(&store, &cache, &owner, &job)).await;
             match busy {
                 Ok(Ok(true)) => tokio::task::yield_now().await,
                 Ok(Ok(false)) => {
@@ -46,10 +56,15 @@ pub fn spawn(store: Arc<Store>, cache: Arc<CatalogCache>, wake: Arc<Notify>) -> 
 }
 
 /// One round over the maps with background work; whether any was done.
-fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Result<bool, ApiError> {
+fn round(
+    store: &Store,
+    cache: &CatalogCache,
+    owner: &Owner,
+    job: &Mutex<Option<Job>>,
+) -> Result<bool, ApiError> {
     let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
     let mut busy = false;
-    let mut copying: Option<(i64, i64)> = None;
+    let mut copying: Option<(&CatalogMap, i64)> = None;
     // Upstream maps first, so that a map waiting on one can follow it in the same round.
     for cmap in queue::catch_up_order(&catalog) {
         if cmap.status == MapStatus::Initializing {
@@ -57,26 +72,31 @@ fn round(store: &Store, cache: &CatalogCache, job: &Mutex<Option<Job>>) -> Resul
             if let Some((id, _)) = latest.filter(|(_, e)| matches!(e.phase, Phase::Copy | Phase::References))
             {
                 if copying.is_none_or(|(_, first)| id < first) {
-                    copying = Some((cmap.id, id));
+                    copying = Some((cmap, id));
                 }
                 continue;
             }
         }
-        match queue::catch_up(store, cache, cmap.id, CATCH_UP_BATCH)? {
+        match queue::catch_up(store, cache, owner, cmap.id, CATCH_UP_BATCH)? {
             CatchUp::Progressed { .. } | CatchUp::Live => busy = true,
-            CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting => {}
+            CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting | CatchUp::Elsewhere => {}
         }
     }
     let mut current = job.lock().map_err(|_| ApiError::Internal(anyhow::anyhow!("worker state poisoned")))?;
-    let Some((map_id, execution_id)) = copying else {
+    let Some((cmap, execution_id)) = copying else {
         *current = None;
         return Ok(busy);
     };
     if current.as_ref().is_none_or(|j| j.execution_id != execution_id) {
-        *current = Some(Job::build(store, cache, map_id, execution_id)?);
+        // Index the rows only as the map's owner: another server's worker may be copying it.
+        if !owner.claim(store, cmap.id, &cmap.map.name)? {
+            *current = None;
+            return Ok(busy);
+        }
+        *current = Some(Job::build(store, cache, cmap.id, execution_id)?);
     }
     let step = match current.as_ref() {
-        Some(j) => j.step(store, cache)?,
+        Some(j) => j.step(store, cache, owner)?,
         None => Step::Idle,
     };
     if step != Step::Progressed {

@@ -19,12 +19,14 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_init.sql",
     2 => "0002_environments.sql",
     3 => "0003_lifecycle.sql",
+    4 => "0004_leases.sql",
 );
 
 pub const POSTGRES: &[Migration] = migrations!("postgres":
     1 => "0001_init.sql",
     2 => "0002_environments.sql",
     3 => "0003_lifecycle.sql",
+    4 => "0004_leases.sql",
 );
 
 /// The migrations of `all` newer than `applied`, in order.

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
-    Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease,
+    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
@@ -440,6 +440,23 @@ impl Tx for PgTx<'_> {
         let seconds = seconds as f64;
         let n: i64 = self.tx.query_one(&st, &[&kind, &map_id, &seconds])?.get(0);
         Ok(n.max(0) as u64)
+    }
+
+    fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
+        let st = self.st("SELECT owner, expires_at > now() FROM leases WHERE name = $1")?;
+        let held = self.tx.query_opt(&st, &[&name])?.map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)));
+        let outcome = match held {
+            Some((holder, _)) if holder == owner => Lease::Renewed,
+            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
+            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
+            None => Lease::Taken { previous: None },
+        };
+        let st = self.st(
+            "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+        )?;
+        self.tx.execute(&st, &[&name, &owner, &(seconds as f64)])?;
+        Ok(outcome)
     }
 
     fn savepoint(&mut self) -> Result<(), StoreError> {

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
-    Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease,
+    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 pub struct SqliteStore {
@@ -425,6 +425,28 @@ impl Tx for SqliteTx<'_> {
             )?
             .query_row(params![kind, map_id, seconds as i64], |r| r.get(0))?;
         Ok(n.max(0) as u64)
+    }
+
+    fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
+        const NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+        let held: Option<(String, bool)> = self
+            .conn
+            .prepare_cached(&format!("SELECT owner, expires_at > {NOW_MS} FROM leases WHERE name = ?1"))?
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let outcome = match held {
+            Some((holder, _)) if holder == owner => Lease::Renewed,
+            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
+            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
+            None => Lease::Taken { previous: None },
+        };
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, {NOW_MS} + ?3 * 1000)
+                 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at"
+            ))?
+            .execute(params![name, owner, seconds as i64])?;
+        Ok(outcome)
     }
 
     fn savepoint(&mut self) -> Result<(), StoreError> {

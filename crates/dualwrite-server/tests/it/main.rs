@@ -10,5 +10,6 @@ mod health;
 mod lifecycle;
 mod live_sync;
 mod preflight;
+mod several_servers;
 mod store;
 mod support;
