@@ -144,6 +144,10 @@ pub enum Lease {
 
 /// What the runtime can do inside one transaction.
 pub trait Tx {
+    /// Whether this is a read-only snapshot ([`Store::read`]): everything it sees was committed.
+    /// A read-write transaction may see its own changes, which may yet roll back.
+    fn is_read_only(&self) -> bool;
+
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError>;
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError>;
 

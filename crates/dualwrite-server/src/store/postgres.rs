@@ -128,7 +128,8 @@ impl PgStore {
                 .isolation_level(IsolationLevel::Serializable)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default() };
+            let mut t =
+                PgTx { tx, statements: &mut conn.statements, cache: RowCache::default(), read_only: false };
             let out = work(&mut t)?;
             t.tx.commit().map_err(StoreError::from)?;
             Ok(out)
@@ -144,7 +145,8 @@ impl PgStore {
                 .read_only(true)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default() };
+            let mut t =
+                PgTx { tx, statements: &mut conn.statements, cache: RowCache::default(), read_only: true };
             work(&mut t)
         })?
     }
@@ -166,6 +168,7 @@ struct PgTx<'a> {
     tx: Transaction<'a>,
     statements: &'a mut HashMap<&'static str, Statement>,
     cache: RowCache,
+    read_only: bool,
 }
 
 impl PgTx<'_> {
@@ -228,6 +231,10 @@ impl PgTx<'_> {
 }
 
 impl Tx for PgTx<'_> {
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let st = self.st("SELECT body FROM documents WHERE name = $1")?;
         self.tx.query_opt(&st, &[&name])?.map(|r| parse_json(r.get(0))).transpose()

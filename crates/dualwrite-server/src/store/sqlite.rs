@@ -80,16 +80,26 @@ impl SqliteStore {
     }
 
     pub fn write<T, E: TxError>(&self, work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        self.on_writer(work, false)
+    }
+
+    /// Runs `work` in a transaction on the writer connection; `read_only` when it only reads (an
+    /// in-memory database has no other connection to read on).
+    fn on_writer<T, E: TxError>(
+        &self,
+        work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>,
+        read_only: bool,
+    ) -> Result<T, E> {
         let mut conn = self.writer()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default() })?;
+        let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default(), read_only })?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
 
     pub fn read<T, E: TxError>(&self, work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
         if self.path == ":memory:" {
-            return self.write(work);
+            return self.on_writer(work, true);
         }
         let reused = self.readers.lock().map_err(poisoned)?.pop();
         let mut conn = match reused {
@@ -99,7 +109,7 @@ impl SqliteStore {
         let out = {
             let tx =
                 conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(StoreError::from)?;
-            let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default() });
+            let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default(), read_only: true });
             tx.finish().map_err(StoreError::from)?;
             out
         };
@@ -115,6 +125,7 @@ fn level(conn: &Connection) -> Result<i64, StoreError> {
 struct SqliteTx<'a> {
     conn: &'a Connection,
     cache: RowCache,
+    read_only: bool,
 }
 
 impl SqliteTx<'_> {
@@ -183,6 +194,10 @@ fn to_map((id, body, status): (i64, String, String)) -> Result<StoredMap, StoreE
 }
 
 impl Tx for SqliteTx<'_> {
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let body: Option<String> = self
             .conn

@@ -176,3 +176,33 @@ async fn two_servers_never_work_on_one_map_at_once_nor_twice() {
         two_servers_share_a_maps_work(db).await;
     }
 }
+
+/// A server's catalog cache is filled inside transactions, and a transaction may roll back (a lost
+/// race on PostgreSQL, such as two servers loading the demo into one empty database at once). What a
+/// rolled-back transaction loaded must never be served: another server may commit a different catalog
+/// under the same version number.
+#[test]
+fn a_catalog_loaded_by_a_transaction_that_rolled_back_is_never_served() {
+    use dualwrite_core::schema::Schema;
+    use dualwrite_server::catalog::{self, CatalogCache};
+    use dualwrite_server::store::StoreError;
+
+    for db in TestDb::all() {
+        let backend = db.backend;
+        let (store, other) = (db.open(), db.open());
+        let cache = CatalogCache::default();
+        let schema = Schema::from_value(&crate::support::fixture("schema.json")).expect("schema");
+        let rolled_back: Result<(), StoreError> = store.write(|tx| {
+            catalog::put_schema(tx, &schema)?;
+            assert!(cache.get(tx)?.schema.is_some(), "{backend}: the transaction sees its own change");
+            Err(StoreError::Corrupt("rolled back".into()))
+        });
+        assert!(rolled_back.is_err());
+        // Another server changes the catalog otherwise, to the same version number.
+        other.write(|tx| catalog::bump(tx)).expect("bump");
+        let seen = store.read(|tx| cache.get(tx)).expect("read");
+        assert!(seen.schema.is_none(), "{backend}: the schema of a rolled-back transaction is served");
+        let written = store.write(|tx| cache.get(tx)).expect("write");
+        assert!(written.schema.is_none(), "{backend}: the schema of a rolled-back transaction is served");
+    }
+}
