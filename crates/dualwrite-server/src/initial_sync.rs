@@ -289,6 +289,7 @@ impl Job {
                 Phase::References => references_page(tx, &catalog, schema, cmap, id, &mut execution)?,
                 Phase::Draining | Phase::Done => return Ok(Step::Idle),
             }
+            owner.hold(tx, cmap.id, &cmap.map.name)?;
             tx.append_event(
                 "copied",
                 Some(cmap.id),

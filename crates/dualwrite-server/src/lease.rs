@@ -10,6 +10,15 @@
 //! renewing (it was stopped, killed, or lost its database connection) loses the lease once [`TTL`]
 //! has passed, and another server takes the work over from the last committed step.
 //!
+//! A step claims the lease when it starts and renews it again as it ends (by the database's clock
+//! at that statement). On PostgreSQL the lease row stays locked by the step's transaction until it
+//! commits, so another server cannot take the lease over in the middle of a step however long it
+//! takes; a dead owner's transaction is rolled back with its connection, which lets it go. Work
+//! outside a step, such as building the index an initial sync copies by, renews the lease from a
+//! thread of its own while it runs ([`Owner::while_holding`]). A step that keeps losing races with
+//! client transactions (each attempt rolled back, renewal and all) may lose the lease to another
+//! server, which then continues from the last committed step: slower, never wrong.
+//!
 //! A lease row was chosen over PostgreSQL advisory locks: a session-level advisory lock belongs to one
 //! pooled connection, which the worker's steps do not keep, and a transaction-level one lasts a
 //! single step, so servers would take turns chunk by chunk and each rebuild the index of the rows to
@@ -23,9 +32,8 @@ use serde_json::json;
 
 use crate::store::{Lease, Store, StoreError, Tx};
 
-/// How long a lease lasts after its owner's last step. A step must take less (a chunk of the initial
-/// sync takes well under a second), or another server would take the work over in the middle of it,
-/// and the slow step would then be undone by the conflict.
+/// How long a lease lasts after its owner's last step (`serve --worker-lease` sets it): how long a
+/// dead server's maps wait for another to take them over.
 pub const TTL: Duration = Duration::from_secs(10);
 
 /// A worker that owns background work: one per server process, named so the audit trail tells
@@ -71,9 +79,41 @@ impl Owner {
         }
     }
 
-    /// [`Owner::hold`] in a transaction of its own: before work that is not itself a transaction,
-    /// such as indexing the rows an initial sync copies.
+    /// [`Owner::hold`] in a transaction of its own.
     pub fn claim(&self, store: &Store, map_id: i64, map: &str) -> Result<bool, StoreError> {
         store.write(|tx| self.hold(tx, map_id, map))
+    }
+
+    /// Runs `work` (work outside a step's transaction, such as indexing the rows an initial sync
+    /// copies) as the owner of map `map_id`'s work, renewing the lease while it runs; `None` when
+    /// another owner holds it.
+    pub fn while_holding<T>(
+        &self,
+        store: &Store,
+        map_id: i64,
+        map: &str,
+        work: impl FnOnce() -> T,
+    ) -> Result<Option<T>, StoreError> {
+        if !self.claim(store, map_id, map)? {
+            return Ok(None);
+        }
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        Ok(Some(std::thread::scope(|s| {
+            s.spawn(move || {
+                // Renew at a third of the lease, until the work is done (its sender dropped).
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    finished.recv_timeout(self.ttl / 3)
+                {
+                    match self.claim(store, map_id, map) {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(e) => tracing::warn!(error = %e, map_id, "renewing a lease failed; retrying"),
+                    }
+                }
+            });
+            let out = work();
+            drop(done);
+            out
+        })))
     }
 }

@@ -223,6 +223,7 @@ pub fn catch_up(
     batch: usize,
 ) -> Result<CatchUp, ApiError> {
     let progressed = |tx: &mut dyn Tx, cmap: &CatalogMap, changes: &[QueuedChange], replayed, failed| {
+        owner.hold(tx, cmap.id, &cmap.map.name)?;
         let (first, last) = (changes.first().map(|c| c.seq), changes.last().map(|c| c.seq));
         tx.append_event(
             "catch_up",

@@ -89,11 +89,12 @@ fn round(
     };
     if current.as_ref().is_none_or(|j| j.execution_id != execution_id) {
         // Index the rows only as the map's owner: another server's worker may be copying it.
-        if !owner.claim(store, cmap.id, &cmap.map.name)? {
+        let build = || Job::build(store, cache, cmap.id, execution_id);
+        let Some(built) = owner.while_holding(store, cmap.id, &cmap.map.name, build)? else {
             *current = None;
             return Ok(busy);
-        }
-        *current = Some(Job::build(store, cache, cmap.id, execution_id)?);
+        };
+        *current = Some(built?);
     }
     let step = match current.as_ref() {
         Some(j) => j.step(store, cache, owner)?,

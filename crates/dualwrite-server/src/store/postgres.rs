@@ -450,7 +450,9 @@ impl Tx for PgTx<'_> {
     }
 
     fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
-        let st = self.st("SELECT owner, expires_at > now() FROM leases WHERE name = $1")?;
+        // The clock at the statement, not at the transaction's start: a renewal at the end of a long
+        // step counts from then.
+        let st = self.st("SELECT owner, expires_at > clock_timestamp() FROM leases WHERE name = $1")?;
         let held = self.tx.query_opt(&st, &[&name])?.map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)));
         let outcome = match held {
             Some((holder, _)) if holder == owner => Lease::Renewed,
@@ -459,7 +461,7 @@ impl Tx for PgTx<'_> {
             None => Lease::Taken { previous: None },
         };
         let st = self.st(
-            "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+            "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
              ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
         )?;
         self.tx.execute(&st, &[&name, &owner, &(seconds as f64)])?;

@@ -4,14 +4,19 @@
 //! map's work only by taking its lease (an `owner` event).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::crash::Server;
 use crate::lifecycle::run;
 use crate::support::{TestApp, TestDb, ADMIN_TOKEN};
 
 const CURRENCIES: &str = "Currencies (transactioncurrencies)";
+const LEGAL: &str = "Legal entities (cdm_companies)";
 
 /// What the audit trail says about one map's background work.
 #[derive(Debug, Default)]
@@ -205,4 +210,321 @@ fn a_catalog_loaded_by_a_transaction_that_rolled_back_is_never_served() {
         let written = store.write(|tx| cache.get(tx)).expect("write");
         assert!(written.schema.is_none(), "{backend}: the schema of a rolled-back transaction is served");
     }
+}
+
+/// Three real `dualwrite serve` processes on one PostgreSQL database behind an imagined load
+/// balancer: clients write through all three while a map runs its initial sync, is paused and
+/// resumed; the server doing the map's work is SIGKILLed in the middle of the copy and again in the
+/// middle of the catch-up, and restarted. Afterwards both sides agree, every queued change was taken
+/// off the queue exactly once and in order per key, no map's work was done by two servers at once or
+/// twice, and neither a client nor a server log saw an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_on_one_database_survive_a_kill_of_the_worker_in_the_middle_of_its_work() {
+    let Some(db) = TestDb::postgres() else { return };
+    let logs = tempfile::tempdir().expect("log dir");
+    let mut cluster = Cluster {
+        db: db.url.clone(),
+        logs: logs.path().to_owned(),
+        started: 0,
+        servers: Vec::new(),
+        stats: Arc::default(),
+    };
+    for _ in 0..3 {
+        cluster.start();
+    }
+    let first = &cluster.servers[0].0;
+    first
+        .call(reqwest::Method::PUT, "/schema", Some(crate::support::fixture("schema.json")))
+        .await
+        .expect("schema");
+    let (status, body) = first
+        .call(reqwest::Method::POST, "/packages/import", Some(crate::support::fixture("package.json")))
+        .await
+        .expect("package");
+    assert_eq!(status, 201, "{body}");
+    let id = id_of(first, CURRENCIES).await;
+    // Five chunks to copy.
+    let rows: Vec<Value> = (0..5000)
+        .map(|i| json!({"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": code(i), "NAME": format!("Currency {i}"), "SYMBOL": "¤"}}))
+        .collect();
+    first.post("/envs/finops/transactions", json!({"ops": rows})).await;
+
+    let legal = id_of(first, LEGAL).await;
+    first.post("/maps/run", json!({"maps": [{"id": legal, "initial_sync": false}]})).await;
+
+    // The clients write legal entities (synced live) through all three servers, and wait while
+    // currencies are copied: on PostgreSQL a chunk is one large SERIALIZABLE transaction whose reads
+    // cover the rows table, so a steady stream of writes keeps aborting it, with one server as with
+    // three (see the report of this test's design).
+    let stats = cluster.stats.clone();
+    let mut clients: Vec<_> = (0..3).map(|slot| cluster.client(slot, &stats)).collect();
+    cluster
+        .wait_for(
+            "/envs/dataverse/tables/cdm_company/rows",
+            |rows| rows["items"].as_array().is_some_and(|r| r.len() >= 30),
+            "companies synced",
+        )
+        .await;
+    stats.quiet.store(true, Ordering::SeqCst);
+    cluster.servers[1]
+        .0
+        .post("/maps/run", json!({"maps": [{"id": id, "initial_sync": true, "master": "finops"}]}))
+        .await;
+
+    // Killed in the middle of the copy: a chunk is done and more are to come.
+    let copying = |sync: &Value| sync["phase"] == "copy" && sync["done"].as_u64().is_some_and(|d| d >= 1000);
+    cluster.wait_for(&format!("/maps/{id}/initial-sync"), copying, "a chunk copied").await;
+    let killed = cluster.kill_owner(&id).await;
+    clients.push(cluster.client(killed, &stats));
+    cluster.wait_for(&format!("/maps/{id}"), |m| m["status"] == "running", "the initial sync done").await;
+
+    // Paused while the clients write currencies, resumed, and killed in the middle of the catch-up.
+    cluster.servers[2].0.post(&format!("/maps/{id}/pause"), json!({})).await;
+    stats.currencies.store(true, Ordering::SeqCst);
+    stats.quiet.store(false, Ordering::SeqCst);
+    cluster
+        .wait_for(
+            &format!("/maps/{id}/queue"),
+            |q| q["total"].as_u64().is_some_and(|q| q >= 1500),
+            "changes queued",
+        )
+        .await;
+    // The catch-up's batches are large transactions too: the clients wait meanwhile.
+    stats.currencies.store(false, Ordering::SeqCst);
+    stats.quiet.store(true, Ordering::SeqCst);
+    let catching_up = cluster.catch_up_batches(&id).await;
+    cluster.servers[0].0.post(&format!("/maps/{id}/resume"), json!({"mode": "catch_up"})).await;
+    let mut deadline = Instant::now() + Duration::from_secs(40);
+    while cluster.catch_up_batches(&id).await == catching_up {
+        assert!(Instant::now() < deadline, "no catch-up batch was replayed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let killed = cluster.kill_owner(&id).await;
+    clients.push(cluster.client(killed, &stats));
+    stats.stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        let _ = client.await;
+    }
+    deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let map = cluster.servers[0].0.get(&format!("/maps/{id}")).await;
+        let queue = cluster.servers[0].0.get(&format!("/maps/{id}/queue")).await;
+        if map["status"] == "running" && queue["total"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the map never caught up: {map}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Both sides agree on every mapped field.
+    let server = &cluster.servers[0].0;
+    let finops = by_code(server.all_rows("finops", "Currencies").await, "CURRENCYCODE");
+    let dataverse = by_code(server.all_rows("dataverse", "transactioncurrency").await, "isocurrencycode");
+    assert_eq!(finops.keys().collect::<Vec<_>>(), dataverse.keys().collect::<Vec<_>>(), "the same rows");
+    for (code, f) in &finops {
+        let d = &dataverse[code];
+        assert_eq!((&f["NAME"], &f["SYMBOL"]), (&d["currencyname"], &d["currencysymbol"]), "{code}");
+    }
+    let finops = by_code(server.all_rows("finops", "LegalEntities").await, "LEGALENTITYID");
+    let dataverse = by_code(server.all_rows("dataverse", "cdm_company").await, "cdm_companycode");
+    assert_eq!(finops.keys().collect::<Vec<_>>(), dataverse.keys().collect::<Vec<_>>(), "the same companies");
+    for (code, f) in &finops {
+        assert_eq!(f["NAME"], dataverse[code]["cdm_name"], "{code}");
+    }
+    // Every queued change once and in order; one owner at a time; nothing done twice.
+    let events = server.all_events().await;
+    let problems = queue_problems(&events, &id);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let work = work_of(&events, &id);
+    assert_eq!(work.interleaved, 0, "two servers worked on the map at once: {work:?}");
+    assert_eq!((work.repeated_chunks, work.repeated_batches), (0, 0), "work done twice: {work:?}");
+    assert!(work.owners.len() >= 2, "the work was taken over after each kill: {work:?}");
+    let (_, sync) =
+        server.call(reqwest::Method::GET, &format!("/maps/{id}/initial-sync"), None).await.expect("sync");
+    assert_eq!(sync["status"], "completed", "{sync}");
+    assert_eq!(sync["counts"]["finops"]["failed"], 0, "{sync}");
+    assert_eq!(sync["counts"]["dataverse"]["failed"], 0, "{sync}");
+    let (_, errors) = server
+        .call(reqwest::Method::GET, &format!("/maps/{id}/catch-up-errors"), None)
+        .await
+        .expect("errors");
+    assert_eq!(errors["total"], 0, "{errors}");
+    // No error answered to a client, none logged by a server.
+    assert_eq!(
+        stats.refused.load(Ordering::SeqCst),
+        0,
+        "client writes refused: {:?}",
+        stats.last_refusal.lock().map(|r| r.clone())
+    );
+    assert!(stats.written.load(Ordering::SeqCst) > 0, "the clients wrote");
+    for (server, _) in cluster.servers.drain(..) {
+        server.kill();
+    }
+    let mut logged = Vec::new();
+    for entry in std::fs::read_dir(logs.path()).expect("logs").flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, _) in lines.iter().enumerate().filter(|(_, l)| l.contains("ERROR")) {
+            logged.push(lines[at..lines.len().min(at + 4)].join("\n"));
+        }
+    }
+    assert!(logged.is_empty(), "the servers logged errors: {logged:#?}");
+}
+
+/// The servers, each with the slot clients reach it by.
+struct Cluster {
+    db: String,
+    logs: std::path::PathBuf,
+    started: usize,
+    servers: Vec<(Server, usize)>,
+    stats: Arc<ClientStats>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for (server, _) in self.servers.drain(..) {
+            server.kill();
+        }
+    }
+}
+
+impl Cluster {
+    /// Starts a server (in `slot`, or a new one), logging warnings and errors to a file of its own.
+    fn start_in(&mut self, slot: usize) {
+        self.started += 1;
+        let log = std::fs::File::create(self.logs.join(format!("server-{}.log", self.started))).expect("log");
+        let server = Server::start_with(&self.db, &["--worker-lease", "5"], "warn", log.into());
+        self.servers.insert(slot.min(self.servers.len()), (server, slot));
+    }
+
+    fn start(&mut self) {
+        let slot = self.servers.len();
+        self.start_in(slot);
+    }
+
+    /// SIGKILLs the server that owns map `id`'s work now and starts another in its place; its slot.
+    async fn kill_owner(&mut self, id: &str) -> usize {
+        let events = self.servers[0].0.all_events().await;
+        let owner = events
+            .iter()
+            .rev()
+            .find(|e| e["map_id"] == id && e["kind"] == "owner")
+            .and_then(|e| e["owner"].as_str())
+            .expect("an owner")
+            .to_owned();
+        let pid = owner.split('-').next().unwrap_or_default().to_owned();
+        let index = self
+            .servers
+            .iter()
+            .position(|(s, _)| s.child.id().to_string() == pid)
+            .unwrap_or_else(|| panic!("owner {owner} is none of the servers"));
+        let (server, slot) = self.servers.remove(index);
+        server.kill();
+        self.start_in(slot);
+        slot
+    }
+
+    /// Polls `path` through the first server until `done` holds.
+    async fn wait_for(&self, path: &str, done: impl Fn(&Value) -> bool, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            let value = self.servers[0].0.get(path).await;
+            if done(&value) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never: {what}: {value}");
+            if let Some(refusal) = self.refusal() {
+                panic!("a client write was refused: {refusal}");
+            }
+
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The last client write refused, if any.
+    fn refusal(&self) -> Option<String> {
+        self.stats.last_refusal.lock().ok().map(|r| r.clone()).filter(|r| !r.is_empty())
+    }
+
+    async fn catch_up_batches(&self, id: &str) -> usize {
+        let events = self.servers[0].0.all_events().await;
+        events.iter().filter(|e| e["map_id"] == id && e["kind"] == "catch_up").count()
+    }
+
+    /// A client writing through the server in `slot` until told to stop or the server dies: batches
+    /// of renames and inserts of its own legal entities, or of its own currencies on both sides (each
+    /// currency written on one side only: changes made to one row on both sides while its map is
+    /// paused are replayed crosswise and leave the sides different, with one server as with three),
+    /// at a steady pace (as users and
+    /// integrations write, not as fast as the database can take them).
+    fn client(&self, slot: usize, stats: &Arc<ClientStats>) -> tokio::task::JoinHandle<()> {
+        let server = &self.servers.iter().find(|(_, s)| *s == slot).expect("slot").0;
+        let (http, base, stats) = (server.http.clone(), server.base.clone(), stats.clone());
+        tokio::spawn(async move {
+            for n in 0.. {
+                if stats.stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                if stats.quiet.load(Ordering::SeqCst) {
+                    tokio::time::sleep(PACE).await;
+                    continue;
+                }
+                let (side, ops): (&str, Vec<Value>) = if !stats.currencies.load(Ordering::SeqCst) {
+                    ("finops", (0..10).map(|k| json!({"op": "upsert", "table": "LegalEntities", "row": {"LEGALENTITYID": format!("L{slot}{k:02}"), "NAME": format!("s{slot} n{n}")}})).collect())
+                } else if n % 2 == 0 {
+                    ("finops", (0..40).step_by(2).map(|k| json!({"op": "upsert", "table": "Currencies", "row": {"CURRENCYCODE": format!("{slot}{k:02}"), "NAME": format!("s{slot} n{n}")}})).collect())
+                } else {
+                    ("dataverse", (1..40).step_by(2).map(|k| json!({"op": "upsert", "table": "transactioncurrency", "row": {"isocurrencycode": format!("{slot}{k:02}"), "currencyname": format!("s{slot} n{n}")}})).collect())
+                };
+                let sent = http
+                    .post(format!("{base}/api/v1/envs/{side}/transactions"))
+                    .json(&json!({ "ops": ops }))
+                    .timeout(Duration::from_secs(30))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => {
+                        stats.written.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(r) => {
+                        stats.refused.fetch_add(1, Ordering::SeqCst);
+                        let answer = format!("{}: {}", r.status(), r.text().await.unwrap_or_default());
+                        if let Ok(mut last) = stats.last_refusal.lock() {
+                            *last = answer;
+                        }
+                    }
+                    // The server was killed: this client's work is over.
+                    Err(_) => return,
+                }
+                tokio::time::sleep(PACE).await;
+            }
+        })
+    }
+}
+
+/// How long a client waits between its transactions.
+const PACE: Duration = Duration::from_millis(200);
+
+/// What the clients saw.
+#[derive(Default)]
+struct ClientStats {
+    stop: AtomicBool,
+    /// Whether the clients write currencies (else legal entities).
+    currencies: AtomicBool,
+    /// Whether the clients wait instead of writing.
+    quiet: AtomicBool,
+    written: AtomicUsize,
+    refused: AtomicUsize,
+    last_refusal: Mutex<String>,
+}
+
+/// The id of the map named `name`.
+async fn id_of(server: &Server, name: &str) -> String {
+    let maps = server.get("/maps").await;
+    let found = maps["items"].as_array().into_iter().flatten().find(|m| m["name"] == name);
+    found.and_then(|m| m["id"].as_str()).unwrap_or_else(|| panic!("no map {name}")).to_owned()
+}
+
+fn by_code(rows: Vec<Value>, column: &str) -> BTreeMap<String, Value> {
+    rows.into_iter().map(|r| (r[column].as_str().unwrap_or_default().to_lowercase(), r)).collect()
 }
