@@ -174,6 +174,8 @@ fn when(at: &str) -> String {
 #[component]
 fn TokenTable(tokens: Vec<TokenInfo>, on_revoke: Callback<TokenInfo>) -> impl IntoView {
     let confirming: RwSignal<Option<String>> = RwSignal::new(None);
+    // A token cannot revoke itself (the server refuses it), so an admin never locks everyone out.
+    let own = session::current().map(|s| s.token_id);
     view! {
         <div class="grid-scroll">
             <table class="tokens" data-testid="tokens-table">
@@ -181,7 +183,7 @@ fn TokenTable(tokens: Vec<TokenInfo>, on_revoke: Callback<TokenInfo>) -> impl In
                 <tbody>
                     {tokens.into_iter().map(|t| {
                         let revoked = t.revoked_at.is_some();
-                        let revocable = !revoked && !t.bootstrap;
+                        let revocable = !revoked && own.as_deref() != Some(t.id.as_str());
                         let label = format!("revoke {}", t.name);
                         let token = StoredValue::new(t.clone());
                         let id = t.id.clone();
@@ -191,7 +193,7 @@ fn TokenTable(tokens: Vec<TokenInfo>, on_revoke: Callback<TokenInfo>) -> impl In
                                 <td>
                                     {t.name.clone()}
                                     {t.bootstrap.then(|| view! {
-                                        <span class="badge bootstrap" data-testid="bootstrap" title="the admin token dualwrite serve started with; it cannot be revoked here">"bootstrap"</span>
+                                        <span class="badge bootstrap" data-testid="bootstrap" title="an admin token dualwrite serve was started with; a server restarted with it after it was revoked refuses to start">"bootstrap"</span>
                                     })}
                                 </td>
                                 <td><span class=format!("badge role role-{}", t.role.as_str())>{t.role.as_str()}</span></td>

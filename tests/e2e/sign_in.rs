@@ -87,7 +87,7 @@ async fn a_viewer_token_issued_on_the_tokens_page_reads_without_actions_until_it
     let bootstrap = admin.find("[data-testid=token-row]:has([data-testid=bootstrap])").await?;
     assert!(
         bootstrap.find_all(fantoccini::Locator::Css("[data-testid=token-revoke]")).await?.is_empty(),
-        "the admin token the server started with cannot be revoked here"
+        "the token the admin is signed in with cannot revoke itself"
     );
 
     // The form checks the name with core's rule before asking the server.

@@ -482,7 +482,8 @@ pub struct TokenInfo {
     pub created_at: String,
     /// When it was revoked; a revoked token is refused.
     pub revoked_at: Option<String>,
-    /// The admin token `dualwrite serve` starts with; it cannot be revoked through the API.
+    /// An admin token `dualwrite serve` was started with (one per distinct secret, so servers sharing
+    /// a database keep each other's); revocable like any token, except by itself.
     pub bootstrap: bool,
 }
 

@@ -93,7 +93,11 @@ impl Catalog {
     }
 }
 
-/// The server's parsed copy of the catalog.
+/// The server's parsed copy of the catalog: always one that was committed. Only a read-only snapshot
+/// publishes what it loaded; a read-write transaction loads for itself when its version differs (it
+/// may see its own change, which may still roll back and leave its version number to another
+/// server's different change). Every server's worker reads a snapshot at least every idle interval,
+/// so the copy follows a change within moments.
 #[derive(Default)]
 pub struct CatalogCache {
     current: RwLock<Arc<Catalog>>,
@@ -104,7 +108,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 impl CatalogCache {
-    /// The catalog as of this transaction, reloaded if another transaction changed it.
+    /// The catalog as of this transaction, reloaded if another transaction (or this one) changed it.
     pub fn get(&self, tx: &mut dyn Tx) -> Result<Arc<Catalog>, StoreError> {
         let version = stored_version(tx)?;
         if let Ok(current) = self.current.read() {
@@ -113,9 +117,11 @@ impl CatalogCache {
             }
         }
         let fresh = Arc::new(load(tx, version)?);
-        if let Ok(mut current) = self.current.write() {
-            if current.version < fresh.version {
-                *current = fresh.clone();
+        if tx.is_read_only() {
+            if let Ok(mut current) = self.current.write() {
+                if current.version < fresh.version {
+                    *current = fresh.clone();
+                }
             }
         }
         Ok(fresh)

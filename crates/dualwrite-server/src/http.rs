@@ -37,6 +37,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::catalog::{Catalog, CatalogCache};
 use crate::error::{ApiError, Kind};
+use crate::lease::Owner;
 use crate::store::{Log, Store, Tx};
 use crate::tokens::Tokens;
 use endpoint::{Api, Endpoint, Verb};
@@ -55,6 +56,8 @@ pub struct AppState {
     pub tokens: Arc<Tokens>,
     /// What the background worker has done.
     pub activity: Arc<crate::worker::Activity>,
+    /// This server's worker, as the owner of the maps' background work it takes on.
+    pub owner: Arc<Owner>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             wake: Arc::new(Notify::new()),
             tokens: Arc::new(Tokens::default()),
             activity: Arc::default(),
+            owner: Arc::new(Owner::default()),
         }
     }
 
@@ -75,6 +79,7 @@ impl AppState {
             self.catalog.clone(),
             self.wake.clone(),
             self.activity.clone(),
+            self.owner.clone(),
         )
     }
 

@@ -29,6 +29,7 @@ use serde_json::{json, Value};
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
 use crate::environment::write;
 use crate::error::ApiError;
+use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
 use crate::store::{ExecutionError, QueuedChange, Store, StoredRow, Tx};
@@ -282,8 +283,10 @@ impl Job {
         })
     }
 
-    /// Does the next piece of work: one chunk of the copy, or one page of deferred references.
-    pub fn step(&self, store: &Store, cache: &CatalogCache) -> Result<Step, ApiError> {
+    /// Does the next piece of work: one chunk of the copy, or one page of deferred references, if
+    /// `owner` holds the map's lease (else [`Step::Idle`]); each step is recorded as a `copied` event
+    /// naming the owner and how many rows were done after it.
+    pub fn step(&self, store: &Store, cache: &CatalogCache, owner: &Owner) -> Result<Step, ApiError> {
         store.write(|tx| {
             let catalog = cache.get(tx)?;
             let Some((schema, cmap)) = context(&catalog, self.map_id)? else { return Ok(Step::Idle) };
@@ -295,11 +298,24 @@ impl Job {
             if !sides_available(tx)? {
                 return Ok(Step::Waiting);
             }
-            match execution.phase {
+            if matches!(execution.phase, Phase::Draining | Phase::Done) {
+                return Ok(Step::Idle);
+            }
+            if !owner.hold(tx, cmap.id, &cmap.map.name)? {
+                return Ok(Step::Idle);
+            }
+            let (phase, before) = (execution.phase, execution.done);
+            match phase {
                 Phase::Copy => self.copy_chunk(tx, &catalog, schema, cmap, &mut execution)?,
                 Phase::References => references_page(tx, &catalog, schema, cmap, id, &mut execution)?,
                 Phase::Draining | Phase::Done => return Ok(Step::Idle),
             }
+            owner.hold(tx, cmap.id, &cmap.map.name)?;
+            tx.append_event(
+                "copied",
+                Some(cmap.id),
+                &json!({"map": cmap.map.name, "owner": owner.id(), "execution": id, "phase": phase, "rows": execution.done - before, "done": execution.done, "deferred_cursor": execution.deferred_cursor}),
+            )?;
             let finished = execution.phase == Phase::Draining || execution.status == "failed";
             save(tx, id, &execution)?;
             if execution.status == "failed" {

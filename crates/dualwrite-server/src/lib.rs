@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod import_ms;
 pub mod initial_sync;
+pub mod lease;
 pub mod lifecycle;
 pub mod live_sync;
 pub mod preflight;

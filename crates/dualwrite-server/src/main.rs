@@ -40,6 +40,12 @@ enum Command {
         /// token instead; it is not a flag, so it never shows in a process list.
         #[arg(long, env = "DUALWRITE_ADMIN_TOKEN_FILE")]
         admin_token_file: Option<PathBuf>,
+        /// Seconds a map's background work stays with this server after its last step, when several
+        /// servers share one database: after this server stops, another takes its maps' work over
+        /// this long after the last step. Keep it well above the time a step takes.
+        #[arg(long, env = "DUALWRITE_WORKER_LEASE", default_value_t = dualwrite_server::lease::TTL.as_secs(),
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        worker_lease: u64,
     },
     /// Validate packages: exit 0 when clean or warnings only, 1 on errors, 2 when an input is unreadable.
     Check {
@@ -74,7 +80,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, bind, studio_dir, demo, admin_token_file } => {
+        Command::Serve { db, bind, studio_dir, demo, admin_token_file, worker_lease } => {
             let admin_token = std::env::var("DUALWRITE_ADMIN_TOKEN").ok().filter(|t| !t.is_empty());
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(serve::run(ServeOptions {
@@ -84,6 +90,7 @@ fn main() -> anyhow::Result<()> {
                 demo,
                 admin_token,
                 admin_token_file,
+                worker_lease: std::time::Duration::from_secs(worker_lease),
             }))
         }
         Command::Check { packages, schema, format } => {

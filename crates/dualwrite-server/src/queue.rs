@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
 use crate::environment::write::{Applied, Written};
 use crate::error::{ApiError, Kind};
+use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::{self, Pairing, TwinWrite};
 use crate::store::{QueuedChange, Store, Tx};
@@ -247,6 +248,8 @@ pub enum CatchUp {
     Blocked,
     /// A map this one depends on is still catching up or initializing: the queue waits for it.
     Waiting,
+    /// Another server's worker owns this map's background work (see [`crate::lease`]).
+    Elsewhere,
 }
 
 /// Replays up to `batch` queued changes of map `map_id` in one transaction. A change that fails goes to
@@ -254,8 +257,25 @@ pub enum CatchUp {
 /// [`BEHIND_FAILED_CHANGE`], for as long as a catch-up error of that key exists; an unavailable
 /// environment stops the batch and leaves the rest queued. Nothing is replayed while a map this one
 /// depends on is still catching up or initializing. An empty queue takes a resuming map (or one whose
-/// initial write is done) to `running`.
-pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) -> Result<CatchUp, ApiError> {
+/// initial write is done) to `running`. Only `owner` does it, while it holds the map's lease; each
+/// batch is recorded as a `catch_up` event naming it.
+pub fn catch_up(
+    store: &Store,
+    cache: &CatalogCache,
+    owner: &Owner,
+    map_id: i64,
+    batch: usize,
+) -> Result<CatchUp, ApiError> {
+    let progressed = |tx: &mut dyn Tx, cmap: &CatalogMap, changes: &[QueuedChange], replayed, failed| {
+        owner.hold(tx, cmap.id, &cmap.map.name)?;
+        let (first, last) = (changes.first().map(|c| c.seq), changes.last().map(|c| c.seq));
+        tx.append_event(
+            "catch_up",
+            Some(cmap.id),
+            &json!({"map": cmap.map.name, "owner": owner.id(), "first": first, "last": last, "replayed": replayed, "failed": failed}),
+        )?;
+        Ok::<_, ApiError>(CatchUp::Progressed { replayed, failed })
+    };
     store.write(|tx| {
         let catalog = cache.get(tx)?;
         let Some(cmap) = catalog.map(map_id) else { return Ok(CatchUp::Idle) };
@@ -266,6 +286,9 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
         };
         if upstream_catching_up(&catalog, map_id).is_some() {
             return Ok(CatchUp::Waiting);
+        }
+        if !owner.hold(tx, map_id, &cmap.map.name)? {
+            return Ok(CatchUp::Elsewhere);
         }
         let changes = tx.queued(map_id, None, 0, batch)?;
         if changes.is_empty() {
@@ -294,7 +317,7 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
             match fast {
                 Ok(()) => {
                     tx.release_savepoint()?;
-                    return Ok(CatchUp::Progressed { replayed: changes.len(), failed: 0 });
+                    return progressed(tx, cmap, &changes, changes.len(), 0);
                 }
                 Err(ApiError::Client { .. }) => tx.rollback_to_savepoint()?,
                 Err(internal) => return Err(internal),
@@ -322,7 +345,11 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
                 }
                 Err(ApiError::Client { kind: Kind::Unavailable, .. }) => {
                     tx.rollback_to_savepoint()?;
-                    return Ok(if replayed == 0 { CatchUp::Blocked } else { CatchUp::Progressed { replayed, failed } });
+                    if replayed + failed == 0 {
+                        return Ok(CatchUp::Blocked);
+                    }
+                    let done = changes.iter().take_while(|c| c.seq != change.seq).cloned().collect::<Vec<_>>();
+                    return progressed(tx, cmap, &done, replayed, failed);
                 }
                 Err(ApiError::Client { code, message, .. }) => {
                     tx.rollback_to_savepoint()?;
@@ -339,7 +366,7 @@ pub fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, batch: usize) 
             }
             tx.dequeue(change.seq)?;
         }
-        Ok(CatchUp::Progressed { replayed, failed })
+        progressed(tx, cmap, &changes, replayed, failed)
     })
 }
 

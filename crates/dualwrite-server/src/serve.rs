@@ -19,6 +19,9 @@ pub struct ServeOptions {
     pub admin_token: Option<String>,
     /// Where a made-up admin token is kept between restarts; beside the SQLite file unless told.
     pub admin_token_file: Option<PathBuf>,
+    /// How long a map's background work stays with this server after its last step
+    /// ([`crate::lease`]).
+    pub worker_lease: std::time::Duration,
 }
 
 pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
@@ -28,7 +31,9 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
         .context("opening the store")?
         .with_context(|| format!("opening the database {}", crate::store::redacted(&opts.db)))?;
     tracing::info!(backend = store.backend(), db = %crate::store::redacted(&opts.db), "store ready");
-    let state = AppState::new(store);
+    let mut state = AppState::new(store);
+    state.owner = std::sync::Arc::new(crate::lease::Owner::new(opts.worker_lease));
+    tracing::info!(owner = state.owner.id(), "background work runs as this owner");
     if opts.demo {
         let (store, catalog) = (state.store.clone(), state.catalog.clone());
         let loaded = tokio::task::spawn_blocking(move || crate::demo::load(&store, &catalog))
@@ -53,10 +58,22 @@ pub async fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let token_file = opts.admin_token_file.clone().unwrap_or_else(|| default_token_file(&opts.db));
     let token = admin_token(opts.admin_token.as_deref(), &token_file)?;
     let (store, tokens, secret) = (state.store.clone(), state.tokens.clone(), token.clone());
-    tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, &secret))
+    let bootstrap = tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, &secret))
         .await
         .context("storing the admin token")?
         .context("storing the admin token")?;
+    if bootstrap.added {
+        tracing::info!(id = %bootstrap.id, "admin token stored");
+    } else {
+        tracing::info!(id = %bootstrap.id, "admin token already stored; kept");
+    }
+    if !bootstrap.others.is_empty() {
+        tracing::info!(
+            others = %bootstrap.others.join(", "),
+            "other admin tokens servers were started with stay valid (servers sharing this database each \
+             keep theirs); revoke those no server uses any more"
+        );
+    }
 
     let _worker = state.start_worker();
     let app = http::router(state, studio_dir);

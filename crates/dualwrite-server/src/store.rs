@@ -138,8 +138,23 @@ pub struct DuplicateKey {
     pub key: String,
 }
 
+/// What [`Tx::claim_lease`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// The owner held the lease already; it is renewed.
+    Renewed,
+    /// The owner has the lease now: nobody held it, or `previous` let it expire.
+    Taken { previous: Option<String> },
+    /// `owner` holds the lease and it has not expired.
+    HeldBy { owner: String },
+}
+
 /// What the runtime can do inside one transaction.
 pub trait Tx {
+    /// Whether this is a read-only snapshot ([`Store::read`]): everything it sees was committed.
+    /// A read-write transaction may see its own changes, which may yet roll back.
+    fn is_read_only(&self) -> bool;
+
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError>;
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError>;
 
@@ -247,6 +262,12 @@ pub trait Tx {
     /// the change that key's later changes wait behind.
     fn first_catch_up_error_of_key(&mut self, map_id: i64, key: &str) -> Result<Option<i64>, StoreError>;
 
+    /// Takes or renews lease `name` for `owner` until `seconds` from now (the database's clock at
+    /// this statement, not at the transaction's start),
+    /// unless another owner holds it unexpired. Commits with the transaction: a step that claims the
+    /// lease and does its work in one transaction either has both or neither.
+    fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError>;
+
     fn insert_execution(&mut self, map_id: i64, body: &Value) -> Result<i64, StoreError>;
     fn update_execution(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;
     /// A map's newest initial-sync execution: its id and state.
@@ -300,6 +321,16 @@ impl Log {
 
 /// How many times a transaction that lost a race is run again before its error is returned.
 const RETRIES: usize = 20;
+
+/// How long to wait before running a transaction again after its `attempt`th lost race: doubling
+/// from 1 ms up to 250 ms, with a random part, so that transactions that keep colliding (a large
+/// initial-sync chunk and a stream of client writes, or two servers) fall out of step instead of
+/// colliding again at once.
+fn backoff(attempt: usize) -> std::time::Duration {
+    let ceiling = 1u64 << attempt.min(8) as u32;
+    let random = u64::from(uuid::Uuid::new_v4().as_bytes()[0]);
+    std::time::Duration::from_millis(ceiling / 2 + random * ceiling / 512 + 1)
+}
 
 /// An open database with its migrations applied.
 pub enum Store {
@@ -358,7 +389,10 @@ impl Store {
                 Store::Postgres(s) => s.write(&mut work),
             };
             match result {
-                Err(e) if e.is_retryable() && attempt < RETRIES => attempt += 1,
+                Err(e) if e.is_retryable() && attempt < RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(backoff(attempt));
+                }
                 other => return other,
             }
         }

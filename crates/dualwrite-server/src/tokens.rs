@@ -19,7 +19,8 @@ use crate::store::{Store, StoreError, Tx};
 const DOCUMENT: &str = "tokens";
 /// How stale this server's copy of the tokens may be before a request reloads it.
 const REFRESH: Duration = Duration::from_secs(2);
-/// The id of the admin token `dualwrite serve` starts with.
+/// The id of the first admin token `dualwrite serve` started with on a database (later distinct ones
+/// get `bootstrap-` and a random suffix).
 pub const BOOTSTRAP_ID: &str = "bootstrap";
 
 /// One token as stored: everything but the secret, which only its hash stands for.
@@ -33,6 +34,27 @@ struct StoredToken {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct TokensDocument {
     tokens: Vec<StoredToken>,
+}
+
+/// The admin token a server started with: its id, whether it was new, and the other admin tokens
+/// servers were started with that are still valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bootstrap {
+    pub id: String,
+    pub added: bool,
+    pub others: Vec<String>,
+}
+
+/// Why a server cannot start with its admin token.
+#[derive(Debug, thiserror::Error)]
+pub enum BootstrapError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "this admin token was revoked (token `{id}`); start with another DUALWRITE_ADMIN_TOKEN, or delete \
+         the admin token file to have a new one made"
+    )]
+    Revoked { id: String },
 }
 
 /// Who made a request: the token's id, name and role.
@@ -74,30 +96,54 @@ impl Tokens {
         Ok(self.replace(&document).remove(&hash(secret)))
     }
 
-    /// Makes `secret` the bootstrap admin token (replacing the previous one): what `serve` starts with.
-    pub fn set_bootstrap(&self, store: &Store, secret: &str) -> Result<(), StoreError> {
-        let document = store.write(|tx| {
+    /// Makes `secret` an admin token `dualwrite serve` starts with, keeping every other one.
+    ///
+    /// Several servers share one database, and each is started with its own secret or the same one:
+    /// a secret already stored is kept as it is (one token per distinct secret), a new one is added
+    /// beside the others, so no server signs out another's admin. A restart with another secret
+    /// therefore leaves the old one valid until an admin revokes it ([`Bootstrap::others`] names
+    /// them). A secret that was revoked is refused: starting with it would bring it back.
+    pub fn set_bootstrap(&self, store: &Store, secret: &str) -> Result<Bootstrap, BootstrapError> {
+        let sha256 = hash(secret);
+        let (document, outcome) = store.write(|tx| {
             let mut document = load(tx)?;
-            document.tokens.retain(|t| t.info.id != BOOTSTRAP_ID);
-            document.tokens.insert(
-                0,
-                StoredToken {
-                    info: TokenInfo {
-                        id: BOOTSTRAP_ID.into(),
-                        name: "admin (dualwrite serve)".into(),
-                        role: Role::Admin,
-                        created_at: now(),
-                        revoked_at: None,
-                        bootstrap: true,
-                    },
-                    sha256: hash(secret),
-                },
-            );
-            save(tx, &document)?;
-            Ok::<_, StoreError>(document)
+            let kept = document.tokens.iter().find(|t| t.sha256 == sha256).map(|t| t.info.clone());
+            let (id, added) = match kept {
+                Some(info) if info.revoked_at.is_some() => {
+                    return Ok((document, Err(BootstrapError::Revoked { id: info.id })));
+                }
+                Some(info) => (info.id, false),
+                None => {
+                    let id = if document.tokens.iter().any(|t| t.info.id == BOOTSTRAP_ID) {
+                        format!("{BOOTSTRAP_ID}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+                    } else {
+                        BOOTSTRAP_ID.to_owned()
+                    };
+                    document.tokens.push(StoredToken {
+                        info: TokenInfo {
+                            id: id.clone(),
+                            name: "admin (dualwrite serve)".into(),
+                            role: Role::Admin,
+                            created_at: now(),
+                            revoked_at: None,
+                            bootstrap: true,
+                        },
+                        sha256: sha256.clone(),
+                    });
+                    save(tx, &document)?;
+                    (id, true)
+                }
+            };
+            let others = document
+                .tokens
+                .iter()
+                .filter(|t| t.info.bootstrap && t.info.revoked_at.is_none() && t.info.id != id)
+                .map(|t| t.info.id.clone())
+                .collect();
+            Ok::<_, StoreError>((document, Ok(Bootstrap { id, added, others })))
         })?;
         self.replace(&document);
-        Ok(())
+        outcome
     }
 
     /// Every token, live and revoked, oldest first.
@@ -122,20 +168,21 @@ impl Tokens {
         Ok(IssuedToken { token: secret, info })
     }
 
-    /// Revokes token `id` in `tx`; call [`Tokens::changed`] once it commits. Revoking twice keeps the
-    /// first time.
-    pub fn revoke(&self, tx: &mut dyn Tx, id: &str) -> Result<TokenInfo, ApiError> {
+    /// Revokes token `id` for `caller` in `tx`; call [`Tokens::changed`] once it commits. Revoking
+    /// twice keeps the first time. Any token may be revoked, an admin token `dualwrite serve` started
+    /// with too (a server restarted with it then refuses to start), except the caller's own.
+    pub fn revoke(&self, tx: &mut dyn Tx, caller: &Caller, id: &str) -> Result<TokenInfo, ApiError> {
         let mut document = load(tx)?;
         let token = document
             .tokens
             .iter_mut()
             .find(|t| t.info.id == id)
             .ok_or_else(|| ApiError::not_found(format_args!("token `{id}`")))?;
-        if token.info.bootstrap {
+        if token.info.id == caller.token_id {
             return Err(ApiError::conflict(
-                "TOKEN_IS_BOOTSTRAP",
-                "the admin token dualwrite serve starts with cannot be revoked here; restart the server \
-                 with another DUALWRITE_ADMIN_TOKEN (or delete the token file) to replace it",
+                "TOKEN_IS_YOURS",
+                "a token cannot revoke itself, so that an admin never locks everyone out; sign in \
+                 with another admin token to revoke this one",
             ));
         }
         token.info.revoked_at.get_or_insert_with(now);

@@ -1,6 +1,9 @@
 //! The background worker: advances initial syncs chunk by chunk, one map at a time in run order, and
 //! replays the queues of maps that are resuming or whose copy is done. Every step is one database
 //! transaction, so the worker can stop anywhere (a crash, a restart) and pick up where it was.
+//!
+//! Several servers on one database each run a worker; a map's work is done by one of them at a time,
+//! the one holding the map's lease ([`crate::lease`]), which every step claims in its own transaction.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +12,10 @@ use std::time::Duration;
 use dualwrite_core::lifecycle::MapStatus;
 use tokio::sync::Notify;
 
-use crate::catalog::CatalogCache;
+use crate::catalog::{CatalogCache, CatalogMap};
 use crate::error::ApiError;
 use crate::initial_sync::{self, Job, Phase, Step};
+use crate::lease::Owner;
 use crate::queue::{self, CatchUp};
 use crate::store::Store;
 
@@ -42,19 +46,22 @@ impl Activity {
     }
 }
 
-/// Starts the worker on the current tokio runtime; `wake` makes it look for work at once.
+/// Starts the worker on the current tokio runtime; `wake` makes it look for work at once. It does a
+/// map's work only while `owner` holds the map's lease.
 pub fn spawn(
     store: Arc<Store>,
     cache: Arc<CatalogCache>,
     wake: Arc<Notify>,
     activity: Arc<Activity>,
+    owner: Arc<Owner>,
 ) -> tokio::task::JoinHandle<()> {
     let job: Arc<Mutex<Option<Job>>> = Arc::new(Mutex::new(None));
     tokio::spawn(async move {
         loop {
-            let (store, cache, job, activity) = (store.clone(), cache.clone(), job.clone(), activity.clone());
+            let (store, cache, job, activity, owner) =
+                (store.clone(), cache.clone(), job.clone(), activity.clone(), owner.clone());
             let busy = tokio::task::spawn_blocking(move || {
-                let busy = round(&store, &cache, &job, &activity);
+                let busy = round(&store, &cache, &owner, &job, &activity);
                 activity.rounds.fetch_add(1, Ordering::Relaxed);
                 busy
             })
@@ -85,12 +92,13 @@ pub fn spawn(
 fn round(
     store: &Store,
     cache: &CatalogCache,
+    owner: &Owner,
     job: &Mutex<Option<Job>>,
     activity: &Activity,
 ) -> Result<bool, ApiError> {
     let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
     let mut busy = false;
-    let mut copying: Option<(i64, i64)> = None;
+    let mut copying: Option<(&CatalogMap, i64)> = None;
     // Upstream maps first, so that a map waiting on one can follow it in the same round.
     for cmap in queue::catch_up_order(&catalog) {
         if cmap.status == MapStatus::Initializing {
@@ -98,18 +106,18 @@ fn round(
             if let Some((id, _)) = latest.filter(|(_, e)| matches!(e.phase, Phase::Copy | Phase::References))
             {
                 if copying.is_none_or(|(_, first)| id < first) {
-                    copying = Some((cmap.id, id));
+                    copying = Some((cmap, id));
                 }
                 continue;
             }
         }
-        match queue::catch_up(store, cache, cmap.id, CATCH_UP_BATCH)? {
+        match queue::catch_up(store, cache, owner, cmap.id, CATCH_UP_BATCH)? {
             CatchUp::Progressed { .. } | CatchUp::Live => busy = true,
-            CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting => {}
+            CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting | CatchUp::Elsewhere => {}
         }
     }
     let mut current = job.lock().map_err(|_| ApiError::Internal(anyhow::anyhow!("worker state poisoned")))?;
-    let Some((map_id, execution_id)) = copying else {
+    let Some((cmap, execution_id)) = copying else {
         *current = None;
         return Ok(busy);
     };
@@ -117,11 +125,17 @@ fn round(
         if !store.read(|tx| initial_sync::sides_available(tx))? {
             return Ok(busy);
         }
-        *current = Some(Job::build(store, cache, map_id, execution_id)?);
+        // Index the rows only as the map's owner: another server's worker may be copying it.
+        let build = || Job::build(store, cache, cmap.id, execution_id);
+        let Some(built) = owner.while_holding(store, cmap.id, &cmap.map.name, build)? else {
+            *current = None;
+            return Ok(busy);
+        };
+        *current = Some(built?);
         activity.index_builds.fetch_add(1, Ordering::Relaxed);
     }
     let step = match current.as_ref() {
-        Some(j) => j.step(store, cache)?,
+        Some(j) => j.step(store, cache, owner)?,
         None => Step::Idle,
     };
     if matches!(step, Step::Finished | Step::Idle) {

@@ -101,10 +101,11 @@ pub async fn issue(
 /// `DELETE /tokens/{id}`: revokes a token; requests carrying it are refused from now on.
 pub async fn revoke(
     State(app): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<TokenInfo>, ApiError> {
     let tokens = app.tokens.clone();
-    let revoked = app.write(move |tx, _| tokens.revoke(tx, &id)).await?;
+    let revoked = app.write(move |tx, _| tokens.revoke(tx, &caller, &id)).await?;
     app.tokens.changed();
     tracing::info!(id = %revoked.id, name = %revoked.name, "token revoked");
     Ok(Json(revoked))

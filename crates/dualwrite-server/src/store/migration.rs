@@ -20,6 +20,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     2 => "0002_environments.sql",
     3 => "0003_lifecycle.sql",
     4 => "0004_error_keys_shown.sql",
+    5 => "0005_leases.sql",
 );
 
 pub const POSTGRES: &[Migration] = migrations!("postgres":
@@ -27,6 +28,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     2 => "0002_environments.sql",
     3 => "0003_lifecycle.sql",
     4 => "0004_error_keys_shown.sql",
+    5 => "0005_leases.sql",
 );
 
 /// The migrations of `all` newer than `applied`, in order.

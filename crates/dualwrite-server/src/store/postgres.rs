@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Log,
+    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease, Log,
     QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
@@ -86,10 +86,10 @@ impl PgStore {
         self.returned.notify_one();
     }
 
-    /// A connection that goes back to the pool when the lease ends; one whose work panicked is
+    /// A connection that goes back to the pool when the loan ends; one whose work panicked is
     /// closed instead (the server rolls back what it had begun) and its slot freed for a new one.
-    fn lease(&self) -> Result<Lease<'_>, StoreError> {
-        Ok(Lease { store: self, conn: Some(self.take()?) })
+    fn loan(&self) -> Result<Loan<'_>, StoreError> {
+        Ok(Loan { store: self, conn: Some(self.take()?) })
     }
 
     /// Frees the slot of a connection that is not coming back.
@@ -104,8 +104,8 @@ impl PgStore {
     }
 
     fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> T) -> Result<T, StoreError> {
-        let mut lease = self.lease()?;
-        Ok(f(lease.conn()))
+        let mut loan = self.loan()?;
+        Ok(f(loan.conn()))
     }
 
     fn migrate(&self, all: &'static [Migration]) -> Result<(), StoreError> {
@@ -173,7 +173,13 @@ impl PgStore {
                 .isolation_level(IsolationLevel::Serializable)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default(), writing: 0 };
+            let mut t = PgTx {
+                tx,
+                statements: &mut conn.statements,
+                cache: RowCache::default(),
+                writing: 0,
+                read_only: false,
+            };
             let out = work(&mut t)?;
             t.tx.commit().map_err(StoreError::from)?;
             Ok(out)
@@ -189,25 +195,31 @@ impl PgStore {
                 .read_only(true)
                 .start()
                 .map_err(StoreError::from)?;
-            let mut t = PgTx { tx, statements: &mut conn.statements, cache: RowCache::default(), writing: 0 };
+            let mut t = PgTx {
+                tx,
+                statements: &mut conn.statements,
+                cache: RowCache::default(),
+                writing: 0,
+                read_only: true,
+            };
             work(&mut t)
         })?
     }
 }
 
 /// A connection taken from the pool for one call.
-struct Lease<'s> {
+struct Loan<'s> {
     store: &'s PgStore,
     conn: Option<Conn>,
 }
 
-impl Lease<'_> {
+impl Loan<'_> {
     fn conn(&mut self) -> &mut Conn {
-        self.conn.as_mut().expect("a lease holds its connection until dropped")
+        self.conn.as_mut().expect("a loan holds its connection until dropped")
     }
 }
 
-impl Drop for Lease<'_> {
+impl Drop for Loan<'_> {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
         if std::thread::panicking() {
@@ -236,6 +248,7 @@ struct PgTx<'a> {
     cache: RowCache,
     /// The logs this transaction has announced itself as a writer of (see [`Log`]), one bit each.
     writing: u8,
+    read_only: bool,
 }
 
 impl PgTx<'_> {
@@ -320,6 +333,10 @@ impl PgTx<'_> {
 }
 
 impl Tx for PgTx<'_> {
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let st = self.st("SELECT body FROM documents WHERE name = $1")?;
         self.tx.query_opt(&st, &[&name])?.map(|r| parse_json(r.get(0))).transpose()
@@ -533,6 +550,25 @@ impl Tx for PgTx<'_> {
         let seconds = seconds as f64;
         let n: i64 = self.tx.query_one(&st, &[&kind, &map_id, &seconds])?.get(0);
         Ok(n.max(0) as u64)
+    }
+
+    fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
+        // The clock at the statement, not at the transaction's start: a renewal at the end of a long
+        // step counts from then.
+        let st = self.st("SELECT owner, expires_at > clock_timestamp() FROM leases WHERE name = $1")?;
+        let held = self.tx.query_opt(&st, &[&name])?.map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)));
+        let outcome = match held {
+            Some((holder, _)) if holder == owner => Lease::Renewed,
+            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
+            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
+            None => Lease::Taken { previous: None },
+        };
+        let st = self.st(
+            "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
+        )?;
+        self.tx.execute(&st, &[&name, &owner, &(seconds as f64)])?;
+        Ok(outcome)
     }
 
     fn savepoint(&mut self) -> Result<(), StoreError> {

@@ -10,8 +10,8 @@ use serde_json::Value;
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, QueuedChange,
-    Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease,
+    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 pub struct SqliteStore {
@@ -93,16 +93,26 @@ impl SqliteStore {
     }
 
     pub fn write<T, E: TxError>(&self, work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
+        self.on_writer(work, false)
+    }
+
+    /// Runs `work` in a transaction on the writer connection; `read_only` when it only reads (an
+    /// in-memory database has no other connection to read on).
+    fn on_writer<T, E: TxError>(
+        &self,
+        work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>,
+        read_only: bool,
+    ) -> Result<T, E> {
         let mut conn = self.writer()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default() })?;
+        let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default(), read_only })?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
 
     pub fn read<T, E: TxError>(&self, work: &mut impl FnMut(&mut dyn Tx) -> Result<T, E>) -> Result<T, E> {
         if self.path == ":memory:" {
-            return self.write(work);
+            return self.on_writer(work, true);
         }
         let reused = self.readers.lock().map_err(poisoned)?.pop();
         let mut conn = match reused {
@@ -112,7 +122,7 @@ impl SqliteStore {
         let out = {
             let tx =
                 conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(StoreError::from)?;
-            let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default() });
+            let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default(), read_only: true });
             tx.finish().map_err(StoreError::from)?;
             out
         };
@@ -128,6 +138,7 @@ fn level(conn: &Connection) -> Result<i64, StoreError> {
 struct SqliteTx<'a> {
     conn: &'a Connection,
     cache: RowCache,
+    read_only: bool,
 }
 
 impl SqliteTx<'_> {
@@ -196,6 +207,10 @@ fn to_map((id, body, status): (i64, String, String)) -> Result<StoredMap, StoreE
 }
 
 impl Tx for SqliteTx<'_> {
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let body: Option<String> = self
             .conn
@@ -438,6 +453,28 @@ impl Tx for SqliteTx<'_> {
             )?
             .query_row(params![kind, map_id, seconds as i64], |r| r.get(0))?;
         Ok(n.max(0) as u64)
+    }
+
+    fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
+        const NOW_MS: &str = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+        let held: Option<(String, bool)> = self
+            .conn
+            .prepare_cached(&format!("SELECT owner, expires_at > {NOW_MS} FROM leases WHERE name = ?1"))?
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let outcome = match held {
+            Some((holder, _)) if holder == owner => Lease::Renewed,
+            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
+            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
+            None => Lease::Taken { previous: None },
+        };
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, {NOW_MS} + ?3 * 1000)
+                 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at"
+            ))?
+            .execute(params![name, owner, seconds as i64])?;
+        Ok(outcome)
     }
 
     fn savepoint(&mut self) -> Result<(), StoreError> {

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{TestApp, ADMIN_TOKEN};
+use crate::support::{TestApp, TestDb, ADMIN_TOKEN};
 
 /// The roles that may call each endpoint, as DESIGN.md §4 gives them: admin all; maker schema, keys
 /// and maps; app environment data writes; viewer reads only. Every endpoint the server declares must
@@ -219,4 +219,53 @@ async fn bad_requests_get_the_error_body_and_a_4xx_and_the_server_stays_up() {
     }
     let (status, _) = app.get("/api/v1/health").await;
     assert_eq!(status, StatusCode::OK, "the server is still up");
+}
+
+#[tokio::test]
+async fn servers_sharing_a_database_keep_each_others_admin_signed_in() {
+    const OTHER: &str = "dw_test_other_servers_admin_token_42";
+    for db in TestDb::all() {
+        let backend = db.backend;
+        let first = TestApp::on(db).await;
+        let (status, me) = first.call_as(Some(ADMIN_TOKEN), "GET", "/api/v1/session", None).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {me}");
+
+        // A second server with its own admin token, and a third with the first one's.
+        let second = first.another_server(OTHER).await;
+        let third = first.another_server(ADMIN_TOKEN).await;
+        for (server, name) in [(&second, "second"), (&third, "third")] {
+            for token in [ADMIN_TOKEN, OTHER] {
+                let (status, me) = server.call_as(Some(token), "GET", "/api/v1/session", None).await;
+                assert_eq!(status, StatusCode::OK, "{backend}: the {name} server refuses an admin: {me}");
+                assert_eq!(me["role"], "admin", "{backend}: {me}");
+            }
+        }
+        let (status, listed) = third.call_as(Some(ADMIN_TOKEN), "GET", "/api/v1/tokens", None).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {listed}");
+        let bootstrap: Vec<&Value> =
+            listed["items"].as_array().into_iter().flatten().filter(|t| t["bootstrap"] == true).collect();
+        assert_eq!(bootstrap.len(), 2, "{backend}: one admin token per distinct secret: {listed}");
+
+        // Each is revocable, but not by itself; a server started with a revoked one refuses to start.
+        let (status, mine) = second.call_as(Some(OTHER), "GET", "/api/v1/session", None).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {mine}");
+        let own = format!("/api/v1/tokens/{}", mine["token_id"].as_str().unwrap_or_default());
+        let (status, answer) = second.call_as(Some(OTHER), "DELETE", &own, None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{backend}: {answer}");
+        let (status, answer) = second.call_as(Some(ADMIN_TOKEN), "DELETE", &own, None).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {answer}");
+        let (status, answer) = second.call_as(Some(OTHER), "GET", "/api/v1/session", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{backend}: {answer}");
+        let url = first.db().url.clone();
+        let refused = tokio::task::spawn_blocking(move || {
+            let store = dualwrite_server::store::Store::open(&url).expect("open store");
+            dualwrite_server::tokens::Tokens::default().set_bootstrap(&store, OTHER)
+        })
+        .await
+        .expect("join");
+        assert!(
+            matches!(refused, Err(dualwrite_server::tokens::BootstrapError::Revoked { .. })),
+            "{backend}: a revoked admin token must not come back with a restart: {refused:?}"
+        );
+    }
 }

@@ -17,20 +17,26 @@ use crate::support::{admin_client, fixture, TestDb, ADMIN_TOKEN};
 const MAP: &str = "Currencies (transactioncurrencies)";
 
 /// A `dualwrite serve` process on a database that outlives it.
-struct Server {
-    child: Child,
-    base: String,
-    http: reqwest::Client,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
 }
 
 impl Server {
     fn start(db: &str) -> Server {
+        Server::start_with(db, &[], "error", Stdio::null())
+    }
+
+    /// Starts `dualwrite serve` on `db` with `args` besides, logging at `level` to `stderr`.
+    pub(crate) fn start_with(db: &str, args: &[&str], level: &str, stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dualwrite"))
             .args(["serve", "--bind", "127.0.0.1:0", "--db", db, "--studio-dir", "/nonexistent"])
-            .env("RUST_LOG", "error")
+            .args(args)
+            .env("RUST_LOG", level)
             .env("DUALWRITE_ADMIN_TOKEN", ADMIN_TOKEN)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start dualwrite");
         let stdout = child.stdout.take().expect("stdout");
@@ -44,12 +50,12 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no flush, whatever was in flight is cut.
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -65,13 +71,13 @@ impl Server {
         Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let (status, body) = self.call(reqwest::Method::GET, path, None).await.expect("GET");
         assert_eq!(status, 200, "GET {path}: {body}");
         body
     }
 
-    async fn post(&self, path: &str, body: Value) -> Value {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Value {
         let (status, answer) = self.call(reqwest::Method::POST, path, Some(body)).await.expect("POST");
         assert_eq!(status, 200, "POST {path}: {answer}");
         answer
@@ -106,7 +112,7 @@ impl Server {
         }
     }
 
-    async fn all_rows(&self, side: &str, table: &str) -> Vec<Value> {
+    pub(crate) async fn all_rows(&self, side: &str, table: &str) -> Vec<Value> {
         let (mut rows, mut after) = (Vec::new(), 0);
         loop {
             let page = self.get(&format!("/envs/{side}/tables/{table}/rows?limit=1000&after={after}")).await;
@@ -118,7 +124,7 @@ impl Server {
         }
     }
 
-    async fn all_events(&self) -> Vec<Value> {
+    pub(crate) async fn all_events(&self) -> Vec<Value> {
         let (mut events, mut after) = (Vec::new(), 0);
         loop {
             let page = self.get(&format!("/events?limit=1000&after={after}")).await;

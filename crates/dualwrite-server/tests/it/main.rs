@@ -14,5 +14,6 @@ mod lifecycle;
 mod live_sync;
 mod operation_keys;
 mod preflight;
+mod several_servers;
 mod store;
 mod support;

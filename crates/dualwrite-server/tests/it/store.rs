@@ -1,7 +1,7 @@
 //! The store contract: what every backend must do alike. Runs on SQLite always and on PostgreSQL
 //! when `DUALWRITE_TEST_POSTGRES_URL` is set.
 
-use dualwrite_server::store::{DuplicateKey, ExecutionError, Row, RowKey, Store, StoreError, Tx};
+use dualwrite_server::store::{DuplicateKey, ExecutionError, Lease, Row, RowKey, Store, StoreError, Tx};
 use serde_json::json;
 
 use crate::support::TestDb;
@@ -302,4 +302,37 @@ fn an_initial_sync_error_keeps_its_key_as_shown_and_its_company_and_is_found_by_
         }
         assert_eq!(found("usmf").len(), 0, "{backend}");
     });
+}
+
+#[test]
+fn a_lease_has_one_owner_until_it_expires() {
+    each_backend(|backend, store| {
+        let claim = |owner: &str, seconds: u64| write(store, |tx| tx.claim_lease("map:1", owner, seconds));
+        assert_eq!(claim("a", 60), Lease::Taken { previous: None }, "{backend}: a free lease is taken");
+        assert_eq!(claim("a", 60), Lease::Renewed, "{backend}: its owner renews it");
+        assert_eq!(claim("b", 60), Lease::HeldBy { owner: "a".into() }, "{backend}: held, not taken");
+        assert_eq!(
+            write(store, |tx| tx.claim_lease("map:2", "b", 60)),
+            Lease::Taken { previous: None },
+            "{backend}: leases are independent"
+        );
+        // An owner that renews for no time at all lets its lease lapse at once.
+        assert_eq!(claim("a", 0), Lease::Renewed, "{backend}");
+        assert_eq!(
+            claim("b", 60),
+            Lease::Taken { previous: Some("a".into()) },
+            "{backend}: expired, taken over"
+        );
+        // A claim that rolls back leaves the lease as it was.
+        let rolled_back: Result<(), StoreError> = store.write(|tx| {
+            tx.claim_lease("map:3", "a", 60)?;
+            Err(StoreError::Corrupt("roll back".into()))
+        });
+        assert!(rolled_back.is_err());
+        assert_eq!(claim_on(store, "map:3", "b"), Lease::Taken { previous: None }, "{backend}");
+    });
+}
+
+fn claim_on(store: &Store, name: &str, owner: &str) -> Lease {
+    write(store, |tx| tx.claim_lease(name, owner, 60))
 }

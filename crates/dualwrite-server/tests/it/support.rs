@@ -80,7 +80,8 @@ pub struct TestApp {
     router: axum::Router,
     worker: tokio::task::JoinHandle<()>,
     activity: std::sync::Arc<dualwrite_server::worker::Activity>,
-    _db: TestDb,
+    /// The database, shared with the other servers started on it by [`TestApp::another_server`].
+    db: std::sync::Arc<TestDb>,
 }
 
 impl Drop for TestApp {
@@ -95,6 +96,16 @@ impl TestApp {
     }
 
     pub async fn on(db: TestDb) -> TestApp {
+        Self::serving(std::sync::Arc::new(db), ADMIN_TOKEN).await
+    }
+
+    /// A second server on this one's database (as behind a load balancer), started with the admin
+    /// token `admin_token`; its own requests through [`TestApp::call_as`].
+    pub async fn another_server(&self, admin_token: &str) -> TestApp {
+        Self::serving(self.db.clone(), admin_token).await
+    }
+
+    async fn serving(db: std::sync::Arc<TestDb>, admin_token: &str) -> TestApp {
         let (db, store) = tokio::task::spawn_blocking(move || {
             let store = db.open();
             (db, store)
@@ -102,15 +113,15 @@ impl TestApp {
         .await
         .expect("open store");
         let state = AppState::new(store);
-        let (store, tokens) = (state.store.clone(), state.tokens.clone());
-        tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, ADMIN_TOKEN))
+        let (store, tokens, secret) = (state.store.clone(), state.tokens.clone(), admin_token.to_owned());
+        tokio::task::spawn_blocking(move || tokens.set_bootstrap(&store, &secret))
             .await
             .expect("join")
             .expect("admin token");
         let worker = state.start_worker();
         let activity = state.activity.clone();
         let router = http::router(state, None);
-        TestApp { router, worker, activity, _db: db }
+        TestApp { router, worker, activity, db }
     }
 
     /// What the background worker has done so far.
@@ -126,6 +137,11 @@ impl TestApp {
             assert!(std::time::Instant::now() < deadline, "the worker made fewer than {n} rounds");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+    }
+
+    /// The database this server runs on.
+    pub fn db(&self) -> &TestDb {
+        &self.db
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
