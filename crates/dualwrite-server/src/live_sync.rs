@@ -8,6 +8,8 @@
 //! that is not `not_running` (queueing ones included) and whatever the directions of its fields: it
 //! would break the pairing.
 
+use std::collections::HashSet;
+
 use dualwrite_core::integration_key::{EffectiveKey, KeyValue};
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::row_mapping::{changed_mapped_fields, dataverse_paths, RowError, RowMapper};
@@ -76,10 +78,12 @@ pub fn twin_write(
     schema: &Schema,
     cmap: &CatalogMap,
     written: &Written,
-    replay_of: Option<i64>,
+    replay: Option<&Replay>,
 ) -> Result<Option<TwinWrite>, ApiError> {
+    let replay_of = replay.map(|r| r.seq);
     let twin = available(tx, written.side.other())
         .and_then(|()| Pairing::new(tx, catalog, schema, cmap, written.side))
+        .map(|p| p.leaving(replay.map(|r| r.leave.clone()).unwrap_or_default()))
         .and_then(|p| p.sync(written))
         .map_err(|e| in_map(e, cmap, written))?;
     if let Some(twin) = &twin {
@@ -114,6 +118,19 @@ pub fn available(tx: &mut dyn Tx, side: Side) -> Result<(), ApiError> {
     .with("side", side.as_str()))
 }
 
+/// A queued change being replayed: its number, and the target columns it leaves alone because a
+/// later change of the same key, queued on the target side, rewrites them (lower case, a Dataverse
+/// lookup by its column): the newer write wins on both sides.
+pub struct Replay {
+    pub seq: i64,
+    pub leave: HashSet<String>,
+}
+
+/// The name a target column is left alone by: lower case, a dotted lookup by its column.
+fn column_root(column: &str) -> String {
+    column.split('.').next().unwrap_or(column).to_lowercase()
+}
+
 /// One map, looking from one side at the other.
 pub(crate) struct Pairing<'a> {
     tx: &'a mut dyn Tx,
@@ -125,6 +142,8 @@ pub(crate) struct Pairing<'a> {
     source: &'a Table,
     target: &'a Table,
     paths: Vec<String>,
+    /// Target columns this write leaves alone (see [`Replay`]).
+    leave: HashSet<String>,
 }
 
 impl<'a> Pairing<'a> {
@@ -139,7 +158,21 @@ impl<'a> Pairing<'a> {
         let source = write::table(schema, from, cmap.map.table(from))?;
         let target = write::table(schema, from.other(), cmap.map.table(from.other()))?;
         let paths = dataverse_paths(schema, &cmap.map);
-        Ok(Pairing { tx, schema, cmap, mapper, key, from, source, target, paths })
+        Ok(Pairing { tx, schema, cmap, mapper, key, from, source, target, paths, leave: HashSet::new() })
+    }
+
+    /// This pairing, writing nothing to the target columns in `leave`.
+    fn leaving(mut self, leave: HashSet<String>) -> Pairing<'a> {
+        self.leave = leave;
+        self
+    }
+
+    /// `row` without the target columns this write leaves alone.
+    fn left_alone(&self, mut row: Row) -> Row {
+        if !self.leave.is_empty() {
+            row.retain(|column, _| !self.leave.contains(&column_root(column)));
+        }
+        row
     }
 
     /// A source row as core reads it: Dataverse rows in dotted form.
@@ -183,6 +216,7 @@ impl<'a> Pairing<'a> {
                 let written = match self.find_twin(&key)? {
                     Some(twin) => {
                         let changes = mapped(self.mapper.map_changes(self.from, &before, &after))?;
+                        let changes = self.left_alone(changes);
                         write::update(self.tx, self.schema, self.target, twin, &changes)?
                     }
                     None => {
@@ -244,7 +278,10 @@ impl<'a> Pairing<'a> {
     fn upsert_twin(&mut self, source: &Row, key: KeyValue) -> Result<TwinWrite, ApiError> {
         let mapped = mapped(self.mapper.map_row(self.from, source))?;
         let written = match self.find_twin(&key)? {
-            Some(twin) => write::update(self.tx, self.schema, self.target, twin, &mapped)?,
+            Some(twin) => {
+                let changes = self.left_alone(mapped);
+                write::update(self.tx, self.schema, self.target, twin, &changes)?
+            }
             None => write::insert(self.tx, self.schema, self.target, &mapped)?,
         };
         Ok(self.twin(written, key))

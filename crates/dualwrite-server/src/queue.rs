@@ -16,7 +16,7 @@ use crate::environment::write::{Applied, Written};
 use crate::error::{ApiError, Kind};
 use crate::lease::Owner;
 use crate::lifecycle;
-use crate::live_sync::{self, Pairing, TwinWrite};
+use crate::live_sync::{self, Pairing, Replay, TwinWrite};
 use crate::store::{QueuedChange, Store, Tx};
 
 /// The code of changes set aside by "skip to live, preserving the queue".
@@ -148,7 +148,17 @@ fn replay_written(
     written: &Written,
 ) -> Result<Option<TwinWrite>, ApiError> {
     let schema = catalog.require_schema()?;
-    let twin = live_sync::twin_write(tx, catalog, schema, cmap, written, Some(change.seq))?;
+    let twin = match later_on_target(tx, cmap, change, written)? {
+        Later::Columns(leave) => live_sync::twin_write(
+            tx,
+            catalog,
+            schema,
+            cmap,
+            written,
+            Some(&Replay { seq: change.seq, leave }),
+        )?,
+        Later::Row => None,
+    };
     if twin.is_none() {
         // Replayed without a twin write (outside the filter, or no mapped field changed): the audit
         // trail still shows the change was taken off the queue.
@@ -159,6 +169,49 @@ fn replay_written(
         )?;
     }
     Ok(twin)
+}
+
+/// What changes of the same key queued after a change on the other side (the twin's) rewrite.
+enum Later {
+    /// These target columns (see [`Replay`]); none when nothing later touches the twin.
+    Columns(HashSet<String>),
+    /// The whole row: the target side inserted or deleted it later, or changed it at all after this
+    /// change deleted it. That later change decides the row on both sides; this one writes nothing.
+    Row,
+}
+
+/// What later changes of `change`'s key, queued on the other side, rewrite: replaying `change` over
+/// them would put an older value on that side while their own replay puts the newer one on this
+/// side, and the two sides would end up different. Changes on one side stay in order as they are.
+fn later_on_target(
+    tx: &mut dyn Tx,
+    cmap: &CatalogMap,
+    change: &QueuedChange,
+    written: &Written,
+) -> Result<Later, ApiError> {
+    let mut leave = HashSet::new();
+    if change.key.is_empty() {
+        return Ok(Later::Columns(leave));
+    }
+    let target = written.side.other().as_str();
+    for later in tx.queued(cmap.id, Some(&change.key), change.seq, usize::MAX >> 1)? {
+        if later.body["side"].as_str() != Some(target) {
+            continue;
+        }
+        let (before, after) = (later.body["before"].as_object(), later.body["after"].as_object());
+        match (later.body["op"].as_str(), before, after) {
+            (Some("update"), Some(before), Some(after)) if written.applied != Applied::Deleted => {
+                leave.extend(
+                    after
+                        .iter()
+                        .filter(|(column, value)| before.get(*column) != Some(*value))
+                        .map(|(column, _)| column.to_lowercase()),
+                );
+            }
+            _ => return Ok(Later::Row),
+        }
+    }
+    Ok(Later::Columns(leave))
 }
 
 /// What of a change set aside as a catch-up error still holds when it is retried, after its source

@@ -274,3 +274,79 @@ async fn retrying_a_change_keeps_what_live_writes_did_since() {
         a_retry_never_undoes_a_newer_live_write(db).await;
     }
 }
+
+/// One currency row of `side` by its code: finops `Currencies`, Dataverse `transactioncurrency`.
+async fn currencies(app: &TestApp, side: &str, code: &str) -> Vec<Value> {
+    match side {
+        "finops" => app.rows("finops", "Currencies", &format!("CURRENCYCODE == \"{code}\"")).await,
+        _ => app.rows("dataverse", "transactioncurrency", &format!("isocurrencycode eq '{code}'")).await,
+    }
+}
+
+/// Both sides change one key while a map is paused, the later write on the other side: replaying
+/// the earlier change must not put its older value over the later one, or the sides end different.
+async fn the_later_write_wins_on_both_sides_when_both_sides_change_a_key_while_paused(db: TestDb) {
+    let backend = db.backend;
+    let app = TestApp::on(db).await.with_contoso().await;
+    let id = app.map_id("Currencies (transactioncurrencies)").await;
+    run(&app, json!([{"id": id, "initial_sync": false}])).await;
+    app.write("finops", json!([
+        {"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": "EUR", "NAME": "Euro", "SYMBOL": "€"}},
+        {"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": "CHF", "NAME": "Swiss franc", "SYMBOL": "Fr."}},
+        {"op": "insert", "table": "Currencies", "row": {"CURRENCYCODE": "GBP", "NAME": "Pound", "SYMBOL": "£"}},
+    ]))
+    .await;
+    let (status, body) = app.post(&format!("/api/v1/maps/{id}/pause"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let dataverse = |code: &str, row: Value| json!({"op": "update", "table": "transactioncurrency", "key": {"isocurrencycode": code}, "row": row});
+    // EUR: Dataverse renames it and changes its symbol, then finops renames it again.
+    app.write(
+        "dataverse",
+        json!([dataverse("EUR", json!({"currencyname": "Euro (older)", "currencysymbol": "EUR"}))]),
+    )
+    .await;
+    app.write("finops", json!([{"op": "update", "table": "Currencies", "key": {"CURRENCYCODE": "EUR"}, "row": {"NAME": "Euro (newer)"}}])).await;
+    // CHF: Dataverse renames it, then finops deletes it. GBP: finops renames it, then Dataverse deletes it.
+    app.write("dataverse", json!([dataverse("CHF", json!({"currencyname": "Franc"}))])).await;
+    app.write("finops", json!([{"op": "delete", "table": "Currencies", "key": {"CURRENCYCODE": "CHF"}}]))
+        .await;
+    app.write("finops", json!([{"op": "update", "table": "Currencies", "key": {"CURRENCYCODE": "GBP"}, "row": {"NAME": "Pound sterling"}}])).await;
+    app.write(
+        "dataverse",
+        json!([{"op": "delete", "table": "transactioncurrency", "key": {"isocurrencycode": "GBP"}}]),
+    )
+    .await;
+
+    app.post(&format!("/api/v1/maps/{id}/resume"), json!({"mode": "catch_up"})).await;
+    app.wait_for_status(&id, "running").await;
+    assert_eq!(catch_up_errors(&app, &id).await["total"], 0, "{backend}");
+    let (finops, dataverse) =
+        (currencies(&app, "finops", "EUR").await, currencies(&app, "dataverse", "EUR").await);
+    assert_eq!(finops[0]["NAME"], "Euro (newer)", "{backend}: {finops:?}");
+    assert_eq!(
+        dataverse[0]["currencyname"], "Euro (newer)",
+        "{backend}: the later finops name wins in Dataverse too"
+    );
+    assert_eq!(
+        (&finops[0]["SYMBOL"], &dataverse[0]["currencysymbol"]),
+        (&json!("EUR"), &json!("EUR")),
+        "{backend}: the symbol only Dataverse changed"
+    );
+    for code in ["CHF", "GBP"] {
+        assert!(
+            currencies(&app, "finops", code).await.is_empty(),
+            "{backend}: {code} stays deleted in finops"
+        );
+        assert!(
+            currencies(&app, "dataverse", code).await.is_empty(),
+            "{backend}: {code} stays deleted in Dataverse"
+        );
+    }
+}
+
+#[tokio::test]
+async fn when_both_sides_change_a_key_while_paused_the_later_write_wins_on_both() {
+    for db in TestDb::all() {
+        the_later_write_wins_on_both_sides_when_both_sides_change_a_key_while_paused(db).await;
+    }
+}
