@@ -203,6 +203,9 @@ fn inner_message(e: &dyn std::error::Error) -> String {
     source.to_string()
 }
 
+/// The code of a request whose transaction kept losing to concurrent writes (503, `Retry-After`).
+pub const CONTENDED: &str = "CONTENDED";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, details) = match self {
@@ -221,6 +224,17 @@ impl IntoResponse for ApiError {
                 };
                 (status, code, message, details)
             }
+            // A transaction that lost its race with concurrent ones as often as it is rerun: the
+            // request was fine and may simply be sent again.
+            ApiError::Internal(e) if e.downcast_ref::<StoreError>().is_some_and(StoreError::is_retryable) => {
+                tracing::warn!(error = ?e, "request lost to concurrent writes every time it ran");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    CONTENDED,
+                    "the database is busy with conflicting writes; send the request again".to_owned(),
+                    Map::new(),
+                )
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 (
@@ -235,6 +249,11 @@ impl IntoResponse for ApiError {
         error.insert("code".into(), code.into());
         error.insert("message".into(), message.into());
         let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if code == CONTENDED {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -336,3 +336,39 @@ fn a_lease_has_one_owner_until_it_expires() {
 fn claim_on(store: &Store, name: &str, owner: &str) -> Lease {
     write(store, |tx| tx.claim_lease(name, owner, 60))
 }
+
+fn serializable(client: &mut postgres::Client) -> postgres::Transaction<'_> {
+    client.build_transaction().isolation_level(postgres::IsolationLevel::Serializable).start().expect("begin")
+}
+
+/// A transaction that keeps losing to concurrent ones is no server failure: once its reruns are
+/// spent the client is told to send the request again (503 with `Retry-After`), never a 500.
+#[test]
+fn a_transaction_that_lost_every_race_answers_503_to_send_again() {
+    use axum::response::IntoResponse;
+    use dualwrite_server::error::{ApiError, CONTENDED};
+    let Some(db) = TestDb::postgres() else { return };
+    // Write skew under SERIALIZABLE: each reads what the other writes; the second to commit loses.
+    let connect = || postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+    let (mut a, mut b) = (connect(), connect());
+    a.batch_execute("CREATE TABLE skew (x INT)").expect("create");
+    let (mut first, mut second) = (serializable(&mut a), serializable(&mut b));
+    for tx in [&mut first, &mut second] {
+        tx.query_one("SELECT COUNT(*) FROM skew", &[]).expect("read");
+        tx.execute("INSERT INTO skew VALUES (1)", &[]).expect("write");
+    }
+    first.commit().expect("the first commits");
+    let lost = second.commit().expect_err("the second loses the race");
+    let error = StoreError::Postgres(lost);
+    assert!(error.is_retryable(), "a serialization failure: {error}");
+
+    let response = ApiError::from(error).into_response();
+    assert_eq!(response.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        use http_body_util::BodyExt;
+        response.into_body().collect().await.expect("body").to_bytes()
+    });
+    let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(body["error"]["code"], CONTENDED, "{body}");
+}
