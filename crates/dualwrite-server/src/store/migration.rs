@@ -21,6 +21,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     3 => "0003_lifecycle.sql",
     4 => "0004_error_keys_shown.sql",
     5 => "0005_leases.sql",
+    6 => "0006_catch_up_errors_by_key.sql",
 );
 
 pub const POSTGRES: &[Migration] = migrations!("postgres":
@@ -29,6 +30,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     3 => "0003_lifecycle.sql",
     4 => "0004_error_keys_shown.sql",
     5 => "0005_leases.sql",
+    6 => "0006_catch_up_errors_by_key.sql",
 );
 
 /// The migrations of `all` newer than `applied`, in order.
