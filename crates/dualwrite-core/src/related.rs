@@ -196,6 +196,14 @@ mod tests {
         (schema, package.maps)
     }
 
+    /// The Contoso maps, upstream first.
+    const CONTOSO_RUN_ORDER: [&str; 4] = [
+        "Legal entities (cdm_companies)",
+        "Currencies (transactioncurrencies)",
+        "Customer groups (msdyn_customergroups)",
+        "Customers V3 (accounts)",
+    ];
+
     fn names(maps: &[TableMap], order: &[usize]) -> Vec<String> {
         order.iter().map(|&i| maps[i].name.clone()).collect()
     }
@@ -204,15 +212,7 @@ mod tests {
     fn customers_run_after_companies_currencies_and_customer_groups() {
         let (schema, maps) = contoso();
         let order = run_order(&schema, &maps, 3);
-        assert_eq!(
-            names(&maps, &order.order),
-            [
-                "Legal entities (cdm_companies)",
-                "Currencies (transactioncurrencies)",
-                "Customer groups (msdyn_customergroups)",
-                "Customers V3 (accounts)"
-            ]
-        );
+        assert_eq!(names(&maps, &order.order), CONTOSO_RUN_ORDER);
         assert!(order.cycles.is_empty(), "the self-reference of accounts is not a cycle");
     }
 
@@ -222,15 +222,7 @@ mod tests {
         // Customers listed first, as when their map was saved before the others.
         maps.rotate_right(1);
         let order = run_order_all(&schema, &maps);
-        assert_eq!(
-            names(&maps, &order.order),
-            [
-                "Legal entities (cdm_companies)",
-                "Currencies (transactioncurrencies)",
-                "Customer groups (msdyn_customergroups)",
-                "Customers V3 (accounts)"
-            ]
-        );
+        assert_eq!(names(&maps, &order.order), CONTOSO_RUN_ORDER);
         for (at, &i) in order.order.iter().enumerate() {
             for upstream in depends_on(&schema, &maps, i) {
                 assert!(
