@@ -22,6 +22,7 @@ use dualwrite_server::error::ApiError;
 use dualwrite_server::http::{self, AppState};
 use dualwrite_server::initial_sync::{self, Execution, Job, Step};
 use dualwrite_server::lease::Owner;
+use dualwrite_server::pace::Pace;
 use dualwrite_server::queue::{self, CatchUp};
 use dualwrite_server::store::Store;
 use dualwrite_server::{lifecycle, preflight, transaction};
@@ -225,9 +226,13 @@ fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<Catalog
     let started = Instant::now();
     let job = Job::build(&store, &cache, map_id, execution_id).expect("index");
     let indexed = started.elapsed();
-    while job.step(&store, &cache, &Owner::default()).expect("step") == Step::Progressed {}
+    while job.step(&store, &cache, &Owner::default(), &Pace::new(initial_sync::CHUNK)).expect("step")
+        == Step::Progressed
+    {}
     let copied = started.elapsed();
-    while queue::catch_up(&store, &cache, &Owner::default(), map_id, 500).expect("drain") != CatchUp::Live {}
+    while queue::catch_up(&store, &cache, &Owner::default(), map_id, &Pace::new(500)).expect("drain")
+        != CatchUp::Live
+    {}
     eprintln!(
         "initial sync of {rows}: index {indexed:?}, copy {:?}, drain {:?}",
         copied - indexed,
@@ -269,7 +274,9 @@ fn catch_up(store: &Store, cache: &CatalogCache, map_id: i64, rows: usize, chang
         })
         .expect("resume");
     let started = Instant::now();
-    while queue::catch_up(store, cache, &Owner::default(), map_id, 500).expect("catch up") != CatchUp::Live {}
+    while queue::catch_up(store, cache, &Owner::default(), map_id, &Pace::new(500)).expect("catch up")
+        != CatchUp::Live
+    {}
     changes as f64 / started.elapsed().as_secs_f64()
 }
 

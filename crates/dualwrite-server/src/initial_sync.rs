@@ -32,10 +32,12 @@ use crate::error::ApiError;
 use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
+use crate::pace::Pace;
 use crate::store::{ExecutionError, QueuedChange, Store, StoredRow, Tx};
 use crate::twins::{Chunk, Queued, TwinIndex};
 
-/// Keys planned and written per transaction.
+/// Keys planned and written per transaction, at most (the worker takes fewer while its steps lose
+/// races with client writes: see [`Pace`]).
 pub const CHUNK: usize = 1000;
 
 /// Where an execution is.
@@ -283,11 +285,17 @@ impl Job {
         })
     }
 
-    /// Does the next piece of work: one chunk of the copy, or one page of deferred references, if
-    /// `owner` holds the map's lease (else [`Step::Idle`]); each step is recorded as a `copied` event
-    /// naming the owner and how many rows were done after it.
-    pub fn step(&self, store: &Store, cache: &CatalogCache, owner: &Owner) -> Result<Step, ApiError> {
-        store.write(|tx| {
+    /// Does the next piece of work: one chunk of the copy, or one page of deferred references, of as
+    /// many rows as `pace` says, if `owner` holds the map's lease (else [`Step::Idle`]); each step is
+    /// recorded as a `copied` event naming the owner and how many rows were done after it.
+    pub fn step(
+        &self,
+        store: &Store,
+        cache: &CatalogCache,
+        owner: &Owner,
+        pace: &Pace,
+    ) -> Result<Step, ApiError> {
+        pace.write(store, |tx, size| {
             let catalog = cache.get(tx)?;
             let Some((schema, cmap)) = context(&catalog, self.map_id)? else { return Ok(Step::Idle) };
             let Some((id, mut execution)) = latest(tx, self.map_id)? else { return Ok(Step::Idle) };
@@ -306,8 +314,8 @@ impl Job {
             }
             let (phase, before) = (execution.phase, execution.done);
             match phase {
-                Phase::Copy => self.copy_chunk(tx, &catalog, schema, cmap, &mut execution)?,
-                Phase::References => references_page(tx, &catalog, schema, cmap, id, &mut execution)?,
+                Phase::Copy => self.copy_chunk(tx, &catalog, schema, cmap, &mut execution, size)?,
+                Phase::References => references_page(tx, &catalog, schema, cmap, id, &mut execution, size)?,
                 Phase::Draining | Phase::Done => return Ok(Step::Idle),
             }
             owner.hold(tx, cmap.id, &cmap.map.name)?;
@@ -337,10 +345,11 @@ impl Job {
         schema: &Schema,
         cmap: &CatalogMap,
         execution: &mut Execution,
+        size: usize,
     ) -> Result<(), ApiError> {
         execution.total = self.index.len() as u64;
         let start = execution.cursor.clone();
-        let chunk = self.index.after(start.as_ref(), CHUNK);
+        let chunk = self.index.after(start.as_ref(), size);
         let Some((last, _)) = chunk.last() else {
             execution.phase = Phase::References;
             return Ok(());
@@ -690,7 +699,7 @@ impl Deferred {
     }
 }
 
-/// Writes one page of deferred self-references; moves on to draining after the last.
+/// Writes one page of `size` deferred self-references; moves on to draining after the last.
 fn references_page(
     tx: &mut dyn Tx,
     catalog: &Catalog,
@@ -698,8 +707,9 @@ fn references_page(
     cmap: &CatalogMap,
     execution_id: i64,
     execution: &mut Execution,
+    size: usize,
 ) -> Result<(), ApiError> {
-    let page = tx.deferred(execution_id, execution.deferred_cursor, CHUNK)?;
+    let page = tx.deferred(execution_id, execution.deferred_cursor, size)?;
     let Some((last, _)) = page.last() else {
         execution.phase = if execution.counts.failed() > 0 { Phase::Done } else { Phase::Draining };
         if execution.counts.failed() > 0 {

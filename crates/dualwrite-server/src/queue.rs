@@ -17,6 +17,7 @@ use crate::error::{ApiError, Kind};
 use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::{self, Pairing, Replay, TwinWrite};
+use crate::pace::Pace;
 use crate::store::{QueuedChange, Store, Tx};
 
 /// The code of changes set aside by "skip to live, preserving the queue".
@@ -305,7 +306,7 @@ pub enum CatchUp {
     Elsewhere,
 }
 
-/// Replays up to `batch` queued changes of map `map_id` in one transaction. A change that fails goes to
+/// Replays queued changes of map `map_id` in one transaction, as many as `pace` says. A change that fails goes to
 /// the catch-up errors, and so do the later changes of its key, in order, as
 /// [`BEHIND_FAILED_CHANGE`], for as long as a catch-up error of that key exists; an unavailable
 /// environment stops the batch and leaves the rest queued. Nothing is replayed while a map this one
@@ -317,7 +318,7 @@ pub fn catch_up(
     cache: &CatalogCache,
     owner: &Owner,
     map_id: i64,
-    batch: usize,
+    pace: &Pace,
 ) -> Result<CatchUp, ApiError> {
     let progressed = |tx: &mut dyn Tx, cmap: &CatalogMap, changes: &[QueuedChange], replayed, failed| {
         owner.hold(tx, cmap.id, &cmap.map.name)?;
@@ -329,7 +330,7 @@ pub fn catch_up(
         )?;
         Ok::<_, ApiError>(CatchUp::Progressed { replayed, failed })
     };
-    store.write(|tx| {
+    pace.write(store, |tx, batch| {
         let catalog = cache.get(tx)?;
         let Some(cmap) = catalog.map(map_id) else { return Ok(CatchUp::Idle) };
         let done = match cmap.status {

@@ -16,10 +16,11 @@ use crate::catalog::{CatalogCache, CatalogMap};
 use crate::error::ApiError;
 use crate::initial_sync::{self, Job, Phase, Step};
 use crate::lease::Owner;
+use crate::pace::Pace;
 use crate::queue::{self, CatchUp};
 use crate::store::Store;
 
-/// Queued changes replayed per transaction.
+/// Queued changes replayed per transaction, at most (see [`Pace`]).
 pub const CATCH_UP_BATCH: usize = 500;
 /// How long an idle worker waits before looking again (it is woken at once by actions of its own
 /// server; this picks up work from other servers and after a restart).
@@ -56,12 +57,13 @@ pub fn spawn(
     owner: Arc<Owner>,
 ) -> tokio::task::JoinHandle<()> {
     let job: Arc<Mutex<Option<Job>>> = Arc::new(Mutex::new(None));
+    let paces = Arc::new(Paces { copy: Pace::new(initial_sync::CHUNK), catch_up: Pace::new(CATCH_UP_BATCH) });
     tokio::spawn(async move {
         loop {
-            let (store, cache, job, activity, owner) =
-                (store.clone(), cache.clone(), job.clone(), activity.clone(), owner.clone());
+            let (store, cache, job, activity, owner, paces) =
+                (store.clone(), cache.clone(), job.clone(), activity.clone(), owner.clone(), paces.clone());
             let busy = tokio::task::spawn_blocking(move || {
-                let busy = round(&store, &cache, &owner, &job, &activity);
+                let busy = round(&store, &cache, &owner, &job, &activity, &paces);
                 activity.rounds.fetch_add(1, Ordering::Relaxed);
                 busy
             })
@@ -84,6 +86,12 @@ pub fn spawn(
     })
 }
 
+/// How much this worker's steps take on (see [`Pace`]): initial-sync rows, and queued changes.
+struct Paces {
+    copy: Pace,
+    catch_up: Pace,
+}
+
 /// One round over the maps with background work; whether any was done.
 ///
 /// The job of the initial sync being copied (its index of both sides' rows) is kept between rounds
@@ -95,6 +103,7 @@ fn round(
     owner: &Owner,
     job: &Mutex<Option<Job>>,
     activity: &Activity,
+    paces: &Paces,
 ) -> Result<bool, ApiError> {
     let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
     let mut busy = false;
@@ -111,7 +120,7 @@ fn round(
                 continue;
             }
         }
-        match queue::catch_up(store, cache, owner, cmap.id, CATCH_UP_BATCH)? {
+        match queue::catch_up(store, cache, owner, cmap.id, &paces.catch_up)? {
             CatchUp::Progressed { .. } | CatchUp::Live => busy = true,
             CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting | CatchUp::Elsewhere => {}
         }
@@ -135,7 +144,7 @@ fn round(
         activity.index_builds.fetch_add(1, Ordering::Relaxed);
     }
     let step = match current.as_ref() {
-        Some(j) => j.step(store, cache, owner)?,
+        Some(j) => j.step(store, cache, owner, &paces.copy)?,
         None => Step::Idle,
     };
     if matches!(step, Step::Finished | Step::Idle) {
