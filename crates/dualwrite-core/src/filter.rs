@@ -165,12 +165,40 @@ impl Filter {
     /// Checks the filter against the table it filters: unknown columns, literals that do not fit
     /// their column, nested lookups and functions dual-write does not support.
     pub fn check(&self, table: &Table) -> Vec<FilterProblem> {
-        check::check(self, table)
+        check::check(self, table, false)
+    }
+
+    /// Checks a filter that selects rows to read, as the Web API and OData endpoints take `$filter`:
+    /// as [`Filter::check`], but `contains`, `startswith` and `endswith` may be called on text
+    /// columns.
+    pub fn check_query(&self, table: &Table) -> Vec<FilterProblem> {
+        check::check(self, table, true)
     }
 
     /// Whether the row passes the filter (SQL semantics, see the module documentation).
     pub fn matches(&self, row: &Row) -> bool {
         eval::eval(&self.expr, self.dialect, row) == Some(true)
+    }
+
+    /// Renames the columns the filter reads (first segment of each path) for which `rename` gives a
+    /// new name, as a protocol that spells columns its own way (OData's `_x_value` for lookup `x`)
+    /// needs before checking and evaluating the filter on rows.
+    pub fn rename_columns(&mut self, rename: impl Fn(&str) -> Option<String>) {
+        fn walk(e: &mut Expr, rename: &dyn Fn(&str) -> Option<String>) {
+            match e {
+                Expr::Compare { column, .. } | Expr::Like { column, .. } | Expr::Call { column, .. } => {
+                    if let Some(new) = column.0.first().and_then(|head| rename(head)) {
+                        column.0[0] = new;
+                    }
+                }
+                Expr::And(a, b) | Expr::Or(a, b) => {
+                    walk(a, rename);
+                    walk(b, rename);
+                }
+                Expr::Not(a) => walk(a, rename),
+            }
+        }
+        walk(&mut self.expr, &rename);
     }
 
     /// The columns the filter reads (first segment of each path), in order of appearance.

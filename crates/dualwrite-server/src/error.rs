@@ -34,6 +34,8 @@ pub enum Kind {
     MethodNotAllowed,
     /// The client took too long to send its request: 408.
     Timeout,
+    /// A condition the request set (`If-Match`, `If-None-Match`) does not hold: 412.
+    PreconditionFailed,
 }
 
 /// An error answered to a client.
@@ -221,6 +223,7 @@ impl IntoResponse for ApiError {
                     Kind::Forbidden => StatusCode::FORBIDDEN,
                     Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
                     Kind::Timeout => StatusCode::REQUEST_TIMEOUT,
+                    Kind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
                 };
                 (status, code, message, details)
             }

@@ -3,6 +3,7 @@
 mod access;
 mod alerts;
 mod body;
+mod dataverse;
 mod endpoint;
 mod environments;
 mod events;
@@ -154,7 +155,10 @@ pub fn router(state: AppState, studio_dir: Option<PathBuf>) -> Router {
         .fallback(|uri: Uri| async move { ApiError::not_found(format_args!("endpoint {API}{}", uri.path())) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT));
-    let app = Router::new().nest(API, api).with_state(state);
+    let dataverse = dataverse::router(state.clone())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT));
+    let app = Router::new().nest(API, api).merge(dataverse).with_state(state);
     let app = match studio_dir {
         Some(dir) => app.fallback_service(crate::studio::service(&dir)),
         None => app,

@@ -21,20 +21,51 @@ pub struct FilterProblem {
     pub message: String,
 }
 
-pub(super) fn check(filter: &Filter, table: &Table) -> Vec<FilterProblem> {
+/// The string functions a query may call (a map's filter may not: dual-write refuses them).
+pub(super) const QUERY_FUNCTIONS: [&str; 3] = ["contains", "startswith", "endswith"];
+
+/// `query`: the filter selects rows to read (as the Web API and OData endpoints take them), where
+/// [`QUERY_FUNCTIONS`] are allowed; else it is a map's filter.
+pub(super) fn check(filter: &Filter, table: &Table, query: bool) -> Vec<FilterProblem> {
     let mut problems = Vec::new();
-    walk(&filter.expr, filter.dialect, table, &mut problems);
+    walk(&filter.expr, filter.dialect, table, query, &mut problems);
     problems
 }
 
-fn walk(e: &Expr, dialect: Dialect, table: &Table, out: &mut Vec<FilterProblem>) {
+fn walk(e: &Expr, dialect: Dialect, table: &Table, query: bool, out: &mut Vec<FilterProblem>) {
     let mut push = |kind, message: String| out.push(FilterProblem { kind, message });
     match e {
         Expr::And(a, b) | Expr::Or(a, b) => {
-            walk(a, dialect, table, out);
-            walk(b, dialect, table, out);
+            walk(a, dialect, table, query, out);
+            walk(b, dialect, table, query, out);
         }
-        Expr::Not(a) => walk(a, dialect, table, out),
+        Expr::Not(a) => walk(a, dialect, table, query, out),
+        Expr::Call { function, column, .. } if query && QUERY_FUNCTIONS.contains(&function.as_str()) => {
+            match table.column(column.head()) {
+                _ if column.is_nested() => push(
+                    FilterProblemKind::NestedLookup,
+                    format!(
+                        "`{}` reads through a nested lookup; name a column of {}",
+                        column.0.join("/"),
+                        table.name
+                    ),
+                ),
+                None => push(FilterProblemKind::UnknownColumn, unknown(column.head(), table)),
+                Some(c) if !c.ty.is_text() => push(
+                    FilterProblemKind::TypeMismatch,
+                    format!("`{function}` applies to text; `{}` is {}", c.name, c.ty.describe()),
+                ),
+                Some(_) => {}
+            }
+        }
+        Expr::Call { function, column, .. } if query => push(
+            FilterProblemKind::UnsupportedFunction,
+            format!(
+                "`{function}({}, …)` is not supported; the functions a query may call are {}",
+                column.0.join("/"),
+                QUERY_FUNCTIONS.join(", ")
+            ),
+        ),
         Expr::Call { function, column, .. } => push(
             FilterProblemKind::UnsupportedFunction,
             format!(

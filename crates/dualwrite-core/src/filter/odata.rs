@@ -159,12 +159,23 @@ fn literal(input: &mut &str) -> ModalResult<Literal> {
         keyword("true").value(Literal::Bool(true)),
         keyword("false").value(Literal::Bool(false)),
         string,
+        guid,
         super::query_range::number,
     ))
     .context(StrContext::Expected(StrContextValue::Description(
-        "a value ('text', a number, true, false or null)",
+        "a value ('text', a number, a GUID, true, false or null)",
     )))
     .parse_next(input)
+}
+
+/// A GUID written bare, as OData writes `Edm.Guid` values (`_parentid_value eq 8f0c…-…`): compared as
+/// the text it is, and printed quoted.
+fn guid(input: &mut &str) -> ModalResult<Literal> {
+    let hex = |n: usize| take_while(n..=n, |c: char| c.is_ascii_hexdigit());
+    (hex(8), '-', hex(4), '-', hex(4), '-', hex(4), '-', hex(12))
+        .take()
+        .map(|g: &str| Literal::String(g.to_owned()))
+        .parse_next(input)
 }
 
 /// `'text'`, a doubled quote standing for one.

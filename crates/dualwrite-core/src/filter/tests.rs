@@ -201,3 +201,39 @@ fn a_filter_deeper_than_the_limit_is_an_error_not_a_stack_overflow() {
     }
     assert_eq!(MAX_DEPTH, 64, "the error message names the limit");
 }
+
+#[test]
+fn a_bare_guid_is_a_value_and_a_protocol_can_rename_the_columns_it_spells_its_own_way() {
+    let id = "8f0c2a9e-1b2c-4d3e-9f00-0123456789ab";
+    let mut filter = Filter::odata(&format!("_transactioncurrencyid_value eq {id} and name ne null"))
+        .expect("a bare GUID parses");
+    assert_eq!(Filter::odata(&filter.to_string()).as_ref(), Ok(&filter), "it prints back as a value");
+    filter.rename_columns(|c| c.strip_prefix('_').and_then(|c| c.strip_suffix("_value")).map(str::to_owned));
+    assert_eq!(filter.columns(), ["transactioncurrencyid", "name"]);
+    let account = row(json!({"transactioncurrencyid": id.to_uppercase(), "name": "Contoso"}));
+    assert!(filter.matches(&account), "GUIDs compare as text, case ignored");
+    assert!(Filter::odata("_x_value eq 8f0c2a9e-1b2c").is_err(), "half a GUID is no value");
+}
+
+#[test]
+fn a_query_may_call_the_string_functions_on_text_columns_where_a_map_filter_may_not() {
+    let schema = contoso();
+    let account = schema.table(Side::Dataverse, "account").expect("account");
+    let filter = Filter::odata("startswith(accountnumber, 'US') and creditlimit gt 10").expect("parses");
+    assert_eq!(filter.check(account).len(), 1, "a map's filter may not call startswith");
+    assert!(filter.check_query(account).is_empty(), "{:?}", filter.check_query(account));
+    for (text, kind) in [
+        ("contains(nosuch, 'x')", FilterProblemKind::UnknownColumn),
+        ("endswith(creditlimit, '0')", FilterProblemKind::TypeMismatch),
+        ("substringof('x', accountnumber)", FilterProblemKind::UnsupportedFunction),
+        ("length(accountnumber, 'x')", FilterProblemKind::UnsupportedFunction),
+    ] {
+        let problems = Filter::odata(text).map(|f| f.check_query(account)).unwrap_or_default();
+        let kinds: Vec<_> = problems.iter().map(|p| p.kind).collect();
+        assert!(
+            kinds == [kind]
+                || (kind == FilterProblemKind::UnsupportedFunction && Filter::odata(text).is_err()),
+            "{text}: {problems:?}"
+        );
+    }
+}

@@ -170,8 +170,25 @@ pub async fn transaction(
 ) -> Result<Json<TransactionResponse>, ApiError> {
     let side = side(&side_name)?;
     transaction::check(&request)?;
-    let result =
-        app.write(move |tx, catalog| transaction::apply(tx, catalog, side, &request).map(Json)).await;
+    commit(&app, side, move |_, _| Ok(request.clone())).await.map(Json)
+}
+
+/// Runs the transaction `prepare` gives (it may read the environment first, in the same database
+/// transaction) on `side`: the one path of every client write, whichever protocol it came in by.
+pub async fn commit(
+    app: &AppState,
+    side: Side,
+    mut prepare: impl FnMut(&mut dyn crate::store::Tx, &catalog::Catalog) -> Result<TransactionRequest, ApiError>
+        + Send
+        + 'static,
+) -> Result<TransactionResponse, ApiError> {
+    let result = app
+        .write(move |tx, catalog| {
+            let request = prepare(tx, catalog)?;
+            transaction::check(&request)?;
+            transaction::apply(tx, catalog, side, &request)
+        })
+        .await;
     if let Err(error) = &result {
         // A failed twin write counts towards the map's alert rules, in a transaction of its own (the
         // failed one rolled back).

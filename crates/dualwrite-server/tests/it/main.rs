@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod crash;
 mod cursors;
+mod dataverse_face;
 mod health;
 mod initializing;
 mod key_display;

@@ -315,6 +315,15 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "run: {body}");
     }
 
+    /// Sends `request` (as the admin unless it carries a token) and returns the whole answer: status,
+    /// headers and body bytes.
+    pub async fn exchange(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let response = self.router.clone().oneshot(as_admin(request)).await.expect("router answers");
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes.to_vec())
+    }
+
     /// Sends `request` as the admin.
     async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
         let response = self.router.clone().oneshot(as_admin(request)).await.expect("router answers");
