@@ -208,8 +208,10 @@ fn inner_message(e: &dyn std::error::Error) -> String {
 /// The code of a request whose transaction kept losing to concurrent writes (503, `Retry-After`).
 pub const CONTENDED: &str = "CONTENDED";
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the `{"error": {...}}` body a client gets for this error (also inside a
+    /// `$batch` answer, where each part carries its own).
+    pub fn answer(self) -> (StatusCode, Value) {
         let (status, code, message, details) = match self {
             ApiError::Client { kind, code, message, details } => {
                 let status = match kind {
@@ -251,8 +253,16 @@ impl IntoResponse for ApiError {
         let mut error = details;
         error.insert("code".into(), code.into());
         error.insert("message".into(), message.into());
-        let mut response = (status, Json(json!({ "error": error }))).into_response();
-        if code == CONTENDED {
+        (status, json!({ "error": error }))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.answer();
+        let contended = body["error"]["code"] == CONTENDED;
+        let mut response = (status, Json(body)).into_response();
+        if contended {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));

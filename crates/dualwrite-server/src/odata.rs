@@ -3,6 +3,7 @@
 //! and entity set names. The faces in `http/` translate these into the one transaction path and the
 //! stored rows; nothing here writes.
 
+pub mod batch;
 pub mod metadata;
 
 use dualwrite_core::schema::Table;
@@ -60,6 +61,31 @@ pub fn resource(path: &str) -> Result<Resource, ApiError> {
         ));
     }
     Ok(Resource::Set { name: name.to_owned(), key, count })
+}
+
+/// `text` with its `%XX` escapes decoded, as a request path inside a `$batch` arrives.
+pub fn percent_decoded(text: &str) -> Result<String, ApiError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%' {
+            let hex = text.get(at + 1..at + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let Some(byte) = hex else {
+                return Err(ApiError::bad_request(
+                    "INVALID_PATH",
+                    format!("`{text}` has a `%` that is no escape"),
+                ));
+            };
+            out.push(byte);
+            at += 3;
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| ApiError::bad_request("INVALID_PATH", format!("`{text}` decodes to no UTF-8 text")))
 }
 
 /// An entity reference as `@odata.bind` gives it: `/accounts(<guid>)`, `accounts(accountnumber='A1')`
@@ -269,6 +295,8 @@ fn orderby(text: &str) -> Result<Vec<(String, bool)>, ApiError> {
 pub struct Prefer {
     pub max_page_size: Option<usize>,
     pub return_representation: bool,
+    /// `$batch`: go on after a failed request (`odata.continue-on-error`).
+    pub continue_on_error: bool,
 }
 
 impl Prefer {

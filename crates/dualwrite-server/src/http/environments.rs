@@ -170,25 +170,18 @@ pub async fn transaction(
 ) -> Result<Json<TransactionResponse>, ApiError> {
     let side = side(&side_name)?;
     transaction::check(&request)?;
-    commit(&app, side, move |_, _| Ok(request.clone())).await.map(Json)
+    commit(&app, move |tx, catalog| transaction::apply(tx, catalog, side, &request)).await.map(Json)
 }
 
-/// Runs the transaction `prepare` gives (it may read the environment first, in the same database
-/// transaction) on `side`: the one path of every client write, whichever protocol it came in by.
-pub async fn commit(
+/// Runs `work`, which applies client transactions with [`transaction::apply`] (one, or several
+/// that must land together, as an OData change set), in one database transaction: the one path of
+/// every client write, whichever protocol it came in by. A failed twin write counts towards its
+/// map's alert rules.
+pub async fn commit<T: Send + 'static>(
     app: &AppState,
-    side: Side,
-    mut prepare: impl FnMut(&mut dyn crate::store::Tx, &catalog::Catalog) -> Result<TransactionRequest, ApiError>
-        + Send
-        + 'static,
-) -> Result<TransactionResponse, ApiError> {
-    let result = app
-        .write(move |tx, catalog| {
-            let request = prepare(tx, catalog)?;
-            transaction::check(&request)?;
-            transaction::apply(tx, catalog, side, &request)
-        })
-        .await;
+    work: impl FnMut(&mut dyn crate::store::Tx, &catalog::Catalog) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let result = app.write(work).await;
     if let Err(error) = &result {
         // A failed twin write counts towards the map's alert rules, in a transaction of its own (the
         // failed one rolled back).

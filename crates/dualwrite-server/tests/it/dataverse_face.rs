@@ -351,3 +351,86 @@ async fn the_web_api_takes_the_same_tokens_as_the_api() {
     let nobody = call(&app, "GET", "transactioncurrencies", &[("authorization", "Bearer nope")], None).await;
     assert_eq!(nobody.status, StatusCode::UNAUTHORIZED, "{}", nobody.text);
 }
+
+/// A `$batch` body: each change set a list of `(method, url, body)`.
+fn batch_body(change_sets: &[&[(&str, &str, Option<Value>)]]) -> String {
+    let mut out = String::new();
+    for (n, set) in change_sets.iter().enumerate() {
+        out.push_str(&format!("--batch_t\r\nContent-Type: multipart/mixed; boundary=changeset_{n}\r\n\r\n"));
+        for (id, (method, url, body)) in set.iter().enumerate() {
+            out.push_str(&format!(
+                "--changeset_{n}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: {}\r\n\r\n{method} http://dw.test{ROOT}/{url} HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{}\r\n",
+                id + 1,
+                body.as_ref().map(Value::to_string).unwrap_or_default()
+            ));
+        }
+        out.push_str(&format!("--changeset_{n}--\r\n"));
+    }
+    out.push_str("--batch_t--\r\n");
+    out
+}
+
+async fn post_batch(app: &TestApp, body: String) -> (StatusCode, String) {
+    let request = Request::post(format!("{ROOT}/$batch"))
+        .header("host", "dw.test")
+        .header("content-type", "multipart/mixed; boundary=batch_t")
+        .body(Body::from(body));
+    let (status, _, bytes) = app.exchange(request.expect("request")).await;
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn a_batch_change_set_lands_whole_or_not_at_all() {
+    let app = contoso_running().await;
+    let usmf = "/cdm_companies(cdm_companycode='USMF')";
+    // A currency, and an account bound to it by the Content-ID of the request that created it.
+    let (status, answer) = post_batch(
+        &app,
+        batch_body(&[&[
+            ("POST", "transactioncurrencies", Some(json!({"isocurrencycode": "AAA", "currencyname": "A"}))),
+            ("POST", "accounts", Some(json!({"accountnumber": "B1", "transactioncurrencyid@odata.bind": "$1", "msdyn_company@odata.bind": usmf}))),
+        ]]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer.matches("HTTP/1.1 204 No Content").count(), 2, "{answer}");
+    assert!(answer.contains("--changesetresponse_"), "{answer}");
+    let currency = call(&app, "GET", "transactioncurrencies(isocurrencycode='AAA')", &[], None).await;
+    let account = call(&app, "GET", "accounts?$filter=accountnumber%20eq%20'B1'", &[], None).await;
+    assert_eq!(
+        account.body["value"][0]["_transactioncurrencyid_value"], currency.body["transactioncurrencyid"],
+        "{}",
+        account.text
+    );
+    assert_eq!(
+        app.row("finops", "Currencies", "CURRENCYCODE == \"AAA\"").await["NAME"],
+        "A",
+        "the batch synced live"
+    );
+
+    // The second write of this change set fails on its twin: the first is undone with it.
+    let (status, answer) = post_batch(
+        &app,
+        batch_body(&[&[
+            ("POST", "transactioncurrencies", Some(json!({"isocurrencycode": "BBB", "currencyname": "B"}))),
+            (
+                "POST",
+                "transactioncurrencies",
+                Some(json!({"isocurrencycode": "ABCD", "currencyname": "Too long for finops"})),
+            ),
+        ]]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer.contains("HTTP/1.1 422") && answer.contains("VALUE_TOO_LONG"), "{answer}");
+    assert!(!answer.contains("204 No Content"), "no part of a failed change set is reported done: {answer}");
+    let count =
+        call(&app, "GET", "transactioncurrencies/$count?$filter=isocurrencycode%20eq%20'BBB'", &[], None)
+            .await;
+    assert_eq!(count.text, "0", "nothing of the failed change set was written");
+    assert!(app.rows("finops", "Currencies", "CURRENCYCODE == \"BBB\"").await.is_empty());
+
+    let (status, answer) = post_batch(&app, "--batch_t\r\nnot a batch".to_owned()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("INVALID_BATCH"), "{answer}");
+}

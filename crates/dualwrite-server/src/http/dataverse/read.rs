@@ -1,0 +1,311 @@
+//! Reading through the Web API face: rows as the Web API shows them (every column or the selected
+//! ones, lookups as `_x_value`, an `@odata.etag` each), and the query options that choose and order
+//! them.
+
+use std::cmp::Ordering;
+
+use dualwrite_core::filter::{Dialect, Filter};
+use dualwrite_core::schema::{ColumnType, Row, Schema, Side, Table};
+use serde_json::{Map, Value};
+
+use crate::environment::write;
+use crate::error::{ApiError, Kind};
+use crate::odata::batch::Reply;
+use crate::odata::{self, KeyPredicate, Prefer, Query, Resource};
+use crate::store::{StoredRow, Tx};
+
+/// The query options a read takes.
+const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken"];
+
+/// Rows a page holds unless the client prefers fewer (`Prefer: odata.maxpagesize=N`), as Dataverse.
+const PAGE: usize = 5000;
+
+/// The Dataverse table whose entity set is `name`.
+pub(super) fn table_of<'s>(schema: &'s Schema, name: &str) -> Result<&'s Table, ApiError> {
+    let tables = schema.tables(Side::Dataverse);
+    tables
+        .iter()
+        .find(|t| odata::dataverse_entity_set(t) == name)
+        .or_else(|| tables.iter().find(|t| odata::dataverse_entity_set(t).eq_ignore_ascii_case(name)))
+        .ok_or_else(|| {
+            let known: Vec<String> = tables.iter().map(odata::dataverse_entity_set).collect();
+            ApiError::new(
+                Kind::NotFound,
+                "UNKNOWN_ENTITY_SET",
+                format!("no entity set `{name}`; this environment has {}", known.join(", ")),
+            )
+        })
+}
+
+/// The Web API's name of a column: `_x_value` for a lookup `x`.
+pub(super) fn property(table: &Table, column: &str) -> String {
+    match table.column(column).map(|c| &c.ty) {
+        Some(ColumnType::Lookup { .. }) => format!("_{column}_value"),
+        _ => column.to_owned(),
+    }
+}
+
+/// The column a Web API property name stands for.
+pub(super) fn column_of<'t>(table: &'t Table, property: &str) -> Option<&'t str> {
+    let lookup = property.strip_prefix('_').and_then(|p| p.strip_suffix("_value"));
+    match lookup.and_then(|l| table.column(l)) {
+        Some(c) if matches!(c.ty, ColumnType::Lookup { .. }) => Some(&c.name),
+        _ => table
+            .column(property)
+            .filter(|c| !matches!(c.ty, ColumnType::Lookup { .. }))
+            .map(|c| c.name.as_str()),
+    }
+}
+
+/// A key predicate as the columns it names: the id, or an alternate key's columns (lookups by id).
+pub(super) fn key_row(table: &Table, key: &KeyPredicate) -> Row {
+    match key {
+        KeyPredicate::Single(value) => Row::from_iter([(table.id_column_name().to_owned(), value.clone())]),
+        KeyPredicate::Named(parts) => parts
+            .iter()
+            .map(|(name, value)| (column_of(table, name).unwrap_or(name).to_owned(), value.clone()))
+            .collect(),
+    }
+}
+
+pub(super) fn find(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    key: &KeyPredicate,
+) -> Result<Option<StoredRow>, ApiError> {
+    write::find(tx, schema, table, &key_row(table, key))
+}
+
+pub(super) fn id_key(table: &Table, row: &StoredRow) -> Row {
+    let id = table.id_column_name();
+    Row::from_iter([(id.to_owned(), row.data.get(id).cloned().unwrap_or(Value::Null))])
+}
+
+pub(super) fn not_found(table: &Table, set: &str, key: &KeyPredicate) -> ApiError {
+    let shown = match key {
+        KeyPredicate::Single(v) => v.to_string(),
+        KeyPredicate::Named(parts) => {
+            parts.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join(",")
+        }
+    };
+    ApiError::not_found(format_args!("{} `{set}({shown})`", table.name))
+}
+
+/// A row as the Web API shows it: every column (or the selected ones), lookups as `_x_value`.
+pub(super) fn entity(table: &Table, row: &Row, select: Option<&[String]>) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("@odata.etag".into(), odata::etag(row).into());
+    for column in &table.columns {
+        let name = property(table, &column.name);
+        let chosen = select.is_none_or(|s| s.contains(&column.name)) || column.name == table.id_column_name();
+        if chosen {
+            out.insert(name, row.get(&column.name).cloned().unwrap_or(Value::Null));
+        }
+    }
+    out
+}
+
+/// The columns `$select` names, each known.
+pub(super) fn select(table: &Table, query: &Query) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(names) = &query.select else { return Ok(None) };
+    names
+        .iter()
+        .map(|name| {
+            column_of(table, name).map(str::to_owned).ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_QUERY_OPTION",
+                    format!("`$select` names `{name}`, which {} does not have", table.name),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The rows `$filter` lets through, in `$orderby` order (else as stored), after `$top`.
+pub(super) fn matching(tx: &mut dyn Tx, table: &Table, query: &Query) -> Result<Vec<Row>, ApiError> {
+    let filter = match query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(text) => {
+            let mut filter = Filter::parse(Dialect::OData, text).map_err(|e| {
+                ApiError::bad_request("INVALID_FILTER", e.to_string()).with("offset", e.offset)
+            })?;
+            filter.rename_columns(|p| column_of(table, p).filter(|c| *c != p).map(str::to_owned));
+            if let Some(problem) = filter.check_query(table).first() {
+                return Err(ApiError::bad_request("INVALID_FILTER", problem.message.clone()));
+            }
+            Some(filter)
+        }
+        None => None,
+    };
+    let order: Vec<(String, bool)> = query
+        .orderby
+        .iter()
+        .map(|(name, descending)| {
+            let column = column_of(table, name).ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_QUERY_OPTION",
+                    format!("`$orderby` names `{name}`, which {} does not have", table.name),
+                )
+            })?;
+            Ok((column.to_owned(), *descending))
+        })
+        .collect::<Result<_, ApiError>>()?;
+    let mut rows = Vec::new();
+    let mut cursor = 0;
+    loop {
+        let batch =
+            tx.scan_rows(Side::Dataverse.as_str(), &table.name, cursor, crate::http::environments::MAX_PAGE)?;
+        let Some(last) = batch.last() else { break };
+        cursor = last.id;
+        rows.extend(
+            batch.into_iter().map(|r| r.data).filter(|r| filter.as_ref().is_none_or(|f| f.matches(r))),
+        );
+    }
+    if !order.is_empty() {
+        rows.sort_by(|a, b| {
+            order
+                .iter()
+                .map(|(column, descending)| {
+                    let o = compare(a.get(column), b.get(column));
+                    if *descending {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        });
+    }
+    if let Some(top) = query.top {
+        rows.truncate(top);
+    }
+    Ok(rows)
+}
+
+/// Values in the order the source systems sort them: nulls first, numbers by value, text ignoring
+/// case and trailing spaces.
+pub(super) fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    let rank = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => 0,
+        Some(Value::Bool(_)) => 1,
+        Some(Value::Number(_)) => 2,
+        Some(_) => 3,
+    };
+    match (a, b) {
+        (Some(Value::Number(x)), Some(Value::Number(y))) => {
+            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
+        }
+        (Some(Value::Bool(x)), Some(Value::Bool(y))) => x.cmp(y),
+        (Some(Value::String(x)), Some(Value::String(y))) => {
+            x.trim_end().to_lowercase().cmp(&y.trim_end().to_lowercase())
+        }
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// One page of `rows`, with `@odata.nextLink` to the next while more follow.
+pub(super) fn page(
+    table: &Table,
+    set: &str,
+    base: &str,
+    params: &[(String, String)],
+    query: &Query,
+    prefer: &Prefer,
+    rows: Vec<Row>,
+) -> Result<Reply, ApiError> {
+    let select = select(table, query)?;
+    let size = prefer.max_page_size.unwrap_or(PAGE).clamp(1, PAGE);
+    let start = query.skiptoken.unwrap_or(0);
+    let total = rows.len();
+    let items: Vec<Value> = rows
+        .iter()
+        .skip(start)
+        .take(size)
+        .map(|row| Value::Object(entity(table, row, select.as_deref())))
+        .collect();
+    let shown = match &query.select {
+        Some(names) => format!("{set}({})", names.join(",")),
+        None => set.to_owned(),
+    };
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), format!("{base}/$metadata#{shown}").into());
+    if query.count {
+        body.insert("@odata.count".into(), total.into());
+    }
+    body.insert("value".into(), items.into());
+    if start + size < total {
+        let mut next: Vec<(String, String)> =
+            params.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("$skiptoken")).cloned().collect();
+        next.push(("$skiptoken".into(), (start + size).to_string()));
+        let encoded = serde_urlencoded::to_string(&next).unwrap_or_default();
+        body.insert("@odata.nextLink".into(), format!("{base}/{set}?{encoded}").into());
+    }
+    let mut reply = super::json_reply(axum::http::StatusCode::OK, &Value::Object(body));
+    if let Some(size) = prefer.max_page_size {
+        reply.headers.push(("Preference-Applied".into(), format!("odata.maxpagesize={size}")));
+    }
+    Ok(reply)
+}
+
+/// Answers one read request: the service document, `$metadata`, one entity, a page, or a count.
+pub(super) fn perform(
+    tx: &mut dyn Tx,
+    catalog: &crate::catalog::Catalog,
+    call: &super::Call,
+) -> Result<Reply, ApiError> {
+    use axum::http::StatusCode;
+    let schema = catalog.require_schema()?;
+    let base = &call.base;
+    match &call.resource {
+        Resource::Service => {
+            let sets: Vec<Value> = schema
+                .tables(Side::Dataverse)
+                .iter()
+                .map(|t| {
+                    let set = odata::dataverse_entity_set(t);
+                    serde_json::json!({"name": set, "kind": "EntitySet", "url": set})
+                })
+                .collect();
+            Ok(super::json_reply(
+                StatusCode::OK,
+                &serde_json::json!({"@odata.context": format!("{base}/$metadata"), "value": sets}),
+            ))
+        }
+        Resource::Metadata => Ok(Reply {
+            status: StatusCode::OK,
+            headers: Vec::new(),
+            body: Some(("application/xml".into(), odata::metadata::dataverse(schema))),
+        }),
+        Resource::Batch => Err(ApiError::new(
+            Kind::MethodNotAllowed,
+            "METHOD_NOT_ALLOWED",
+            "`$batch` takes a POST of a multipart/mixed body",
+        )),
+        Resource::Set { name, key: Some(key), count: false } => {
+            let table = table_of(schema, name)?;
+            let row = find(tx, schema, table, key)?.ok_or_else(|| not_found(table, name, key))?;
+            let select = select(table, &Query::parse(&call.params, &["$select"])?)?;
+            let mut shown = entity(table, &row.data, select.as_deref());
+            shown.insert("@odata.context".into(), format!("{base}/$metadata#{name}/$entity").into());
+            Ok(super::json_reply(StatusCode::OK, &Value::Object(shown)))
+        }
+        Resource::Set { key: Some(_), count: true, .. } => {
+            Err(ApiError::bad_request("INVALID_PATH", "`/$count` follows an entity set, not one entity"))
+        }
+        Resource::Set { name, key: None, count } => {
+            let table = table_of(schema, name)?;
+            let query = Query::parse(&call.params, SUPPORTED)?;
+            let rows = matching(tx, table, &query)?;
+            if *count {
+                return Ok(Reply {
+                    status: StatusCode::OK,
+                    headers: Vec::new(),
+                    body: Some(("text/plain".into(), rows.len().to_string())),
+                });
+            }
+            page(table, name, base, &call.params, &query, &call.prefer, rows)
+        }
+    }
+}
