@@ -643,8 +643,10 @@ pub fn customizations_xml(maps: &[SolutionMap]) -> String {
     xml
 }
 
+/// Text as XML character data; a carriage return as a reference, since a reader turns a literal one
+/// into a line feed.
 fn escape(text: &str) -> String {
-    quick_xml::escape::escape(text).into_owned()
+    quick_xml::escape::escape(text).replace('\r', "&#13;")
 }
 
 /// A record id that stays the same for the same map name and version (FNV-1a, laid out as a GUID), so
