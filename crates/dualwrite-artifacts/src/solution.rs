@@ -111,7 +111,7 @@ pub fn content(bytes: &[u8]) -> Content {
 pub fn read(name: &str, bytes: &[u8], limits: &Limits) -> Result<Vec<SolutionMap>, SolutionError> {
     let mut budget = Budget { left: limits.max_total_bytes, limits: *limits };
     let maps = match content(bytes) {
-        Content::Zip => read_zip(name, bytes, 0, &mut budget)?,
+        Content::Zip => read_zip(name, bytes, 0, &mut budget)?.unwrap_or_default(),
         Content::Xml => read_customizations(name, bytes, limits)?,
         Content::Other => {
             return Err(error(
@@ -195,12 +195,14 @@ fn entry_is(name: &str, wanted: &str) -> bool {
     name.trim_start_matches(['/', '\\']).eq_ignore_ascii_case(wanted)
 }
 
+/// The maps of a solution zip (`depth` 0 or 1) or of a zip of solution zips (`depth` 0); `None` for a
+/// zip inside a package that is no solution (a data zip, say), which is passed over.
 fn read_zip(
     place: &str,
     bytes: &[u8],
     depth: usize,
     budget: &mut Budget,
-) -> Result<Vec<SolutionMap>, SolutionError> {
+) -> Result<Option<Vec<SolutionMap>>, SolutionError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
         error(place, format!("is not a readable zip ({e}); it may be truncated: its table of contents, at the end, is missing or damaged"))
     })?;
@@ -224,9 +226,9 @@ fn read_zip(
                 map.publisher.clone_from(&publisher);
             }
         }
-        return Ok(maps);
+        return Ok(Some(maps));
     }
-    // A package of solutions: every entry that is itself a zip (by content) is a solution.
+    // A package of solutions: every entry that is itself a zip (by content) may be a solution.
     let mut maps = Vec::new();
     let mut solutions = 0;
     for (index, name) in names.iter().enumerate() {
@@ -244,16 +246,21 @@ fn read_zip(
             ));
         }
         let inner = read_entry(&mut archive, index, &entry_place, budget)?;
-        maps.extend(read_zip(&entry_place, &inner, depth + 1, budget)?);
-        solutions += 1;
+        if let Some(found) = read_zip(&entry_place, &inner, depth + 1, budget)? {
+            maps.extend(found);
+            solutions += 1;
+        }
+    }
+    if depth >= 1 {
+        return Ok(None);
     }
     if solutions == 0 {
         return Err(error(
             place,
-            "is neither a solution (no customizations.xml in it) nor a package of solutions (no zip in it)",
+            "is neither a solution (no customizations.xml in it) nor a package of solutions (no solution zip in it)",
         ));
     }
-    Ok(maps)
+    Ok(Some(maps))
 }
 
 fn broken_entry(place: &str, e: impl std::fmt::Display) -> SolutionError {

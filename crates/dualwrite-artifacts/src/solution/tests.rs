@@ -118,8 +118,9 @@ fn a_zip_of_solution_zips_gives_the_maps_of_every_solution_in_it() {
 #[test]
 fn solutions_are_told_apart_by_content_not_by_name() {
     let inner = fixture("solutions/ContosoDualWriteMaps_1_0_0_1.zip");
-    let outer = zip_of(&[("notes.txt", b"not a solution"), ("maps.dat", &inner)]);
-    let maps = read_default("upload", &outer).expect("the zip inside is found by its content");
+    let data = zip_of(&[("data.xml", b"<entities/>"), ("data_schema.xml", b"<entities/>")]);
+    let outer = zip_of(&[("notes.txt", b"not a solution"), ("data.zip", &data), ("maps.dat", &inner)]);
+    let maps = read_default("upload", &outer).expect("the solution inside is found by its content");
     assert_eq!(maps.len(), 4);
     assert_eq!(content(b"\xEF\xBB\xBF  <?xml version=\"1.0\"?><a/>"), Content::Xml);
     assert_eq!(content(b"[{\"name\": \"x\"}]"), Content::Other);
