@@ -137,6 +137,11 @@ fn import_ms_and_check_name_the_place_in_a_broken_solution() {
     assert!(!output.status.success());
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("cut.zip: is not a readable zip") && error.contains("truncated"), "{error}");
+    let bomb = solution_fixture("hostile/bomb.zip");
+    let output = dualwrite(&["import-ms", path(&bomb)]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("bomb.zip › customizations.xml: inflates to more than 64 MiB"), "{error}");
     let laughs = dir.path().join("customizations.xml");
     std::fs::write(&laughs, "<?xml version=\"1.0\"?>\n<!DOCTYPE l [<!ENTITY l \"l\">]>\n<ImportExportXml/>")
         .expect("write");

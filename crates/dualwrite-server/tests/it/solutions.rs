@@ -182,6 +182,21 @@ async fn hostile_or_broken_solutions_get_a_400_naming_the_place() {
         body["error"]["problems"][0]["message"].as_str().is_some_and(|m| m.contains("DOCTYPE")),
         "{body}"
     );
+    let (status, body) =
+        app.post_bytes(IMPORT, "application/zip", fixture_bytes("solutions/hostile/bomb.zip")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["problems"][0]["path"], "the solution › customizations.xml");
+    assert!(
+        body["error"]["problems"][0]["message"].as_str().is_some_and(|m| m.contains("zip bomb")),
+        "{body}"
+    );
+    let (status, body) = app
+        .post_bytes(IMPORT, "application/xml", fixture_bytes("solutions/hostile/billion-laughs.xml"))
+        .await;
+    assert_eq!(
+        (status, body["error"]["problems"][0]["path"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("the solution line 2, column 1"))
+    );
     let (status, body) = app.post_bytes(IMPORT, "application/zip", b"{\"maps\": []}".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let (status, body) = app.post_bytes(IMPORT, "text/plain", b"hello".to_vec()).await;
