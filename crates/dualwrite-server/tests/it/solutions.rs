@@ -206,3 +206,16 @@ async fn hostile_or_broken_solutions_get_a_400_naming_the_place() {
     );
     assert_eq!(stored_maps(&app).await, Vec::<Value>::new(), "nothing was imported");
 }
+
+#[tokio::test]
+async fn the_api_document_says_an_import_takes_a_solution_and_an_export_gives_one() {
+    let app = TestApp::new().await;
+    let (status, document) = app.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let import = &document["paths"]["/packages/import"]["post"];
+    for media in ["application/json", "application/zip", "application/xml"] {
+        assert!(import["requestBody"]["content"][media].is_object(), "{media}: {import}");
+    }
+    let export = &document["paths"]["/packages/export"]["get"];
+    assert!(export["responses"]["200"]["content"]["application/zip"].is_object(), "{export}");
+}
