@@ -3,7 +3,7 @@
 //!
 //! The map is written as a JSON array, not the package's object, because member names are most of a
 //! map's text: `[1, name, version, publisher, finops, dataverse, finops_filter, dataverse_filter,
-//! [[finops, dataverse, direction, transforms?], …]]`, `1` the layout's version, directions as `0`
+//! [[finops, dataverse, direction, transforms?], …], description?]`, `1` the layout's version, directions as `0`
 //! (both), `1` (to Dataverse), `2` (to finops), transforms as `{"v": valueMap}` / `{"d": default}`.
 //! That takes about half the characters. A fragment holding the package object still opens.
 
@@ -37,17 +37,21 @@ fn compact(doc: &MapDoc) -> Value {
             Value::Array(field)
         })
         .collect();
-    json!([
-        1,
-        doc.name,
-        doc.version,
-        doc.publisher,
-        doc.finops,
-        doc.dataverse,
-        doc.finops_filter,
-        doc.dataverse_filter,
-        fields
-    ])
+    let mut parts = vec![
+        json!(1),
+        json!(doc.name),
+        json!(doc.version),
+        json!(doc.publisher),
+        json!(doc.finops),
+        json!(doc.dataverse),
+        json!(doc.finops_filter),
+        json!(doc.dataverse_filter),
+        Value::Array(fields),
+    ];
+    if !doc.description.is_empty() {
+        parts.push(json!(doc.description));
+    }
+    Value::Array(parts)
 }
 
 /// `{"v": map}` for a value map, `{"d": value}` for a default; anything else as written.
@@ -75,7 +79,7 @@ fn expand(value: Value) -> Result<MapDoc, String> {
     };
     let text = |i: usize| parts.get(i).and_then(Value::as_str).map(str::to_owned);
     let filter = |i: usize| text(i).filter(|f| !f.is_empty());
-    if parts.first() != Some(&json!(1)) || parts.len() != 9 {
+    if parts.first() != Some(&json!(1)) || !(9..=10).contains(&parts.len()) {
         return Err("the draft's layout is not one this studio reads".into());
     }
     let fields = parts[8]
@@ -106,6 +110,7 @@ fn expand(value: Value) -> Result<MapDoc, String> {
         name: text(1).unwrap_or_default(),
         version: text(2).unwrap_or_default(),
         publisher: text(3).unwrap_or_default(),
+        description: text(9).unwrap_or_default(),
         finops: text(4).unwrap_or_default(),
         dataverse: text(5).unwrap_or_default(),
         finops_filter: filter(6),
@@ -171,6 +176,7 @@ mod tests {
             name: "Customers V3 (accounts) — draft".into(),
             version: "1.0.0.2".into(),
             publisher: "contoso".into(),
+            description: String::new(),
             finops: "CustCustomerV3Entity".into(),
             dataverse: "account".into(),
             fields: vec![FieldDoc {

@@ -50,6 +50,7 @@ fn blank() -> MapDoc {
         name: "New table map".into(),
         version: "1.0.0.0".into(),
         publisher: String::new(),
+        description: String::new(),
         finops: String::new(),
         dataverse: String::new(),
         fields: Vec::new(),

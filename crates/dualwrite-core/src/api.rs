@@ -10,6 +10,7 @@ use crate::document::{DocumentError, Problem};
 use crate::integration_key::{IntegrationKeys, KeyOrigin};
 use crate::lifecycle::{MapStatus, ResumeMode};
 use crate::schema::{Row, Schema, Side};
+pub use crate::table_map::Change;
 use crate::table_map::TableMap;
 pub use crate::validation::{Diagnostic, Severity};
 
@@ -49,6 +50,8 @@ pub struct MapDoc {
     pub version: String,
     #[serde(default)]
     pub publisher: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
     pub finops: String,
     pub dataverse: String,
     pub fields: Vec<FieldDoc>,
@@ -87,6 +90,7 @@ impl MapDoc {
             name: map.name.clone(),
             version: map.version.clone(),
             publisher: map.publisher.clone(),
+            description: map.description.clone(),
             finops: map.finops.clone(),
             dataverse: map.dataverse.clone(),
             fields,
@@ -126,6 +130,45 @@ pub struct ValidateRequest {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DiagnosticsResponse {
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What an import did, or in a preview would do, to one map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ImportAction {
+    /// No stored map had its name: a new map, not running.
+    Created,
+    /// The stored map of the same name now holds the imported one (same id and status).
+    Replaced,
+}
+
+/// One map of `POST /packages/import`: the map as imported, what happened to it, and, for a map that
+/// replaces a stored one, every difference from the stored map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ImportedMap {
+    pub action: ImportAction,
+    /// The map's id; absent in a preview of a map that would be created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub status: MapStatus,
+    #[serde(flatten)]
+    pub map: MapDoc,
+    /// Against the stored map (replaced maps only), field by field.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    #[serde(default)]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `POST /packages/import`: per map what was done, or with `?preview=true` what would be done (then
+/// nothing is written).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ImportReport {
+    pub preview: bool,
+    pub items: Vec<ImportedMap>,
 }
 
 /// One map of `POST /maps/run`.
@@ -553,6 +596,7 @@ mod tests {
             name: "m".into(),
             version: "1.0.0.0".into(),
             publisher: String::new(),
+            description: String::new(),
             finops: "A".into(),
             dataverse: "b".into(),
             fields: vec![

@@ -4,6 +4,7 @@
 //! Value maps are always written finops value → Dataverse value (`{"no": "False", "yes": "True"}`),
 //! whatever the direction; a mapping towards finops reads them backwards.
 
+mod changes;
 mod read;
 mod transform;
 
@@ -13,6 +14,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use changes::{changes, Change};
 pub(crate) use read::{table_map as read_map, transform as read_transform};
 pub use transform::{Transform, ValueMap};
 
@@ -27,6 +29,9 @@ pub struct TableMap {
     /// validation reports it, see [`TableMap::parsed_version`]).
     pub version: String,
     pub publisher: String,
+    /// What the map is for, in its author's words (a solution's `msdyn_properties` `Description`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
     /// The finops entity.
     pub finops: String,
     /// The Dataverse table.
@@ -61,6 +66,7 @@ impl TableMap {
             name: String::new(),
             version: String::new(),
             publisher: String::new(),
+            description: String::new(),
             finops: String::new(),
             dataverse: String::new(),
             fields: Vec::new(),

@@ -1,4 +1,6 @@
-//! `dualwrite check PACKAGE... [--schema FILE] [--format text|json]`: validates packages, for CI.
+//! `dualwrite check PACKAGE... [--schema FILE] [--format text|json]`: validates packages, for CI. A
+//! package is a native `dualwrite.package/v1`, dual-write's `msdyn_mapping` JSON, a solution's
+//! `customizations.xml`, a solution zip or a zip of solution zips (see [`crate::import_ms::read_package`]).
 //!
 //! Exit codes: 0 when every package is clean or has warnings only, 1 when any has errors, 2 when an
 //! input cannot be read (missing file, not JSON, or not a valid package or schema document: then
@@ -53,6 +55,13 @@ fn read<T>(path: &Path, parse: impl Fn(&str) -> Result<T, DocumentError>) -> Res
     parse(&text).map_err(|e| e.problems.iter().map(ToString::to_string).collect())
 }
 
+/// Reads a package file in any of the shapes `check` takes; its problems when it cannot.
+fn read_package(path: &Path, schema: Option<&Schema>) -> Result<Package, Vec<String>> {
+    let bytes = std::fs::read(path).map_err(|e| vec![format!("cannot read the file: {e}")])?;
+    let name = path.display().to_string();
+    crate::import_ms::read_package(&name, &bytes, schema).map_err(|e| e.problems())
+}
+
 /// Runs the check, printing to `out`; returns the exit code.
 pub fn run(options: &CheckOptions, out: &mut dyn Write) -> i32 {
     let schema = match &options.schema {
@@ -69,7 +78,7 @@ pub fn run(options: &CheckOptions, out: &mut dyn Write) -> i32 {
         .packages
         .iter()
         .map(|path| {
-            let outcome = match read(path, Package::from_json) {
+            let outcome = match read_package(path, schema.as_ref()) {
                 Err(problems) => Outcome::Unreadable(problems),
                 Ok(package) => Outcome::Checked(match &schema {
                     Some(schema) => validate_package(schema, &package),

@@ -27,9 +27,9 @@ use axum::http::{Method, Uri};
 use axum::Router;
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{
-    AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, IntegrationKeyPut, IssuedToken, MapDoc,
-    MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, Session, TokenInfo,
-    TransactionRequest, TransactionResponse, ValidateRequest,
+    AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, ImportReport, IntegrationKeyPut,
+    IssuedToken, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, Session,
+    TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -355,15 +355,24 @@ fn api(state: AppState) -> Api {
             maps::validate,
         )
         .add(
-            e(Get, "/packages/export", "Maps and keys as a package (native or msdyn_mapping)")
+            e(Get, "/packages/export", "Maps and keys as a package (native, msdyn_mapping or a solution zip)")
                 .needs(Read)
-                .query::<packages::ExportQuery>(),
+                .query::<packages::ExportQuery>()
+                .also("application/zip"),
             packages::export,
         )
         .add(
-            e(Post, "/packages/import", "Imports a package (native or msdyn_mapping)")
-                .needs(Design)
-                .body::<Value>(),
+            e(
+                Post,
+                "/packages/import",
+                "Imports a package (native, msdyn_mapping, or a solution: customizations.xml, a solution zip \
+                 or a zip of them); creates or replaces maps by name, or previews that",
+            )
+            .needs(Design)
+            .query::<packages::ImportQuery>()
+            .body::<Value>()
+            .body_also(&packages::SOLUTION_TYPES)
+            .returns::<ImportReport>(),
             packages::import,
         )
         .add(

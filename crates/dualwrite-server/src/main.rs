@@ -49,7 +49,8 @@ enum Command {
     },
     /// Validate packages: exit 0 when clean or warnings only, 1 on errors, 2 when an input is unreadable.
     Check {
-        /// Package files (dualwrite.package/v1).
+        /// Package files: dualwrite.package/v1, msdyn_mapping JSON, a solution's customizations.xml, a
+        /// solution zip or a zip of solution zips.
         #[arg(required = true)]
         packages: Vec<PathBuf>,
         /// Schema document (dualwrite.schema/v1) to validate against; without it only the checks that
@@ -60,9 +61,10 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: check::Format,
     },
-    /// Convert dual-write's msdyn_mapping JSON into a native package, printed on stdout.
+    /// Convert dual-write maps (msdyn_mapping JSON, a solution's customizations.xml, a solution zip or
+    /// a zip of solution zips) into a native package, printed on stdout.
     ImportMs {
-        /// The msdyn_mapping JSON file.
+        /// The file: msdyn_mapping JSON, customizations.xml, a solution zip or a zip of them.
         file: PathBuf,
         /// Schema document: tells the legs apart by table name and fills in integration keys.
         #[arg(long)]

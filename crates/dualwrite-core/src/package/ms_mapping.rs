@@ -111,12 +111,14 @@ fn import_map(value: &Value, path: &str, schema: Option<&Schema>, p: &mut Proble
         p.push(child(path, "name"), "the map has no name");
     }
     let (version, publisher) = template(object);
+    let description = object.get("description").and_then(Value::as_str).unwrap_or_default().to_owned();
     let legs_path = child(path, "legs");
     let legs = p.array(object, path, "legs", true);
     let mut map = TableMap {
         name,
         version,
         publisher,
+        description,
         finops: String::new(),
         dataverse: String::new(),
         fields: Vec::new(),
@@ -321,6 +323,7 @@ pub(super) fn export(map: &TableMap) -> Value {
         "name": map.name,
         "version": map.version,
         "publisher": map.publisher,
+        "description": map.description,
         "legs": [leg(Side::Finops), leg(Side::Dataverse)],
     });
     if let (Ok(v), Some(o)) = (map.parsed_version(), object.as_object_mut()) {

@@ -17,6 +17,7 @@ pub(crate) fn table_map(
         "name",
         "version",
         "publisher",
+        "description",
         "finops",
         "dataverse",
         "fields",
@@ -31,6 +32,7 @@ pub(crate) fn table_map(
     }
     let version = p.string(object, path, "version").unwrap_or_default();
     let publisher = p.opt_string(object, path, "publisher").unwrap_or_default();
+    let description = p.opt_string(object, path, "description").unwrap_or_default();
     let finops = p.string(object, path, "finops").unwrap_or_default();
     let dataverse = p.string(object, path, "dataverse").unwrap_or_default();
     let fields_path = child(path, "fields");
@@ -42,7 +44,17 @@ pub(crate) fn table_map(
         .collect();
     let finops_filter = p.opt_string(object, path, "finops_filter");
     let dataverse_filter = p.opt_string(object, path, "dataverse_filter");
-    Some(TableMap { name, version, publisher, finops, dataverse, fields, finops_filter, dataverse_filter })
+    Some(TableMap {
+        name,
+        version,
+        publisher,
+        description,
+        finops,
+        dataverse,
+        fields,
+        finops_filter,
+        dataverse_filter,
+    })
 }
 
 fn field(value: &Value, path: &str, p: &mut Problems) -> Option<FieldMapping> {

@@ -69,3 +69,45 @@ fn a_broken_map_reports_every_problem_with_its_path() {
         "{error}"
     );
 }
+
+#[test]
+fn replacing_a_map_lists_each_property_and_field_that_changes() {
+    let mut before = TableMap::empty();
+    before.name = "Currencies (transactioncurrencies)".into();
+    before.version = "1.0.0.1".into();
+    before.fields = vec![
+        FieldMapping::new("CURRENCYCODE", "isocurrencycode", Direction::Both),
+        FieldMapping::new("NAME", "currencyname", Direction::Both),
+    ];
+    let mut after = before.clone();
+    after.version = "1.0.0.2".into();
+    after.description = "Currencies from finance and operations".into();
+    after.fields[0].direction = Direction::ToDataverse;
+    after.fields.remove(1);
+    after.fields.push(FieldMapping::new("SYMBOL", "currencysymbol", Direction::Both));
+    let found: Vec<(String, Value, Value)> =
+        changes(&before, &after).into_iter().map(|c| (c.path, c.before, c.after)).collect();
+    assert_eq!(
+        found,
+        [
+            ("version".to_owned(), json!("1.0.0.1"), json!("1.0.0.2")),
+            ("description".to_owned(), json!(""), json!("Currencies from finance and operations")),
+            (
+                "fields[CURRENCYCODE/isocurrencycode].direction".to_owned(),
+                json!("both"),
+                json!("to_dataverse")
+            ),
+            (
+                "fields[SYMBOL/currencysymbol]".to_owned(),
+                Value::Null,
+                json!({"finops": "SYMBOL", "dataverse": "currencysymbol", "direction": "both"})
+            ),
+            (
+                "fields[NAME/currencyname]".to_owned(),
+                json!({"finops": "NAME", "dataverse": "currencyname", "direction": "both"}),
+                Value::Null
+            ),
+        ]
+    );
+    assert!(changes(&after, &after).is_empty(), "a map equal to the stored one changes nothing");
+}

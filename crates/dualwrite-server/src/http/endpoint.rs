@@ -58,6 +58,8 @@ pub struct Endpoint {
     response: Option<SchemaOf>,
     /// Another media type the success may come in (CSV, say), beside JSON.
     also: Option<&'static str>,
+    /// Other media types the body may come in (a zip, say), beside JSON.
+    body_also: &'static [&'static str],
 }
 
 impl Endpoint {
@@ -72,6 +74,7 @@ impl Endpoint {
             status: 200,
             response: None,
             also: None,
+            body_also: &[],
         }
     }
 
@@ -90,6 +93,12 @@ impl Endpoint {
     /// Takes a JSON body `B`.
     pub fn body<B: JsonSchema>(mut self) -> Endpoint {
         self.body = Some((SchemaGenerator::subschema_for::<B>, true));
+        self
+    }
+
+    /// Also takes a body of these media types (a file, read by its content), beside JSON.
+    pub fn body_also(mut self, content_types: &'static [&'static str]) -> Endpoint {
+        self.body_also = content_types;
         self
     }
 
@@ -247,10 +256,11 @@ impl Api {
             None => operation["security"] = json!([]),
         }
         if let Some((schema, required)) = e.body {
-            operation["requestBody"] = json!({
-                "required": required,
-                "content": {"application/json": {"schema": schema(&mut self.schemas).to_value()}},
-            });
+            let mut content = json!({"application/json": {"schema": schema(&mut self.schemas).to_value()}});
+            for other in e.body_also {
+                content[*other] = json!({"schema": {"type": "string", "format": "binary"}});
+            }
+            operation["requestBody"] = json!({"required": required, "content": content});
         }
         operation
     }

@@ -96,7 +96,7 @@ pub async fn create(
     .await
 }
 
-fn refuse_unless_editable(m: &CatalogMap, action: &str) -> Result<(), ApiError> {
+pub fn refuse_unless_editable(m: &CatalogMap, action: &str) -> Result<(), ApiError> {
     if m.status.is_editable() {
         return Ok(());
     }

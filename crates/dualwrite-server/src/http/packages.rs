@@ -1,33 +1,38 @@
-//! Packages: `GET /packages/export?maps=&format=` and `POST /packages/import`, in the native
-//! `dualwrite.package/v1` shape or dual-write's `msdyn_mapping` JSON.
+//! Packages: `GET /packages/export?maps=&format=` and `POST /packages/import?preview=`, in the native
+//! `dualwrite.package/v1` shape, dual-write's `msdyn_mapping` JSON, or a Power Platform solution
+//! (`customizations.xml`, a solution zip or a zip of solution zips; see `dualwrite_artifacts::solution`).
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use dualwrite_artifacts::solution::{self, SolutionInfo};
+use dualwrite_core::api::{ImportAction, ImportReport, ImportedMap, MapDoc};
 use dualwrite_core::integration_key::IntegrationKeys;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::package::Package;
+use dualwrite_core::table_map::changes;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::body::{Body, Query};
-use super::maps::{diagnose, find, resource};
+use super::maps::{diagnose, find, refuse_unless_editable};
 use super::AppState;
-use crate::catalog::{self, CatalogMap};
+use crate::catalog::{self, Catalog, CatalogMap};
 use crate::error::ApiError;
+use crate::import_ms::{read_package, PackageFileError};
+use crate::store::Tx;
 
 #[derive(schemars::JsonSchema, Deserialize)]
 pub struct ExportQuery {
     /// Comma-separated map ids; all maps when absent.
     maps: Option<String>,
-    /// `native` (the default) or `msdyn_mapping`.
+    /// `native` (the default), `msdyn_mapping`, or `solution` (a solution zip, `application/zip`).
     format: Option<String>,
 }
 
-pub async fn export(
-    State(app): State<AppState>,
-    Query(q): Query<ExportQuery>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn export(State(app): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
     app.read(move |_, catalog| {
         let chosen: Vec<&CatalogMap> = match q.maps.as_deref().filter(|m| !m.trim().is_empty()) {
             None => catalog.maps.iter().collect(),
@@ -43,80 +48,217 @@ pub async fn export(
             }
         }
         match q.format.as_deref().unwrap_or("native") {
-            "native" => Ok(Json(package.to_value())),
-            "msdyn_mapping" => Ok(Json(package.to_ms_mapping())),
+            "native" => Ok(Json(package.to_value()).into_response()),
+            "msdyn_mapping" => Ok(Json(package.to_ms_mapping()).into_response()),
+            "solution" => {
+                let info = SolutionInfo::default();
+                let zip = solution::write_package(&info, &package)
+                    .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing a solution zip: {e}")))?;
+                let file = format!("{}_{}.zip", info.unique_name, info.version.replace('.', "_"));
+                Ok((
+                    [
+                        (header::CONTENT_TYPE, "application/zip".to_owned()),
+                        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+                    ],
+                    zip,
+                )
+                    .into_response())
+            }
             other => Err(ApiError::bad_request(
                 "INVALID_QUERY",
-                format!("format `{other}` is not known; use native or msdyn_mapping"),
+                format!("format `{other}` is not known; use native, msdyn_mapping or solution"),
             )),
         }
     })
     .await
 }
 
-/// Imports every map of a package as a new map (not running), and its integration keys.
+#[derive(schemars::JsonSchema, Deserialize)]
+pub struct ImportQuery {
+    /// `true`: report what the import would do, field by field against the stored maps, and write
+    /// nothing.
+    preview: Option<bool>,
+}
+
+/// The body of `POST /packages/import`, by its content type: JSON (a native package or the
+/// `msdyn_mapping` legs), or a solution: `application/zip` (a solution zip or a zip of solution zips)
+/// or `application/xml` (a `customizations.xml`).
+pub enum PackageBody {
+    Json(Value),
+    Solution(Bytes),
+}
+
+/// The media types a solution is sent as.
+pub const SOLUTION_TYPES: [&str; 5] = [
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/octet-stream",
+    "application/xml",
+    "text/xml",
+];
+
+impl<S: Send + Sync> FromRequest<S> for PackageBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let essence = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if SOLUTION_TYPES.contains(&essence.as_str()) {
+            return Ok(PackageBody::Solution(Bytes::from_request(req, state).await?));
+        }
+        if essence == "application/json" || essence.ends_with("+json") {
+            let Body(value) = Body::<Value>::from_request(req, state).await?;
+            return Ok(PackageBody::Json(value));
+        }
+        Err(ApiError::bad_request(
+            "UNSUPPORTED_CONTENT_TYPE",
+            "send a package as application/json, or a solution as application/zip or application/xml",
+        ))
+    }
+}
+
+/// The package a body holds, or a 400 naming every problem with its place.
+fn package_of(body: &PackageBody, catalog: &Catalog) -> Result<Package, ApiError> {
+    let schema = catalog.schema.as_ref();
+    let read = match body {
+        PackageBody::Json(doc) if doc.get("format").is_some() => {
+            Package::from_value(doc).map_err(PackageFileError::Document)
+        }
+        PackageBody::Json(doc) => {
+            Package::from_ms_mapping(&doc.to_string(), schema).map_err(PackageFileError::Document)
+        }
+        PackageBody::Solution(bytes) => read_package("the solution", bytes, schema),
+    };
+    read.map_err(|e| {
+        let problems: Vec<Value> = match &e {
+            PackageFileError::Document(d) | PackageFileError::Maps(d) => {
+                d.problems.iter().map(|p| json!({"path": p.path, "message": p.message})).collect()
+            }
+            PackageFileError::Solution(s) => vec![json!({"path": s.place, "message": s.message})],
+            PackageFileError::NotText => vec![json!({"path": "", "message": e.to_string()})],
+        };
+        ApiError::bad_request("INVALID_PACKAGE", format!("the package has problems: {e}"))
+            .with("problems", problems)
+    })
+}
+
+/// Imports every map of a package: a map named like a stored map replaces it (which must be
+/// `not_running`), any other is created, not running; and the package's integration keys. With
+/// `?preview=true`, nothing is written and each map says what would happen, field by field.
 pub async fn import(
     State(app): State<AppState>,
-    Body(doc): Body<Value>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Query(q): Query<ImportQuery>,
+    body: PackageBody,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    if q.preview.unwrap_or(false) {
+        let report = app.read(move |_, catalog| plan(catalog, &body).map(|(_, items)| items)).await?;
+        return Ok((StatusCode::OK, Json(ImportReport { preview: true, items: report })));
+    }
     app.write(move |tx, catalog| {
-        let native = doc.get("format").is_some();
-        let package = if native {
-            Package::from_value(&doc)
-        } else {
-            Package::from_ms_mapping(&doc.to_string(), catalog.schema.as_ref())
-        }
-        .map_err(|e| {
-            ApiError::bad_request("INVALID_PACKAGE", format!("the package has problems: {e}"))
-                .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
-        })?;
-        let imported_keys = IntegrationKeys::from_package(&package.integration_keys, catalog.schema.as_ref());
-        let mut keys = catalog.keys.clone();
-        for (table, key) in imported_keys.iter() {
-            if let Some(m) =
-                catalog.maps.iter().find(|m| m.map.dataverse == table && m.status != MapStatus::NotRunning)
-            {
-                return Err(ApiError::conflict(
-                    "MAPS_RUNNING",
-                    format!(
-                        "map `{}` on {table} is {}; stop it before importing a key for its table",
-                        m.map.name, m.status
-                    ),
-                ));
-            }
-            if key.manual {
-                keys.set_manual(table, key.fields.clone());
-            } else {
-                keys.set_generated(table, key.fields.clone());
-            }
-        }
-        catalog::put_keys(tx, &keys)?;
-        let mut items = Vec::new();
-        for map in &package.maps {
-            let id = tx.insert_map(&map.to_value())?;
+        let (package, mut items) = plan(catalog, &body)?;
+        write_keys(tx, catalog, &package)?;
+        for (map, item) in package.maps.iter().zip(items.iter_mut()) {
+            let id = match item.id.as_deref().and_then(|id| id.parse::<i64>().ok()) {
+                Some(id) => {
+                    tx.update_map(id, &map.to_value())?;
+                    id
+                }
+                None => tx.insert_map(&map.to_value())?,
+            };
             tx.append_event(
                 "map_saved",
                 Some(id),
-                &json!({"map": map.name, "version": map.version, "imported": true}),
+                &json!({"map": map.name, "version": map.version, "imported": true,
+                        "replaced": item.action == ImportAction::Replaced}),
             )?;
-            let saved = CatalogMap {
-                id,
-                map: map.clone(),
-                status: MapStatus::NotRunning,
-                finops_filter: None,
-                dataverse_filter: None,
-            };
-            let mut item = serde_json::to_value(resource(&saved)).unwrap_or_default();
-            if let Value::Object(o) = &mut item {
-                o.insert(
-                    "diagnostics".into(),
-                    serde_json::to_value(diagnose(catalog, map, Some(id))).unwrap_or_default(),
-                );
+            item.id = Some(id.to_string());
+            if item.action == ImportAction::Created {
+                item.diagnostics = diagnose(catalog, map, Some(id));
             }
-            items.push(item);
         }
         catalog::bump(tx)?;
-        Ok((StatusCode::CREATED, Json(json!({"items": items}))))
+        Ok((StatusCode::CREATED, Json(ImportReport { preview: false, items })))
     })
     .await
+}
+
+/// What importing `body` does to each map, checked as the import checks it: the package must read,
+/// no two of its maps may share a name, a map it replaces must be editable, and no key may change
+/// under a map that is not `not_running`.
+fn plan(catalog: &Catalog, body: &PackageBody) -> Result<(Package, Vec<ImportedMap>), ApiError> {
+    let package = package_of(body, catalog)?;
+    refuse_running_keys(catalog, &package)?;
+    let mut items = Vec::new();
+    for (i, map) in package.maps.iter().enumerate() {
+        if package.maps[..i].iter().any(|m| m.name == map.name) {
+            return Err(ApiError::bad_request(
+                "INVALID_PACKAGE",
+                format!(
+                    "two maps of the package are named `{}`; a name identifies the map it replaces",
+                    map.name
+                ),
+            ));
+        }
+        let stored = catalog.maps.iter().find(|m| m.map.name == map.name);
+        let item = match stored {
+            Some(stored) => {
+                refuse_unless_editable(stored, "replace")?;
+                ImportedMap {
+                    action: ImportAction::Replaced,
+                    id: Some(stored.id.to_string()),
+                    status: stored.status,
+                    map: MapDoc::from_map(map),
+                    changes: changes(&stored.map, map),
+                    diagnostics: diagnose(catalog, map, Some(stored.id)),
+                }
+            }
+            None => ImportedMap {
+                action: ImportAction::Created,
+                id: None,
+                status: MapStatus::NotRunning,
+                map: MapDoc::from_map(map),
+                changes: Vec::new(),
+                diagnostics: diagnose(catalog, map, None),
+            },
+        };
+        items.push(item);
+    }
+    Ok((package, items))
+}
+
+fn refuse_running_keys(catalog: &Catalog, package: &Package) -> Result<(), ApiError> {
+    let imported = IntegrationKeys::from_package(&package.integration_keys, catalog.schema.as_ref());
+    for (table, _) in imported.iter() {
+        if let Some(m) =
+            catalog.maps.iter().find(|m| m.map.dataverse == table && m.status != MapStatus::NotRunning)
+        {
+            return Err(ApiError::conflict(
+                "MAPS_RUNNING",
+                format!(
+                    "map `{}` on {table} is {}; stop it before importing a key for its table",
+                    m.map.name, m.status
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn write_keys(tx: &mut dyn Tx, catalog: &Catalog, package: &Package) -> Result<(), ApiError> {
+    let imported = IntegrationKeys::from_package(&package.integration_keys, catalog.schema.as_ref());
+    let mut keys = catalog.keys.clone();
+    for (table, key) in imported.iter() {
+        if key.manual {
+            keys.set_manual(table, key.fields.clone());
+        } else {
+            keys.set_generated(table, key.fields.clone());
+        }
+    }
+    catalog::put_keys(tx, &keys)?;
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! The command line: `dualwrite check` and `dualwrite import-ms`, run as a user runs them.
+//! The command line: `dualwrite check` and `dualwrite import-ms`, run as a user runs them, on packages,
+//! `msdyn_mapping` JSON and solutions.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -96,6 +97,68 @@ fn import_ms_refuses_a_file_that_is_not_a_mapping() {
     assert!(!output.status.success());
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("is not a msdyn_mapping document"), "{error}");
+}
+
+fn solution_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/solutions").join(name)
+}
+
+#[test]
+fn import_ms_reads_a_solution_zip_a_zip_of_solutions_and_a_customizations_xml() {
+    let schema = fixture("schema.json");
+    for file in ["ContosoDualWriteMaps_1_0_0_1.zip", "ContosoPackage.zip", "customizations.xml"] {
+        let output = dualwrite(&["import-ms", path(&solution_fixture(file)), "--schema", path(&schema)]);
+        assert!(output.status.success(), "{file}: {}", String::from_utf8_lossy(&output.stderr));
+        let package = Package::from_json(&stdout(&output)).expect("a native package on stdout");
+        let found: Vec<(&str, &str)> =
+            package.maps.iter().map(|m| (m.name.as_str(), m.version.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                ("Legal entities (cdm_companies)", "1.0.0.1"),
+                ("Currencies (transactioncurrencies)", "1.0.0.1"),
+                ("Customer groups (msdyn_customergroups)", "1.0.0.1"),
+                ("Customers V3 (accounts)", "1.0.0.5"),
+            ],
+            "{file}"
+        );
+        assert_eq!(package.maps[2].description, "Customer groups per company.", "{file}");
+        assert_eq!(package.integration_keys.len(), 4, "{file}: keys generated from the schema");
+    }
+}
+
+#[test]
+fn import_ms_and_check_name_the_place_in_a_broken_solution() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let zip = std::fs::read(solution_fixture("ContosoDualWriteMaps_1_0_0_1.zip")).expect("fixture");
+    let cut = dir.path().join("cut.zip");
+    std::fs::write(&cut, &zip[..zip.len() - 40]).expect("write");
+    let output = dualwrite(&["import-ms", path(&cut)]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("cut.zip: is not a readable zip") && error.contains("truncated"), "{error}");
+    let bomb = solution_fixture("hostile/bomb.zip");
+    let output = dualwrite(&["import-ms", path(&bomb)]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("bomb.zip › customizations.xml: inflates to more than 64 MiB"), "{error}");
+    let laughs = dir.path().join("customizations.xml");
+    std::fs::write(&laughs, "<?xml version=\"1.0\"?>\n<!DOCTYPE l [<!ENTITY l \"l\">]>\n<ImportExportXml/>")
+        .expect("write");
+    let output = dualwrite(&["check", path(&laughs)]);
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("customizations.xml line 2, column 1: has a DOCTYPE"), "{text}");
+}
+
+#[test]
+fn check_validates_the_maps_of_a_solution() {
+    let (solution, schema) = (solution_fixture("ContosoPackage.zip"), fixture("schema.json"));
+    let output = dualwrite(&["check", path(&solution), "--schema", path(&schema), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json report");
+    assert_eq!(report["errors"], 0);
+    assert!(report["files"][0]["diagnostics"].as_array().is_some_and(|d| !d.is_empty()), "{report}");
 }
 
 /// A password in the database URL: the log of a server that started, the error of one that could not

@@ -16,5 +16,6 @@ mod live_sync;
 mod operation_keys;
 mod preflight;
 mod several_servers;
+mod solutions;
 mod store;
 mod support;

@@ -216,6 +216,28 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// Posts `body` as `content_type` (a file: a zip, XML).
+    pub async fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let request =
+            Request::post(path).header("content-type", content_type).body(Body::from(body)).expect("request");
+        self.send(request).await
+    }
+
+    /// Gets `path` as the admin: the status, the content type and the body's bytes.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        let response = self.router.clone().oneshot(as_admin(request)).await.expect("router answers");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, content_type, bytes.to_vec())
+    }
+
     /// Posts JSON and returns the answer as text (for CSV).
     pub async fn post_text(&self, path: &str, body: Value) -> String {
         let request = Request::post(path)
@@ -359,6 +381,12 @@ pub fn fixture(name: &str) -> Value {
     let path = format!("{}/../../fixtures/contoso/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The bytes of a file under `fixtures/`.
+pub fn fixture_bytes(path: &str) -> Vec<u8> {
+    let path = format!("{}/../../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
 }
 
 /// Percent-encodes a query-string value.
