@@ -30,6 +30,25 @@ fn steps() -> Vec<Step> {
         Step { name: "cargo test --workspace", needs: &[], action: cargo_step(&["test", "--workspace"]) },
         Step { name: "fuzz targets (5 s each)", needs: &[], action: Box::new(crate::fuzz::smoke) },
         Step {
+            name: "install client libraries",
+            needs: &[],
+            action: Box::new(tools::ensure_client_packages),
+        },
+        Step {
+            name: "clients nobody here wrote",
+            needs: &["install client libraries"],
+            action: cargo_step(&[
+                "test",
+                "-p",
+                "dualwrite-server",
+                "--test",
+                "it",
+                "clients::",
+                "--",
+                "--ignored",
+            ]),
+        },
+        Step {
             name: "core in Chromium (wasm32)",
             needs: &["install studio tools", "install chromium"],
             action: Box::new(core_in_browser),

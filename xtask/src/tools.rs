@@ -90,3 +90,17 @@ pub fn ensure_chromium() -> anyhow::Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }
+
+/// The client libraries the faces are tested with (`tests/clients/package-lock.json`), installed
+/// with `npm ci` unless the installed tree already matches the lock file.
+pub fn ensure_client_packages() -> anyhow::Result<()> {
+    let dir = crate::project_root().join("tests/clients");
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let lock =
+        modified(&dir.join("package-lock.json")).context("tests/clients/package-lock.json is missing")?;
+    if modified(&dir.join("node_modules/.package-lock.json")).is_some_and(|installed| installed >= lock) {
+        return Ok(());
+    }
+    println!("xtask: installing the client libraries of tests/clients with npm ci");
+    cmd::run(cmd::command("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))
+}

@@ -4,6 +4,7 @@ mod access;
 mod api;
 mod catch_up;
 mod cli;
+mod clients;
 mod concurrency;
 mod crash;
 mod cursors;
