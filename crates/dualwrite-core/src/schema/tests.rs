@@ -191,3 +191,82 @@ fn read_only_columns_are_found_in_a_row_by_any_spelling() {
     let row = json!({"CURRENCYCODE": "EUR", "symbol": "€"});
     assert_eq!(currencies.read_only_columns_in(row.as_object().expect("object")), ["symbol"]);
 }
+
+#[test]
+fn tables_resolve_by_the_names_dual_write_gives_them() {
+    let schema = contoso();
+    let finops = |name: &str| schema.resolve(Side::Finops, name).map(|t| t.name.as_str());
+    let dataverse = |name: &str| schema.resolve(Side::Dataverse, name).map(|t| t.name.as_str());
+    assert_eq!(finops("CustCustomerV3Entity"), Ok("CustCustomerV3Entity"));
+    assert_eq!(finops("Customers V3"), Ok("CustCustomerV3Entity"), "the label");
+    assert_eq!(finops("CustomersV3"), Ok("CustCustomerV3Entity"), "the public collection name");
+    assert_eq!(finops("customerv3"), Ok("CustCustomerV3Entity"), "the entity type name, any case");
+    assert_eq!(finops("Customer Groups"), Ok("CustCustomerGroupEntity"));
+    assert_eq!(finops("Legal entities"), Ok("LegalEntities"));
+    assert_eq!(dataverse("accounts"), Ok("account"), "the entity set");
+    assert_eq!(dataverse("transactioncurrencies"), Ok("transactioncurrency"));
+    assert!(dataverse("Accounts").is_err(), "Dataverse names are exact");
+}
+
+#[test]
+fn a_label_matches_the_collection_name_without_spaces_even_with_no_label_alias() {
+    let doc = json!({
+        "format": "dualwrite.schema/v1",
+        "companies": [],
+        "finops": [{"name": "CustCustomerV3Entity", "aliases": ["CustomersV3"], "key": ["A"],
+                    "columns": [{"name": "A", "type": "string"}]}],
+        "dataverse": []
+    });
+    let schema = Schema::from_value(&doc).expect("schema");
+    assert_eq!(
+        schema.resolve(Side::Finops, "Customers V3").map(|t| t.name.as_str()),
+        Ok("CustCustomerV3Entity")
+    );
+    assert_eq!(schema.to_value()["finops"][0]["aliases"], json!(["CustomersV3"]));
+}
+
+#[test]
+fn a_name_that_resolves_to_nothing_names_the_closest_tables() {
+    let schema = contoso();
+    let e = schema.resolve(Side::Finops, "Customers V2").expect_err("no such entity");
+    assert_eq!(e.closest.first().map(String::as_str), Some("CustCustomerV3Entity"));
+    assert!(e.to_string().contains("did you mean CustCustomerV3Entity"), "{e}");
+    let e = schema.resolve(Side::Dataverse, "acount").expect_err("misspelt");
+    assert_eq!(e.closest.first().map(String::as_str), Some("account"), "{e}");
+    let e = schema.resolve(Side::Dataverse, "salesorder").expect_err("absent");
+    assert!(e.closest.is_empty(), "nothing comes close to salesorder: {e}");
+    assert_eq!(e.to_string(), "dataverse table `salesorder` is not in the schema");
+    let long = "x".repeat(100_000);
+    assert!(schema.resolve(Side::Finops, &long).expect_err("absent").closest.is_empty());
+}
+
+#[test]
+fn tables_without_aliases_write_no_aliases_and_aliases_name_one_table() {
+    let mut schema = contoso();
+    for table in schema.finops.iter_mut().chain(schema.dataverse.iter_mut()) {
+        table.aliases.clear();
+    }
+    let text = schema.to_value().to_string();
+    assert!(!text.contains("aliases"), "older readers see the document they know");
+    let doc = json!({
+        "format": "dualwrite.schema/v1",
+        "companies": [],
+        "finops": [],
+        "dataverse": [
+            {"name": "a", "aliases": ["as", " ", "as"], "columns": []},
+            {"name": "b", "aliases": ["as", "a"], "columns": []}
+        ]
+    });
+    let error = Schema::from_value(&doc).expect_err("ambiguous aliases");
+    let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "dataverse[0].aliases[1]",
+            "dataverse[0].aliases[2]",
+            "dataverse[1].aliases[0]",
+            "dataverse[1].aliases[1]"
+        ],
+        "{error}"
+    );
+}

@@ -15,30 +15,24 @@ pub(super) fn version(cx: &mut Context<'_>) {
 
 /// DIPV1018, DIPV1020, DIPV1002.
 pub(super) fn tables(cx: &mut Context<'_>) {
-    if cx.schema.is_none() {
-        return;
-    }
-    if cx.finops.is_none() {
+    let Some(schema) = cx.schema else { return };
+    for side in Side::BOTH {
+        let (found, code, what, missing) = match side {
+            Side::Finops => (cx.finops.is_some(), "DIPV1018", "an entity", "source"),
+            Side::Dataverse => (cx.dataverse.is_some(), "DIPV1020", "a table", "destination"),
+        };
+        if found {
+            continue;
+        }
+        let unknown = match schema.resolve(side, cx.map.table(side)) {
+            Err(unknown) => unknown.to_string(),
+            // Named by an alias: the map was not stored with the table's own name.
+            Ok(table) => format!("`{}` names {side} table {} by an alias", cx.map.table(side), table.name),
+        };
         let d = Diagnostic::error(
-            "DIPV1018",
-            "finops",
-            format!(
-                "finops entity `{}` is not in the schema (missing source schema); pick an entity of the schema \
-                 or refresh the schema",
-                cx.map.finops
-            ),
-        );
-        cx.push(d);
-    }
-    if cx.dataverse.is_none() {
-        let d = Diagnostic::error(
-            "DIPV1020",
-            "dataverse",
-            format!(
-                "dataverse table `{}` is not in the schema (missing destination schema); pick a table of the \
-                 schema or refresh the schema",
-                cx.map.dataverse
-            ),
+            code,
+            side.as_str(),
+            format!("{unknown} (missing {missing} schema); pick {what} of the schema or refresh the schema"),
         );
         cx.push(d);
     }

@@ -61,7 +61,7 @@ pub async fn import(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     app.write(move |tx, catalog| {
         let native = doc.get("format").is_some();
-        let package = if native {
+        let mut package = if native {
             Package::from_value(&doc)
         } else {
             Package::from_ms_mapping(&doc.to_string(), catalog.schema.as_ref())
@@ -70,6 +70,9 @@ pub async fn import(
             ApiError::bad_request("INVALID_PACKAGE", format!("the package has problems: {e}"))
                 .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
         })?;
+        if let Some(schema) = &catalog.schema {
+            package.resolve_tables(schema);
+        }
         let imported_keys = IntegrationKeys::from_package(&package.integration_keys, catalog.schema.as_ref());
         let mut keys = catalog.keys.clone();
         for (table, key) in imported_keys.iter() {
