@@ -25,8 +25,8 @@ use std::fmt;
 use std::io::BufRead;
 
 use dualwrite_core::schema::{
-    AlternateKey, Column, ColumnType, Reference, Schema, Side, Table, COMPANY_LOOKUP, COMPANY_TABLE,
-    DATA_AREA_ID,
+    AlternateKey, Column, ColumnType, Reference, Schema, Side, Table, UnknownTable, COMPANY_LOOKUP,
+    COMPANY_TABLE, DATA_AREA_ID,
 };
 
 pub use parse::{MAX_DEPTH, MAX_DOCUMENT_BYTES};
@@ -74,12 +74,15 @@ pub struct Imported {
     pub tables: Vec<Table>,
     /// What the document lacks or what was left out, for the person importing it.
     pub notes: Vec<String>,
+    /// The tables asked for that the document does not have, with the closest it has.
+    pub unknown: Vec<UnknownTable>,
 }
 
 /// Reads a `$metadata` document. `expected` is the side it is given as (its schema namespace must
 /// agree), or `None` to take the side the namespace says. `wanted` names the tables to keep (by name
 /// or alias, as [`Schema::resolve`] finds them), with everything their lookups and references reach;
-/// empty keeps every table.
+/// empty keeps every table. Names the document does not have are in [`Imported::unknown`] (a list
+/// may name tables of both sides).
 pub fn read(input: impl BufRead, expected: Option<Side>, wanted: &[String]) -> Result<Imported, CsdlError> {
     read_bounded(input, expected, wanted, MAX_DOCUMENT_BYTES)
 }
@@ -99,11 +102,11 @@ pub fn read_bounded(
         Side::Dataverse => dataverse_tables(&doc, &names, &mut notes),
         Side::Finops => finops_tables(&doc, &names, &mut notes),
     };
-    let tables = select(side, all, wanted)?;
+    let (tables, unknown) = select(side, all, wanted);
     if side == Side::Dataverse {
         dataverse_notes(&doc, &tables, &mut notes);
     }
-    Ok(Imported { side, entity_types: doc.entity_types.len(), tables, notes })
+    Ok(Imported { side, entity_types: doc.entity_types.len(), tables, notes, unknown })
 }
 
 /// A schema of the imported tables (both sides when both are given), read back as a schema document
@@ -463,29 +466,23 @@ fn listed(items: &[String], most: usize) -> String {
 
 /// The wanted tables and every table their lookups and references reach; lookups and references to
 /// tables that are not kept are dropped (a lookup becomes a GUID column).
-fn select(side: Side, all: Vec<Table>, wanted: &[String]) -> Result<Vec<Table>, CsdlError> {
+fn select(side: Side, all: Vec<Table>, wanted: &[String]) -> (Vec<Table>, Vec<UnknownTable>) {
     let mut schema = Schema::default();
     match side {
         Side::Finops => schema.finops = all,
         Side::Dataverse => schema.dataverse = all,
     }
     let mut keep: BTreeSet<String> = BTreeSet::new();
+    let mut unknown = Vec::new();
     if wanted.is_empty() {
         keep.extend(schema.tables(side).iter().map(|t| t.name.clone()));
     } else {
-        let mut unknown = Vec::new();
         let mut queue = Vec::new();
         for name in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
             match schema.resolve(side, name) {
                 Ok(t) => queue.push(t.name.clone()),
-                Err(e) => unknown.push(e.to_string()),
+                Err(e) => unknown.push(e),
             }
-        }
-        if !unknown.is_empty() {
-            return Err(CsdlError::whole(format!(
-                "tables asked for are not in the document: {}",
-                unknown.join("; ")
-            )));
         }
         while let Some(name) = queue.pop() {
             if !keep.insert(name.clone()) {
@@ -513,7 +510,7 @@ fn select(side: Side, all: Vec<Table>, wanted: &[String]) -> Result<Vec<Table>, 
     };
     let kept: Vec<Table> = all.into_iter().filter(|t| keep.contains(&t.name)).collect();
     let names: BTreeSet<String> = kept.iter().map(|t| t.name.clone()).collect();
-    Ok(kept
+    let kept = kept
         .into_iter()
         .map(|mut t| {
             for column in &mut t.columns {
@@ -528,7 +525,8 @@ fn select(side: Side, all: Vec<Table>, wanted: &[String]) -> Result<Vec<Table>, 
             }
             t
         })
-        .collect())
+        .collect();
+    (kept, unknown)
 }
 
 /// What a Dataverse document lacks for dual-write.
