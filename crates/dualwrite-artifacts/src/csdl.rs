@@ -474,11 +474,12 @@ fn select(side: Side, all: Vec<Table>, wanted: &[String]) -> (Vec<Table>, Vec<Un
     }
     let mut keep: BTreeSet<String> = BTreeSet::new();
     let mut unknown = Vec::new();
+    let wanted: Vec<&str> = wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()).collect();
     if wanted.is_empty() {
         keep.extend(schema.tables(side).iter().map(|t| t.name.clone()));
     } else {
         let mut queue = Vec::new();
-        for name in wanted.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+        for name in wanted {
             match schema.resolve(side, name) {
                 Ok(t) => queue.push(t.name.clone()),
                 Err(e) => unknown.push(e),

@@ -7,6 +7,7 @@
 //! finops names are case-insensitive; Dataverse logical names are compared exactly.
 
 mod column;
+mod merge;
 mod read;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 pub(crate) use column::{days_in_month, is_date};
 pub use column::{Column, ColumnType, Reference, ValueError};
+pub use merge::TableChange;
 
 use crate::document::DocumentError;
 

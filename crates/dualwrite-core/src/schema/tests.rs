@@ -270,3 +270,55 @@ fn tables_without_aliases_write_no_aliases_and_aliases_name_one_table() {
         "{error}"
     );
 }
+
+#[test]
+fn merging_an_environments_tables_keeps_what_only_a_person_could_say() {
+    let mut schema = contoso();
+    let before = schema.clone();
+    let customers = before.table(Side::Finops, "CustCustomerV3Entity").expect("customers");
+    // As `$metadata` says it: the entity type name, public field names, one new field.
+    let mut read = customers.clone();
+    read.name = "CustomerV3".into();
+    read.aliases = vec!["CustomersV3".into()];
+    for column in &mut read.columns {
+        column.required = false;
+        column.references = None;
+        if column.name == "CREDITRATING" {
+            column.name = "CreditRating".into();
+            column.ty = ColumnType::String { max_length: Some(10) };
+        }
+    }
+    read.columns.push(Column::new("PaymentTermsBaseMonths", ColumnType::Integer));
+    let currency = before.table(Side::Finops, "LegalEntities").expect("legal entities");
+    let mut new_table = currency.clone();
+    new_table.name = "Vendors".into();
+    new_table.aliases = vec!["VendorsV2".into()];
+    let changes = schema.merge(Side::Finops, &[read, new_table]);
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[0].table, "CustCustomerV3Entity", "known by its alias");
+    assert_eq!(changes[0].columns_added, ["PaymentTermsBaseMonths"]);
+    assert_eq!(
+        changes[0].columns_changed,
+        [(
+            "CREDITRATING".to_owned(),
+            "a string of at most 60 characters".to_owned(),
+            "a string of at most 10 characters".to_owned()
+        )]
+    );
+    assert!(changes[0].changed.is_empty(), "{:?}", changes[0].changed);
+    assert!(changes[1].added && changes[1].table == "Vendors");
+    let merged = Schema::from_value(&schema.to_value()).expect("a valid schema");
+    let customers = merged.table(Side::Finops, "CustCustomerV3Entity").expect("customers");
+    assert!(customers.column("CUSTOMERGROUPID").is_some_and(|c| c.required && c.references.is_some()));
+    assert_eq!(customers.aliases, before.table(Side::Finops, "CustCustomerV3Entity").expect("t").aliases);
+    assert!(merged.resolve(Side::Finops, "VendorsV2").is_ok());
+
+    let mut again = merged.clone();
+    let same: Vec<Table> = merged
+        .finops
+        .iter()
+        .map(|t| Table { columns: t.columns.iter().filter(|c| !c.implicit).cloned().collect(), ..t.clone() })
+        .collect();
+    assert!(again.merge(Side::Finops, &same).iter().all(TableChange::is_unchanged));
+    assert_eq!(again, merged);
+}

@@ -58,6 +58,10 @@ pub struct Endpoint {
     response: Option<SchemaOf>,
     /// Another media type the success may come in (CSV, say), beside JSON.
     also: Option<&'static str>,
+    /// The body is a document of this media type (XML, say), not JSON.
+    document: Option<&'static str>,
+    /// A body limit other than the API's [`super::MAX_BODY_BYTES`].
+    body_limit: Option<usize>,
 }
 
 impl Endpoint {
@@ -72,6 +76,8 @@ impl Endpoint {
             status: 200,
             response: None,
             also: None,
+            document: None,
+            body_limit: None,
         }
     }
 
@@ -96,6 +102,13 @@ impl Endpoint {
     /// Takes a JSON body `B` that may be left out.
     pub fn optional_body<B: JsonSchema>(mut self) -> Endpoint {
         self.body = Some((SchemaGenerator::subschema_for::<B>, false));
+        self
+    }
+
+    /// Takes a body of `content_type` (not JSON) of up to `limit` bytes (413 beyond).
+    pub fn document(mut self, content_type: &'static str, limit: usize) -> Endpoint {
+        self.document = Some(content_type);
+        self.body_limit = Some(limit);
         self
     }
 
@@ -152,6 +165,10 @@ impl Api {
         T: 'static,
     {
         let mut route = on(endpoint.verb.filter(), handler);
+        if let Some(limit) = endpoint.body_limit {
+            // Set nearer the handler than the API's default, so it is the one that counts.
+            route = route.layer(axum::extract::DefaultBodyLimit::max(limit));
+        }
         if let Some(permission) = endpoint.permission {
             route = route
                 .route_layer(middleware::from_fn_with_state((self.state.clone(), permission), access::guard));
@@ -245,6 +262,12 @@ impl Api {
                 operation["security"] = json!([{"bearer": []}]);
             }
             None => operation["security"] = json!([]),
+        }
+        if let Some(content_type) = e.document {
+            operation["requestBody"] = json!({
+                "required": true,
+                "content": {content_type: {"schema": {"type": "string"}}},
+            });
         }
         if let Some((schema, required)) = e.body {
             operation["requestBody"] = json!({
