@@ -24,16 +24,21 @@ pub(super) fn tables(cx: &mut Context<'_>) {
         if found {
             continue;
         }
-        let unknown = match schema.resolve(side, cx.map.table(side)) {
-            Err(unknown) => unknown.to_string(),
-            // Named by an alias: the map was not stored with the table's own name.
-            Ok(table) => format!("`{}` names {side} table {} by an alias", cx.map.table(side), table.name),
+        let message = match schema.resolve(side, cx.map.table(side)) {
+            Err(unknown) => {
+                format!(
+                    "{unknown} (missing {missing} schema); pick {what} of the schema or refresh the schema"
+                )
+            }
+            // Named by an alias: maps are stored under the schema's names, which saving does.
+            Ok(table) => format!(
+                "`{}` is an alias of {side} table {}; name the table {}",
+                cx.map.table(side),
+                table.name,
+                table.name
+            ),
         };
-        let d = Diagnostic::error(
-            code,
-            side.as_str(),
-            format!("{unknown} (missing {missing} schema); pick {what} of the schema or refresh the schema"),
-        );
+        let d = Diagnostic::error(code, side.as_str(), message);
         cx.push(d);
     }
     let (Some(f), Some(d)) = (cx.finops, cx.dataverse) else { return };
