@@ -121,3 +121,40 @@ async fn bad_metadata_is_refused_saying_where_and_what() {
     let (status, body) = app.post_document("/api/v1/schema/import?side=elsewhere", XML, Vec::new()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
+
+#[tokio::test]
+async fn while_maps_run_an_import_is_refused_but_a_preview_answers() {
+    let app = TestApp::new().await.with_contoso().await;
+    app.run_all().await;
+    let dataverse = fixture_bytes("contoso/dataverse-metadata.xml");
+    let (status, body) =
+        app.post_document("/api/v1/schema/import?side=dataverse", XML, dataverse.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "MAPS_RUNNING");
+    let (status, body) =
+        app.post_document("/api/v1/schema/import?side=dataverse&preview=true", XML, dataverse).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn a_map_saved_under_the_names_dual_write_uses_is_stored_under_the_schemas_names() {
+    let app = TestApp::new().await.with_contoso().await;
+    let id = app.map_id("Customers V3 (accounts)").await;
+    let (_, mut doc) = app.get(&format!("/api/v1/maps/{id}")).await;
+    if let Some(doc) = doc.as_object_mut() {
+        doc.remove("id");
+        doc.remove("status");
+        doc.insert("name".into(), "Customers V3 again".into());
+        doc.insert("finops".into(), "Customers V3".into());
+        doc.insert("dataverse".into(), "accounts".into());
+    }
+    let (status, created) = app.post("/api/v1/maps", doc).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        (created["finops"].as_str(), created["dataverse"].as_str()),
+        (Some("CustCustomerV3Entity"), Some("account"))
+    );
+    let codes: Vec<&str> =
+        created["diagnostics"].as_array().into_iter().flatten().filter_map(|d| d["code"].as_str()).collect();
+    assert!(!codes.contains(&"DIPV1018") && !codes.contains(&"DIPV1020"), "{codes:?}");
+}
