@@ -149,7 +149,7 @@ pub(super) fn document(input: impl BufRead, limit: u64) -> Result<Document, Csdl
         match event {
             Event::Start(e) => {
                 saw_root = true;
-                let within = parser.open(&e, line, false)?;
+                let within = parser.open(&e, line)?;
                 parser.stack.push(within);
                 if parser.stack.len() > MAX_DEPTH {
                     return Err(CsdlError::at(line, format!("elements nest deeper than {MAX_DEPTH} levels")));
@@ -157,7 +157,7 @@ pub(super) fn document(input: impl BufRead, limit: u64) -> Result<Document, Csdl
             }
             Event::Empty(e) => {
                 saw_root = true;
-                let within = parser.open(&e, line, true)?;
+                let within = parser.open(&e, line)?;
                 parser.close(within);
             }
             Event::End(_) => {
@@ -205,7 +205,7 @@ impl Parser {
     }
 
     /// Handles an opening (or empty) element; returns what it is for the stack.
-    fn open(&mut self, e: &BytesStart<'_>, line: u64, _empty: bool) -> Result<Within, CsdlError> {
+    fn open(&mut self, e: &BytesStart<'_>, line: u64) -> Result<Within, CsdlError> {
         let local = e.local_name();
         let name = local.as_ref();
         let attr = |n: &str| attribute(e, n, line);
