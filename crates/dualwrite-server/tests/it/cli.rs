@@ -87,6 +87,28 @@ fn import_ms_turns_msdyn_mapping_legs_into_a_native_package() {
     assert_eq!(imported.integration_keys, package.integration_keys, "keys generated from the schema");
 }
 
+/// A real export names the finops entity by its label and the Dataverse table by its entity set.
+#[test]
+fn import_ms_stores_tables_under_the_schemas_names_when_the_export_uses_dual_writes() {
+    let package = Package::from_json(&std::fs::read_to_string(fixture("package.json")).expect("fixture"))
+        .expect("fixture package");
+    let exported = package.to_ms_mapping().to_string();
+    let as_dual_write_names_them = exported
+        .replace("\"CustCustomerV3Entity\"", "\"Customers V3\"")
+        .replace("\"account\"", "\"accounts\"")
+        .replace("\"transactioncurrency\"", "\"transactioncurrencies\"");
+    assert_ne!(as_dual_write_names_them, exported);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("msdyn_mapping.json");
+    std::fs::write(&file, as_dual_write_names_them).expect("write");
+    let schema = fixture("schema.json");
+    let output = dualwrite(&["import-ms", path(&file), "--schema", path(&schema)]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let imported = Package::from_json(&stdout(&output)).expect("a native package on stdout");
+    assert_eq!(imported.maps, package.maps, "the same maps, under the schema's table names");
+    assert_eq!(imported.integration_keys, package.integration_keys);
+}
+
 #[test]
 fn import_ms_refuses_a_file_that_is_not_a_mapping() {
     let dir = tempfile::tempdir().expect("temp dir");
