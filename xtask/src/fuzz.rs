@@ -28,6 +28,7 @@ const TARGETS: &[Target] = &[
     Target { name: "package", dict: "json.dict" },
     Target { name: "msdyn_mapping", dict: "json.dict" },
     Target { name: "solution", dict: "solution.dict" },
+    Target { name: "csdl", dict: "xml.dict" },
 ];
 
 /// How long `cargo xtask fuzz` runs each target unless told otherwise.

@@ -647,3 +647,68 @@ mod tests {
         );
     }
 }
+
+/// `POST /schema/import`: what bringing one environment's `$metadata` into the schema adds and
+/// changes (with `preview`, what it would).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SchemaImport {
+    pub side: Side,
+    /// Whether nothing was written (the answer says what would be).
+    pub preview: bool,
+    /// How many entity types the document declares.
+    pub entity_types: usize,
+    /// One per table taken from the document, by its name in the schema.
+    pub tables: Vec<TableImport>,
+    /// What the document lacks (no alternate keys, no dual-write solution tables, …).
+    pub notes: Vec<String>,
+}
+
+/// One table of a [`SchemaImport`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct TableImport {
+    pub table: String,
+    /// `added`, `changed` or `unchanged`.
+    pub outcome: String,
+    pub columns_added: Vec<String>,
+    pub columns_changed: Vec<ColumnTypeChange>,
+    /// Other properties that changed: `key`, `alternate_keys`, `company_specific`, `aliases`.
+    pub changed: Vec<String>,
+}
+
+/// A column whose type an import changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ColumnTypeChange {
+    pub column: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl From<&crate::schema::TableChange> for TableImport {
+    fn from(change: &crate::schema::TableChange) -> Self {
+        let outcome = if change.added {
+            "added"
+        } else if change.is_unchanged() {
+            "unchanged"
+        } else {
+            "changed"
+        };
+        TableImport {
+            table: change.table.clone(),
+            outcome: outcome.to_owned(),
+            columns_added: change.columns_added.clone(),
+            columns_changed: change
+                .columns_changed
+                .iter()
+                .map(|(column, from, to)| ColumnTypeChange {
+                    column: column.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                })
+                .collect(),
+            changed: change.changed.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+}

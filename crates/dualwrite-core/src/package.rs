@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::document::{child, item, DocumentError, Problems};
-use crate::schema::Schema;
+use crate::schema::{Schema, Side, UnknownTable};
 use crate::table_map::TableMap;
 
 /// The format name of a package document.
@@ -56,6 +56,27 @@ impl Package {
     /// The package document as indented JSON text.
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(&self.to_value()).unwrap_or_default()
+    }
+
+    /// Names every map's tables, and the tables of the integration keys, by their names in `schema`
+    /// (see [`TableMap::resolve_tables`]); returns the names that resolve to nothing.
+    pub fn resolve_tables(&mut self, schema: &Schema) -> Vec<UnknownTable> {
+        let mut unknown: Vec<UnknownTable> = Vec::new();
+        for map in &mut self.maps {
+            for e in map.resolve_tables(schema) {
+                if !unknown.contains(&e) {
+                    unknown.push(e);
+                }
+            }
+        }
+        self.integration_keys = std::mem::take(&mut self.integration_keys)
+            .into_iter()
+            .map(|(table, fields)| match schema.resolve(Side::Dataverse, &table) {
+                Ok(t) => (t.name.clone(), fields),
+                Err(_) => (table, fields),
+            })
+            .collect();
+        unknown
     }
 
     /// Imports dual-write's `msdyn_mapping` JSON: one map `{name, legs}`, a list of them, a project

@@ -7,6 +7,7 @@
 //! finops names are case-insensitive; Dataverse logical names are compared exactly.
 
 mod column;
+mod merge;
 mod read;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 pub(crate) use column::{days_in_month, is_date};
 pub use column::{Column, ColumnType, Reference, ValueError};
+pub use merge::TableChange;
 
 use crate::document::DocumentError;
 
@@ -96,6 +98,10 @@ pub struct AlternateKey {
 pub struct Table {
     pub name: String,
     pub side: Side,
+    /// Other names the environments use for the table, which resolve to it (see [`Schema::resolve`]):
+    /// Dataverse, the entity set (`accounts`); finops, the public collection name (`CustomersV3`), the
+    /// OData entity type name (`CustomerV3`) and the label (`Customers V3`).
+    pub aliases: Vec<String>,
     pub company_specific: bool,
     /// finops: the entity key as declared (without `dataAreaId`; see [`Table::entity_key`]).
     pub key: Vec<String>,
@@ -106,6 +112,11 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table's name and then its aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+
     /// The column called `name` (case-insensitive on finops).
     pub fn column(&self, name: &str) -> Option<&Column> {
         match self.side {
@@ -311,6 +322,50 @@ impl Schema {
         }
     }
 
+    /// The table `name` refers to on `side`, the way dual-write names tables: its name, then any alias
+    /// (both case-insensitive on finops), then, on finops, the name or an alias with spaces removed
+    /// (the label `Customers V3` finds the public collection name `CustomersV3`). A name that finds
+    /// nothing is an error naming the closest tables.
+    pub fn resolve(&self, side: Side, name: &str) -> Result<&Table, UnknownTable> {
+        let tables = self.tables(side);
+        let name = name.trim();
+        let found = self.table(side, name).or_else(|| match side {
+            Side::Dataverse => tables.iter().find(|t| t.aliases.iter().any(|a| a == name)),
+            Side::Finops => {
+                let wanted = compact(name);
+                tables.iter().find(|t| t.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))).or_else(|| {
+                    tables.iter().find(|t| t.names().any(|n| compact(n).eq_ignore_ascii_case(&wanted)))
+                })
+            }
+        });
+        found.ok_or_else(|| UnknownTable { side, name: name.to_owned(), closest: self.closest(side, name) })
+    }
+
+    /// Up to three tables of `side` whose name or an alias is nearest to `name` (by edit distance,
+    /// ignoring case and spaces), nearest first; none when nothing comes close.
+    pub fn closest(&self, side: Side, name: &str) -> Vec<String> {
+        let wanted = compact(name).to_lowercase();
+        // Names of tables are short; comparing a long text with every table would only cost time.
+        if wanted.len() > 128 {
+            return Vec::new();
+        }
+        let mut scored: Vec<(usize, &str)> = self
+            .tables(side)
+            .iter()
+            .map(|t| {
+                let distance = t
+                    .names()
+                    .map(|n| edit_distance(&wanted, &compact(n).to_lowercase()))
+                    .min()
+                    .unwrap_or(usize::MAX);
+                (distance, t.name.as_str())
+            })
+            .filter(|(distance, _)| *distance <= wanted.chars().count().div_ceil(3).max(2))
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, name)| name.to_owned()).collect()
+    }
+
     /// The company with this code, in the schema's spelling (codes are case-insensitive).
     pub fn company(&self, code: &str) -> Option<&str> {
         let code = code.trim_end();
@@ -352,6 +407,41 @@ impl Schema {
             path: path.to_owned(),
         })
     }
+}
+
+/// A table name that resolves to no table of the schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{side} table `{name}` is not in the schema{}", match closest.as_slice() {
+    [] => String::new(),
+    [one] => format!("; did you mean {one}?"),
+    many => format!("; closest: {}", many.join(", ")),
+})]
+pub struct UnknownTable {
+    pub side: Side,
+    pub name: String,
+    /// The nearest tables' names, nearest first (see [`Schema::closest`]).
+    pub closest: Vec<String>,
+}
+
+/// `name` without spaces: how a finops label compares with the public collection name.
+fn compact(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The Levenshtein distance between `a` and `b`, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb)).min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// One lookup traversed by a dotted path.

@@ -19,7 +19,7 @@ pub(crate) use read::{table_map as read_map, transform as read_transform};
 pub use transform::{Transform, ValueMap};
 
 use crate::document::DocumentError;
-use crate::schema::Side;
+use crate::schema::{Schema, Side, UnknownTable};
 
 /// A table map, as packages and the API carry it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -95,6 +95,25 @@ impl TableMap {
             Side::Dataverse => self.dataverse_filter.as_deref(),
         }
         .filter(|f| !f.trim().is_empty())
+    }
+
+    /// Names both tables by their names in `schema`, where the map names them by an alias (a Dataverse
+    /// entity set, a finops label or public collection name; see [`Schema::resolve`]), which is how
+    /// maps are stored. Names that resolve to nothing are left as written (validation reports them
+    /// with the closest tables) and returned.
+    pub fn resolve_tables(&mut self, schema: &Schema) -> Vec<UnknownTable> {
+        let mut unknown = Vec::new();
+        for side in Side::BOTH {
+            let name = match side {
+                Side::Finops => &mut self.finops,
+                Side::Dataverse => &mut self.dataverse,
+            };
+            match schema.resolve(side, name) {
+                Ok(table) => table.name.clone_into(name),
+                Err(e) => unknown.push(e),
+            }
+        }
+        unknown
     }
 
     /// Whether any field flows in both directions (then every key field must, DIPV1004).

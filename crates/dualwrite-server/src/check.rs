@@ -80,8 +80,12 @@ pub fn run(options: &CheckOptions, out: &mut dyn Write) -> i32 {
         .map(|path| {
             let outcome = match read_package(path, schema.as_ref()) {
                 Err(problems) => Outcome::Unreadable(problems),
-                Ok(package) => Outcome::Checked(match &schema {
-                    Some(schema) => validate_package(schema, &package),
+                Ok(mut package) => Outcome::Checked(match &schema {
+                    Some(schema) => {
+                        // Maps name tables the way dual-write does (labels, entity sets), as stored.
+                        package.resolve_tables(schema);
+                        validate_package(schema, &package)
+                    }
                     None => validate_package_structure(&package),
                 }),
             };

@@ -173,9 +173,10 @@ impl From<BytesRejection> for ApiError {
                 Kind::TooLarge,
                 "BODY_TOO_LARGE",
                 format!(
-                    "the request body is larger than this server accepts ({} MiB); split the work \
-                     into smaller requests",
-                    crate::http::MAX_BODY_BYTES >> 20
+                    "the request body is larger than this server accepts ({} MiB; {} MiB for a $metadata \
+                     document); split the work into smaller requests",
+                    crate::http::MAX_BODY_BYTES >> 20,
+                    crate::http::MAX_METADATA_BYTES >> 20
                 ),
             )
         } else {

@@ -28,8 +28,8 @@ use axum::Router;
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{
     AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, ImportReport, IntegrationKeyPut,
-    IssuedToken, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, Session,
-    TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
+    IssuedToken, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, SchemaImport,
+    Session, TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -137,6 +137,8 @@ impl AppState {
 
 /// Largest request body accepted; larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 16 << 20;
+/// Largest `$metadata` document `POST /schema/import` accepts: real ones are 3–50 MB.
+pub const MAX_METADATA_BYTES: usize = 64 << 20;
 /// How long a client may take to send its request body before it is answered 408.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -198,6 +200,19 @@ fn api(state: AppState) -> Api {
                 .needs(Design)
                 .body::<Value>(),
             schema::put,
+        )
+        .add(
+            e(
+                Post,
+                "/schema/import",
+                "Merges the tables of an OData $metadata document (XML, up to 64 MiB) into the schema \
+                 (`preview=true`: says what would change, writes nothing)",
+            )
+            .needs(Design)
+            .query::<schema::ImportQuery>()
+            .document("application/xml", MAX_METADATA_BYTES)
+            .returns::<SchemaImport>(),
+            schema::import,
         )
         .add(e(Get, "/envs/{side}/tables", "The tables of one environment").needs(Read), environments::tables)
         .add(

@@ -6,6 +6,7 @@ pub mod check;
 pub mod demo;
 pub mod environment;
 pub mod error;
+pub mod from_csdl;
 pub mod http;
 pub mod import_ms;
 pub mod initial_sync;

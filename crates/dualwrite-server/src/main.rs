@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use dualwrite_server::check::{self, CheckOptions};
+use dualwrite_server::from_csdl::{self, FromCsdlOptions};
 use dualwrite_server::import_ms;
 use dualwrite_server::serve::{self, ServeOptions};
 
@@ -61,6 +62,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: check::Format,
     },
+    /// Schema documents: make one from the environments' OData $metadata.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCommand,
+    },
     /// Convert dual-write maps (msdyn_mapping JSON, a solution's customizations.xml, a solution zip or
     /// a zip of solution zips) into a native package, printed on stdout.
     ImportMs {
@@ -69,6 +75,27 @@ enum Command {
         /// Schema document: tells the legs apart by table name and fills in integration keys.
         #[arg(long)]
         schema: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Write a schema document (dualwrite.schema/v1) read from OData CSDL $metadata documents
+    /// (Dataverse: /api/data/v9.2/$metadata; finance and operations: /data/$metadata).
+    FromCsdl {
+        /// The Dataverse $metadata document.
+        #[arg(long)]
+        dataverse: Option<PathBuf>,
+        /// The finance and operations $metadata document.
+        #[arg(long)]
+        finops: Option<PathBuf>,
+        /// Tables to keep, comma-separated, by name or entity set or label (`accounts`, `Customers V3`),
+        /// with every table their lookups reach [default: every table].
+        #[arg(long, value_delimiter = ',')]
+        tables: Vec<String>,
+        /// Write the schema to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -98,6 +125,10 @@ fn main() -> anyhow::Result<()> {
         Command::Check { packages, schema, format } => {
             let code = check::run(&CheckOptions { packages, schema, format }, &mut std::io::stdout().lock());
             std::process::exit(code)
+        }
+        Command::Schema { command: SchemaCommand::FromCsdl { dataverse, finops, tables, out } } => {
+            let options = FromCsdlOptions { dataverse, finops, tables, out };
+            from_csdl::run(&options, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
         }
         Command::ImportMs { file, schema } => {
             import_ms::run(&file, schema.as_deref(), &mut std::io::stdout().lock())

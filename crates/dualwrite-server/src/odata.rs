@@ -326,11 +326,11 @@ pub fn etag(row: &Map<String, Value>) -> String {
     format!("W/\"{}\"", u64::from_be_bytes(first) >> 11)
 }
 
-/// The entity set of a Dataverse table as Dataverse names it by default: the logical name's plural
-/// (`account` → `accounts`, `transactioncurrency` → `transactioncurrencies`, `msdyn_address` →
-/// `msdyn_addresses`).
+/// The entity set of a Dataverse table: its first alias, where a `$metadata` import keeps the
+/// entity set, else the logical name's plural as Dataverse forms it by default (`account` →
+/// `accounts`, `transactioncurrency` → `transactioncurrencies`, `msdyn_address` → `msdyn_addresses`).
 pub fn dataverse_entity_set(table: &Table) -> String {
-    plural(&table.name)
+    table.aliases.first().cloned().unwrap_or_else(|| plural(&table.name))
 }
 
 fn plural(name: &str) -> String {

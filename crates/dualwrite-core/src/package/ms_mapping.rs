@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::Package;
 use crate::document::{child, item, type_name, DocumentError, Problems};
-use crate::schema::{Schema, Side};
+use crate::schema::{ColumnType, Schema, Side};
 use crate::table_map::{read_transform, Direction, FieldMapping, TableMap, Transform, ValueMap};
 
 pub(super) fn import(value: &Value, schema: Option<&Schema>) -> Result<Package, DocumentError> {
@@ -78,7 +78,7 @@ fn leg_source(leg: &Map<String, Value>, index: usize, schema: Option<&Schema>) -
     let text = |k: &str| leg.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
     if let Some(schema) = schema {
         let (source, destination) = (text("sourceSchema"), text("destinationSchema"));
-        let known = |side: Side, table: &str| schema.table(side, table).is_some();
+        let known = |side: Side, table: &str| schema.resolve(side, table).is_ok();
         let from_finops = known(Side::Finops, &source) || known(Side::Dataverse, &destination);
         let from_dataverse = known(Side::Dataverse, &source) || known(Side::Finops, &destination);
         match (from_finops, from_dataverse) {
@@ -126,6 +126,8 @@ fn import_map(value: &Value, path: &str, schema: Option<&Schema>, p: &mut Proble
         dataverse_filter: None,
     };
     let mut reversed_filter = None;
+    // (path, Dataverse field, related entity) of the lookups the legs write on the Dataverse side.
+    let mut related = Vec::new();
     for (l, leg) in legs.iter().enumerate() {
         let leg_path = item(&legs_path, l);
         let Some(leg) = p.object(leg, &leg_path) else { continue };
@@ -159,15 +161,26 @@ fn import_map(value: &Value, path: &str, schema: Option<&Schema>, p: &mut Proble
             }
         }
         let mappings_path = child(&leg_path, "fieldMappings");
-        let leg_fields: Vec<FieldMapping> = p
-            .array(leg, &leg_path, "fieldMappings", true)
-            .iter()
-            .enumerate()
-            .filter_map(|(f, field)| import_field(field, &item(&mappings_path, f), source, p))
-            .collect();
+        let mut leg_fields = Vec::new();
+        for (f, field) in p.array(leg, &leg_path, "fieldMappings", true).iter().enumerate() {
+            let field_path = item(&mappings_path, f);
+            let Some(mapping) = import_field(field, &field_path, source, p) else { continue };
+            let entity = field.get("destinationLookupFieldRelatedEntity").and_then(Value::as_str);
+            if let (Side::Finops, Some(entity), Some(column)) = (source, entity, &mapping.dataverse) {
+                if !entity.trim().is_empty() {
+                    let path = child(&field_path, "destinationLookupFieldRelatedEntity");
+                    related.push((path, column.clone(), entity.trim().to_owned()));
+                }
+            }
+            leg_fields.push(mapping);
+        }
         merge(&mut map.fields, leg_fields);
     }
     map.dataverse_filter = map.dataverse_filter.or(reversed_filter);
+    if let Some(schema) = schema {
+        map.resolve_tables(schema);
+        check_related(schema, &map, &related, p);
+    }
     for (side, table) in [(Side::Finops, &map.finops), (Side::Dataverse, &map.dataverse)] {
         if table.is_empty() {
             p.push(
@@ -177,6 +190,41 @@ fn import_map(value: &Value, path: &str, schema: Option<&Schema>, p: &mut Proble
         }
     }
     Some(map)
+}
+
+/// The related entity a leg gives for a lookup it writes (an entity set name, `transactioncurrencies`)
+/// must be the lookup's target. Where the schema knows neither the lookup nor the entity set, there is
+/// nothing to hold it against.
+fn check_related(schema: &Schema, map: &TableMap, related: &[(String, String, String)], p: &mut Problems) {
+    let Some(table) = schema.table(Side::Dataverse, &map.dataverse) else { return };
+    for (path, field, entity) in related {
+        let column = field.split('.').next().unwrap_or(field);
+        let Some(ColumnType::Lookup { target }) = table.column(column).map(|c| &c.ty) else { continue };
+        match schema.resolve(Side::Dataverse, entity) {
+            Ok(named) if named.name == *target => {}
+            Ok(named) => p.push(
+                path.clone(),
+                format!(
+                    "`{entity}` is table {}, but lookup `{column}` of {} targets {target}",
+                    named.name, table.name
+                ),
+            ),
+            Err(_) => {
+                let aliases = schema.table(Side::Dataverse, target).map(|t| t.aliases.join(", "));
+                if aliases.as_deref().is_some_and(|a| !a.is_empty()) {
+                    p.push(
+                        path.clone(),
+                        format!(
+                            "`{entity}` is no table of the schema, but lookup `{column}` of {} targets {target} \
+                             (entity set {})",
+                            table.name,
+                            aliases.unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Adds a leg's fields to those of the legs before: a field already there (both ways) is kept once; a

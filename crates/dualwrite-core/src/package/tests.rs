@@ -121,3 +121,64 @@ fn an_ms_mapping_without_legs_says_what_is_missing() {
     let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
     assert_eq!(paths, ["legs", "legs", "legs"], "{error}");
 }
+
+/// A real map export names the finops entity by its label and the Dataverse table by its entity set.
+fn customers_v3_as_exported(related_entity: &str) -> String {
+    json!({"name": "Customers V3 (accounts)", "legs": [
+        {"sourceEnvironment": "FinOps", "sourceSchema": "Customers V3", "destinationSchema": "accounts",
+         "fieldMappings": [
+            {"sourceField": "CUSTOMERACCOUNT", "destinationField": "accountnumber", "syncDirection": "3",
+             "destinationLookupFieldRelatedEntity": ""},
+            {"sourceField": "SALESCURRENCYCODE", "destinationField": "transactioncurrencyid.isocurrencycode",
+             "syncDirection": "3", "destinationLookupFieldRelatedEntity": related_entity}
+         ]},
+        {"sourceEnvironment": "CRM", "sourceSchema": "accounts", "destinationSchema": "Customers V3",
+         "fieldMappings": [{"sourceField": "accountnumber", "destinationField": "CUSTOMERACCOUNT", "syncDirection": "3"}]}
+    ]})
+    .to_string()
+}
+
+#[test]
+fn ms_mapping_table_names_are_resolved_and_stored_by_the_schema_names() {
+    let schema = Schema::from_json(SCHEMA).expect("schema");
+    let package = Package::from_ms_mapping(&customers_v3_as_exported("transactioncurrencies"), Some(&schema))
+        .expect("imports");
+    let map = &package.maps[0];
+    assert_eq!((map.finops.as_str(), map.dataverse.as_str()), ("CustCustomerV3Entity", "account"));
+    assert_eq!(map.fields.len(), 2);
+    let without_schema = Package::from_ms_mapping(&customers_v3_as_exported("transactioncurrencies"), None)
+        .expect("imports without a schema");
+    assert_eq!(
+        without_schema.maps[0].dataverse, "accounts",
+        "kept as written when there is nothing to resolve by"
+    );
+}
+
+#[test]
+fn a_lookups_related_entity_must_be_the_lookups_target() {
+    let schema = Schema::from_json(SCHEMA).expect("schema");
+    for wrong in ["msdyn_customergroups", "currencies"] {
+        let error = Package::from_ms_mapping(&customers_v3_as_exported(wrong), Some(&schema))
+            .expect_err("the related entity is another table");
+        let problem = &error.problems[0];
+        assert_eq!(problem.path, "legs[0].fieldMappings[1].destinationLookupFieldRelatedEntity");
+        assert!(problem.message.contains("targets transactioncurrency"), "{problem}");
+    }
+}
+
+#[test]
+fn a_package_names_its_tables_and_keys_by_the_schema_names() {
+    let schema = Schema::from_json(SCHEMA).expect("schema");
+    let mut package = Package::from_json(PACKAGE).expect("fixture package");
+    let expected = package.clone();
+    package.maps[3].finops = "Customers V3".into();
+    package.maps[3].dataverse = "accounts".into();
+    let key = package.integration_keys.remove("account").expect("key");
+    package.integration_keys.insert("accounts".into(), key);
+    package.maps[0].finops = "Legal entitys".into();
+    let unknown = package.resolve_tables(&schema);
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].closest, ["LegalEntities"]);
+    package.maps[0].finops = expected.maps[0].finops.clone();
+    assert_eq!(package, expected);
+}

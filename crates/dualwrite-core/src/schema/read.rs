@@ -32,6 +32,19 @@ pub(super) fn schema(value: &Value) -> Result<Schema, DocumentError> {
                 if schema.table(side, &table.name).is_some() {
                     p.push(child(&path, "name"), format!("{side} table `{}` is defined twice", table.name));
                 }
+                for (a, alias) in table.aliases.iter().enumerate() {
+                    let other =
+                        schema.tables(side).iter().find(|t| t.names().any(|n| table.same_name(n, alias)));
+                    if let Some(other) = other {
+                        p.push(
+                            item(&child(&path, "aliases"), a),
+                            format!(
+                                "alias `{alias}` already names {side} table {}; an alias names one table",
+                                other.name
+                            ),
+                        );
+                    }
+                }
                 match side {
                     Side::Finops => schema.finops.push(table),
                     Side::Dataverse => schema.dataverse.push(table),
@@ -46,8 +59,8 @@ pub(super) fn schema(value: &Value) -> Result<Schema, DocumentError> {
 fn table(value: &Value, path: &str, side: Side, p: &mut Problems) -> Option<Table> {
     let object = p.object(value, path)?;
     let known: &[&str] = match side {
-        Side::Finops => &["name", "company_specific", "key", "columns"],
-        Side::Dataverse => &["name", "company_specific", "alternate_keys", "columns"],
+        Side::Finops => &["name", "aliases", "company_specific", "key", "columns"],
+        Side::Dataverse => &["name", "aliases", "company_specific", "alternate_keys", "columns"],
     };
     p.unknown_keys(object, path, known);
     let name = p.string(object, path, "name").unwrap_or_default();
@@ -55,9 +68,22 @@ fn table(value: &Value, path: &str, side: Side, p: &mut Problems) -> Option<Tabl
         p.push(child(path, "name"), format!("`{name}` is not a table name; use letters, digits and _"));
     }
     let company_specific = p.bool(object, path, "company_specific", false);
+    let aliases = p.strings(object, path, "aliases", false);
+    for (i, alias) in aliases.iter().enumerate() {
+        let same = |a: &str, b: &str| match side {
+            Side::Finops => a.eq_ignore_ascii_case(b),
+            Side::Dataverse => a == b,
+        };
+        if alias.trim().is_empty() {
+            p.push(item(&child(path, "aliases"), i), "an alias must not be empty");
+        } else if same(alias, &name) || aliases[..i].iter().any(|a| same(a, alias)) {
+            p.push(item(&child(path, "aliases"), i), format!("alias `{alias}` is listed twice"));
+        }
+    }
     let mut table = Table {
         name,
         side,
+        aliases,
         company_specific,
         key: Vec::new(),
         alternate_keys: Vec::new(),
@@ -345,17 +371,29 @@ pub(super) fn to_value(schema: &Schema) -> Value {
             .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
             .collect()
     };
+    // Aliases only where a table has some, so documents without them read and write unchanged.
+    let with_aliases = |mut table: Value, t: &Table| {
+        if let (Value::Object(o), false) = (&mut table, t.aliases.is_empty()) {
+            o.insert("aliases".into(), json!(t.aliases));
+        }
+        table
+    };
     let finops: Vec<Value> = schema
         .finops
         .iter()
-        .map(|t| json!({"name": t.name, "company_specific": t.company_specific, "key": t.key, "columns": columns(t)}))
+        .map(|t| {
+            let table =
+                json!({"name": t.name, "company_specific": t.company_specific, "key": t.key, "columns": columns(t)});
+            with_aliases(table, t)
+        })
         .collect();
     let dataverse: Vec<Value> = schema
         .dataverse
         .iter()
         .map(|t| {
-            json!({"name": t.name, "company_specific": t.company_specific, "columns": columns(t),
-                   "alternate_keys": t.alternate_keys})
+            let table = json!({"name": t.name, "company_specific": t.company_specific, "columns": columns(t),
+                   "alternate_keys": t.alternate_keys});
+            with_aliases(table, t)
         })
         .collect();
     json!({"format": SCHEMA_FORMAT, "companies": schema.companies, "finops": finops, "dataverse": dataverse})

@@ -191,3 +191,134 @@ fn read_only_columns_are_found_in_a_row_by_any_spelling() {
     let row = json!({"CURRENCYCODE": "EUR", "symbol": "€"});
     assert_eq!(currencies.read_only_columns_in(row.as_object().expect("object")), ["symbol"]);
 }
+
+#[test]
+fn tables_resolve_by_the_names_dual_write_gives_them() {
+    let schema = contoso();
+    let finops = |name: &str| schema.resolve(Side::Finops, name).map(|t| t.name.as_str());
+    let dataverse = |name: &str| schema.resolve(Side::Dataverse, name).map(|t| t.name.as_str());
+    assert_eq!(finops("CustCustomerV3Entity"), Ok("CustCustomerV3Entity"));
+    assert_eq!(finops("Customers V3"), Ok("CustCustomerV3Entity"), "the label");
+    assert_eq!(finops("CustomersV3"), Ok("CustCustomerV3Entity"), "the public collection name");
+    assert_eq!(finops("customerv3"), Ok("CustCustomerV3Entity"), "the entity type name, any case");
+    assert_eq!(finops("Customer Groups"), Ok("CustCustomerGroupEntity"));
+    assert_eq!(finops("Legal entities"), Ok("LegalEntities"));
+    assert_eq!(dataverse("accounts"), Ok("account"), "the entity set");
+    assert_eq!(dataverse("transactioncurrencies"), Ok("transactioncurrency"));
+    assert!(dataverse("Accounts").is_err(), "Dataverse names are exact");
+}
+
+#[test]
+fn a_label_matches_the_collection_name_without_spaces_even_with_no_label_alias() {
+    let doc = json!({
+        "format": "dualwrite.schema/v1",
+        "companies": [],
+        "finops": [{"name": "CustCustomerV3Entity", "aliases": ["CustomersV3"], "key": ["A"],
+                    "columns": [{"name": "A", "type": "string"}]}],
+        "dataverse": []
+    });
+    let schema = Schema::from_value(&doc).expect("schema");
+    assert_eq!(
+        schema.resolve(Side::Finops, "Customers V3").map(|t| t.name.as_str()),
+        Ok("CustCustomerV3Entity")
+    );
+    assert_eq!(schema.to_value()["finops"][0]["aliases"], json!(["CustomersV3"]));
+}
+
+#[test]
+fn a_name_that_resolves_to_nothing_names_the_closest_tables() {
+    let schema = contoso();
+    let e = schema.resolve(Side::Finops, "Customers V2").expect_err("no such entity");
+    assert_eq!(e.closest.first().map(String::as_str), Some("CustCustomerV3Entity"));
+    assert!(e.to_string().contains("did you mean CustCustomerV3Entity"), "{e}");
+    let e = schema.resolve(Side::Dataverse, "acount").expect_err("misspelt");
+    assert_eq!(e.closest.first().map(String::as_str), Some("account"), "{e}");
+    let e = schema.resolve(Side::Dataverse, "salesorder").expect_err("absent");
+    assert!(e.closest.is_empty(), "nothing comes close to salesorder: {e}");
+    assert_eq!(e.to_string(), "dataverse table `salesorder` is not in the schema");
+    let long = "x".repeat(100_000);
+    assert!(schema.resolve(Side::Finops, &long).expect_err("absent").closest.is_empty());
+}
+
+#[test]
+fn tables_without_aliases_write_no_aliases_and_aliases_name_one_table() {
+    let mut schema = contoso();
+    for table in schema.finops.iter_mut().chain(schema.dataverse.iter_mut()) {
+        table.aliases.clear();
+    }
+    let text = schema.to_value().to_string();
+    assert!(!text.contains("aliases"), "older readers see the document they know");
+    let doc = json!({
+        "format": "dualwrite.schema/v1",
+        "companies": [],
+        "finops": [],
+        "dataverse": [
+            {"name": "a", "aliases": ["as", " ", "as"], "columns": []},
+            {"name": "b", "aliases": ["as", "a"], "columns": []}
+        ]
+    });
+    let error = Schema::from_value(&doc).expect_err("ambiguous aliases");
+    let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "dataverse[0].aliases[1]",
+            "dataverse[0].aliases[2]",
+            "dataverse[1].aliases[0]",
+            "dataverse[1].aliases[1]"
+        ],
+        "{error}"
+    );
+}
+
+#[test]
+fn merging_an_environments_tables_keeps_what_only_a_person_could_say() {
+    let mut schema = contoso();
+    let before = schema.clone();
+    let customers = before.table(Side::Finops, "CustCustomerV3Entity").expect("customers");
+    // As `$metadata` says it: the entity type name, public field names, one new field.
+    let mut read = customers.clone();
+    read.name = "CustomerV3".into();
+    read.aliases = vec!["CustomersV3".into()];
+    for column in &mut read.columns {
+        column.required = false;
+        column.references = None;
+        if column.name == "CREDITRATING" {
+            column.name = "CreditRating".into();
+            column.ty = ColumnType::String { max_length: Some(10) };
+        }
+    }
+    read.columns.push(Column::new("PaymentTermsBaseMonths", ColumnType::Integer));
+    let currency = before.table(Side::Finops, "LegalEntities").expect("legal entities");
+    let mut new_table = currency.clone();
+    new_table.name = "Vendors".into();
+    new_table.aliases = vec!["VendorsV2".into()];
+    let changes = schema.merge(Side::Finops, &[read, new_table]);
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[0].table, "CustCustomerV3Entity", "known by its alias");
+    assert_eq!(changes[0].columns_added, ["PaymentTermsBaseMonths"]);
+    assert_eq!(
+        changes[0].columns_changed,
+        [(
+            "CREDITRATING".to_owned(),
+            "a string of at most 60 characters".to_owned(),
+            "a string of at most 10 characters".to_owned()
+        )]
+    );
+    assert!(changes[0].changed.is_empty(), "{:?}", changes[0].changed);
+    assert!(changes[1].added && changes[1].table == "Vendors");
+    let merged = Schema::from_value(&schema.to_value()).expect("a valid schema");
+    let customers = merged.table(Side::Finops, "CustCustomerV3Entity").expect("customers");
+    assert!(customers.column("CUSTOMERGROUPID").is_some_and(|c| c.required && c.references.is_some()));
+    assert_eq!(customers.aliases, before.table(Side::Finops, "CustCustomerV3Entity").expect("t").aliases);
+    assert!(merged.resolve(Side::Finops, "VendorsV2").is_ok());
+
+    let mut again = merged.clone();
+    let same: Vec<Table> = merged
+        .finops
+        .iter()
+        .map(|t| Table { columns: t.columns.iter().filter(|c| !c.implicit).cloned().collect(), ..t.clone() })
+        .collect();
+    assert!(again.merge(Side::Finops, &same).iter().all(TableChange::is_unchanged));
+    assert_eq!(again, merged);
+}

@@ -15,31 +15,30 @@ pub(super) fn version(cx: &mut Context<'_>) {
 
 /// DIPV1018, DIPV1020, DIPV1002.
 pub(super) fn tables(cx: &mut Context<'_>) {
-    if cx.schema.is_none() {
-        return;
-    }
-    if cx.finops.is_none() {
-        let d = Diagnostic::error(
-            "DIPV1018",
-            "finops",
-            format!(
-                "finops entity `{}` is not in the schema (missing source schema); pick an entity of the schema \
-                 or refresh the schema",
-                cx.map.finops
+    let Some(schema) = cx.schema else { return };
+    for side in Side::BOTH {
+        let (found, code, what, missing) = match side {
+            Side::Finops => (cx.finops.is_some(), "DIPV1018", "an entity", "source"),
+            Side::Dataverse => (cx.dataverse.is_some(), "DIPV1020", "a table", "destination"),
+        };
+        if found {
+            continue;
+        }
+        let message = match schema.resolve(side, cx.map.table(side)) {
+            Err(unknown) => {
+                format!(
+                    "{unknown} (missing {missing} schema); pick {what} of the schema or refresh the schema"
+                )
+            }
+            // Named by an alias: maps are stored under the schema's names, which saving does.
+            Ok(table) => format!(
+                "`{}` is an alias of {side} table {}; name the table {}",
+                cx.map.table(side),
+                table.name,
+                table.name
             ),
-        );
-        cx.push(d);
-    }
-    if cx.dataverse.is_none() {
-        let d = Diagnostic::error(
-            "DIPV1020",
-            "dataverse",
-            format!(
-                "dataverse table `{}` is not in the schema (missing destination schema); pick a table of the \
-                 schema or refresh the schema",
-                cx.map.dataverse
-            ),
-        );
+        };
+        let d = Diagnostic::error(code, side.as_str(), message);
         cx.push(d);
     }
     let (Some(f), Some(d)) = (cx.finops, cx.dataverse) else { return };

@@ -665,3 +665,19 @@ fn a_package_reports_duplicate_names_and_keys_for_unknown_tables_with_map_paths(
     assert_eq!(at("DW2014").as_deref(), Some("integration_keys.nosuchtable"));
     assert_eq!(at("DIPV1022").as_deref(), Some("maps[4].fields[0].finops"));
 }
+
+#[test]
+fn an_unknown_table_names_the_closest_and_an_alias_names_the_table() {
+    let mut f = Fixture::contoso();
+    f.maps[CUSTOMERS].finops = "Customers V2".into();
+    f.maps[CUSTOMERS].dataverse = "accounts".into();
+    let diagnostics = validate(&f.schema, &f.keys, &f.maps[CUSTOMERS], &f.maps);
+    let message = |code: &str| {
+        diagnostics.iter().find(|d| d.code == code).map(|d| d.message.clone()).unwrap_or_default()
+    };
+    assert!(message("DIPV1018").contains("did you mean CustCustomerV3Entity?"), "{diagnostics:?}");
+    assert_eq!(
+        message("DIPV1020"),
+        "`accounts` is an alias of dataverse table account; name the table account"
+    );
+}

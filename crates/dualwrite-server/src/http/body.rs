@@ -45,3 +45,15 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> FromRequest<S> fo
         })
     }
 }
+
+/// A body that is a document, not JSON (a `$metadata` XML, say), as bytes; a body over the endpoint's
+/// limit answers 413 with the API's error body.
+pub struct Document(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Document {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Document(axum::body::Bytes::from_request(req, state).await?))
+    }
+}

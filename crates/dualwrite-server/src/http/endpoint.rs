@@ -60,6 +60,10 @@ pub struct Endpoint {
     also: Option<&'static str>,
     /// Other media types the body may come in (a zip, say), beside JSON.
     body_also: &'static [&'static str],
+    /// The body is a document of this media type (XML, say), not JSON.
+    document: Option<&'static str>,
+    /// A body limit other than the API's [`super::MAX_BODY_BYTES`].
+    body_limit: Option<usize>,
 }
 
 impl Endpoint {
@@ -75,6 +79,8 @@ impl Endpoint {
             response: None,
             also: None,
             body_also: &[],
+            document: None,
+            body_limit: None,
         }
     }
 
@@ -105,6 +111,13 @@ impl Endpoint {
     /// Takes a JSON body `B` that may be left out.
     pub fn optional_body<B: JsonSchema>(mut self) -> Endpoint {
         self.body = Some((SchemaGenerator::subschema_for::<B>, false));
+        self
+    }
+
+    /// Takes a body of `content_type` (not JSON) of up to `limit` bytes (413 beyond).
+    pub fn document(mut self, content_type: &'static str, limit: usize) -> Endpoint {
+        self.document = Some(content_type);
+        self.body_limit = Some(limit);
         self
     }
 
@@ -161,6 +174,10 @@ impl Api {
         T: 'static,
     {
         let mut route = on(endpoint.verb.filter(), handler);
+        if let Some(limit) = endpoint.body_limit {
+            // Set nearer the handler than the API's default, so it is the one that counts.
+            route = route.layer(axum::extract::DefaultBodyLimit::max(limit));
+        }
         if let Some(permission) = endpoint.permission {
             route = route
                 .route_layer(middleware::from_fn_with_state((self.state.clone(), permission), access::guard));
@@ -254,6 +271,12 @@ impl Api {
                 operation["security"] = json!([{"bearer": []}]);
             }
             None => operation["security"] = json!([]),
+        }
+        if let Some(content_type) = e.document {
+            operation["requestBody"] = json!({
+                "required": true,
+                "content": {content_type: {"schema": {"type": "string"}}},
+            });
         }
         if let Some((schema, required)) = e.body {
             let mut content = json!({"application/json": {"schema": schema(&mut self.schemas).to_value()}});

@@ -35,6 +35,16 @@ pub fn parse(doc: &MapDoc) -> Result<TableMap, ApiError> {
     })
 }
 
+/// The map as it is stored: its tables named by their schema names where it names them by an alias
+/// (an entity set, a label).
+pub fn stored_names(catalog: &Catalog, map: &TableMap) -> TableMap {
+    let mut map = map.clone();
+    if let Some(schema) = &catalog.schema {
+        map.resolve_tables(schema);
+    }
+    map
+}
+
 /// The diagnostics of `map` among the catalog's other maps (against the schema when there is one).
 pub fn diagnose(catalog: &Catalog, map: &TableMap, id: Option<i64>) -> Vec<Diagnostic> {
     let others = catalog.other_maps(id);
@@ -80,6 +90,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let map = parse(&doc)?;
     app.write(move |tx, catalog| {
+        let map = stored_names(catalog, &map);
         let id = tx.insert_map(&map.to_value())?;
         catalog::bump(tx)?;
         tx.append_event("map_saved", Some(id), &json!({"map": map.name, "version": map.version}))?;
@@ -115,6 +126,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let map = parse(&doc)?;
     app.write(move |tx, catalog| {
+        let map = stored_names(catalog, &map);
         let current = find(catalog, &id)?;
         refuse_unless_editable(current, "edit")?;
         tx.update_map(current.id, &map.to_value())?;

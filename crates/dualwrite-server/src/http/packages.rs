@@ -134,7 +134,7 @@ fn package_of(body: &PackageBody, catalog: &Catalog) -> Result<Package, ApiError
         }
         PackageBody::Solution(bytes) => read_package("the solution", bytes, schema),
     };
-    read.map_err(|e| {
+    let mut package = read.map_err(|e| {
         let problems: Vec<Value> = match &e {
             PackageFileError::Document(d) | PackageFileError::Maps(d) => {
                 d.problems.iter().map(|p| json!({"path": p.path, "message": p.message})).collect()
@@ -144,7 +144,12 @@ fn package_of(body: &PackageBody, catalog: &Catalog) -> Result<Package, ApiError
         };
         ApiError::bad_request("INVALID_PACKAGE", format!("the package has problems: {e}"))
             .with("problems", problems)
-    })
+    })?;
+    // Maps are stored under the schema's own table names, whatever alias the package used.
+    if let Some(schema) = schema {
+        package.resolve_tables(schema);
+    }
+    Ok(package)
 }
 
 /// Imports every map of a package: a map named like a stored map replaces it (which must be

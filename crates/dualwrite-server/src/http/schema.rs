@@ -1,12 +1,15 @@
-//! `GET, PUT /schema`: the whole schema document.
+//! `GET, PUT /schema`: the whole schema document; `POST /schema/import`: tables from `$metadata`.
 
 use axum::extract::State;
 use axum::Json;
+use dualwrite_artifacts::csdl;
+use dualwrite_core::api::{SchemaImport, TableImport};
 use dualwrite_core::lifecycle::MapStatus;
-use dualwrite_core::schema::Schema;
+use dualwrite_core::schema::{Schema, Side};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::body::Body;
+use super::body::{Body, Document, Query};
 use super::AppState;
 use crate::catalog::{self, Catalog};
 use crate::error::ApiError;
@@ -43,4 +46,73 @@ pub fn refuse_while_running(catalog: &Catalog) -> Result<(), ApiError> {
         .with("map_id", m.id));
     }
     Ok(())
+}
+
+/// The query of `POST /schema/import`.
+#[derive(schemars::JsonSchema, Deserialize)]
+pub struct ImportQuery {
+    /// `finops` or `dataverse`: whose `$metadata` the body is.
+    side: Side,
+    /// Comma-separated tables to take (by name, entity set or label), with every table their lookups
+    /// reach; every table of the document when absent.
+    tables: Option<String>,
+    /// `true`: answer what would be added and changed, write nothing.
+    #[serde(default)]
+    preview: bool,
+}
+
+/// `POST /schema/import?side=&tables=&preview=`: merges the tables of an OData CSDL `$metadata`
+/// document (the body, XML) into the stored schema (see core's `Schema::merge`).
+pub async fn import(
+    State(app): State<AppState>,
+    Query(q): Query<ImportQuery>,
+    Document(body): Document,
+) -> Result<Json<SchemaImport>, ApiError> {
+    let wanted: Vec<String> = q
+        .tables
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let side = q.side;
+    // Reading is CPU work on a body of up to 64 MiB: off the async threads.
+    let imported = tokio::task::spawn_blocking(move || csdl::read(body.as_ref(), Some(side), &wanted))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| {
+            ApiError::bad_request("INVALID_METADATA", format!("the $metadata document cannot be read: {e}"))
+                .with("line", e.line)
+        })?;
+    if !imported.unknown.is_empty() {
+        let names: Vec<String> = imported.unknown.iter().map(ToString::to_string).collect();
+        return Err(ApiError::bad_request(
+            "UNKNOWN_TABLE",
+            format!("tables asked for are not in the document: {}", names.join("; ")),
+        ));
+    }
+    let preview = q.preview;
+    let work = move |tx: &mut dyn crate::store::Tx, catalog: &Catalog| {
+        let mut schema = catalog.schema.clone().unwrap_or_default();
+        let changes = schema.merge(side, &imported.tables);
+        let schema = parse(&schema.to_value()).map_err(|e| e.context("the merged schema"))?;
+        if !preview {
+            refuse_while_running(catalog)?;
+            catalog::put_schema(tx, &schema)?;
+        }
+        Ok(Json(SchemaImport {
+            side,
+            preview,
+            entity_types: imported.entity_types,
+            tables: changes.iter().map(TableImport::from).collect(),
+            notes: imported.notes.clone(),
+        }))
+    };
+    if preview {
+        app.read(work).await
+    } else {
+        app.write(work).await
+    }
 }

@@ -51,6 +51,7 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("POST", "/validate", EVERYONE),
     ("GET", "/packages/export", EVERYONE),
     ("POST", "/packages/import", DESIGNERS),
+    ("POST", "/schema/import", DESIGNERS),
     ("GET", "/events", EVERYONE),
 ];
 

@@ -88,6 +88,28 @@ fn import_ms_turns_msdyn_mapping_legs_into_a_native_package() {
     assert_eq!(imported.integration_keys, package.integration_keys, "keys generated from the schema");
 }
 
+/// A real export names the finops entity by its label and the Dataverse table by its entity set.
+#[test]
+fn import_ms_stores_tables_under_the_schemas_names_when_the_export_uses_dual_writes() {
+    let package = Package::from_json(&std::fs::read_to_string(fixture("package.json")).expect("fixture"))
+        .expect("fixture package");
+    let exported = package.to_ms_mapping().to_string();
+    let as_dual_write_names_them = exported
+        .replace("\"CustCustomerV3Entity\"", "\"Customers V3\"")
+        .replace("\"account\"", "\"accounts\"")
+        .replace("\"transactioncurrency\"", "\"transactioncurrencies\"");
+    assert_ne!(as_dual_write_names_them, exported);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("msdyn_mapping.json");
+    std::fs::write(&file, as_dual_write_names_them).expect("write");
+    let schema = fixture("schema.json");
+    let output = dualwrite(&["import-ms", path(&file), "--schema", path(&schema)]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let imported = Package::from_json(&stdout(&output)).expect("a native package on stdout");
+    assert_eq!(imported.maps, package.maps, "the same maps, under the schema's table names");
+    assert_eq!(imported.integration_keys, package.integration_keys);
+}
+
 #[test]
 fn import_ms_refuses_a_file_that_is_not_a_mapping() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -210,4 +232,99 @@ fn a_database_password_never_reaches_the_log_an_error_or_the_help() {
     assert!(listening, "the server started: {logged}");
     assert!(logged.contains("store ready"), "{logged}");
     assert!(!logged.contains(SECRET), "{logged}");
+}
+
+fn real_fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/real").join(name)
+}
+
+#[test]
+fn schema_from_csdl_writes_a_schema_that_checks_the_contoso_maps_named_as_dual_write_names_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (dataverse, finops) = (fixture("dataverse-metadata.xml"), fixture("finops-metadata.xml"));
+    let output = dualwrite(&[
+        "schema",
+        "from-csdl",
+        "--dataverse",
+        path(&dataverse),
+        "--finops",
+        path(&finops),
+        "--tables",
+        "accounts,Customers V3",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let schema = dualwrite_core::schema::Schema::from_json(&stdout(&output)).expect("a schema document");
+    assert!(schema.resolve(dualwrite_core::schema::Side::Finops, "CustomersV3").is_ok());
+    assert!(schema
+        .table(dualwrite_core::schema::Side::Dataverse, "account")
+        .is_some_and(|t| t.company_specific));
+    assert!(schema.table(dualwrite_core::schema::Side::Finops, "LegalEntity").is_none(), "not asked for");
+    let notes = String::from_utf8_lossy(&output.stderr);
+    assert!(notes.contains("note: dataverse: 14 entity types read, 12 tables kept"), "{notes}");
+    assert!(notes.contains("companies are not in $metadata"), "{notes}");
+
+    // --out writes the file; the whole document reads; a map named by label and entity set checks.
+    let out = dir.path().join("schema.json");
+    let output = dualwrite(&[
+        "schema",
+        "from-csdl",
+        "--dataverse",
+        path(&dataverse),
+        "--finops",
+        path(&finops),
+        "--out",
+        path(&out),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stdout.is_empty());
+    let package = std::fs::read_to_string(fixture("package.json")).expect("fixture");
+    let mut package: Value = serde_json::from_str(&package).expect("json");
+    let map = &mut package["maps"][2];
+    map["finops"] = "Customer groups".into();
+    map["dataverse"] = "msdyn_customergroups".into();
+    package["maps"] = Value::Array(vec![map.clone()]);
+    package["integration_keys"] = serde_json::json!({});
+    let file = dir.path().join("groups.json");
+    std::fs::write(&file, package.to_string()).expect("write");
+    let output = dualwrite(&["check", path(&file), "--schema", path(&out), "--format", "json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json report");
+    let codes: Vec<&str> = report["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert!(!codes.contains(&"DIPV1018") && !codes.contains(&"DIPV1020"), "the tables resolve: {codes:?}");
+}
+
+#[test]
+fn schema_from_csdl_says_what_is_wrong_with_its_inputs() {
+    let (dataverse, finops) = (fixture("dataverse-metadata.xml"), fixture("finops-metadata.xml"));
+    let output = dualwrite(&["schema", "from-csdl", "--dataverse", path(&dataverse), "--tables", "acounts"]);
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("`acounts` is not in the schema; did you mean account?"), "{error}");
+
+    let output = dualwrite(&["schema", "from-csdl", "--dataverse", path(&finops)]);
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("this is a finops $metadata"), "{error}");
+
+    let output = dualwrite(&["schema", "from-csdl"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("give a $metadata document"));
+}
+
+#[test]
+fn schema_from_csdl_reads_a_real_dataverse_metadata_and_says_what_it_lacks() {
+    let real = real_fixture("dataverse-csdl.xml");
+    let output = dualwrite(&["schema", "from-csdl", "--dataverse", path(&real), "--tables", "account"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let schema = dualwrite_core::schema::Schema::from_json(&stdout(&output)).expect("a schema document");
+    let account = schema.table(dualwrite_core::schema::Side::Dataverse, "account").expect("account");
+    assert_eq!(account.columns.len(), 157);
+    let notes = String::from_utf8_lossy(&output.stderr);
+    assert!(notes.contains("354 entity types read"), "{notes}");
+    assert!(notes.contains("no dual-write solution tables (cdm_company, msdyn_*)"), "{notes}");
+    assert!(notes.contains("no alternate keys declared on"), "{notes}");
 }

@@ -16,6 +16,7 @@ mod lifecycle;
 mod live_sync;
 mod operation_keys;
 mod preflight;
+mod schema_import;
 mod several_servers;
 mod solutions;
 mod store;

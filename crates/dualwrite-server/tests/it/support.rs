@@ -197,6 +197,13 @@ impl TestApp {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
+    /// Posts a document that is not JSON (a `$metadata` XML, say) as the admin.
+    pub async fn post_document(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let request =
+            Request::post(path).header("content-type", content_type).body(Body::from(body)).expect("request");
+        self.send(request).await
+    }
+
     /// Sends raw bytes as a JSON body, for malformed input.
     pub async fn post_raw(&self, path: &str, body: &str) -> (StatusCode, Value) {
         let request = Request::post(path)
@@ -383,7 +390,7 @@ pub fn fixture(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The bytes of a file under `fixtures/`.
+/// The bytes of a file under the repository's `fixtures/` (`contoso/…`, `real/…`).
 pub fn fixture_bytes(path: &str) -> Vec<u8> {
     let path = format!("{}/../../fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
