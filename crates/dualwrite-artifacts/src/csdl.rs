@@ -263,6 +263,7 @@ fn dataverse_tables(doc: &parse::Document, names: &TypeNames, notes: &mut Vec<St
         let mut table = Table {
             name: entity.name.clone(),
             side: Side::Dataverse,
+            declared_entity_set: None,
             aliases: sets
                 .get(entity.name.as_str())
                 .into_iter()
@@ -392,6 +393,7 @@ fn finops_tables(doc: &parse::Document, names: &TypeNames, notes: &mut Vec<Strin
         let mut table = Table {
             name: entity.name.clone(),
             side: Side::Finops,
+            declared_entity_set: None,
             aliases: sets
                 .get(entity.name.as_str())
                 .into_iter()

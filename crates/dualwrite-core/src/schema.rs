@@ -100,8 +100,12 @@ pub struct Table {
     pub side: Side,
     /// Other names the environments use for the table, which resolve to it (see [`Schema::resolve`]):
     /// Dataverse, the entity set (`accounts`); finops, the public collection name (`CustomersV3`), the
-    /// OData entity type name (`CustomerV3`) and the label (`Customers V3`).
+    /// OData entity type name (`CustomerV3`) and the label (`Customers V3`). The entity set or
+    /// public collection name comes first (see [`Table::entity_set`]).
     pub aliases: Vec<String>,
+    /// The name an OData service collects the table's rows under, where the document says so
+    /// (`entity_set`); for a table named by it (finops `Currencies`), or whose first alias is not it.
+    pub declared_entity_set: Option<String>,
     pub company_specific: bool,
     /// finops: the entity key as declared (without `dataAreaId`; see [`Table::entity_key`]).
     pub key: Vec<String>,
@@ -112,9 +116,27 @@ pub struct Table {
 }
 
 impl Table {
-    /// The table's name and then its aliases.
+    /// The name an OData service collects the table's rows under: as the document declares it
+    /// (`entity_set`), else its first alias, where a `$metadata` import keeps the entity set or
+    /// public collection name; without aliases, a
+    /// Dataverse table's logical name in the plural as Dataverse forms it by default (`account` →
+    /// `accounts`, `transactioncurrency` → `transactioncurrencies`) and a finops entity's name.
+    pub fn entity_set(&self) -> String {
+        if let Some(set) = &self.declared_entity_set {
+            return set.clone();
+        }
+        match (self.aliases.first(), self.side) {
+            (Some(set), _) => set.clone(),
+            (None, Side::Dataverse) => plural(&self.name),
+            (None, Side::Finops) => self.name.clone(),
+        }
+    }
+
+    /// The table's name, its aliases and the entity set it declares.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.name.as_str()).chain(self.aliases.iter().map(String::as_str))
+        std::iter::once(self.name.as_str())
+            .chain(self.aliases.iter().map(String::as_str))
+            .chain(self.declared_entity_set.as_deref())
     }
 
     /// The column called `name` (case-insensitive on finops).
@@ -483,3 +505,17 @@ pub enum PathError {
 
 #[cfg(test)]
 mod tests;
+
+/// An English plural as Dataverse forms entity set names.
+fn plural(name: &str) -> String {
+    let consonant_y = name.len() > 1
+        && name.ends_with('y')
+        && !matches!(name.as_bytes()[name.len() - 2], b'a' | b'e' | b'i' | b'o' | b'u');
+    if consonant_y {
+        format!("{}ies", &name[..name.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"].iter().any(|end| name.ends_with(end)) {
+        format!("{name}es")
+    } else {
+        format!("{name}s")
+    }
+}

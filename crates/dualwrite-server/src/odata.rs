@@ -6,7 +6,6 @@
 pub mod batch;
 pub mod metadata;
 
-use dualwrite_core::schema::Table;
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 
@@ -326,26 +325,6 @@ pub fn etag(row: &Map<String, Value>) -> String {
     format!("W/\"{}\"", u64::from_be_bytes(first) >> 11)
 }
 
-/// The entity set of a Dataverse table: its first alias, where a `$metadata` import keeps the
-/// entity set, else the logical name's plural as Dataverse forms it by default (`account` →
-/// `accounts`, `transactioncurrency` → `transactioncurrencies`, `msdyn_address` → `msdyn_addresses`).
-pub fn dataverse_entity_set(table: &Table) -> String {
-    table.aliases.first().cloned().unwrap_or_else(|| plural(&table.name))
-}
-
-fn plural(name: &str) -> String {
-    let consonant_y = name.ends_with('y')
-        && name.len() > 1
-        && !matches!(name.as_bytes()[name.len() - 2], b'a' | b'e' | b'i' | b'o' | b'u');
-    if consonant_y {
-        format!("{}ies", &name[..name.len() - 1])
-    } else if ["s", "x", "z", "ch", "sh"].iter().any(|end| name.ends_with(end)) {
-        format!("{name}es")
-    } else {
-        format!("{name}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,20 +414,6 @@ mod tests {
         ] {
             let e = Query::parse(&params(&[(name, value)]), &supported).expect_err(name);
             assert!(format!("{e:?}").contains(says), "{name}: {e:?}");
-        }
-    }
-
-    #[test]
-    fn entity_sets_are_plural_as_dataverse_forms_them() {
-        for (name, set) in [
-            ("account", "accounts"),
-            ("transactioncurrency", "transactioncurrencies"),
-            ("cdm_company", "cdm_companies"),
-            ("msdyn_address", "msdyn_addresses"),
-            ("msdyn_paymentday", "msdyn_paymentdays"),
-            ("msdyn_tax", "msdyn_taxes"),
-        ] {
-            assert_eq!(plural(name), set);
         }
     }
 }

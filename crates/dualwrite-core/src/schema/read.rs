@@ -59,8 +59,10 @@ pub(super) fn schema(value: &Value) -> Result<Schema, DocumentError> {
 fn table(value: &Value, path: &str, side: Side, p: &mut Problems) -> Option<Table> {
     let object = p.object(value, path)?;
     let known: &[&str] = match side {
-        Side::Finops => &["name", "aliases", "company_specific", "key", "columns"],
-        Side::Dataverse => &["name", "aliases", "company_specific", "alternate_keys", "columns"],
+        Side::Finops => &["name", "aliases", "entity_set", "company_specific", "key", "columns"],
+        Side::Dataverse => {
+            &["name", "aliases", "entity_set", "company_specific", "alternate_keys", "columns"]
+        }
     };
     p.unknown_keys(object, path, known);
     let name = p.string(object, path, "name").unwrap_or_default();
@@ -80,10 +82,12 @@ fn table(value: &Value, path: &str, side: Side, p: &mut Problems) -> Option<Tabl
             p.push(item(&child(path, "aliases"), i), format!("alias `{alias}` is listed twice"));
         }
     }
+    let declared_entity_set = p.opt_string(object, path, "entity_set");
     let mut table = Table {
         name,
         side,
         aliases,
+        declared_entity_set,
         company_specific,
         key: Vec::new(),
         alternate_keys: Vec::new(),
@@ -375,6 +379,9 @@ pub(super) fn to_value(schema: &Schema) -> Value {
     let with_aliases = |mut table: Value, t: &Table| {
         if let (Value::Object(o), false) = (&mut table, t.aliases.is_empty()) {
             o.insert("aliases".into(), json!(t.aliases));
+        }
+        if let (Value::Object(o), Some(set)) = (&mut table, &t.declared_entity_set) {
+            o.insert("entity_set".into(), json!(set));
         }
         table
     };

@@ -293,6 +293,7 @@ fn merging_an_environments_tables_keeps_what_only_a_person_could_say() {
     let mut new_table = currency.clone();
     new_table.name = "Vendors".into();
     new_table.aliases = vec!["VendorsV2".into()];
+    new_table.declared_entity_set = None;
     let changes = schema.merge(Side::Finops, &[read, new_table]);
     assert_eq!(changes.len(), 2);
     assert_eq!(changes[0].table, "CustCustomerV3Entity", "known by its alias");
@@ -321,4 +322,26 @@ fn merging_an_environments_tables_keeps_what_only_a_person_could_say() {
         .collect();
     assert!(again.merge(Side::Finops, &same).iter().all(TableChange::is_unchanged));
     assert_eq!(again, merged);
+}
+
+#[test]
+fn a_table_is_collected_under_its_declared_entity_set_its_first_alias_or_its_plural() {
+    let schema = contoso();
+    let set = |side, name: &str| schema.table(side, name).map(Table::entity_set);
+    assert_eq!(set(Side::Finops, "Currencies").as_deref(), Some("Currencies"), "declared");
+    assert_eq!(set(Side::Finops, "CustCustomerV3Entity").as_deref(), Some("CustomersV3"), "first alias");
+    assert_eq!(set(Side::Dataverse, "transactioncurrency").as_deref(), Some("transactioncurrencies"));
+    assert_eq!(schema.resolve(Side::Finops, "currencies").map(|t| t.name.as_str()).ok(), Some("Currencies"));
+    let bare = Schema::from_value(&json!({
+        "format": "dualwrite.schema/v1", "companies": [], "finops": [],
+        "dataverse": [{"name": "msdyn_address", "columns": []}, {"name": "msdyn_party", "columns": []}]
+    }))
+    .expect("schema");
+    let sets: Vec<String> = bare.tables(Side::Dataverse).iter().map(Table::entity_set).collect();
+    assert_eq!(sets, ["msdyn_addresses", "msdyn_parties"], "Dataverse's default plural");
+    assert_eq!(
+        Schema::from_value(&schema.to_value()).expect("round trip"),
+        schema,
+        "entity_set is written back"
+    );
 }

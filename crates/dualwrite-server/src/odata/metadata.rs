@@ -35,7 +35,7 @@ pub fn dataverse(schema: &Schema) -> String {
         let _ = writeln!(
             xml,
             "        <EntitySet Name=\"{}\" EntityType=\"{DATAVERSE_NAMESPACE}.{}\">",
-            escape(&super::dataverse_entity_set(table)),
+            escape(&table.entity_set()),
             escape(&table.name)
         );
         for column in &table.columns {
@@ -45,7 +45,7 @@ pub fn dataverse(schema: &Schema) -> String {
                         xml,
                         "          <NavigationPropertyBinding Path=\"{}\" Target=\"{}\" />",
                         escape(&column.name),
-                        escape(&super::dataverse_entity_set(target))
+                        escape(&target.entity_set())
                     );
                 }
             }

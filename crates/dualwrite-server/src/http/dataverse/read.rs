@@ -25,10 +25,10 @@ pub(super) fn table_of<'s>(schema: &'s Schema, name: &str) -> Result<&'s Table, 
     let tables = schema.tables(Side::Dataverse);
     tables
         .iter()
-        .find(|t| odata::dataverse_entity_set(t) == name)
-        .or_else(|| tables.iter().find(|t| odata::dataverse_entity_set(t).eq_ignore_ascii_case(name)))
+        .find(|t| t.entity_set() == name)
+        .or_else(|| tables.iter().find(|t| t.entity_set().eq_ignore_ascii_case(name)))
         .ok_or_else(|| {
-            let known: Vec<String> = tables.iter().map(odata::dataverse_entity_set).collect();
+            let known: Vec<String> = tables.iter().map(Table::entity_set).collect();
             ApiError::new(
                 Kind::NotFound,
                 "UNKNOWN_ENTITY_SET",
@@ -264,7 +264,7 @@ pub(super) fn perform(
                 .tables(Side::Dataverse)
                 .iter()
                 .map(|t| {
-                    let set = odata::dataverse_entity_set(t);
+                    let set = t.entity_set();
                     serde_json::json!({"name": set, "kind": "EntitySet", "url": set})
                 })
                 .collect();
