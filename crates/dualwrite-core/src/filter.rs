@@ -3,7 +3,7 @@
 //! same AST), are checked against a table, and are evaluated on rows.
 //!
 //! OData: `eq ne gt ge lt le`, `and or not`, parentheses, `'string'` (`''` escapes a quote), numbers,
-//! `true`/`false`, `null`. Nested lookups (`a/b`) and `contains`/`startswith`/`endswith` parse but
+//! GUIDs, enum members (`Microsoft.Dynamics.DataEntities.NoYes'Yes'`), `true`/`false`, `null`. Nested lookups (`a/b`) and `contains`/`startswith`/`endswith` parse but
 //! are unsupported by dual-write, and [`Filter::check`] reports them.
 //!
 //! Query range: `== != < <= > >=` (a lone `=` as the out-of-box maps sometimes write it means `==`),
@@ -114,7 +114,7 @@ pub enum Literal {
     Bool(bool),
     Number(f64),
     String(String),
-    /// finops `Enum::Value`.
+    /// finops `Enum::Value`; OData `Namespace.EnumType'Member'`.
     Enum {
         enum_name: String,
         value: String,
@@ -334,6 +334,9 @@ fn print_literal(l: &Literal, d: Dialect, f: &mut fmt::Formatter<'_>) -> fmt::Re
         Literal::Number(n) => write!(f, "{n}"),
         Literal::String(s) if d == Dialect::OData => write!(f, "'{}'", s.replace('\'', "''")),
         Literal::String(s) => write!(f, "\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+        Literal::Enum { enum_name, value } if d == Dialect::OData => {
+            write!(f, "{enum_name}'{}'", value.replace('\'', "''"))
+        }
         Literal::Enum { enum_name, value } => write!(f, "{enum_name}::{value}"),
         Literal::Date { year, month, day } => write!(f, "{day:02}\\{month:02}\\{year:04}"),
     }

@@ -3,10 +3,10 @@
 mod access;
 mod alerts;
 mod body;
-mod dataverse;
 mod endpoint;
 mod environments;
 mod events;
+mod face;
 mod health;
 mod initial_sync;
 mod integration_keys;
@@ -157,10 +157,10 @@ pub fn router(state: AppState, studio_dir: Option<PathBuf>) -> Router {
         .fallback(|uri: Uri| async move { ApiError::not_found(format_args!("endpoint {API}{}", uri.path())) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT));
-    let dataverse = dataverse::router(state.clone())
+    let faces = face::router(state.clone())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT));
-    let app = Router::new().nest(API, api).merge(dataverse).with_state(state);
+    let app = Router::new().nest(API, api).merge(faces).with_state(state);
     let app = match studio_dir {
         Some(dir) => app.fallback_service(crate::studio::service(&dir)),
         None => app,

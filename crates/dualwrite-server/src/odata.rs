@@ -192,6 +192,12 @@ pub fn is_guid(text: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
+/// An entity key with `dataAreaId` first, as finance and operations declares and writes its keys.
+pub fn company_first(mut key: Vec<&str>) -> Vec<&str> {
+    key.sort_by_key(|c| *c != dualwrite_core::schema::DATA_AREA_ID);
+    key
+}
+
 /// The system query options of a read, as given.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Query {

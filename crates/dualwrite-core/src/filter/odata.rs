@@ -160,6 +160,7 @@ fn literal(input: &mut &str) -> ModalResult<Literal> {
         keyword("false").value(Literal::Bool(false)),
         string,
         guid,
+        enum_member,
         super::query_range::number,
     ))
     .context(StrContext::Expected(StrContextValue::Description(
@@ -176,6 +177,16 @@ fn guid(input: &mut &str) -> ModalResult<Literal> {
         .take()
         .map(|g: &str| Literal::String(g.to_owned()))
         .parse_next(input)
+}
+
+/// An enum member as OData writes it: the enum type's qualified name, then the member quoted
+/// (`Microsoft.Dynamics.DataEntities.NoYes'Yes'`).
+fn enum_member(input: &mut &str) -> ModalResult<Literal> {
+    let enum_name = (ident, repeat::<_, _, (), _, _>(0.., ('.', ident))).take().parse_next(input)?;
+    let Literal::String(value) = string.parse_next(input)? else {
+        return fail.parse_next(input);
+    };
+    Ok(Literal::Enum { enum_name: enum_name.to_owned(), value })
 }
 
 /// `'text'`, a doubled quote standing for one.

@@ -237,3 +237,23 @@ fn a_query_may_call_the_string_functions_on_text_columns_where_a_map_filter_may_
         );
     }
 }
+
+#[test]
+fn an_odata_enum_member_is_an_enum_value_and_prints_back() {
+    let filter = Filter::odata("ISSALESTAXINCLUDEDINPRICE eq Microsoft.Dynamics.DataEntities.NoYes'Yes'")
+        .expect("parses");
+    assert_eq!(filter.to_string(), "ISSALESTAXINCLUDEDINPRICE eq Microsoft.Dynamics.DataEntities.NoYes'Yes'");
+    assert_eq!(Filter::odata(&filter.to_string()).as_ref(), Ok(&filter));
+    let Expr::Compare { value: Literal::Enum { enum_name, value }, .. } = &filter.expr else {
+        panic!("{filter:?}")
+    };
+    assert_eq!((enum_name.as_str(), value.as_str()), ("Microsoft.Dynamics.DataEntities.NoYes", "Yes"));
+    assert!(
+        filter.matches(&row(json!({"ISSALESTAXINCLUDEDINPRICE": "yes"}))),
+        "members compare ignoring case"
+    );
+    let schema = contoso();
+    let groups = schema.table(Side::Finops, "CustCustomerGroupEntity").expect("groups");
+    assert!(filter.check_query(groups).is_empty(), "{:?}", filter.check_query(groups));
+    assert!(Filter::odata("name eq name'x").is_err(), "an unclosed member is no value");
+}

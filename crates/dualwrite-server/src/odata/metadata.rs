@@ -1,7 +1,10 @@
 //! `$metadata`: the schema as the real services describe theirs, in OData CSDL XML. Dataverse: the
 //! `Microsoft.Dynamics.CRM` namespace (alias `mscrm`), an entity type per table named by its logical
 //! name, lookups as single-valued navigation properties with a `_x_value` property they constrain,
-//! alternate keys as `OData.Community.Keys.V1.AlternateKeys` annotations.
+//! alternate keys as `OData.Community.Keys.V1.AlternateKeys` annotations. Finance and operations:
+//! the `Microsoft.Dynamics.DataEntities` namespace, an entity type per entity keyed by its entity key
+//! (`dataAreaId` first for a company-specific one), entity sets by public collection name, enum
+//! columns typed by an `EnumType` each.
 
 use std::fmt::Write;
 
@@ -123,6 +126,91 @@ fn edm_type(ty: &ColumnType) -> &'static str {
         ColumnType::Date => "Edm.Date",
         ColumnType::Datetime => "Edm.DateTimeOffset",
         ColumnType::Guid | ColumnType::Lookup { .. } => "Edm.Guid",
+    }
+}
+
+/// The finance-and-operations namespace.
+pub const FINOPS_NAMESPACE: &str = "Microsoft.Dynamics.DataEntities";
+
+/// The finance-and-operations side's `$metadata`.
+pub fn finops(schema: &Schema) -> String {
+    let mut xml = String::from(EDMX_OPEN);
+    let _ = writeln!(
+        xml,
+        "  <edmx:DataServices>\n    <Schema Namespace=\"{FINOPS_NAMESPACE}\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">"
+    );
+    let tables = schema.tables(Side::Finops);
+    let mut enums: Vec<(String, &[String])> = Vec::new();
+    for table in tables {
+        for column in &table.columns {
+            if let ColumnType::Enum { values } = &column.ty {
+                let name = enum_type(table, &column.name, values);
+                if !enums.iter().any(|(n, _)| *n == name) {
+                    enums.push((name, values));
+                }
+            }
+        }
+    }
+    for (name, values) in &enums {
+        let _ = writeln!(xml, "      <EnumType Name=\"{}\">", escape(name));
+        for (i, value) in values.iter().enumerate() {
+            let _ = writeln!(xml, "        <Member Name=\"{}\" Value=\"{i}\" />", escape(value));
+        }
+        xml.push_str("      </EnumType>\n");
+    }
+    for table in tables {
+        let _ = writeln!(xml, "      <EntityType Name=\"{}\">\n        <Key>", escape(&table.name));
+        for column in super::company_first(table.entity_key()) {
+            let _ = writeln!(xml, "          <PropertyRef Name=\"{}\" />", escape(column));
+        }
+        xml.push_str("        </Key>\n");
+        for column in &table.columns {
+            let ty = match &column.ty {
+                ColumnType::Enum { values } => {
+                    format!("{FINOPS_NAMESPACE}.{}", enum_type(table, &column.name, values))
+                }
+                other => edm_type(other).to_owned(),
+            };
+            let nullable = if column.required || table.entity_key().contains(&column.name.as_str()) {
+                " Nullable=\"false\""
+            } else {
+                ""
+            };
+            let _ = write!(
+                xml,
+                "        <Property Name=\"{}\" Type=\"{}\"{nullable}",
+                escape(&column.name),
+                escape(&ty)
+            );
+            if let ColumnType::String { max_length: Some(n) } = &column.ty {
+                let _ = write!(xml, " MaxLength=\"{n}\"");
+            }
+            xml.push_str(" />\n");
+        }
+        xml.push_str("      </EntityType>\n");
+    }
+    xml.push_str("      <EntityContainer Name=\"Resources\">\n");
+    for table in tables {
+        let _ = writeln!(
+            xml,
+            "        <EntitySet Name=\"{}\" EntityType=\"{FINOPS_NAMESPACE}.{}\" />",
+            escape(&table.entity_set()),
+            escape(&table.name)
+        );
+    }
+    xml.push_str("      </EntityContainer>\n    </Schema>\n  </edmx:DataServices>\n</edmx:Edmx>\n");
+    xml
+}
+
+/// The name of an enum column's `EnumType`: finance and operations' own `NoYes` for a no/yes
+/// column, else one named after the entity and column.
+fn enum_type(table: &Table, column: &str, values: &[String]) -> String {
+    let no_yes =
+        values.len() == 2 && values[0].eq_ignore_ascii_case("no") && values[1].eq_ignore_ascii_case("yes");
+    if no_yes {
+        "NoYes".to_owned()
+    } else {
+        format!("{}_{column}", table.name)
     }
 }
 

@@ -10,15 +10,15 @@ use crate::support::TestApp;
 const ROOT: &str = "/api/data/v9.2";
 
 /// An answer of the face: status, the headers a client reads, and the body (JSON, else text).
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Value,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) text: String,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
     }
 }
@@ -30,8 +30,20 @@ async fn call(
     headers: &[(&str, &str)],
     body: Option<Value>,
 ) -> Answer {
+    call_at(app, ROOT, method, path, headers, body).await
+}
+
+/// A request to the face at `root` (the Web API's or finance and operations').
+pub(crate) async fn call_at(
+    app: &TestApp,
+    root: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
     let mut request =
-        Request::builder().method(method).uri(format!("{ROOT}/{path}")).header("host", "dw.test");
+        Request::builder().method(method).uri(format!("{root}/{path}")).header("host", "dw.test");
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -44,7 +56,7 @@ async fn call(
     Answer { status, headers, body: serde_json::from_str(&text).unwrap_or(Value::Null), text }
 }
 
-async fn contoso_running() -> TestApp {
+pub(crate) async fn contoso_running() -> TestApp {
     let app = TestApp::new().await.with_contoso().await;
     app.run_all().await;
     app.write(

@@ -1,16 +1,18 @@
-//! Writing through the Web API face: a request becomes one op of the transaction path, after the
-//! rows it names are found in the same database transaction; `x@odata.bind` becomes the lookup's
-//! id; `If-Match` and `If-None-Match` decide between update, insert and refusal.
+//! Writing through a face: a request becomes one op of the transaction path, after the rows it
+//! names are found in the same database transaction; `x@odata.bind` becomes the lookup's id;
+//! `If-Match` and `If-None-Match` decide between update, insert and refusal. A Dataverse `PATCH` of
+//! a key not there yet creates the row (upsert), as the Web API does; a finance-and-operations one
+//! answers 404, as its OData endpoint does.
 
 use std::collections::HashMap;
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use dualwrite_core::api::{Op, OpKind, TransactionRequest};
-use dualwrite_core::schema::{ColumnType, Row, Schema, Side, Table};
+use dualwrite_core::schema::{ColumnType, Row, Schema, Table, DATA_AREA_ID};
 use serde_json::{Map, Value};
 
-use super::read::{entity, find, id_key, key_row, not_found, table_of};
-use super::Call;
+use super::read::{entity, find, id_key, key_row, key_text, not_found, table_of};
+use super::{Call, Face};
 use crate::catalog::Catalog;
 use crate::error::{ApiError, Kind};
 use crate::odata::batch::Reply;
@@ -39,7 +41,8 @@ pub(super) fn perform(
             format!("{method} takes an entity set or one entity"),
         ));
     };
-    let table = table_of(schema, set)?;
+    let face = call.face;
+    let table = table_of(schema, face, set)?;
     let fields = match method {
         &Method::DELETE => Map::new(),
         _ => match serde_json::from_str::<Value>(body) {
@@ -57,14 +60,20 @@ pub(super) fn perform(
     };
     let conditions = Conditions::of(&call.headers);
     let op = match (method, key) {
-        (&Method::POST, None) => Op {
-            op: OpKind::Insert,
-            table: table.name.clone(),
-            key: None,
-            row: Some(row_of(tx, schema, table, &fields, created)?),
-        },
+        (&Method::POST, None) => {
+            let mut row = row_of(tx, schema, table, &fields, created)?;
+            if let Some(company) = face.default_company(schema).filter(|_| table.company_specific) {
+                if !row.keys().any(|k| k.eq_ignore_ascii_case(DATA_AREA_ID)) {
+                    row.insert(DATA_AREA_ID.to_owned(), company.into());
+                }
+            }
+            Op { op: OpKind::Insert, table: table.name.clone(), key: None, row: Some(row) }
+        }
         (&Method::PATCH, Some(key)) => {
-            let existing = find(tx, schema, table, key)?;
+            let existing = find(tx, schema, face, table, key)?;
+            if face == Face::Finops && existing.is_none() {
+                return Err(not_found(table, set, key));
+            }
             conditions.hold(existing.as_ref(), || not_found(table, set, key))?;
             let mut row = row_of(tx, schema, table, &fields, created)?;
             match existing {
@@ -76,13 +85,13 @@ pub(super) fn perform(
                 },
                 None => {
                     // An upsert of a row not there yet: the key in the path is part of the row.
-                    row.extend(key_row(table, key));
+                    row.extend(key_row(schema, face, table, key));
                     Op { op: OpKind::Insert, table: table.name.clone(), key: None, row: Some(row) }
                 }
             }
         }
         (&Method::DELETE, Some(key)) => {
-            let existing = find(tx, schema, table, key)?;
+            let existing = find(tx, schema, face, table, key)?;
             conditions.hold(existing.as_ref(), || not_found(table, set, key))?;
             let existing = existing.ok_or_else(|| not_found(table, set, key))?;
             Op {
@@ -104,19 +113,23 @@ pub(super) fn perform(
     };
     let request = TransactionRequest { ops: vec![op] };
     transaction::check(&request)?;
-    let response = transaction::apply(tx, catalog, Side::Dataverse, &request)?;
+    let response = transaction::apply(tx, catalog, face.side(), &request)?;
     if method == Method::DELETE {
         return Ok((Reply { status: StatusCode::NO_CONTENT, headers: Vec::new(), body: None }, None));
     }
     let written = response.results.into_iter().next().and_then(|r| r.row).unwrap_or_default();
     let id = written.get(table.id_column_name()).cloned().unwrap_or(Value::Null);
-    let location = format!("{}/{set}({})", call.base, id.as_str().unwrap_or_default());
-    let mut reply = if call.prefer.return_representation {
+    let location = format!("{}/{set}({})", call.base, key_text(face, table, &written));
+    // finance and operations answers a create with the entity, as if it were asked to.
+    let represent = call.prefer.return_representation || (face == Face::Finops && method == Method::POST);
+    let mut reply = if represent {
         let mut shown = entity(table, &written, None);
         shown.insert("@odata.context".into(), format!("{}/$metadata#{set}/$entity", call.base).into());
         let status = if method == Method::POST { StatusCode::CREATED } else { StatusCode::OK };
         let mut reply = super::json_reply(status, &Value::Object(shown));
-        reply.headers.push(("Preference-Applied".into(), "return=representation".into()));
+        if call.prefer.return_representation {
+            reply.headers.push(("Preference-Applied".into(), "return=representation".into()));
+        }
         reply
     } else {
         Reply { status: StatusCode::NO_CONTENT, headers: Vec::new(), body: None }
@@ -208,7 +221,7 @@ fn bound_id(
         return Ok(id.clone());
     }
     let (set, key) = odata::reference(reference)?;
-    let target_table = table_of(schema, &set)?;
+    let target_table = table_of(schema, Face::Dataverse, &set)?;
     if target_table.name != target {
         return Err(ApiError::bad_request(
             "INVALID_REFERENCE",
@@ -221,7 +234,7 @@ fn bound_id(
     if let KeyPredicate::Single(id) = &key {
         return Ok(id.clone());
     }
-    match find(tx, schema, target_table, &key)? {
+    match find(tx, schema, Face::Dataverse, target_table, &key)? {
         Some(row) => Ok(row.data.get(target_table.id_column_name()).cloned().unwrap_or(Value::Null)),
         None => Err(ApiError::invalid(
             "LOOKUP_NOT_FOUND",

@@ -1,8 +1,10 @@
-//! The Dataverse environment's Web API face, at `/api/data/v9.2/`: what an existing Dataverse client
-//! or integration sends and reads, translated into the one transaction path of
-//! `POST /api/v1/envs/dataverse/transactions` and the stored rows. Rows appear as the Web API shows
-//! them (lookups as `_x_value`, an `@odata.etag` each); lookups are set with `x@odata.bind`;
-//! `$batch` takes change sets, each one database transaction.
+//! The environments as the real services show themselves: the Dataverse Web API at
+//! `/api/data/v9.2/` and finance and operations' OData endpoint at `/data/`. What an existing client
+//! or integration sends is translated into the one transaction path of
+//! `POST /api/v1/envs/{side}/transactions` (checks, live sync, queues, events), and reads answer in
+//! the real service's shape: Dataverse lookups as `_x_value`, set with `x@odata.bind`; finance and
+//! operations entities by their public collection names, keyed with `dataAreaId`, one company at a
+//! time unless `cross-company=true`. `$batch` takes change sets, each one database transaction.
 
 mod read;
 mod write;
@@ -13,8 +15,10 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode}
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
+use axum::Extension;
 use axum::Router;
 use dualwrite_core::access::Permission;
+use dualwrite_core::schema::{Schema, Side};
 use serde_json::Value;
 
 use super::access::guard;
@@ -24,12 +28,67 @@ use crate::error::{ApiError, Kind};
 use crate::odata::batch::{self, Item, Reply, ReplyItem};
 use crate::odata::{self, Prefer, Resource};
 
-/// Where the face lives.
-pub const ROOT: &str = "/api/data/v9.2";
+/// Which real service a face speaks as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// The Dataverse Web API.
+    Dataverse,
+    /// Finance and operations' OData endpoint.
+    Finops,
+}
 
-/// The face's routes, below [`ROOT`]: reads need a token that may read, writes (and `$batch`) one
-/// that may write data. The service root answers with and without its trailing slash.
+impl Face {
+    /// Where the face lives.
+    pub fn root(self) -> &'static str {
+        match self {
+            Face::Dataverse => "/api/data/v9.2",
+            Face::Finops => "/data",
+        }
+    }
+
+    fn side(self) -> Side {
+        match self {
+            Face::Dataverse => Side::Dataverse,
+            Face::Finops => Side::Finops,
+        }
+    }
+
+    /// Rows a page holds unless the client prefers fewer (`Prefer: odata.maxpagesize=N`), as the
+    /// real service pages.
+    fn page(self) -> usize {
+        match self {
+            Face::Dataverse => 5000,
+            Face::Finops => 10000,
+        }
+    }
+
+    /// The query options a read takes; Dataverse has no `$skip`.
+    fn options(self) -> &'static [&'static str] {
+        match self {
+            Face::Dataverse => &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken"],
+            Face::Finops => &["$select", "$filter", "$orderby", "$top", "$skip", "$count", "$skiptoken"],
+        }
+    }
+
+    /// The company a finance-and-operations read or write without `dataAreaId` means: the first
+    /// company of the schema, as the real service takes the caller's default company.
+    fn default_company(self, schema: &Schema) -> Option<&str> {
+        match self {
+            Face::Dataverse => None,
+            Face::Finops => schema.companies.first().map(String::as_str),
+        }
+    }
+}
+
+/// Both faces' routes: reads need a token that may read, writes (and `$batch`) one that may write
+/// data. Each service root answers with and without its trailing slash.
 pub fn router(state: AppState) -> Router<AppState> {
+    [Face::Dataverse, Face::Finops]
+        .into_iter()
+        .fold(Router::new(), |router, face| router.merge(routes(state.clone(), face)))
+}
+
+fn routes(state: AppState, face: Face) -> Router<AppState> {
     let reads =
         on(MethodFilter::GET, get).route_layer(from_fn_with_state((state.clone(), Permission::Read), guard));
     let writes = on(MethodFilter::POST.or(MethodFilter::PATCH).or(MethodFilter::DELETE), send)
@@ -38,13 +97,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         ApiError::new(
             Kind::MethodNotAllowed,
             "METHOD_NOT_ALLOWED",
-            format!("the Web API does not answer {method} here"),
+            format!("the service does not answer {method} here"),
         )
     });
+    let root = face.root();
     Router::new()
-        .route(ROOT, routes.clone())
-        .route(&format!("{ROOT}/"), routes.clone())
-        .route(&format!("{ROOT}/{{*path}}"), routes)
+        .route(root, routes.clone())
+        .route(&format!("{root}/"), routes.clone())
+        .route(&format!("{root}/{{*path}}"), routes)
+        .layer(Extension(face))
         .layer(map_response(|mut response: Response| async move {
             response.headers_mut().insert("OData-Version", HeaderValue::from_static("4.0"));
             response
@@ -53,6 +114,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 
 /// One request to the face, however it arrived (on its own or inside a `$batch`).
 pub(super) struct Call {
+    face: Face,
     /// The face's address as the client reached it, for links (`@odata.context`, `OData-EntityId`).
     base: String,
     resource: Resource,
@@ -62,27 +124,32 @@ pub(super) struct Call {
 }
 
 impl Call {
-    fn new(base: String, path: &str, query: Option<&str>, headers: HeaderMap) -> Result<Call, ApiError> {
+    fn new(face: Face, path: &str, query: Option<&str>, headers: HeaderMap) -> Result<Call, ApiError> {
+        let base = base_url(face, &headers);
         let params = serde_urlencoded::from_str(query.unwrap_or_default()).map_err(|e| {
             ApiError::bad_request("INVALID_QUERY_OPTION", format!("the query string does not parse: {e}"))
         })?;
         let prefer = Prefer::parse(&headers);
-        Ok(Call { base, resource: odata::resource(path)?, params, headers, prefer })
+        Ok(Call { face, base, resource: odata::resource(path)?, params, headers, prefer })
     }
 
     /// A request of a `$batch`: its URL (absolute, or a path with or without the face's root).
-    fn of_batch(base: &str, request: &batch::Request) -> Result<Call, ApiError> {
+    fn of_batch(batch: &Call, request: &batch::Request) -> Result<Call, ApiError> {
         let url = request.url.as_str();
         let path = match url.split_once("://") {
             Some((_, rest)) => rest.find('/').map_or("", |slash| &rest[slash..]),
             None => url,
         };
-        let path = path.strip_prefix(ROOT).unwrap_or(path);
+        let path = path.strip_prefix(batch.face.root()).unwrap_or(path);
         let (path, query) = match path.split_once('?') {
             Some((path, query)) => (path, Some(query)),
             None => (path, None),
         };
+        // The batch's own host, for links.
         let mut headers = HeaderMap::new();
+        if let Some(host) = batch.headers.get(header::HOST) {
+            headers.insert(header::HOST, host.clone());
+        }
         for (name, value) in &request.headers {
             if let (Ok(name), Ok(value)) =
                 (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
@@ -90,13 +157,13 @@ impl Call {
                 headers.append(name, value);
             }
         }
-        Call::new(base.to_owned(), &odata::percent_decoded(path)?, query, headers)
+        Call::new(batch.face, &odata::percent_decoded(path)?, query, headers)
     }
 }
 
-fn base_url(headers: &HeaderMap) -> String {
+fn base_url(face: Face, headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}{ROOT}")
+    format!("http://{host}{}", face.root())
 }
 
 /// A JSON answer.
@@ -132,12 +199,13 @@ fn into_response(reply: Reply) -> Response {
 /// `GET`: the service document, `$metadata`, a page of an entity set, one entity, or a count.
 async fn get(
     State(app): State<AppState>,
+    Extension(face): Extension<Face>,
     path: Option<Path<String>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let path = path.map(|p| p.0).unwrap_or_default();
-    let call = Call::new(base_url(&headers), &path, query.as_deref(), headers)?;
+    let call = Call::new(face, &path, query.as_deref(), headers)?;
     Ok(into_response(app.read(move |tx, catalog| read::perform(tx, catalog, &call)).await?))
 }
 
@@ -145,6 +213,7 @@ async fn get(
 /// each one client transaction.
 async fn send(
     State(app): State<AppState>,
+    Extension(face): Extension<Face>,
     method: Method,
     path: Option<Path<String>>,
     RawQuery(query): RawQuery,
@@ -154,7 +223,7 @@ async fn send(
     let path = path.map(|p| p.0).unwrap_or_default();
     let body = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad_request("INVALID_BODY", "the body is not UTF-8 text"))?;
-    let call = Call::new(base_url(&headers), &path, query.as_deref(), headers)?;
+    let call = Call::new(face, &path, query.as_deref(), headers)?;
     if call.resource == Resource::Batch && method == Method::POST {
         return run_batch(&app, &call, &body).await;
     }
@@ -175,9 +244,9 @@ async fn run_batch(app: &AppState, call: &Call, body: &str) -> Result<Response, 
     for item in items {
         let reply = match item {
             Item::Single(request) => {
-                ReplyItem::Single(single(app, &call.base, request).await.unwrap_or_else(error_reply))
+                ReplyItem::Single(single(app, call, request).await.unwrap_or_else(error_reply))
             }
-            Item::ChangeSet(requests) => match change_set(app, &call.base, requests).await {
+            Item::ChangeSet(requests) => match change_set(app, call, requests).await {
                 Ok(replies) => ReplyItem::ChangeSet(replies),
                 Err(error) => ReplyItem::Single(error_reply(error)),
             },
@@ -193,8 +262,8 @@ async fn run_batch(app: &AppState, call: &Call, body: &str) -> Result<Response, 
 }
 
 /// A request of a batch outside any change set: a read, or a write in a transaction of its own.
-async fn single(app: &AppState, base: &str, request: batch::Request) -> Result<Reply, ApiError> {
-    let call = Call::of_batch(base, &request)?;
+async fn single(app: &AppState, batch: &Call, request: batch::Request) -> Result<Reply, ApiError> {
+    let call = Call::of_batch(batch, &request)?;
     if request.method == Method::GET {
         return app.read(move |tx, catalog| read::perform(tx, catalog, &call)).await;
     }
@@ -209,10 +278,10 @@ async fn single(app: &AppState, base: &str, request: batch::Request) -> Result<R
 /// what an earlier one created by its `Content-ID` (`"x@odata.bind": "$1"`).
 async fn change_set(
     app: &AppState,
-    base: &str,
+    batch: &Call,
     requests: Vec<batch::Request>,
 ) -> Result<Vec<(Option<String>, Reply)>, ApiError> {
-    let calls = requests.iter().map(|r| Call::of_batch(base, r)).collect::<Result<Vec<_>, _>>()?;
+    let calls = requests.iter().map(|r| Call::of_batch(batch, r)).collect::<Result<Vec<_>, _>>()?;
     if let Some(get) = requests.iter().find(|r| r.method == Method::GET) {
         return Err(ApiError::bad_request(
             "INVALID_BATCH",

@@ -1,28 +1,24 @@
-//! Reading through the Web API face: rows as the Web API shows them (every column or the selected
-//! ones, lookups as `_x_value`, an `@odata.etag` each), and the query options that choose and order
-//! them.
+//! Reading through a face: rows as the real service shows them (every column or the selected ones,
+//! Dataverse lookups as `_x_value`, an `@odata.etag` each), and the query options that choose and
+//! order them.
 
 use std::cmp::Ordering;
 
 use dualwrite_core::filter::{Dialect, Filter};
-use dualwrite_core::schema::{ColumnType, Row, Schema, Side, Table};
+use dualwrite_core::schema::{ColumnType, Row, Schema, Table, DATA_AREA_ID};
 use serde_json::{Map, Value};
 
 use crate::environment::write;
 use crate::error::{ApiError, Kind};
 use crate::odata::batch::Reply;
-use crate::odata::{self, KeyPredicate, Prefer, Query, Resource};
+use crate::odata::{self, KeyPredicate, Query, Resource};
 use crate::store::{StoredRow, Tx};
 
-/// The query options a read takes.
-const SUPPORTED: &[&str] = &["$select", "$filter", "$orderby", "$top", "$count", "$skiptoken"];
+use super::{Call, Face};
 
-/// Rows a page holds unless the client prefers fewer (`Prefer: odata.maxpagesize=N`), as Dataverse.
-const PAGE: usize = 5000;
-
-/// The Dataverse table whose entity set is `name`.
-pub(super) fn table_of<'s>(schema: &'s Schema, name: &str) -> Result<&'s Table, ApiError> {
-    let tables = schema.tables(Side::Dataverse);
+/// The table of the face's side whose entity set is `name`.
+pub(super) fn table_of<'s>(schema: &'s Schema, face: Face, name: &str) -> Result<&'s Table, ApiError> {
+    let tables = schema.tables(face.side());
     tables
         .iter()
         .find(|t| t.entity_set() == name)
@@ -37,7 +33,7 @@ pub(super) fn table_of<'s>(schema: &'s Schema, name: &str) -> Result<&'s Table, 
         })
 }
 
-/// The Web API's name of a column: `_x_value` for a lookup `x`.
+/// A column's name as the service spells it: `_x_value` for a Dataverse lookup `x`.
 pub(super) fn property(table: &Table, column: &str) -> String {
     match table.column(column).map(|c| &c.ty) {
         Some(ColumnType::Lookup { .. }) => format!("_{column}_value"),
@@ -45,7 +41,7 @@ pub(super) fn property(table: &Table, column: &str) -> String {
     }
 }
 
-/// The column a Web API property name stands for.
+/// The column a property name stands for (finops names compare ignoring case).
 pub(super) fn column_of<'t>(table: &'t Table, property: &str) -> Option<&'t str> {
     let lookup = property.strip_prefix('_').and_then(|p| p.strip_suffix("_value"));
     match lookup.and_then(|l| table.column(l)) {
@@ -57,29 +53,65 @@ pub(super) fn column_of<'t>(table: &'t Table, property: &str) -> Option<&'t str>
     }
 }
 
-/// A key predicate as the columns it names: the id, or an alternate key's columns (lookups by id).
-pub(super) fn key_row(table: &Table, key: &KeyPredicate) -> Row {
-    match key {
-        KeyPredicate::Single(value) => Row::from_iter([(table.id_column_name().to_owned(), value.clone())]),
+/// A key predicate as the columns it names: the id (Dataverse) or a one-column entity key, or an
+/// alternate key's or the entity key's columns (lookups by id). A finops key of a company-specific
+/// entity without `dataAreaId` means the default company.
+pub(super) fn key_row(schema: &Schema, face: Face, table: &Table, key: &KeyPredicate) -> Row {
+    let mut row: Row = match key {
+        KeyPredicate::Single(value) => {
+            let column = table.entity_key().first().copied().unwrap_or_default().to_owned();
+            Row::from_iter([(column, value.clone())])
+        }
         KeyPredicate::Named(parts) => parts
             .iter()
             .map(|(name, value)| (column_of(table, name).unwrap_or(name).to_owned(), value.clone()))
             .collect(),
+    };
+    if let Some(company) = face.default_company(schema).filter(|_| table.company_specific) {
+        if !row.keys().any(|k| k.eq_ignore_ascii_case(DATA_AREA_ID)) {
+            row.insert(DATA_AREA_ID.to_owned(), company.into());
+        }
     }
+    row
 }
 
 pub(super) fn find(
     tx: &mut dyn Tx,
     schema: &Schema,
+    face: Face,
     table: &Table,
     key: &KeyPredicate,
 ) -> Result<Option<StoredRow>, ApiError> {
-    write::find(tx, schema, table, &key_row(table, key))
+    write::find(tx, schema, table, &key_row(schema, face, table, key))
 }
 
+/// The key a found row is written back by: its id (Dataverse) or its whole entity key (finops).
 pub(super) fn id_key(table: &Table, row: &StoredRow) -> Row {
-    let id = table.id_column_name();
-    Row::from_iter([(id.to_owned(), row.data.get(id).cloned().unwrap_or(Value::Null))])
+    table
+        .entity_key()
+        .into_iter()
+        .map(|column| (column.to_owned(), row.data.get(column).cloned().unwrap_or(Value::Null)))
+        .collect()
+}
+
+/// A row's key predicate as the service writes it in an entity's address: `<id>`, or
+/// `dataAreaId='usmf',CUSTOMERACCOUNT='C1'`.
+pub(super) fn key_text(face: Face, table: &Table, row: &Row) -> String {
+    let literal = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => format!("'{}'", s.replace('\'', "''")),
+        Some(other) => other.to_string(),
+        None => "null".to_owned(),
+    };
+    match face {
+        Face::Dataverse => {
+            row.get(table.id_column_name()).and_then(Value::as_str).unwrap_or_default().to_owned()
+        }
+        Face::Finops => odata::company_first(table.entity_key())
+            .into_iter()
+            .map(|c| format!("{c}={}", literal(row.get(c))))
+            .collect::<Vec<_>>()
+            .join(","),
+    }
 }
 
 pub(super) fn not_found(table: &Table, set: &str, key: &KeyPredicate) -> ApiError {
@@ -123,8 +155,21 @@ pub(super) fn select(table: &Table, query: &Query) -> Result<Option<Vec<String>>
         .map(Some)
 }
 
-/// The rows `$filter` lets through, in `$orderby` order (else as stored), after `$top`.
-pub(super) fn matching(tx: &mut dyn Tx, table: &Table, query: &Query) -> Result<Vec<Row>, ApiError> {
+/// The rows `$filter` lets through, in `$orderby` order (else as stored). A finops read sees the
+/// default company's rows only, unless `cross-company=true`.
+pub(super) fn matching(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    face: Face,
+    table: &Table,
+    query: &Query,
+) -> Result<Vec<Row>, ApiError> {
+    let company = face.default_company(schema).filter(|_| table.company_specific && !query.cross_company);
+    let in_company = |row: &Row| {
+        company.is_none_or(|c| {
+            row.get(DATA_AREA_ID).and_then(Value::as_str).is_some_and(|d| d.eq_ignore_ascii_case(c))
+        })
+    };
     let filter = match query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(text) => {
             let mut filter = Filter::parse(Dialect::OData, text).map_err(|e| {
@@ -155,11 +200,14 @@ pub(super) fn matching(tx: &mut dyn Tx, table: &Table, query: &Query) -> Result<
     let mut cursor = 0;
     loop {
         let batch =
-            tx.scan_rows(Side::Dataverse.as_str(), &table.name, cursor, crate::http::environments::MAX_PAGE)?;
+            tx.scan_rows(face.side().as_str(), &table.name, cursor, crate::http::environments::MAX_PAGE)?;
         let Some(last) = batch.last() else { break };
         cursor = last.id;
         rows.extend(
-            batch.into_iter().map(|r| r.data).filter(|r| filter.as_ref().is_none_or(|f| f.matches(r))),
+            batch
+                .into_iter()
+                .map(|r| r.data)
+                .filter(|r| in_company(r) && filter.as_ref().is_none_or(|f| f.matches(r))),
         );
     }
     if !order.is_empty() {
@@ -177,9 +225,6 @@ pub(super) fn matching(tx: &mut dyn Tx, table: &Table, query: &Query) -> Result<
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
         });
-    }
-    if let Some(top) = query.top {
-        rows.truncate(top);
     }
     Ok(rows)
 }
@@ -205,18 +250,19 @@ pub(super) fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
     }
 }
 
-/// One page of `rows`, with `@odata.nextLink` to the next while more follow.
-pub(super) fn page(
+/// One page of `rows` (what `$skip` and `$top` leave of the `matched`), with `@odata.nextLink`
+/// to the next while more follow.
+fn page(
+    call: &Call,
     table: &Table,
     set: &str,
-    base: &str,
-    params: &[(String, String)],
     query: &Query,
-    prefer: &Prefer,
     rows: Vec<Row>,
+    matched: usize,
 ) -> Result<Reply, ApiError> {
+    let (base, prefer) = (&call.base, &call.prefer);
     let select = select(table, query)?;
-    let size = prefer.max_page_size.unwrap_or(PAGE).clamp(1, PAGE);
+    let size = prefer.max_page_size.unwrap_or(call.face.page()).clamp(1, call.face.page());
     let start = query.skiptoken.unwrap_or(0);
     let total = rows.len();
     let items: Vec<Value> = rows
@@ -232,12 +278,12 @@ pub(super) fn page(
     let mut body = Map::new();
     body.insert("@odata.context".into(), format!("{base}/$metadata#{shown}").into());
     if query.count {
-        body.insert("@odata.count".into(), total.into());
+        body.insert("@odata.count".into(), matched.into());
     }
     body.insert("value".into(), items.into());
     if start + size < total {
         let mut next: Vec<(String, String)> =
-            params.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("$skiptoken")).cloned().collect();
+            call.params.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("$skiptoken")).cloned().collect();
         next.push(("$skiptoken".into(), (start + size).to_string()));
         let encoded = serde_urlencoded::to_string(&next).unwrap_or_default();
         body.insert("@odata.nextLink".into(), format!("{base}/{set}?{encoded}").into());
@@ -253,15 +299,15 @@ pub(super) fn page(
 pub(super) fn perform(
     tx: &mut dyn Tx,
     catalog: &crate::catalog::Catalog,
-    call: &super::Call,
+    call: &Call,
 ) -> Result<Reply, ApiError> {
     use axum::http::StatusCode;
     let schema = catalog.require_schema()?;
-    let base = &call.base;
+    let (base, face) = (&call.base, call.face);
     match &call.resource {
         Resource::Service => {
             let sets: Vec<Value> = schema
-                .tables(Side::Dataverse)
+                .tables(face.side())
                 .iter()
                 .map(|t| {
                     let set = t.entity_set();
@@ -276,7 +322,13 @@ pub(super) fn perform(
         Resource::Metadata => Ok(Reply {
             status: StatusCode::OK,
             headers: Vec::new(),
-            body: Some(("application/xml".into(), odata::metadata::dataverse(schema))),
+            body: Some((
+                "application/xml".into(),
+                match face {
+                    Face::Dataverse => odata::metadata::dataverse(schema),
+                    Face::Finops => odata::metadata::finops(schema),
+                },
+            )),
         }),
         Resource::Batch => Err(ApiError::new(
             Kind::MethodNotAllowed,
@@ -284,8 +336,8 @@ pub(super) fn perform(
             "`$batch` takes a POST of a multipart/mixed body",
         )),
         Resource::Set { name, key: Some(key), count: false } => {
-            let table = table_of(schema, name)?;
-            let row = find(tx, schema, table, key)?.ok_or_else(|| not_found(table, name, key))?;
+            let table = table_of(schema, face, name)?;
+            let row = find(tx, schema, face, table, key)?.ok_or_else(|| not_found(table, name, key))?;
             let select = select(table, &Query::parse(&call.params, &["$select"])?)?;
             let mut shown = entity(table, &row.data, select.as_deref());
             shown.insert("@odata.context".into(), format!("{base}/$metadata#{name}/$entity").into());
@@ -295,9 +347,15 @@ pub(super) fn perform(
             Err(ApiError::bad_request("INVALID_PATH", "`/$count` follows an entity set, not one entity"))
         }
         Resource::Set { name, key: None, count } => {
-            let table = table_of(schema, name)?;
-            let query = Query::parse(&call.params, SUPPORTED)?;
-            let rows = matching(tx, table, &query)?;
+            let table = table_of(schema, face, name)?;
+            let query = Query::parse(&call.params, face.options())?;
+            let rows = matching(tx, schema, face, table, &query)?;
+            let matched = rows.len();
+            let rows: Vec<Row> = rows
+                .into_iter()
+                .skip(query.skip.unwrap_or(0))
+                .take(query.top.unwrap_or(usize::MAX))
+                .collect();
             if *count {
                 return Ok(Reply {
                     status: StatusCode::OK,
@@ -305,7 +363,7 @@ pub(super) fn perform(
                     body: Some(("text/plain".into(), rows.len().to_string())),
                 });
             }
-            page(table, name, base, &call.params, &query, &call.prefer, rows)
+            page(call, table, name, &query, rows, matched)
         }
     }
 }
