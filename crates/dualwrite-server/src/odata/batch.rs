@@ -147,9 +147,16 @@ fn http_request(part: &str) -> Result<Request, ApiError> {
         Some(body) => (Vec::new(), body),
         None => head_and_body(rest),
     };
-    let request_line = request_line.trim_end();
-    let mut words = request_line.split_whitespace();
-    let (Some(method), Some(url)) = (words.next(), words.next()) else {
+    let request_line = request_line.trim();
+    // Some clients leave the spaces of a query unencoded: the URL runs up to the protocol version.
+    let without_version = match request_line.rfind(" HTTP/") {
+        Some(at) => &request_line[..at],
+        None => request_line,
+    };
+    let (Some(method), Some(url)) = without_version
+        .split_once(' ')
+        .map_or((None, None), |(m, u)| (Some(m), Some(u.trim()).filter(|u| !u.is_empty())))
+    else {
         return Err(bad(format!("a batch request starts with `METHOD URL HTTP/1.1`, not `{request_line}`")));
     };
     let method =
@@ -215,6 +222,10 @@ mod tests {
         assert_eq!(set[1].header("if-match"), Some("*"));
         assert_eq!(set[1].url, "transactioncurrencies(isocurrencycode='EUR')");
         assert_eq!((&get.method, get.url.as_str(), get.body.as_str()), (&Method::GET, "accounts?$top=1", ""));
+        let spaced = SENT.replace("GET accounts?$top=1", "GET accounts?$filter=name eq 'a b'");
+        let spaced = parse("multipart/mixed; boundary=batch_1", &spaced).expect("parses");
+        let Some(Item::Single(get)) = spaced.last() else { panic!("{spaced:?}") };
+        assert_eq!(get.url, "accounts?$filter=name eq 'a b'", "a query's spaces left unencoded");
         let lf = SENT.replace("\r\n", "\n");
         assert_eq!(parse("multipart/mixed;boundary=\"batch_1\"", &lf).expect("bare line feeds"), items);
     }

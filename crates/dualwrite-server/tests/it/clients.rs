@@ -1,5 +1,7 @@
 //! Clients nobody here wrote, pointed at a real `dualwrite serve` with the demo data: the scripts in
-//! `tests/clients/` tell each client's story and fail on the first step that does not hold. They
+//! `tests/clients/` tell each client's story (`dynamics-web-api` on the Web API face, `@odata/client`
+//! on the finance-and-operations face and across both, `odata-csdl` on both `$metadata` documents)
+//! and fail on the first step that does not hold. They
 //! need Node.js and the packages `tests/clients/package.json` names; `cargo xtask test` installs
 //! them and runs these with `--ignored`.
 
@@ -34,4 +36,16 @@ fn run_script(script: &str) {
 #[ignore = "needs Node.js and the packages of tests/clients (cargo xtask test installs them)"]
 fn dynamics_web_api_tells_its_story_against_the_dataverse_face() {
     run_script("dataverse.mjs");
+}
+
+#[test]
+#[ignore = "needs Node.js and the packages of tests/clients (cargo xtask test installs them)"]
+fn a_generic_odata_client_tells_its_story_against_the_finance_and_operations_face() {
+    run_script("finops.mjs");
+}
+
+#[test]
+#[ignore = "needs Node.js and the packages of tests/clients (cargo xtask test installs them)"]
+fn both_metadata_documents_are_valid_csdl_to_the_oasis_converter() {
+    run_script("metadata.mjs");
 }
