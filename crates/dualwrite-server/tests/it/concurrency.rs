@@ -71,6 +71,7 @@ async fn sixteen_clients_writing_both_sides_leave_them_equal_on_sqlite() {
     both_sides_agree_after_concurrent_writes(TestDb::sqlite(), Duration::from_secs(10)).await;
 }
 
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_clients_writing_both_sides_leave_them_equal_on_postgres() {
     if let Some(db) = TestDb::postgres() {

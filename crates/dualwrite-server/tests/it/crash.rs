@@ -305,6 +305,7 @@ async fn killed_at_random_moments_the_server_loses_nothing_and_applies_nothing_t
     crash_cycles(TestDb::sqlite(), cycles).await;
 }
 
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_at_random_moments_the_server_loses_nothing_on_postgres() {
     if let Some(db) = TestDb::postgres() {

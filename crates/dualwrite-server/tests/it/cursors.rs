@@ -32,6 +32,7 @@ async fn probes_after(app: &TestApp, after: i64) -> (Vec<String>, i64) {
     (probes.collect(), page["next"].as_i64().unwrap_or(after))
 }
 
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[tokio::test]
 async fn the_event_cursor_never_passes_an_event_whose_transaction_commits_later() {
     let Some(db) = TestDb::postgres() else { return };

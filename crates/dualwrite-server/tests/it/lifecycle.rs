@@ -74,6 +74,7 @@ async fn initial_sync_with_master_finops_keeps_finops_values() {
     initial_sync_master_wins(TestDb::sqlite(), "finops", "Euro (finops)").await;
 }
 
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[tokio::test]
 async fn initial_sync_on_postgres() {
     if let Some(db) = TestDb::postgres() {
@@ -214,6 +215,7 @@ async fn a_paused_map_replays_a_b_c_in_order_on_catch_up() {
     pause_then_catch_up_replays_in_order(TestDb::sqlite()).await;
 }
 
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[tokio::test]
 async fn a_paused_map_replays_a_b_c_in_order_on_catch_up_on_postgres() {
     if let Some(db) = TestDb::postgres() {

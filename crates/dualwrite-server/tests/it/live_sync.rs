@@ -154,6 +154,7 @@ async fn customer_demf001_syncs_both_ways_on_sqlite() {
     customer_demf001_story(TestDb::sqlite()).await;
 }
 
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[tokio::test]
 async fn customer_demf001_syncs_both_ways_on_postgres() {
     if let Some(db) = TestDb::postgres() {

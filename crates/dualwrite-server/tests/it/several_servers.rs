@@ -225,6 +225,7 @@ fn a_catalog_loaded_by_a_transaction_that_rolled_back_is_never_served() {
 /// middle of the catch-up, and restarted. Afterwards both sides agree, every queued change was taken
 /// off the queue exactly once and in order per key, no map's work was done by two servers at once or
 /// twice, and neither a client nor a server log saw an error.
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_on_one_database_survive_a_kill_of_the_worker_in_the_middle_of_its_work() {
     let Some(db) = TestDb::postgres() else { return };

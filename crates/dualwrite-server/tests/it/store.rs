@@ -343,6 +343,7 @@ fn serializable(client: &mut postgres::Client) -> postgres::Transaction<'_> {
 
 /// A transaction that keeps losing to concurrent ones is no server failure: once its reruns are
 /// spent the client is told to send the request again (503 with `Retry-After`), never a 500.
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
 #[test]
 fn a_transaction_that_lost_every_race_answers_503_to_send_again() {
     use axum::response::IntoResponse;
