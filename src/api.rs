@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use dualwrite_core::api::{
-    AlertRules, ErrorBody, Health, IntegrationKeyDoc, IntegrationKeyPut, IssuedToken, MapDoc, MapResource,
-    NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, Session, TokenInfo, TransactionRequest,
-    TransactionResponse,
+    AlertRules, ErrorBody, Health, ImportReport, IntegrationKeyDoc, IntegrationKeyPut, IssuedToken, MapDoc,
+    MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, SchemaImport, Session, TokenInfo,
+    TransactionRequest, TransactionResponse,
 };
 use dualwrite_core::lifecycle::ResumeMode;
 use dualwrite_core::schema::{Row, Side};
@@ -555,7 +555,58 @@ pub async fn export(map_ids: &[String], format: &str) -> Result<Value, ApiError>
     get(&path).await
 }
 
-/// `POST /packages/import`: the native package or the `msdyn_mapping` JSON, as the server reads it.
-pub async fn import(document: &Value) -> Result<Vec<Saved>, ApiError> {
-    post::<Items<Saved>>("/packages/import", document).await.map(|i| i.items)
+/// What a user brings to an import: JSON they pasted or chose, or a file sent as it is (a solution
+/// zip, a `customizations.xml`, a `$metadata` document) with its media type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Upload {
+    Json(Value),
+    File { content_type: String, bytes: Vec<u8> },
+}
+
+impl Upload {
+    /// A chosen file by its content: JSON when it parses as JSON, else a zip or XML as its first
+    /// bytes say.
+    pub fn of_file(bytes: Vec<u8>) -> Upload {
+        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+            return Upload::Json(value);
+        }
+        let content_type = if bytes.starts_with(b"PK") { "application/zip" } else { "application/xml" };
+        Upload::File { content_type: content_type.to_owned(), bytes }
+    }
+}
+
+async fn send_upload<T: DeserializeOwned>(path: &str, upload: &Upload) -> Result<T, ApiError> {
+    match upload {
+        Upload::Json(value) => post(path, value).await,
+        Upload::File { content_type, bytes } => {
+            let body = js_sys::Uint8Array::from(bytes.as_slice());
+            answer(request(Method::POST, path).header("Content-Type", content_type).body(body)?).await
+        }
+    }
+}
+
+/// `POST /packages/import[?preview=true]`: a native package, `msdyn_mapping` JSON or a solution;
+/// per map what was (or would be) created or replaced, field by field.
+pub async fn import(upload: &Upload, preview: bool) -> Result<ImportReport, ApiError> {
+    let path = if preview { "/packages/import?preview=true" } else { "/packages/import" };
+    send_upload(path, upload).await
+}
+
+/// `POST /schema/import?side=&tables=[&preview=true]`: an environment's `$metadata` merged into the
+/// schema (or what would change).
+pub async fn import_schema(
+    side: Side,
+    xml: String,
+    tables: &str,
+    preview: bool,
+) -> Result<SchemaImport, ApiError> {
+    let mut query = vec![("side", side.as_str().to_owned())];
+    if !tables.trim().is_empty() {
+        query.push(("tables", tables.trim().to_owned()));
+    }
+    if preview {
+        query.push(("preview", "true".to_owned()));
+    }
+    let upload = Upload::File { content_type: "application/xml".into(), bytes: xml.into_bytes() };
+    send_upload(&with_query("/schema/import".to_owned(), &query), &upload).await
 }

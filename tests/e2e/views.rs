@@ -40,10 +40,22 @@ async fn every_view_opens_from_its_url_at_desktop_and_phone_sizes() -> anyhow::R
     browser.close().await
 }
 
+/// Stops every map of the demo, so that an import may replace them.
+async fn stop_every_map(product: &Product) -> anyhow::Result<()> {
+    let maps = product.get_json("/api/v1/maps").await?;
+    for id in maps["items"].as_array().into_iter().flatten().filter_map(|m| m["id"].as_str()) {
+        product
+            .send_json(reqwest::Method::POST, &format!("/api/v1/maps/{id}/stop"), serde_json::json!({}))
+            .await?;
+    }
+    Ok(())
+}
+
 #[tokio::test]
 #[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
-async fn an_exported_msdyn_mapping_imports_back_as_new_maps() -> anyhow::Result<()> {
+async fn an_exported_msdyn_mapping_imports_back_over_the_maps_it_came_from() -> anyhow::Result<()> {
     let product = Product::start_demo().await?;
+    stop_every_map(&product).await?;
     let browser = product.browser().await?;
     browser.goto("/import").await?;
     browser.find("[data-testid=export-button]").await?;
@@ -58,7 +70,7 @@ async fn an_exported_msdyn_mapping_imports_back_as_new_maps() -> anyhow::Result<
         &exported[..exported.len().min(200)]
     );
 
-    // Paste it back (as a user pasting a file's text) and import.
+    // Paste it back (as a user pasting a file's text), preview and import.
     browser
         .run(&format!(
             "const t = document.querySelector('[data-testid=import-text]'); t.value = {}; \
@@ -68,11 +80,70 @@ async fn an_exported_msdyn_mapping_imports_back_as_new_maps() -> anyhow::Result<
         .await?;
     let preview = browser.find("[data-testid=import-preview]").await?.text().await?;
     assert!(preview.starts_with("msdyn_mapping: 4 maps"), "{preview}");
+    browser.click("[data-testid=import-preview-button]").await?;
+    browser.find("[data-testid=import-would]").await?;
+    let would = browser.find_all("[data-testid=import-item][data-action='replaces the stored map']").await?;
+    assert_eq!(would.len(), 4, "each map replaces the one of its name");
     browser.click("[data-testid=import-button]").await?;
     let result = browser.find("[data-testid=import-result]").await?.text().await?;
     assert!(result.contains("Customers V3 (accounts)"), "{result}");
     let maps = product.get_json("/api/v1/maps").await?;
-    assert_eq!(maps["total"], 8, "four imported beside the four of the demo");
+    assert_eq!(maps["total"], 4, "the four maps replaced, none added");
+    browser.close().await
+}
+
+#[tokio::test]
+#[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
+async fn a_solution_zip_is_previewed_map_by_map_and_imported() -> anyhow::Result<()> {
+    let product = Product::start_demo().await?;
+    stop_every_map(&product).await?;
+    let browser = product.browser().await?;
+    browser.goto("/import").await?;
+    let zip = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/solutions/ContosoDualWriteMaps_1_0_0_1.zip");
+    browser.find("[data-testid=import-file]").await?.send_keys(&zip.display().to_string()).await?;
+    let chosen = browser.find("[data-testid=import-chosen]").await?.text().await?;
+    assert!(chosen.starts_with("ContosoDualWriteMaps_1_0_0_1.zip"), "{chosen}");
+    browser.click("[data-testid=import-preview-button]").await?;
+    browser.find("[data-testid=import-would]").await?;
+    assert_eq!(browser.find_all("[data-testid=import-item]").await?.len(), 4);
+    browser.click("[data-testid=import-button]").await?;
+    let result = browser.find("[data-testid=import-result]").await?.text().await?;
+    assert!(result.contains("version 1.0.0.5"), "the solution's own versions: {result}");
+    browser.close().await
+}
+
+#[tokio::test]
+#[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
+async fn a_metadata_document_is_previewed_and_merged_into_the_schema() -> anyhow::Result<()> {
+    let product = Product::start_demo().await?;
+    stop_every_map(&product).await?;
+    let browser = product.browser().await?;
+    browser.goto("/import").await?;
+    let xml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/contoso/finops-metadata.xml"),
+    )?;
+    browser.find("[data-testid=schema-import-side]").await?.select_by_value("finops").await?;
+    browser
+        .run(&format!(
+            "const t = document.querySelector('[data-testid=schema-import-xml]'); t.value = {}; \
+             t.dispatchEvent(new Event('input', {{bubbles: true}})); return true;",
+            serde_json::to_string(&xml)?
+        ))
+        .await?;
+    browser.type_into("[data-testid=schema-import-tables]", "Customers V3").await?;
+    browser.click("[data-testid=schema-import-preview]").await?;
+    browser.wait_attr("[data-testid=schema-import-result]", "data-preview", "true").await?;
+    let tables = browser.find_all("[data-testid=schema-import-table]").await?;
+    assert!(!tables.is_empty(), "the customers and what they reach");
+    let shown = browser.find("[data-testid=schema-import-result]").await?.text().await?;
+    assert!(shown.contains("CustCustomerV3Entity"), "{shown}");
+    browser.click("[data-testid=schema-import-merge]").await?;
+    browser.wait_attr("[data-testid=schema-import-result]", "data-preview", "false").await?;
+    let schema = product.get_json("/api/v1/schema").await?;
+    let customers =
+        schema["finops"].as_array().into_iter().flatten().find(|t| t["name"] == "CustCustomerV3Entity");
+    assert!(customers.is_some_and(|t| t["aliases"].as_array().is_some_and(|a| !a.is_empty())), "{schema}");
     browser.close().await
 }
 
