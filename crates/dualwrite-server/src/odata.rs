@@ -422,4 +422,21 @@ mod tests {
             assert!(format!("{e:?}").contains(says), "{name}: {e:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Whatever a client puts in a path, a query string or a `$batch` body, the protocol layer
+        /// answers with a value or an error, never a panic (which would be a 500).
+        #[test]
+        fn no_path_query_or_batch_body_panics(
+            path in "[a-zA-Z_$/()=',0-9 %-]{0,40}",
+            query in proptest::collection::vec(("[$a-z-]{1,10}", ".{0,20}"), 0..4),
+            body in "(--b|\r\n|Content-Type: (multipart/mixed; boundary=c|application/http)|GET |POST |HTTP/1.1|[a-z(){}':]{0,8}){0,30}",
+        ) {
+            let _ = resource(&path);
+            let _ = reference(&path);
+            let _ = percent_decoded(&path);
+            let _ = Query::parse(&query, &["$select", "$filter", "$orderby", "$top", "$skip", "$count"]);
+            let _ = batch::parse("multipart/mixed; boundary=b", &body);
+        }
+    }
 }
