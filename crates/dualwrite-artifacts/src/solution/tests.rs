@@ -16,6 +16,13 @@ fn contoso() -> Package {
     Package::from_json(&text).expect("the Contoso package")
 }
 
+/// The Contoso schema, whose aliases resolve the names dual-write gives tables in its legs
+/// (`Customers V3`, `accounts`).
+fn contoso_schema() -> dualwrite_core::schema::Schema {
+    let text = String::from_utf8(fixture("contoso/schema.json")).expect("utf-8");
+    dualwrite_core::schema::Schema::from_json(&text).expect("the Contoso schema")
+}
+
 /// The Contoso maps as the solution fixtures carry them: Customers V3 at its published version
 /// 1.0.0.5, and each map's description.
 fn contoso_as_in_the_solution(publisher: &str) -> Vec<TableMap> {
@@ -86,8 +93,8 @@ fn a_customizations_xml_gives_every_map_with_its_name_version_description_and_le
         customers.mapping
     );
     assert!(customers.place.starts_with("customizations.xml line "), "{}", customers.place);
-    let package = to_package(&maps, None).expect("the legs import");
-    assert_eq!(package.maps, contoso_as_in_the_solution(""));
+    let package = to_package(&maps, Some(&contoso_schema())).expect("the legs import");
+    assert_eq!(package.maps, contoso_as_in_the_solution(""), "tables named as dual-write names them resolve");
 }
 
 #[test]
@@ -95,7 +102,7 @@ fn a_solution_zip_gives_the_maps_published_by_its_publisher() {
     let maps =
         read_default("Contoso.zip", &fixture("solutions/ContosoDualWriteMaps_1_0_0_1.zip")).expect("reads");
     assert!(maps[0].place.starts_with("Contoso.zip › customizations.xml line "), "{}", maps[0].place);
-    let package = to_package(&maps, None).expect("the legs import");
+    let package = to_package(&maps, Some(&contoso_schema())).expect("the legs import");
     assert_eq!(package.maps, contoso_as_in_the_solution("contoso"));
 }
 
@@ -112,7 +119,10 @@ fn a_zip_of_solution_zips_gives_the_maps_of_every_solution_in_it() {
             "deploy.bin › PkgFolder/ContosoCustomerMaps_1_0_0_1.zip › customizations.xml",
         ]
     );
-    assert_eq!(to_package(&maps, None).expect("imports").maps, contoso_as_in_the_solution("contoso"));
+    assert_eq!(
+        to_package(&maps, Some(&contoso_schema())).expect("imports").maps,
+        contoso_as_in_the_solution("contoso")
+    );
 }
 
 #[test]
