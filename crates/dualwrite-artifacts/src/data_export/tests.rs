@@ -193,8 +193,9 @@ fn a_data_package_names_its_entities_and_reads_their_utf16_files() {
     assert!(rows.warnings()[0].starts_with("Contoso customers.zip › Customer groups.csv: 1 column(s)"));
     let (good, bad) = read_all(rows);
     assert!(bad.is_empty(), "{bad:?}");
-    assert_eq!(good.len(), 3);
+    assert_eq!(good.len(), 4);
     assert_eq!(good[2].row["DESCRIPTION"], json!("Retail customers"));
+    assert_eq!(good[3].row["DESCRIPTION"], json!("Großhandelskunden"));
     let customers = schema.resolve(Side::Finops, &entities[1].name).expect("label resolves");
     let (good, bad) = read_all(package.rows(&entities[1], &schema, customers).expect("rows"));
     assert!(bad.is_empty(), "{bad:?}");
