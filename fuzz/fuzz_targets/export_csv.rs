@@ -16,6 +16,8 @@ const LIMITS: Limits = Limits {
     max_ratio: 200,
     max_manifest_bytes: 64 << 10,
     max_xml_depth: 32,
+    max_xlsx_bytes: 1 << 20,
+    max_xlsx_inflated: 4 << 20,
 };
 
 fuzz_target!(init: dualwrite_fuzz::overflow::report_stack_overflows(), |data: &[u8]| {

@@ -14,6 +14,7 @@ mod csv_rows;
 mod jsonl;
 pub mod package;
 mod text;
+mod xlsx;
 
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ use dualwrite_core::schema::{Row, Schema, Side, Table};
 
 pub use csv_rows::CsvRows;
 pub use jsonl::JsonRows;
+pub use xlsx::XlsxRows;
 
 /// How far a reader goes before it refuses the input.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,10 @@ pub struct Limits {
     pub max_manifest_bytes: u64,
     /// How deep elements nest in `Manifest.xml`.
     pub max_xml_depth: usize,
+    /// Bytes of an Excel workbook (read whole: a workbook is a zip).
+    pub max_xlsx_bytes: u64,
+    /// Bytes all parts of a workbook inflate to.
+    pub max_xlsx_inflated: u64,
 }
 
 impl Default for Limits {
@@ -55,6 +61,8 @@ impl Default for Limits {
             max_ratio: 200,
             max_manifest_bytes: 16 << 20,
             max_xml_depth: 64,
+            max_xlsx_bytes: 64 << 20,
+            max_xlsx_inflated: 512 << 20,
         }
     }
 }
@@ -97,6 +105,8 @@ impl ExportError {
 pub enum Format {
     Csv,
     JsonLines,
+    /// An Excel workbook (`.xlsx`): its first sheet.
+    Xlsx,
     /// A finance-and-operations data package (zip).
     Package,
 }
@@ -110,6 +120,8 @@ impl Format {
             Format::Csv
         } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
             Format::JsonLines
+        } else if lower.ends_with(".xlsx") {
+            Format::Xlsx
         } else if lower.ends_with(".zip")
             || head.starts_with(b"PK\x03\x04")
             || head.starts_with(b"PK\x05\x06")
@@ -129,6 +141,7 @@ impl Format {
         match self {
             Format::Csv => "text/csv",
             Format::JsonLines => "application/x-ndjson",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Format::Package => "application/zip",
         }
     }
@@ -217,6 +230,7 @@ pub struct Rows<'a> {
 enum Inner<'a> {
     Csv(Box<CsvRows<Box<dyn Read + 'a>>>),
     Json(Box<JsonRows<Box<dyn Read + 'a>>>),
+    Xlsx(Box<XlsxRows>),
 }
 
 impl<'a> Rows<'a> {
@@ -230,6 +244,10 @@ impl<'a> Rows<'a> {
         table: &Table,
         limits: &Limits,
     ) -> Result<Rows<'a>, ExportError> {
+        if format == Format::Xlsx {
+            let rows = XlsxRows::new(place, input, schema, table, limits)?;
+            return Ok(Rows { inner: Inner::Xlsx(Box::new(rows)) });
+        }
         let input: Box<dyn Read + 'a> = Box::new(text::Utf8Reader::new(input));
         let inner = match format {
             Format::Csv => Inner::Csv(Box::new(CsvRows::new(place, input, schema, table, limits)?)),
@@ -240,7 +258,7 @@ impl<'a> Rows<'a> {
                 table,
                 limits,
             ))),
-            Format::Package => {
+            Format::Xlsx | Format::Package => {
                 return Err(ExportError::file(place, "is a zip: read it as a data package"));
             }
         };
@@ -252,6 +270,7 @@ impl<'a> Rows<'a> {
         match &self.inner {
             Inner::Csv(r) => r.warnings(),
             Inner::Json(r) => r.warnings(),
+            Inner::Xlsx(r) => r.warnings(),
         }
     }
 }
@@ -263,6 +282,7 @@ impl Iterator for Rows<'_> {
         match &mut self.inner {
             Inner::Csv(r) => r.next(),
             Inner::Json(r) => r.next(),
+            Inner::Xlsx(r) => r.next(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! A finance-and-operations data package: a zip holding `Manifest.xml` (the entities, in the
 //! `DataManagementPackageManifest` shape the data management framework writes), `PackageHeader.xml`,
 //! and one file per entity. Both XML files are UTF-16 with a byte-order mark or UTF-8; entity files
-//! are CSV (UTF-8, or UTF-16 for `CSV-Unicode`).
+//! are CSV (UTF-8, or UTF-16 for `CSV-Unicode`) or Excel workbooks (`.xlsx`).
 //!
 //! Entries are read as they inflate, counted against [`Limits::max_entry_bytes`] and
 //! [`Limits::max_ratio`], so a zip bomb stops early; the XML is read without a `DOCTYPE` (so no entity
@@ -158,15 +158,13 @@ impl<R: Read + Seek> Package<R> {
             )
         })?;
         let lower = entity.file.to_ascii_lowercase();
-        if lower.ends_with(".xlsx") || lower.ends_with(".xml") {
+        if lower.ends_with(".xml") {
             return Err(at(
                 &place,
-                format!(
-                    "is {}; entity files are read as CSV (export the data project as CSV or CSV-Unicode)",
-                    if lower.ends_with(".xml") { "XML" } else { "an Excel workbook" }
-                ),
+                "is XML; entity files are read as CSV or Excel (export the data project as CSV, CSV-Unicode or EXCEL)",
             ));
         }
+        let format = if lower.ends_with(".xlsx") { Format::Xlsx } else { Format::Csv };
         let limits = self.limits;
         let file = self.archive.by_index(index).map_err(|e| broken(&place, e))?;
         if file.encrypted() {
@@ -174,7 +172,7 @@ impl<R: Read + Seek> Package<R> {
         }
         let compressed = file.compressed_size();
         let inflating = Inflating { input: file, read: 0, compressed, limits, place: place.clone() };
-        Rows::open(&place, inflating, Format::Csv, schema, table, &limits)
+        Rows::open(&place, inflating, format, schema, table, &limits)
     }
 }
 

@@ -183,8 +183,19 @@ fn a_data_package_names_its_entities_and_reads_their_utf16_files() {
     let entities = package.entities.clone();
     assert_eq!(
         entities.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
-        ["Customer groups", "Customers V3"]
+        ["Currencies", "Customer groups", "Customers V3"]
     );
+    // The Excel entity: its first sheet, numbers as a CSV would write them, empty cells absent.
+    assert_eq!(entities[0].source_format, "EXCEL");
+    let currencies = schema.resolve(Side::Finops, &entities[0].name).expect("currencies");
+    let rows = package.rows(&entities[0], &schema, currencies).expect("workbook");
+    assert!(rows.warnings()[0].ends_with("ROUNDINGPRECISION, CREATEDDATETIME"), "{:?}", rows.warnings());
+    let (good, bad) = read_all(rows);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(good.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(good[1].row["SYMBOL"], json!("€"));
+    assert!(!good[2].row.contains_key("SYMBOL"));
+    let entities = entities[1..].to_vec();
     assert_eq!(entities[0].refresh_type, "FullPush");
     assert_eq!(entities[0].source_format, "CSV-Unicode");
     let groups = schema.resolve(Side::Finops, &entities[0].name).expect("label resolves");
@@ -282,4 +293,21 @@ fn formats_are_told_by_name_then_content() {
     assert_eq!(Format::of("upload", b"PK\x03\x04"), Format::Package);
     assert_eq!(Format::of("upload", b"\xEF\xBB\xBF{\"a\":1}"), Format::JsonLines);
     assert_eq!(Format::of("upload", b"A,B"), Format::Csv);
+}
+
+#[test]
+fn an_excel_workbook_that_is_a_zip_bomb_is_refused_before_calamine_reads_it() {
+    let mut sheet = b"<worksheet>".to_vec();
+    sheet.resize(sheet.len() + (40 << 20), b' ');
+    let workbook = zip(&[("[Content_Types].xml", b"<Types/>"), ("xl/worksheets/sheet1.xml", &sheet)]);
+    drop(sheet);
+    let error = open("c.xlsx", &workbook, Side::Finops, "Currencies").err().expect("refused");
+    assert!(
+        error
+            .to_string()
+            .starts_with("c.xlsx: part xl/worksheets/sheet1.xml inflates to more than 200 times"),
+        "{error}"
+    );
+    let error = open("c.xlsx", b"PK\x03\x04 not really", Side::Finops, "Currencies").err().expect("refused");
+    assert!(error.to_string().starts_with("c.xlsx: is not a readable Excel workbook"), "{error}");
 }

@@ -15,7 +15,8 @@ use crate::error::ApiError;
 use crate::load::{self, LoadOptions};
 
 /// The media types a load takes.
-pub const TABLE_TYPES: [&str; 2] = ["text/csv", "application/x-ndjson"];
+pub const TABLE_TYPES: [&str; 3] =
+    ["text/csv", "application/x-ndjson", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"];
 pub const PACKAGE_TYPES: [&str; 1] = ["application/zip"];
 
 /// The query of a load.
@@ -35,6 +36,7 @@ fn format(content_type: Option<&str>) -> Option<Format> {
         | "application/jsonl"
         | "application/x-jsonlines"
         | "application/json-lines" => Some(Format::JsonLines),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Some(Format::Xlsx),
         "application/zip" | "application/x-zip-compressed" => Some(Format::Package),
         _ => None,
     }
