@@ -38,7 +38,12 @@ async fn load_finops(app: &TestApp) -> (Value, Value) {
 
 #[tokio::test]
 async fn real_shaped_exports_load_and_loading_them_again_changes_nothing() {
-    let app = TestApp::new().await.with_contoso().await;
+    for db in TestDb::all() {
+        exports_load_and_reload(TestApp::on(db).await.with_contoso().await).await;
+    }
+}
+
+async fn exports_load_and_reload(app: TestApp) {
     let (currencies, package) = load_finops(&app).await;
     assert_eq!(currencies["files"][0]["table"], "Currencies", "the alias resolves: {currencies}");
     assert_eq!(currencies["files"][0]["inserted"], 3);
