@@ -231,6 +231,10 @@ fn assess(figures: &[Figure]) -> Vec<Row> {
                 let size = name.rsplit(", ").next().unwrap_or_default().replace(" queued changes", "");
                 let raw = find(figures, &format!("{prefix}: raw bulk insert, {size} rows per side")).cloned();
                 (raw, "≥ 50000 changes/s".into(), Some(f.value >= 50_000.0))
+            } else if let Some((prefix, rest)) = name.split_once(": load, ") {
+                let size = rest.replace(" CSV rows", "");
+                let raw = find(figures, &format!("{prefix}: raw bulk insert, {size} rows per side")).cloned();
+                (raw, "≥ 100000 rows/s".into(), Some(f.value >= 100_000.0))
             } else if name == "studio: wasm, gzipped" {
                 (None, "≤ 400 KiB".into(), Some(f.value <= 400.0))
             } else {

@@ -29,6 +29,7 @@ const TARGETS: &[Target] = &[
     Target { name: "msdyn_mapping", dict: "json.dict" },
     Target { name: "solution", dict: "solution.dict" },
     Target { name: "csdl", dict: "xml.dict" },
+    Target { name: "export_csv", dict: "export_csv.dict" },
 ];
 
 /// How long `cargo xtask fuzz` runs each target unless told otherwise.

@@ -3,4 +3,5 @@
 //! with its place in the file. Native only: the server and the CLI read these; the studio uploads them.
 
 pub mod csdl;
+pub mod data_export;
 pub mod solution;

@@ -171,6 +171,58 @@ pub struct ImportReport {
     pub items: Vec<ImportedMap>,
 }
 
+/// `POST /envs/{side}/tables/{table}/load`, `POST /envs/{side}/load` and `dualwrite load`: what a load
+/// of data exports did, file by file (an entity file of a data package is a file of its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct LoadReport {
+    pub side: Option<Side>,
+    /// Whether rows were kept from files that had bad rows (`skip_bad_rows`).
+    pub skip_bad_rows: bool,
+    pub files: Vec<LoadedFile>,
+}
+
+impl LoadReport {
+    /// Rows refused over every file.
+    pub fn refused(&self) -> u64 {
+        self.files.iter().map(|f| f.refused).sum()
+    }
+}
+
+/// One file of a load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct LoadedFile {
+    /// The file, or `package.zip › entity.csv`.
+    pub file: String,
+    /// The table its rows went to, in the schema's spelling (empty when none could be told).
+    pub table: String,
+    /// Rows written: inserted or, for a key already there, updated.
+    pub loaded: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    /// Bad rows: not written. Without `skip_bad_rows` a file with a bad row is not written at all
+    /// (`written` false, `loaded` 0).
+    pub refused: u64,
+    /// Whether the file's rows were written (a file loads entirely or not at all unless
+    /// `skip_bad_rows`).
+    pub written: bool,
+    /// Columns skipped because the table does not have them, and entities passed over.
+    pub warnings: Vec<String>,
+    /// The bad rows, first ones first (at most 1000 are listed; `refused` counts them all).
+    pub bad_rows: Vec<BadRow>,
+}
+
+/// A row that was not loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct BadRow {
+    /// The line the row starts on; absent for a problem of the whole file.
+    pub line: Option<u64>,
+    /// What is wrong, as the write path or the reader says it.
+    pub reason: String,
+}
+
 /// One map of `POST /maps/run`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

@@ -178,6 +178,42 @@ fn raw_insert(backend: &Backend, rows: usize) -> f64 {
     (2 * rows) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Loading a CSV export of `rows` finops rows (`dualwrite load`'s path: read, checked by the write
+/// path, inserted, one transaction for the file) into a fresh store; rows/s.
+fn load_csv(backend: &Backend, rows: usize) -> f64 {
+    use std::io::Write as _;
+    let (store, cache, _, _) = fresh(backend);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("Items.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).expect("csv"));
+    writeln!(out, "ITEMNUMBER,DATAAREAID,NAME,PRICE,STATUS,UNKNOWNCOLUMN").expect("write");
+    for n in 0..rows {
+        let f = finops_item(n);
+        let text = |c: &str| {
+            f.get(c).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).unwrap_or_default()
+        };
+        writeln!(
+            out,
+            "{},{},\"{}\",{},{},x",
+            text("ITEMNUMBER"),
+            text("dataAreaId"),
+            text("NAME"),
+            text("PRICE"),
+            text("STATUS")
+        )
+        .expect("write");
+    }
+    out.flush().expect("flush");
+    drop(out);
+    let options = dualwrite_server::load::LoadOptions::new(Side::Finops);
+    let started = Instant::now();
+    let files = dualwrite_server::load::load_file(&store, &cache, &path, "Items.csv", None, &options)
+        .unwrap_or_else(|e| panic!("load: {e:?}"));
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(files[0].inserted as usize, rows, "every row loads: {:?}", files[0].bad_rows.first());
+    rows as f64 / elapsed
+}
+
 /// Initial sync of `rows` per side (half matching, 1% of those conflicting); returns rows/s over both
 /// sides and leaves the map running.
 fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<CatalogCache>, i64) {
@@ -392,6 +428,7 @@ fn main() {
                 raw_insert(backend, rows),
                 "rows/s",
             );
+            report_figure(&format!("{name}: load, {rows} CSV rows"), load_csv(backend, rows), "rows/s");
             let (rate, store, cache, map_id) = initial_sync(backend, rows);
             report_figure(&format!("{name}: initial sync, {rows} rows per side"), rate, "rows/s");
             report_figure(

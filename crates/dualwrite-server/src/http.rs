@@ -11,6 +11,7 @@ mod health;
 mod initial_sync;
 mod integration_keys;
 mod lifecycle;
+mod load;
 mod maps;
 mod packages;
 mod preflight;
@@ -28,8 +29,8 @@ use axum::Router;
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{
     AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, ImportReport, IntegrationKeyPut,
-    IssuedToken, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, SchemaImport,
-    Session, TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
+    IssuedToken, LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest,
+    SchemaImport, Session, TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -139,6 +140,9 @@ impl AppState {
 pub const MAX_BODY_BYTES: usize = 16 << 20;
 /// Largest `$metadata` document `POST /schema/import` accepts: real ones are 3–50 MB.
 pub const MAX_METADATA_BYTES: usize = 64 << 20;
+/// Largest data export `POST /envs/{side}/tables/{table}/load` and `POST /envs/{side}/load` take; it
+/// is streamed to disk as it arrives, never held in memory.
+pub const MAX_LOAD_BYTES: u64 = 4 << 30;
 /// How long a client may take to send its request body before it is answered 408.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -237,6 +241,33 @@ fn api(state: AppState) -> Api {
                 .body::<TransactionRequest>()
                 .returns::<TransactionResponse>(),
             environments::transaction,
+        )
+        .add(
+            e(
+                Post,
+                "/envs/{side}/tables/{table}/load",
+                "Loads rows of one table from a data export (CSV with a header, or JSON lines; up to 4 GiB, \
+                 streamed): rows as they were before dual-write, not synced; refused while a map on the table \
+                 is not `not_running`",
+            )
+            .needs(WriteData)
+            .query::<load::LoadQuery>()
+            .upload(&load::TABLE_TYPES)
+            .returns::<LoadReport>(),
+            load::table,
+        )
+        .add(
+            e(
+                Post,
+                "/envs/{side}/load",
+                "Loads a finance and operations data package (zip: Manifest.xml and one file per entity; up \
+                 to 4 GiB), each entity into the table its manifest names",
+            )
+            .needs(WriteData)
+            .query::<load::LoadQuery>()
+            .upload(&load::PACKAGE_TYPES)
+            .returns::<LoadReport>(),
+            load::package,
         )
         .add(
             e(Get, "/envs/{side}/availability", "Whether an environment is available").needs(Read),

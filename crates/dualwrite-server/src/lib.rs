@@ -13,6 +13,7 @@ pub mod initial_sync;
 pub mod lease;
 pub mod lifecycle;
 pub mod live_sync;
+pub mod load;
 pub mod odata;
 pub mod pace;
 pub mod preflight;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use dualwrite_server::check::{self, CheckOptions};
 use dualwrite_server::from_csdl::{self, FromCsdlOptions};
 use dualwrite_server::import_ms;
+use dualwrite_server::load;
 use dualwrite_server::serve::{self, ServeOptions};
 
 #[derive(Parser)]
@@ -66,6 +67,26 @@ enum Command {
     Schema {
         #[command(subcommand)]
         command: SchemaCommand,
+    },
+    /// Load an environment's rows from data exports, as they were before dual-write: CSV with a
+    /// header, JSON lines, or a finance and operations data package (zip). A row whose key is stored
+    /// already updates it. Exit 1 when a row or a file was refused.
+    Load {
+        /// Database: sqlite://PATH or postgres://USER@HOST/DB, as `serve` takes it.
+        #[arg(long, env = "DUALWRITE_DB", hide_env_values = true, default_value = "sqlite://dualwrite.db")]
+        db: String,
+        /// The environment the rows belong to: finops or dataverse.
+        #[arg(long)]
+        side: dualwrite_core::schema::Side,
+        /// The table of the CSV and JSON lines files, by name or alias [default: each file's stem].
+        #[arg(long)]
+        table: Option<String>,
+        /// Keep the good rows of a file that has bad ones [default: such a file loads nothing].
+        #[arg(long)]
+        skip_bad_rows: bool,
+        /// The files: .csv, .jsonl/.ndjson, or a data package .zip.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Convert dual-write maps (msdyn_mapping JSON, a solution's customizations.xml, a solution zip or
     /// a zip of solution zips) into a native package, printed on stdout.
@@ -129,6 +150,14 @@ fn main() -> anyhow::Result<()> {
         Command::Schema { command: SchemaCommand::FromCsdl { dataverse, finops, tables, out } } => {
             let options = FromCsdlOptions { dataverse, finops, tables, out };
             from_csdl::run(&options, &mut std::io::stdout().lock(), &mut std::io::stderr().lock())
+        }
+        Command::Load { db, side, table, skip_bad_rows, files } => {
+            let store = dualwrite_server::store::Store::open(&db)?;
+            let mut options = load::LoadOptions::new(side);
+            options.table = table;
+            options.skip_bad_rows = skip_bad_rows;
+            let code = load::run(&store, &files, &options, &mut std::io::stdout().lock())?;
+            std::process::exit(code)
         }
         Command::ImportMs { file, schema } => {
             import_ms::run(&file, schema.as_deref(), &mut std::io::stdout().lock())

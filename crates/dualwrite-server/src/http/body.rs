@@ -57,3 +57,63 @@ impl<S: Send + Sync> FromRequest<S> for Document {
         Ok(Document(axum::body::Bytes::from_request(req, state).await?))
     }
 }
+
+/// A file sent as the body (a data export), written to a temporary file as it arrives, so that a body
+/// of gigabytes never sits in memory; past `LIMIT` bytes it answers 413. The media type it was sent
+/// as comes along.
+pub struct Upload<const LIMIT: u64> {
+    pub file: tempfile::NamedTempFile,
+    pub content_type: Option<String>,
+}
+
+impl<S: Send + Sync, const LIMIT: u64> FromRequest<S> for Upload<LIMIT> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        use http_body_util::BodyExt;
+        use tokio::io::AsyncWriteExt;
+
+        let content_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase());
+        let spool = tempfile::NamedTempFile::new().map_err(|e| ApiError::Internal(e.into()))?;
+        let mut out = tokio::fs::File::from_std(spool.reopen().map_err(|e| ApiError::Internal(e.into()))?);
+        let mut body = req.into_body();
+        let mut bytes = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| body_error(&e))?;
+            let Ok(data) = frame.into_data() else { continue };
+            bytes += data.len() as u64;
+            if bytes > LIMIT {
+                return Err(ApiError::new(
+                    crate::error::Kind::TooLarge,
+                    "BODY_TOO_LARGE",
+                    format!(
+                        "the file is larger than this server loads in one request ({} GiB); split it",
+                        LIMIT >> 30
+                    ),
+                ));
+            }
+            out.write_all(&data).await.map_err(|e| ApiError::Internal(e.into()))?;
+        }
+        out.flush().await.map_err(|e| ApiError::Internal(e.into()))?;
+        Ok(Upload { file: spool, content_type })
+    }
+}
+
+/// A body that broke off: it took too long (408) or could not be read (400).
+fn body_error(e: &axum::Error) -> ApiError {
+    let timed_out = std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source())
+        .any(|e| e.is::<tower_http::timeout::TimeoutError>());
+    if timed_out {
+        ApiError::new(
+            crate::error::Kind::Timeout,
+            "REQUEST_TIMEOUT",
+            "the request body stopped arriving; send it again",
+        )
+    } else {
+        ApiError::bad_request("INVALID_BODY", format!("the body could not be read: {e}"))
+    }
+}

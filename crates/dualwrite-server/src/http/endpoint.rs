@@ -64,6 +64,8 @@ pub struct Endpoint {
     document: Option<&'static str>,
     /// A body limit other than the API's [`super::MAX_BODY_BYTES`].
     body_limit: Option<usize>,
+    /// The body is a file streamed in one of these media types (read as it arrives, not buffered).
+    uploads: &'static [&'static str],
 }
 
 impl Endpoint {
@@ -81,6 +83,7 @@ impl Endpoint {
             body_also: &[],
             document: None,
             body_limit: None,
+            uploads: &[],
         }
     }
 
@@ -118,6 +121,13 @@ impl Endpoint {
     pub fn document(mut self, content_type: &'static str, limit: usize) -> Endpoint {
         self.document = Some(content_type);
         self.body_limit = Some(limit);
+        self
+    }
+
+    /// Takes a file of one of `content_types` as the body, streamed by the handler itself (which
+    /// enforces its own limit), not held in memory.
+    pub fn upload(mut self, content_types: &'static [&'static str]) -> Endpoint {
+        self.uploads = content_types;
         self
     }
 
@@ -277,6 +287,14 @@ impl Api {
                 "required": true,
                 "content": {content_type: {"schema": {"type": "string"}}},
             });
+        }
+        if !e.uploads.is_empty() {
+            let content: serde_json::Map<String, Value> = e
+                .uploads
+                .iter()
+                .map(|t| ((*t).to_owned(), json!({"schema": {"type": "string", "format": "binary"}})))
+                .collect();
+            operation["requestBody"] = json!({"required": true, "content": content});
         }
         if let Some((schema, required)) = e.body {
             let mut content = json!({"application/json": {"schema": schema(&mut self.schemas).to_value()}});

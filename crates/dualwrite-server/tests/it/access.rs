@@ -22,6 +22,8 @@ const MATRIX: &[(&str, &str, &[&str])] = &[
     ("PUT", "/envs/{side}/tables/{table}", DESIGNERS),
     ("GET", "/envs/{side}/tables/{table}/rows", EVERYONE),
     ("POST", "/envs/{side}/transactions", WRITERS),
+    ("POST", "/envs/{side}/tables/{table}/load", WRITERS),
+    ("POST", "/envs/{side}/load", WRITERS),
     ("GET", "/envs/{side}/availability", EVERYONE),
     ("PUT", "/envs/{side}/availability", DESIGNERS),
     ("GET", "/integration-keys", EVERYONE),

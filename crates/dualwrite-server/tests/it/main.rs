@@ -15,6 +15,7 @@ mod initializing;
 mod key_display;
 mod lifecycle;
 mod live_sync;
+mod load;
 mod operation_keys;
 mod preflight;
 mod schema_import;
