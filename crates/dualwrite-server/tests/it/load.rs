@@ -23,15 +23,16 @@ fn export_path(name: &str) -> PathBuf {
 /// The finops side's currencies and the data package (customer groups and customers).
 async fn load_finops(app: &TestApp) -> (Value, Value) {
     let (status, currencies) = app
-        .post_bytes(
+        .post_document(
             "/api/v1/envs/finops/tables/Currency/load",
             "application/x-ndjson",
             export("Currencies.jsonl"),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{currencies}");
-    let (status, package) =
-        app.post_bytes("/api/v1/envs/finops/load", "application/zip", export("Contoso customers.zip")).await;
+    let (status, package) = app
+        .post_document("/api/v1/envs/finops/load", "application/zip", export("Contoso customers.zip"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{package}");
     (currencies, package)
 }
@@ -93,7 +94,7 @@ async fn a_dataverse_export_resolves_its_lookups_by_their_dotted_keys() {
     )
     .await;
     let (status, report) = app
-        .post_bytes("/api/v1/envs/dataverse/tables/accounts/load", "text/csv", export("accounts.csv"))
+        .post_document("/api/v1/envs/dataverse/tables/accounts/load", "text/csv", export("accounts.csv"))
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["files"][0]["table"], "account");
@@ -111,7 +112,7 @@ async fn a_file_with_a_bad_row_loads_nothing_unless_bad_rows_are_skipped() {
     let csv =
         "CURRENCYCODE,NAME,SYMBOL\nUSD,US Dollar,$\nTOOLONG,Far too long a code,\n,No code,\nEUR,Euro,€\n";
     let (status, body) = app
-        .post_bytes("/api/v1/envs/finops/tables/Currencies/load", "text/csv", csv.as_bytes().to_vec())
+        .post_document("/api/v1/envs/finops/tables/Currencies/load", "text/csv", csv.as_bytes().to_vec())
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "ROWS_REFUSED");
@@ -126,7 +127,7 @@ async fn a_file_with_a_bad_row_loads_nothing_unless_bad_rows_are_skipped() {
     assert!(app.rows("finops", "Currencies", "").await.is_empty(), "nothing of the file was written");
 
     let (status, body) = app
-        .post_bytes(
+        .post_document(
             "/api/v1/envs/finops/tables/Currencies/load?skip_bad_rows=true",
             "text/csv",
             csv.as_bytes().to_vec(),
@@ -143,8 +144,9 @@ async fn a_file_with_a_bad_row_loads_nothing_unless_bad_rows_are_skipped() {
 async fn a_load_is_refused_while_a_map_on_the_table_runs() {
     let app = TestApp::new().await.with_contoso().await;
     app.run_all().await;
-    let (status, body) =
-        app.post_bytes("/api/v1/envs/finops/load", "application/zip", export("Contoso customers.zip")).await;
+    let (status, body) = app
+        .post_document("/api/v1/envs/finops/load", "application/zip", export("Contoso customers.zip"))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "MAPS_RUNNING");
     let maps: Vec<&str> =
@@ -161,7 +163,7 @@ async fn hostile_and_broken_uploads_are_refused_with_their_place() {
     let mut endless = b"CURRENCYCODE,NAME\nUSD,US Dollar\nEUR,\"".to_vec();
     endless.resize(endless.len() + (20 << 20), b'x');
     let (status, body) =
-        app.post_bytes("/api/v1/envs/finops/tables/Currencies/load", "text/csv", endless).await;
+        app.post_document("/api/v1/envs/finops/tables/Currencies/load", "text/csv", endless).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["code"], "UNREADABLE_EXPORT");
     assert_eq!(body["error"]["line"], 3);
@@ -188,7 +190,7 @@ async fn hostile_and_broken_uploads_are_refused_with_their_place() {
     rows.resize(rows.len() + (24 << 20), b'\n');
     out.write_all(&rows).expect("write");
     let bomb = out.finish().expect("zip").into_inner();
-    let (status, body) = app.post_bytes("/api/v1/envs/finops/load", "application/zip", bomb).await;
+    let (status, body) = app.post_document("/api/v1/envs/finops/load", "application/zip", bomb).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("(a zip bomb?)"), "{body}");
     assert!(app.rows("finops", "Currencies", "").await.is_empty());
@@ -196,12 +198,12 @@ async fn hostile_and_broken_uploads_are_refused_with_their_place() {
     // Truncated: the zip's table of contents is cut off.
     let mut truncated = export("Contoso customers.zip");
     truncated.truncate(truncated.len() / 2);
-    let (status, body) = app.post_bytes("/api/v1/envs/finops/load", "application/zip", truncated).await;
+    let (status, body) = app.post_document("/api/v1/envs/finops/load", "application/zip", truncated).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().starts_with("body: is not a readable zip"));
 
     let (status, body) =
-        app.post_bytes("/api/v1/envs/finops/tables/Nowhere/load", "text/csv", b"A\n1\n".to_vec()).await;
+        app.post_document("/api/v1/envs/finops/tables/Nowhere/load", "text/csv", b"A\n1\n".to_vec()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 

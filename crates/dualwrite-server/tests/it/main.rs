@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod cursors;
 mod dataverse_face;
+mod day_one;
 mod finops_face;
 mod health;
 mod initializing;

@@ -41,7 +41,7 @@ async fn stored_maps(app: &TestApp) -> Vec<Value> {
 async fn a_solution_zip_creates_every_map_with_its_real_version_description_and_publisher() {
     let app = with_schema().await;
     let zip = fixture_bytes("solutions/ContosoDualWriteMaps_1_0_0_1.zip");
-    let (status, report) = app.post_bytes(IMPORT, "application/zip", zip).await;
+    let (status, report) = app.post_document(IMPORT, "application/zip", zip).await;
     assert_eq!(status, StatusCode::CREATED, "{report}");
     assert_eq!(report["preview"], false);
     assert_eq!(items(&report).len(), 4);
@@ -70,12 +70,16 @@ async fn a_solution_zip_creates_every_map_with_its_real_version_description_and_
 async fn a_zip_of_solutions_and_a_customizations_xml_import_the_same_maps() {
     let from_package = with_schema().await;
     let (status, report) = from_package
-        .post_bytes(IMPORT, "application/zip", fixture_bytes("solutions/ContosoPackage.zip"))
+        .post_document(IMPORT, "application/zip", fixture_bytes("solutions/ContosoPackage.zip"))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{report}");
     let from_xml = with_schema().await;
     let (status, report) = from_xml
-        .post_bytes(IMPORT, "application/xml; charset=utf-8", fixture_bytes("solutions/customizations.xml"))
+        .post_document(
+            IMPORT,
+            "application/xml; charset=utf-8",
+            fixture_bytes("solutions/customizations.xml"),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{report}");
     let (a, b) = (stored_maps(&from_package).await, stored_maps(&from_xml).await);
@@ -99,7 +103,7 @@ async fn a_preview_shows_what_each_map_replaces_field_by_field_and_writes_nothin
     let before = stored_maps(&app).await;
     let zip = fixture_bytes("solutions/ContosoDualWriteMaps_1_0_0_1.zip");
     let (status, report) =
-        app.post_bytes(&format!("{IMPORT}?preview=true"), "application/zip", zip.clone()).await;
+        app.post_document(&format!("{IMPORT}?preview=true"), "application/zip", zip.clone()).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["preview"], true);
     assert!(items(&report).iter().all(|i| i["action"] == "replaced"), "{report}");
@@ -121,7 +125,7 @@ async fn a_preview_shows_what_each_map_replaces_field_by_field_and_writes_nothin
         .collect();
     assert_eq!(paths, ["description"]);
     assert_eq!(stored_maps(&app).await, before, "a preview writes nothing");
-    let (status, report) = app.post_bytes(IMPORT, "application/zip", zip).await;
+    let (status, report) = app.post_document(IMPORT, "application/zip", zip).await;
     assert_eq!(status, StatusCode::CREATED, "{report}");
     assert_eq!(item(&report, CUSTOMERS)["action"], "replaced");
     let after = stored_maps(&app).await;
@@ -139,7 +143,7 @@ async fn a_solution_export_imports_back_unchanged() {
     assert_eq!((status, content_type.as_str()), (StatusCode::OK, "application/zip"));
     // Into the same server: every map is replaced by itself.
     let (status, report) =
-        app.post_bytes(&format!("{IMPORT}?preview=true"), "application/zip", zip.clone()).await;
+        app.post_document(&format!("{IMPORT}?preview=true"), "application/zip", zip.clone()).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert!(
         items(&report).iter().all(|i| i["action"] == "replaced" && i["changes"] == json!([])),
@@ -147,7 +151,7 @@ async fn a_solution_export_imports_back_unchanged() {
     );
     // Into another server: the same maps.
     let other = with_schema().await;
-    let (status, report) = other.post_bytes(IMPORT, "application/zip", zip).await;
+    let (status, report) = other.post_document(IMPORT, "application/zip", zip).await;
     assert_eq!(status, StatusCode::CREATED, "{report}");
     assert_eq!(stored_maps(&other).await, stored_maps(&app).await);
 }
@@ -159,7 +163,7 @@ async fn a_running_map_is_not_replaced() {
     let id = app.map_id(CUSTOMERS).await;
     app.wait_for_status(&id, "running").await;
     let zip = fixture_bytes("solutions/ContosoDualWriteMaps_1_0_0_1.zip");
-    let (status, body) = app.post_bytes(IMPORT, "application/zip", zip).await;
+    let (status, body) = app.post_document(IMPORT, "application/zip", zip).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::CONFLICT, Some("MAP_NOT_EDITABLE")),
@@ -171,11 +175,11 @@ async fn a_running_map_is_not_replaced() {
 async fn hostile_or_broken_solutions_get_a_400_naming_the_place() {
     let app = with_schema().await;
     let zip = fixture_bytes("solutions/ContosoDualWriteMaps_1_0_0_1.zip");
-    let (status, body) = app.post_bytes(IMPORT, "application/zip", zip[..zip.len() / 2].to_vec()).await;
+    let (status, body) = app.post_document(IMPORT, "application/zip", zip[..zip.len() / 2].to_vec()).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_PACKAGE")));
     assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("truncated")), "{body}");
     let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol1 \"&lol;&lol;&lol;\">]>\n<ImportExportXml>&lol1;</ImportExportXml>";
-    let (status, body) = app.post_bytes(IMPORT, "application/xml", laughs.as_bytes().to_vec()).await;
+    let (status, body) = app.post_document(IMPORT, "application/xml", laughs.as_bytes().to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["problems"][0]["path"], "the solution line 2, column 1");
     assert!(
@@ -183,7 +187,7 @@ async fn hostile_or_broken_solutions_get_a_400_naming_the_place() {
         "{body}"
     );
     let (status, body) =
-        app.post_bytes(IMPORT, "application/zip", fixture_bytes("solutions/hostile/bomb.zip")).await;
+        app.post_document(IMPORT, "application/zip", fixture_bytes("solutions/hostile/bomb.zip")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["problems"][0]["path"], "the solution › customizations.xml");
     assert!(
@@ -191,15 +195,15 @@ async fn hostile_or_broken_solutions_get_a_400_naming_the_place() {
         "{body}"
     );
     let (status, body) = app
-        .post_bytes(IMPORT, "application/xml", fixture_bytes("solutions/hostile/billion-laughs.xml"))
+        .post_document(IMPORT, "application/xml", fixture_bytes("solutions/hostile/billion-laughs.xml"))
         .await;
     assert_eq!(
         (status, body["error"]["problems"][0]["path"].as_str()),
         (StatusCode::BAD_REQUEST, Some("the solution line 2, column 1"))
     );
-    let (status, body) = app.post_bytes(IMPORT, "application/zip", b"{\"maps\": []}".to_vec()).await;
+    let (status, body) = app.post_document(IMPORT, "application/zip", b"{\"maps\": []}".to_vec()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (status, body) = app.post_bytes(IMPORT, "text/plain", b"hello".to_vec()).await;
+    let (status, body) = app.post_document(IMPORT, "text/plain", b"hello".to_vec()).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("UNSUPPORTED_CONTENT_TYPE"))

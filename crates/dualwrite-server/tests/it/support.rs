@@ -197,7 +197,8 @@ impl TestApp {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    /// Posts a document that is not JSON (a `$metadata` XML, say) as the admin.
+    /// Posts a document that is not JSON (a `$metadata` XML, a solution zip, a data export) as the
+    /// admin.
     pub async fn post_document(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
         let request =
             Request::post(path).header("content-type", content_type).body(Body::from(body)).expect("request");
@@ -220,13 +221,6 @@ impl TestApp {
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .expect("request");
-        self.send(request).await
-    }
-
-    /// Posts `body` as `content_type` (a file: a zip, XML).
-    pub async fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
-        let request =
-            Request::post(path).header("content-type", content_type).body(Body::from(body)).expect("request");
         self.send(request).await
     }
 
