@@ -145,13 +145,15 @@ impl PgStore {
                 }
             };
             // The last number taken first, the writers in flight second: a writer that took a number
-            // up to it either shows its announcement now or has committed already.
+            // up to it either shows its announcement now or has committed already. `pg_locks` lists
+            // the whole cluster: only this database's writers count.
             let taken: i64 = conn.client.query_one(sql, &[])?.get(0);
             let announced: Option<i64> = conn
                 .client
                 .query_one(
                     "SELECT MIN(((classid::BIGINT << 32) | objid::BIGINT) & ((1::BIGINT << 56) - 1)) FROM pg_locks
-                     WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::BIGINT << 32) | objid::BIGINT) >> 56 = $1",
+                     WHERE locktype = 'advisory' AND objsubid = 1 AND ((classid::BIGINT << 32) | objid::BIGINT) >> 56 = $1
+                       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                     &[&log.lock_class()],
                 )?
                 .get(0);

@@ -67,3 +67,31 @@ async fn the_event_cursor_never_passes_an_event_whose_transaction_commits_later(
     let (seen, _) = probes_after(&app, cursor).await;
     assert_eq!(seen, ["first", "second"], "following the cursor finds both, in order");
 }
+
+#[cfg_attr(not(postgres_tests), ignore = "needs PostgreSQL: set DUALWRITE_TEST_POSTGRES_URL")]
+#[tokio::test]
+async fn a_writer_in_another_database_of_the_server_holds_back_no_reader() {
+    let (Some(other), Some(db)) = (TestDb::postgres(), TestDb::postgres()) else { return };
+    let other_url = other.url.clone();
+    let other_store = tokio::task::spawn_blocking(move || Arc::new(Store::open(&other_url).expect("open")))
+        .await
+        .expect("join");
+    let app = TestApp::on(db).await;
+    // A writer of another dualwrite database on the same PostgreSQL server stays open...
+    let (started, numbered) = mpsc::channel();
+    let (go, release) = mpsc::channel();
+    let open = {
+        let other = other_store.clone();
+        std::thread::spawn(move || append(&other, "elsewhere", Some((&started, &release))))
+    };
+    numbered.recv().expect("the other writer numbered its event");
+    // ... while this database's writer commits: readers here see its event.
+    let url = app.db().url.clone();
+    let here = tokio::task::spawn_blocking(move || Store::open(&url)).await.expect("join").expect("open");
+    tokio::task::spawn_blocking(move || append(&here, "here", None)).await.expect("commit");
+    let (seen, _) = probes_after(&app, 0).await;
+    go.send(()).expect("release the other writer");
+    open.join().expect("the other writer committed");
+    assert_eq!(seen, ["here"], "another database's writers hold back nothing here");
+    drop(other);
+}
