@@ -253,6 +253,20 @@ impl Browser {
         Ok(())
     }
 
+    /// Sets the text of the field matching `css` at once and tells the page, as a user pasting a
+    /// file's text does (typing a long document key by key would take minutes).
+    pub async fn paste(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        self.find(css).await?;
+        let script = format!(
+            "const t = document.querySelector({}); t.value = {}; \
+             t.dispatchEvent(new Event('input', {{bubbles: true}})); return true;",
+            serde_json::to_string(css)?,
+            serde_json::to_string(text)?
+        );
+        self.run(&script).await?;
+        Ok(())
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn run(&self, script: &str) -> anyhow::Result<serde_json::Value> {
         Ok(self.client.execute(script, Vec::new()).await?)

@@ -71,13 +71,7 @@ async fn an_exported_msdyn_mapping_imports_back_over_the_maps_it_came_from() -> 
     );
 
     // Paste it back (as a user pasting a file's text), preview and import.
-    browser
-        .run(&format!(
-            "const t = document.querySelector('[data-testid=import-text]'); t.value = {}; \
-             t.dispatchEvent(new Event('input', {{bubbles: true}})); return true;",
-            serde_json::to_string(&exported)?
-        ))
-        .await?;
+    browser.paste("[data-testid=import-text]", &exported).await?;
     let preview = browser.find("[data-testid=import-preview]").await?.text().await?;
     assert!(preview.starts_with("msdyn_mapping: 4 maps"), "{preview}");
     browser.click("[data-testid=import-preview-button]").await?;
@@ -124,13 +118,7 @@ async fn a_metadata_document_is_previewed_and_merged_into_the_schema() -> anyhow
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/contoso/finops-metadata.xml"),
     )?;
     browser.find("[data-testid=schema-import-side]").await?.select_by_value("finops").await?;
-    browser
-        .run(&format!(
-            "const t = document.querySelector('[data-testid=schema-import-xml]'); t.value = {}; \
-             t.dispatchEvent(new Event('input', {{bubbles: true}})); return true;",
-            serde_json::to_string(&xml)?
-        ))
-        .await?;
+    browser.paste("[data-testid=schema-import-xml]", &xml).await?;
     browser.type_into("[data-testid=schema-import-tables]", "Customers V3").await?;
     browser.click("[data-testid=schema-import-preview]").await?;
     browser.wait_attr("[data-testid=schema-import-result]", "data-preview", "true").await?;

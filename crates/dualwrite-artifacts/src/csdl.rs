@@ -232,6 +232,11 @@ fn entity_sets<'d>(doc: &'d parse::Document, names: &TypeNames) -> HashMap<&'d s
     sets
 }
 
+/// A table's aliases: the entity sets of its type, but for one named like the type itself.
+fn aliases(sets: &HashMap<&str, Vec<String>>, name: &str) -> Vec<String> {
+    sets.get(name).into_iter().flatten().filter(|s| *s != name).cloned().collect()
+}
+
 fn dataverse_tables(doc: &parse::Document, names: &TypeNames, notes: &mut Vec<String>) -> Vec<Table> {
     let by_name: HashMap<&str, usize> =
         doc.entity_types.iter().enumerate().map(|(i, t)| (t.name.as_str(), i)).collect();
@@ -264,13 +269,7 @@ fn dataverse_tables(doc: &parse::Document, names: &TypeNames, notes: &mut Vec<St
             name: entity.name.clone(),
             side: Side::Dataverse,
             declared_entity_set: None,
-            aliases: sets
-                .get(entity.name.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|s| **s != entity.name)
-                .cloned()
-                .collect(),
+            aliases: aliases(&sets, &entity.name),
             company_specific: false,
             key: Vec::new(),
             alternate_keys: Vec::new(),
@@ -394,13 +393,7 @@ fn finops_tables(doc: &parse::Document, names: &TypeNames, notes: &mut Vec<Strin
             name: entity.name.clone(),
             side: Side::Finops,
             declared_entity_set: None,
-            aliases: sets
-                .get(entity.name.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|s| **s != entity.name)
-                .cloned()
-                .collect(),
+            aliases: aliases(&sets, &entity.name),
             company_specific,
             key: key.iter().filter(|k| !k.eq_ignore_ascii_case(DATA_AREA_ID)).cloned().collect(),
             alternate_keys: Vec::new(),

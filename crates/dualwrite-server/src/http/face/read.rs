@@ -67,12 +67,18 @@ pub(super) fn key_row(schema: &Schema, face: Face, table: &Table, key: &KeyPredi
             .map(|(name, value)| (column_of(table, name).unwrap_or(name).to_owned(), value.clone()))
             .collect(),
     };
+    in_default_company(schema, face, table, &mut row);
+    row
+}
+
+/// A finops row or key of a company-specific entity that names no `dataAreaId` is in the default
+/// company, as the real service takes the caller's.
+pub(super) fn in_default_company(schema: &Schema, face: Face, table: &Table, row: &mut Row) {
     if let Some(company) = face.default_company(schema).filter(|_| table.company_specific) {
         if !row.keys().any(|k| k.eq_ignore_ascii_case(DATA_AREA_ID)) {
             row.insert(DATA_AREA_ID.to_owned(), company.into());
         }
     }
-    row
 }
 
 pub(super) fn find(

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use dualwrite_core::api::{Op, OpKind, TransactionRequest};
-use dualwrite_core::schema::{ColumnType, Row, Schema, Table, DATA_AREA_ID};
+use dualwrite_core::schema::{ColumnType, Row, Schema, Table};
 use serde_json::{Map, Value};
 
-use super::read::{entity, find, id_key, key_row, key_text, not_found, table_of};
+use super::read::{entity, find, id_key, in_default_company, key_row, key_text, not_found, table_of};
 use super::{Call, Face};
 use crate::catalog::Catalog;
 use crate::error::{ApiError, Kind};
@@ -62,11 +62,7 @@ pub(super) fn perform(
     let op = match (method, key) {
         (&Method::POST, None) => {
             let mut row = row_of(tx, schema, table, &fields, created)?;
-            if let Some(company) = face.default_company(schema).filter(|_| table.company_specific) {
-                if !row.keys().any(|k| k.eq_ignore_ascii_case(DATA_AREA_ID)) {
-                    row.insert(DATA_AREA_ID.to_owned(), company.into());
-                }
-            }
+            in_default_company(schema, face, table, &mut row);
             Op { op: OpKind::Insert, table: table.name.clone(), key: None, row: Some(row) }
         }
         (&Method::PATCH, Some(key)) => {
