@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use dualwrite_core::api::{
-    AlertRules, ErrorBody, Health, ImportReport, IntegrationKeyDoc, IntegrationKeyPut, IssuedToken, MapDoc,
-    MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, SchemaImport, Session, TokenInfo,
-    TransactionRequest, TransactionResponse,
+    AlertRules, ErrorBody, Health, ImportReport, IntegrationKeyDoc, IntegrationKeyPut, IssuedToken,
+    LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, SchemaImport,
+    Session, TokenInfo, TransactionRequest, TransactionResponse,
 };
 use dualwrite_core::lifecycle::ResumeMode;
 use dualwrite_core::schema::{Row, Side};
@@ -82,27 +82,32 @@ async fn answer_text(request: Request) -> Result<String, ApiError> {
         session::refused(bearer.as_deref().and_then(|h| h.strip_prefix("Bearer ")));
     }
     if !response.ok() {
-        return Err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => ApiError {
-                status,
-                diagnostics: body
-                    .error
-                    .details
-                    .get("diagnostics")
-                    .and_then(|d| serde_json::from_value(d.clone()).ok())
-                    .unwrap_or_default(),
-                code: body.error.code,
-                message: body.error.message,
-            },
-            Err(_) => ApiError {
-                status,
-                code: "BAD_ANSWER".into(),
-                message: format!("the server answered {status} {}", response.status_text()),
-                diagnostics: Vec::new(),
-            },
-        });
+        return Err(refusal(status, &response.status_text(), &text));
     }
     Ok(text)
+}
+
+/// The server's error answer (`status`, its body `text`) in words for the page.
+fn refusal(status: u16, status_text: &str, text: &str) -> ApiError {
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(body) => ApiError {
+            status,
+            diagnostics: body
+                .error
+                .details
+                .get("diagnostics")
+                .and_then(|d| serde_json::from_value(d.clone()).ok())
+                .unwrap_or_default(),
+            code: body.error.code,
+            message: body.error.message,
+        },
+        Err(_) => ApiError {
+            status,
+            code: "BAD_ANSWER".into(),
+            message: format!("the server answered {status} {status_text}"),
+            diagnostics: Vec::new(),
+        },
+    }
 }
 
 async fn answer<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
@@ -609,4 +614,89 @@ pub async fn import_schema(
     }
     let upload = Upload::File { content_type: "application/xml".into(), bytes: xml.into_bytes() };
     send_upload(&with_query("/schema/import".to_owned(), &query), &upload).await
+}
+
+/// The media type a data export is sent as, by its file name; `None` leaves it to the server, which
+/// reads the content.
+fn export_type(file_name: &str) -> Option<&'static str> {
+    let lower = file_name.to_ascii_lowercase();
+    let (_, extension) = lower.rsplit_once('.')?;
+    Some(match extension {
+        "csv" => "text/csv",
+        "jsonl" | "ndjson" => "application/x-ndjson",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "zip" => "application/zip",
+        _ => return None,
+    })
+}
+
+/// `POST /envs/{side}/tables/{table}/load` (a CSV, JSON lines or Excel export of one table) or, without
+/// a table, `POST /envs/{side}/load` (a data package zip). The browser sends the file as it reads it
+/// from disk, so a file of gigabytes never sits in the page's memory; `on_sent(bytes sent, bytes in
+/// all)` is told as it goes out. A file refused for bad rows (`ROWS_REFUSED`) is answered with its
+/// report like a written one: `written` false, and which rows were bad and why.
+pub async fn load(
+    side: Side,
+    table: Option<&str>,
+    file: &web_sys::File,
+    skip_bad_rows: bool,
+    on_sent: impl Fn(f64, f64) + 'static,
+) -> Result<LoadReport, ApiError> {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    let broke_off = |_| ApiError::local("UNREACHABLE", "the file could not be sent to the server".into());
+    let path = match table {
+        Some(table) => format!("{API}/envs/{side}/tables/{}/load", encode(table)),
+        None => format!("{API}/envs/{side}/load"),
+    };
+    let path = if skip_bad_rows { format!("{path}?skip_bad_rows=true") } else { path };
+    let token = session::token();
+    let xhr = web_sys::XmlHttpRequest::new().map_err(broke_off)?;
+    xhr.open_with_async("POST", &path, true).map_err(broke_off)?;
+    if let Some(token) = &token {
+        xhr.set_request_header("Authorization", &format!("Bearer {token}")).map_err(broke_off)?;
+    }
+    if let Some(content_type) = export_type(&file.name()) {
+        xhr.set_request_header("Content-Type", content_type).map_err(broke_off)?;
+    }
+    let progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+        if e.length_computable() {
+            on_sent(e.loaded(), e.total());
+        }
+    });
+    xhr.upload().map_err(broke_off)?.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+    let answered = js_sys::Promise::new(&mut |resolve, reject| {
+        xhr.set_onload(Some(&resolve));
+        xhr.set_onerror(Some(&reject));
+        xhr.set_onabort(Some(&reject));
+    });
+    xhr.send_with_opt_blob(Some(file)).map_err(broke_off)?;
+    let answered = wasm_bindgen_futures::JsFuture::from(answered).await;
+    drop(progress);
+    answered.map_err(|_| {
+        ApiError::local(
+            "UNREACHABLE",
+            "the connection to the server broke off while the file was sent".into(),
+        )
+    })?;
+    let status = xhr.status().map_err(broke_off)?;
+    let text = xhr.response_text().map_err(broke_off)?.unwrap_or_default();
+    if status == 401 {
+        session::refused(token.as_deref());
+    }
+    if (200..300).contains(&status) {
+        return serde_json::from_str(&text).map_err(|e| {
+            ApiError::local("BAD_ANSWER", format!("the server's answer is not what the studio expects: {e}"))
+        });
+    }
+    let refused = serde_json::from_str::<ErrorBody>(&text)
+        .ok()
+        .filter(|body| body.error.code == "ROWS_REFUSED")
+        .and_then(|body| body.error.details.get("report").cloned())
+        .and_then(|report| serde_json::from_value(report).ok());
+    match refused {
+        Some(report) => Ok(report),
+        None => Err(refusal(status, &xhr.status_text().unwrap_or_default(), &text)),
+    }
 }

@@ -13,6 +13,7 @@ use crate::pages::{
     home::HomePage,
     import::ImportPage,
     integration_keys::IntegrationKeysPage,
+    load::LoadPage,
     map::MapPage,
     maps::MapsPage,
     not_found::NotFound,
@@ -105,6 +106,7 @@ fn AppRoutes() -> impl IntoView {
             <RouteView path=path!("/integration-keys") view=IntegrationKeysPage />
             <RouteView path=path!("/envs/:side/tables") view=TablePage />
             <RouteView path=path!("/envs/:side/tables/:table") view=TablePage />
+            <RouteView path=path!("/envs/:side/load") view=LoadPage />
             <RouteView path=path!("/alerts") view=AlertsPage />
             <RouteView path=path!("/import") view=ImportPage />
             <RouteView path=path!("/tokens") view=TokensPage />

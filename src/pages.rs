@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod home;
 pub mod import;
 pub mod integration_keys;
+pub mod load;
 pub mod map;
 pub mod maps;
 pub mod not_found;

@@ -22,6 +22,10 @@ pub enum Route {
         side: Side,
         table: String,
     },
+    /// Loading an environment's rows from data exports.
+    Load {
+        side: Side,
+    },
     Alerts,
     Import,
     /// Admins issue and revoke tokens.
@@ -40,6 +44,7 @@ impl Route {
             Route::IntegrationKeys => "/integration-keys".to_owned(),
             Route::Tables { side } => format!("/envs/{side}/tables"),
             Route::Table { side, table } => format!("/envs/{side}/tables/{}", encode(table)),
+            Route::Load { side } => format!("/envs/{side}/load"),
             Route::Alerts => "/alerts".to_owned(),
             Route::Import => "/import".to_owned(),
             Route::Tokens => "/tokens".to_owned(),
@@ -146,6 +151,7 @@ mod tests {
             "/envs/dataverse/tables/account"
         );
         assert_eq!(Route::Tables { side: Side::Finops }.path(), "/envs/finops/tables");
+        assert_eq!(Route::Load { side: Side::Dataverse }.path(), "/envs/dataverse/load");
         assert_eq!(
             Route::SignIn.with_query(&[("next", "/maps/4/mapping?field=2#draft=x".into())]),
             "/sign-in?next=%2Fmaps%2F4%2Fmapping%3Ffield%3D2%23draft%3Dx"

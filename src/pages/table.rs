@@ -116,6 +116,7 @@ pub fn TablePage() -> impl IntoView {
                 <Show when=move || writer>
                     <button type="button" data-testid="add-row" disabled=move || definition.get().is_none()
                         on:click=move |_| { result.set(None); form.set(Some(None)); }>"+ Add row"</button>
+                    {move || side.get().map(|s| view! { <a href=Route::Load { side: s }.path() data-testid="load-link">"Load from a data export"</a> })}
                 </Show>
             </div>
             {move || result.get().map(|r| match r {
@@ -166,7 +167,7 @@ pub fn TablePage() -> impl IntoView {
     }
 }
 
-fn side_label(side: Side) -> &'static str {
+pub(crate) fn side_label(side: Side) -> &'static str {
     match side {
         Side::Finops => "Finance and operations",
         Side::Dataverse => "Dataverse",

@@ -34,6 +34,7 @@ async fn a_deep_link_opens_its_view() -> anyhow::Result<()> {
 }
 
 mod data_browser;
+mod day_one;
 mod map_editor;
 mod preflight;
 mod run_dialog;

@@ -20,6 +20,7 @@ async fn every_view_opens_from_its_url_at_desktop_and_phone_sizes() -> anyhow::R
         ("data", "/envs/dataverse/tables/account".to_owned(), "[data-testid=rows-table]"),
         ("alerts", "/alerts".to_owned(), "h1"),
         ("import", "/import".to_owned(), "[data-testid=import-text]"),
+        ("load", "/envs/finops/load".to_owned(), "[data-testid=load-file]"),
         ("tokens", "/tokens".to_owned(), "[data-testid=tokens-table]"),
     ];
     for (width, height) in [(1280, 800), (390, 844)] {
