@@ -2,14 +2,18 @@
 //!
 //! Every error a client sees is `{"error": {"code", "message", ...details}}`: `code` is a stable
 //! SCREAMING_SNAKE name tools can match on, `message` says what was wrong and how to put it right.
+//! The engine's [`SyncError`] travels inside an [`ApiError`] unchanged until it is answered, and
+//! [`ApiError::answer`] chooses its status here too.
 
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use dualwrite_core::error_code::ErrorCode;
 use serde_json::{json, Map, Value};
 
 use crate::store::{StoreError, TxError};
+use crate::sync_error::SyncError;
 
 /// What kind of failure, which decides the status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +49,8 @@ pub enum ApiError {
     Client { kind: Kind, code: &'static str, message: String, details: Map<String, Value> },
     /// Something failed inside the server; the client learns only that it did.
     Internal(anyhow::Error),
+    /// The engine's error, as it happened (a twin write's counts towards its map's alert rules).
+    Sync(SyncError),
 }
 
 impl ApiError {
@@ -69,11 +75,15 @@ impl ApiError {
     }
 
     /// Adds a detail field beside `code` and `message`.
-    pub fn with(mut self, name: &str, value: impl Into<Value>) -> ApiError {
-        if let ApiError::Client { details, .. } = &mut self {
-            details.insert(name.to_owned(), value.into());
+    pub fn with(self, name: &str, value: impl Into<Value>) -> ApiError {
+        match self {
+            ApiError::Client { kind, code, message, mut details } => {
+                details.insert(name.to_owned(), value.into());
+                ApiError::Client { kind, code, message, details }
+            }
+            ApiError::Sync(e) => ApiError::Sync(e.with(name, value)),
+            internal => internal,
         }
-        self
     }
 
     /// The same error, its message led by `prefix` (what was being done when it happened).
@@ -82,6 +92,7 @@ impl ApiError {
             ApiError::Client { kind, code, message, details } => {
                 ApiError::Client { kind, code, message: format!("{prefix}: {message}"), details }
             }
+            ApiError::Sync(e) => ApiError::Sync(e.context(prefix)),
             internal => internal,
         }
     }
@@ -90,6 +101,7 @@ impl ApiError {
     pub fn detail(&self, name: &str) -> Option<&Value> {
         match self {
             ApiError::Client { details, .. } => details.get(name),
+            ApiError::Sync(e) => e.detail(name),
             ApiError::Internal(_) => None,
         }
     }
@@ -101,6 +113,7 @@ impl ApiError {
                 ApiError::Client { kind: *kind, code, message: message.clone(), details: details.clone() }
             }
             ApiError::Internal(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
+            ApiError::Sync(e) => ApiError::Sync(e.duplicate()),
         }
     }
 
@@ -108,7 +121,8 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Client { code, .. } => code,
-            ApiError::Internal(_) => "INTERNAL",
+            ApiError::Sync(e) => e.code().as_str(),
+            ApiError::Internal(_) => ErrorCode::Internal.as_str(),
         }
     }
 }
@@ -123,9 +137,39 @@ impl TxError for ApiError {
     fn is_retryable(&self) -> bool {
         match self {
             ApiError::Internal(e) => e.downcast_ref::<StoreError>().is_some_and(StoreError::is_retryable),
+            ApiError::Sync(e) => e.is_retryable(),
             ApiError::Client { .. } => false,
         }
     }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        ApiError::Sync(e)
+    }
+}
+
+impl ApiError {
+    /// The engine's error this is, if it is one.
+    pub fn sync_error(&self) -> Option<&SyncError> {
+        match self {
+            ApiError::Sync(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The status a client gets for each thing that can go wrong in the engine.
+fn from_sync(e: SyncError) -> ApiError {
+    let (kind, refusal) = match e {
+        SyncError::Unavailable(r) => (Kind::Unavailable, r),
+        SyncError::NotFound(r) => (Kind::NotFound, r),
+        SyncError::Malformed(r) => (Kind::BadRequest, r),
+        SyncError::Invalid(r) => (Kind::Invalid, r),
+        SyncError::Conflict(r) => (Kind::Conflict, r),
+        SyncError::Internal(e) => return ApiError::Internal(e),
+    };
+    ApiError::Client { kind, code: refusal.code.as_str(), message: refusal.message, details: refusal.details }
 }
 
 impl From<tokio::task::JoinError> for ApiError {
@@ -207,13 +251,14 @@ fn inner_message(e: &dyn std::error::Error) -> String {
 }
 
 /// The code of a request whose transaction kept losing to concurrent writes (503, `Retry-After`).
-pub const CONTENDED: &str = "CONTENDED";
+pub const CONTENDED: &str = ErrorCode::Contended.as_str();
 
 impl ApiError {
     /// The status and the `{"error": {...}}` body a client gets for this error (also inside a
     /// `$batch` answer, where each part carries its own).
     pub fn answer(self) -> (StatusCode, Value) {
         let (status, code, message, details) = match self {
+            ApiError::Sync(e) => return from_sync(e).answer(),
             ApiError::Client { kind, code, message, details } => {
                 let status = match kind {
                     Kind::BadRequest => StatusCode::BAD_REQUEST,
@@ -245,7 +290,7 @@ impl ApiError {
                 tracing::error!(error = ?e, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
+                    ErrorCode::Internal.as_str(),
                     "the server failed; see its log".to_owned(),
                     Map::new(),
                 )

@@ -105,7 +105,7 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Json<TokenInfo>, ApiError> {
     let tokens = app.tokens.clone();
-    let revoked = app.write(move |tx, _| tokens.revoke(tx, &caller, &id)).await?;
+    let revoked = app.write(move |tx, _| Ok(tokens.revoke(tx, &caller, &id)?)).await?;
     app.tokens.changed();
     tracing::info!(id = %revoked.id, name = %revoked.name, "token revoked");
     Ok(Json(revoked))

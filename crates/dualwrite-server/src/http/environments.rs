@@ -170,7 +170,7 @@ pub async fn transaction(
 ) -> Result<Json<TransactionResponse>, ApiError> {
     let side = side(&side_name)?;
     transaction::check(&request)?;
-    commit(&app, move |tx, catalog| transaction::apply(tx, catalog, side, &request)).await.map(Json)
+    commit(&app, move |tx, catalog| Ok(transaction::apply(tx, catalog, side, &request)?)).await.map(Json)
 }
 
 /// Runs `work`, which applies client transactions with [`transaction::apply`] (one, or several
@@ -182,14 +182,14 @@ pub async fn commit<T: Send + 'static>(
     work: impl FnMut(&mut dyn crate::store::Tx, &catalog::Catalog) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let result = app.write(work).await;
-    if let Err(error) = &result {
+    if let Some(error) = result.as_ref().err().and_then(ApiError::sync_error) {
         // A failed twin write counts towards the map's alert rules, in a transaction of its own (the
         // failed one rolled back).
         if let Some(map_id) =
             error.detail("map_id").and_then(|v| v.as_str()).and_then(|id| id.parse::<i64>().ok())
         {
-            let error = error.clone_client();
-            app.write(move |tx, catalog| alerts::record(tx, catalog, map_id, &error)).await?;
+            let error = error.duplicate();
+            app.write(move |tx, catalog| Ok(alerts::record(tx, catalog, map_id, &error)?)).await?;
         }
     }
     result

@@ -41,7 +41,7 @@ pub async fn run(
         .read(move |tx, catalog| {
             let m = find(catalog, &id)?;
             let diagnostics = diagnose(catalog, &m.map, Some(m.id));
-            preflight::run(tx, catalog, m, master, diagnostics)
+            Ok(preflight::run(tx, catalog, m, master, diagnostics)?)
         })
         .await?;
     match (q.format.as_deref(), q.problem) {

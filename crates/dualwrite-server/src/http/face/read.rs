@@ -88,7 +88,7 @@ pub(super) fn find(
     table: &Table,
     key: &KeyPredicate,
 ) -> Result<Option<StoredRow>, ApiError> {
-    write::find(tx, schema, table, &key_row(schema, face, table, key))
+    Ok(write::find(tx, schema, table, &key_row(schema, face, table, key))?)
 }
 
 /// The key a found row is written back by: its id (Dataverse) or its whole entity key (finops).
