@@ -46,7 +46,7 @@ pub enum Kind {
 #[derive(Debug)]
 pub enum ApiError {
     /// Something the client can act on: a kind, a code, a message and optional details.
-    Client { kind: Kind, code: &'static str, message: String, details: Map<String, Value> },
+    Client { kind: Kind, code: ErrorCode, message: String, details: Map<String, Value> },
     /// Something failed inside the server; the client learns only that it did.
     Internal(anyhow::Error),
     /// The engine's error, as it happened (a twin write's counts towards its map's alert rules).
@@ -54,23 +54,23 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn new(kind: Kind, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(kind: Kind, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::Client { kind, code, message: message.into(), details: Map::new() }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::new(Kind::BadRequest, code, message)
     }
 
     pub fn not_found(what: impl std::fmt::Display) -> ApiError {
-        ApiError::new(Kind::NotFound, "NOT_FOUND", format!("{what} was not found"))
+        ApiError::new(Kind::NotFound, ErrorCode::NotFound, format!("{what} was not found"))
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::new(Kind::Conflict, code, message)
     }
 
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError::new(Kind::Invalid, code, message)
     }
 
@@ -109,9 +109,12 @@ impl ApiError {
     /// A copy of a client error (an internal one becomes a generic internal error).
     pub fn clone_client(&self) -> ApiError {
         match self {
-            ApiError::Client { kind, code, message, details } => {
-                ApiError::Client { kind: *kind, code, message: message.clone(), details: details.clone() }
-            }
+            ApiError::Client { kind, code, message, details } => ApiError::Client {
+                kind: *kind,
+                code: *code,
+                message: message.clone(),
+                details: details.clone(),
+            },
             ApiError::Internal(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
             ApiError::Sync(e) => ApiError::Sync(e.duplicate()),
         }
@@ -120,7 +123,7 @@ impl ApiError {
     /// The code a client sees (for tests and logs).
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Client { code, .. } => code,
+            ApiError::Client { code, .. } => code.as_str(),
             ApiError::Sync(e) => e.code().as_str(),
             ApiError::Internal(_) => ErrorCode::Internal.as_str(),
         }
@@ -169,7 +172,7 @@ fn from_sync(e: SyncError) -> ApiError {
         SyncError::Conflict(r) => (Kind::Conflict, r),
         SyncError::Internal(e) => return ApiError::Internal(e),
     };
-    ApiError::Client { kind, code: refusal.code.as_str(), message: refusal.message, details: refusal.details }
+    ApiError::Client { kind, code: refusal.code, message: refusal.message, details: refusal.details }
 }
 
 impl From<tokio::task::JoinError> for ApiError {
@@ -182,20 +185,20 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
-                "UNSUPPORTED_CONTENT_TYPE",
+                ErrorCode::UnsupportedContentType,
                 "the body must be JSON: send the header content-type: application/json",
             ),
             JsonRejection::BytesRejection(e) => e.into(),
             JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
-                "MALFORMED_JSON",
+                ErrorCode::MalformedJson,
                 format!("the body is not valid JSON: {}", inner_message(&e)),
             ),
             JsonRejection::JsonDataError(e) => ApiError::bad_request(
-                "INVALID_BODY",
+                ErrorCode::InvalidBody,
                 format!("the body does not have the expected shape: {}", inner_message(&e)),
             ),
             other => ApiError::bad_request(
-                "INVALID_BODY",
+                ErrorCode::InvalidBody,
                 format!("the body could not be read: {}", other.body_text()),
             ),
         }
@@ -209,13 +212,13 @@ impl From<BytesRejection> for ApiError {
         if timed_out {
             ApiError::new(
                 Kind::Timeout,
-                "REQUEST_TIMEOUT",
+                ErrorCode::RequestTimeout,
                 "the request body did not arrive in time; send it again, all at once",
             )
         } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 Kind::TooLarge,
-                "BODY_TOO_LARGE",
+                ErrorCode::BodyTooLarge,
                 format!(
                     "the request body is larger than this server accepts ({} MiB; {} MiB for a $metadata \
                      document); split the work into smaller requests",
@@ -225,7 +228,7 @@ impl From<BytesRejection> for ApiError {
             )
         } else {
             ApiError::bad_request(
-                "INVALID_BODY",
+                ErrorCode::InvalidBody,
                 format!("the body could not be read: {}", rejection.body_text()),
             )
         }
@@ -235,7 +238,7 @@ impl From<BytesRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::bad_request(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             format!("the query string is not valid: {}", rejection.body_text()),
         )
     }
@@ -281,7 +284,7 @@ impl ApiError {
                 tracing::warn!(error = ?e, "request lost to concurrent writes every time it ran");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    CONTENDED,
+                    ErrorCode::Contended,
                     "the database is busy with conflicting writes; send the request again".to_owned(),
                     Map::new(),
                 )
@@ -290,14 +293,14 @@ impl ApiError {
                 tracing::error!(error = ?e, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    ErrorCode::Internal.as_str(),
+                    ErrorCode::Internal,
                     "the server failed; see its log".to_owned(),
                     Map::new(),
                 )
             }
         };
         let mut error = details;
-        error.insert("code".into(), code.into());
+        error.insert("code".into(), code.as_str().into());
         error.insert("message".into(), message.into());
         (status, json!({ "error": error }))
     }
@@ -306,7 +309,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.answer();
-        let contended = body["error"]["code"] == CONTENDED;
+        let contended = body["error"]["code"] == ErrorCode::Contended.as_str();
         let mut response = (status, Json(body)).into_response();
         if contended {
             response

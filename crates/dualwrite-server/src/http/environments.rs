@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use dualwrite_core::api::{AvailabilityRequest, TransactionRequest, TransactionResponse};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::filter::{Dialect, Filter};
 use dualwrite_core::schema::{Row, Side, Table};
 use serde::Deserialize;
@@ -57,7 +58,7 @@ pub async fn put_table(
         }
         if definition.get("name").and_then(Value::as_str) != Some(table.as_str()) {
             return Err(ApiError::bad_request(
-                "INVALID_TABLE",
+                ErrorCode::InvalidTable,
                 "the definition's `name` differs from the table in the path",
             ));
         }
@@ -151,12 +152,15 @@ pub async fn rows(
 }
 
 fn parse_filter(table: &Table, text: &str) -> Result<Filter, ApiError> {
-    let filter = Filter::parse(Dialect::of(table.side), text)
-        .map_err(|e| ApiError::bad_request("INVALID_FILTER", e.to_string()).with("offset", e.offset))?;
+    let filter = Filter::parse(Dialect::of(table.side), text).map_err(|e| {
+        ApiError::bad_request(ErrorCode::InvalidFilter, e.to_string()).with("offset", e.offset)
+    })?;
     let problems = filter.check(table);
     if let Some(first) = problems.first() {
         let all: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
-        return Err(ApiError::bad_request("INVALID_FILTER", first.message.clone()).with("problems", all));
+        return Err(
+            ApiError::bad_request(ErrorCode::InvalidFilter, first.message.clone()).with("problems", all)
+        );
     }
     Ok(filter)
 }
