@@ -97,29 +97,6 @@ impl ApiError {
         }
     }
 
-    /// A detail given with [`ApiError::with`].
-    pub fn detail(&self, name: &str) -> Option<&Value> {
-        match self {
-            ApiError::Client { details, .. } => details.get(name),
-            ApiError::Sync(e) => e.detail(name),
-            ApiError::Internal(_) => None,
-        }
-    }
-
-    /// A copy of a client error (an internal one becomes a generic internal error).
-    pub fn clone_client(&self) -> ApiError {
-        match self {
-            ApiError::Client { kind, code, message, details } => ApiError::Client {
-                kind: *kind,
-                code: *code,
-                message: message.clone(),
-                details: details.clone(),
-            },
-            ApiError::Internal(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
-            ApiError::Sync(e) => ApiError::Sync(e.duplicate()),
-        }
-    }
-
     /// The code a client sees (for tests and logs).
     pub fn code(&self) -> &'static str {
         match self {
@@ -322,5 +299,46 @@ impl IntoResponse for ApiError {
                 .insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use dualwrite_core::error_code::ErrorCode;
+
+    use super::ApiError;
+    use crate::sync_error::SyncError;
+
+    /// What went wrong in the engine decides the status a client gets; code, message and details
+    /// reach it as the engine wrote them, and nothing the engine refuses is a 500.
+    #[test]
+    fn each_thing_that_goes_wrong_in_sync_answers_its_status() {
+        let cases = [
+            (
+                SyncError::unavailable(ErrorCode::EnvironmentUnavailable, "down"),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (SyncError::not_found("finops table `X`"), StatusCode::NOT_FOUND),
+            (SyncError::malformed(ErrorCode::MissingField, "no key"), StatusCode::BAD_REQUEST),
+            (
+                SyncError::invalid(ErrorCode::LookupNotFound, "no currency EUR"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (SyncError::conflict(ErrorCode::DuplicateKey, "taken"), StatusCode::CONFLICT),
+        ];
+        for (error, status) in cases {
+            let code = error.code();
+            let message = error.refusal().map(|r| r.message.clone()).unwrap_or_default();
+            let (answered, body) = ApiError::from(error.context("map `M`").with("map_id", "7")).answer();
+            assert_eq!(answered, status, "{body}");
+            assert_eq!(body["error"]["code"], code.as_str(), "{body}");
+            assert_eq!(body["error"]["message"], format!("map `M`: {message}"), "{body}");
+            assert_eq!(body["error"]["map_id"], "7", "{body}");
+        }
+        let (status, body) = ApiError::from(SyncError::internal("stored execution: bad json")).answer();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "INTERNAL");
+        assert!(!body.to_string().contains("bad json"), "internal detail stays in the log: {body}");
     }
 }

@@ -9,30 +9,37 @@ use serde_json::{Map, Value};
 use crate::store::{StoreError, TxError};
 
 /// What went wrong while keeping the environments in step.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     /// A side is marked unavailable (maintenance): nothing is written to it until it is back.
+    #[error("{0}")]
     Unavailable(Refusal),
     /// What the operation names does not exist: a table, a row, a token.
+    #[error("{0}")]
     NotFound(Refusal),
     /// The operation is incomplete or its parts do not fit together: an op without its `key` or
     /// `row`, a key that names no key of the table, a column the environment computes, an export that
     /// cannot be read.
+    #[error("{0}")]
     Malformed(Refusal),
     /// The content breaks the schema, a map or a link: a value that does not fit its column, a lookup
     /// or reference to no row, a map that cannot map rows; the details carry its diagnostics.
+    #[error("{0}")]
     Invalid(Refusal),
     /// What is there refuses it: another row has the key, a paired row's integration key would
     /// change, a map is running or in a status the action does not apply to.
+    #[error("{0}")]
     Conflict(Refusal),
     /// The store failed (or lost to concurrent writes every time it ran), or holds something that
     /// cannot be read; only the log learns the detail.
+    #[error("{0:#}")]
     Internal(anyhow::Error),
 }
 
 /// Why an operation was refused: its stable code, what was wrong and how to put it right, and the
 /// details that name what it concerns (`table`, `map`, `map_id`, `op_index`, `problems`, …).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{code}: {message}")]
 pub struct Refusal {
     pub code: ErrorCode,
     pub message: String,
