@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error_code::ErrorCode;
 use crate::filter::{Dialect, Filter};
 use crate::integration_key::{DisplayKey, EffectiveKey, IntegrationKeys, KeyValue, KeyValueError};
 use crate::row_mapping::{RowError, RowMapper};
@@ -209,7 +210,7 @@ impl<'a> Planner<'a> {
                             side,
                             index,
                             key: Some(key.clone()),
-                            code: "DUPLICATE_KEY".into(),
+                            code: ErrorCode::DuplicateKey.into(),
                             message: format!(
                                 "{} {side} rows have integration key `{key}` (compared ignoring case and trailing \
                                  spaces); make the key unique, then rerun",
@@ -225,7 +226,7 @@ impl<'a> Planner<'a> {
                         side,
                         index,
                         key: Some(key.clone()),
-                        code: "TWIN_HAS_DUPLICATE_KEY".into(),
+                        code: ErrorCode::TwinHasDuplicateKey.into(),
                         message: format!(
                             "integration key `{key}` occurs on several {} rows, so this row cannot be matched",
                             side.other()
@@ -267,9 +268,9 @@ impl<'a> Planner<'a> {
                     index,
                     key: None,
                     code: match e {
-                        KeyValueError::Missing { .. } => "NULL_KEY",
-                        KeyValueError::NotMapped { .. } => "KEY_NOT_MAPPED",
-                        KeyValueError::Invalid { .. } | KeyValueError::Map(_) => "INVALID_KEY",
+                        KeyValueError::Missing { .. } => ErrorCode::NullKey,
+                        KeyValueError::NotMapped { .. } => ErrorCode::KeyNotMapped,
+                        KeyValueError::Invalid { .. } | KeyValueError::Map(_) => ErrorCode::InvalidKey,
                     }
                     .into(),
                     message: format!("map `{}`: {e}", self.mapper.map().name),
@@ -303,7 +304,7 @@ impl<'a> Planner<'a> {
                             side,
                             index,
                             key: Some(key.clone()),
-                            code: "TWIN_FAILED".into(),
+                            code: ErrorCode::TwinFailed.into(),
                             message: format!(
                                 "the {} twin of key `{key}` cannot be mapped, so this pair is not synced",
                                 side.other()
@@ -352,7 +353,7 @@ impl<'a> Planner<'a> {
 }
 
 fn problems_from(side: Side, index: usize, key: &KeyValue, errors: Vec<RowError>, plan: &mut Plan) {
-    let code = errors.first().map_or("INVALID_VALUE", |e| e.code).to_owned();
+    let code = errors.first().map_or(ErrorCode::InvalidValue.as_str(), |e| e.code).to_owned();
     let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
     plan.problems.push(RowProblem { side, index, key: Some(key.clone()), code, message });
 }

@@ -15,10 +15,12 @@
 //! - [`access`]: the roles of API tokens and what each may do.
 //! - [`api`]: the HTTP API's wire types.
 //! - [`document`]: reading JSON documents with every problem reported at its path.
+//! - [`error_code`]: the stable codes of errors and problems, spelled once.
 
 pub mod access;
 pub mod api;
 pub mod document;
+pub mod error_code;
 pub mod filter;
 pub mod initial_sync;
 pub mod integration_key;

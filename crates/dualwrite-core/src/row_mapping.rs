@@ -18,6 +18,7 @@ use serde_json::Value;
 /// The null a missing value reads as.
 static NULL: Value = Value::Null;
 
+use crate::error_code::ErrorCode;
 use crate::integration_key::{key_part, DisplayKey, EffectiveKey, KeyValue, KeyValueError};
 use crate::schema::{Column, Row, Schema, Side, Table, ValueError, COMPANY_KEY_PATH, DATA_AREA_ID};
 use crate::table_map::{FieldMapping, TableMap};
@@ -255,7 +256,7 @@ impl<'a> RowMapper<'a> {
             Value::String(s) if !s.trim().is_empty() => s.trim_end(),
             _ => {
                 return Err(Box::new(RowError {
-                    code: "MISSING_COMPANY",
+                    code: ErrorCode::MissingCompany.as_str(),
                     field: column.to_owned(),
                     value,
                     message: format!(
@@ -271,7 +272,7 @@ impl<'a> RowMapper<'a> {
         }
         self.schema.company(code).map(str::to_owned).ok_or_else(|| {
             Box::new(RowError {
-                code: "UNKNOWN_COMPANY",
+                code: ErrorCode::UnknownCompany.as_str(),
                 field: column.to_owned(),
                 value: value.clone(),
                 message: format!(
@@ -322,7 +323,7 @@ impl<'a> RowMapper<'a> {
                     Some(v) => Cow::Borrowed(v),
                     None => {
                         return Err(Box::new(RowError {
-                            code: "VALUE_NOT_MAPPED",
+                            code: ErrorCode::ValueNotMapped.as_str(),
                             field: field.slot(from).map_or_else(String::new, |s| s.name.clone()),
                             value: source_value.clone().into_owned(),
                             message: format!(
@@ -362,16 +363,16 @@ impl<'a> RowMapper<'a> {
     ) -> Box<RowError> {
         let mut invalid = self.invalid(field, from, value, format!("{context}{error}"));
         invalid.code = match error {
-            ValueError::TooLong { .. } => "VALUE_TOO_LONG",
-            ValueError::Required => "REQUIRED_EMPTY",
-            _ => "INVALID_VALUE",
+            ValueError::TooLong { .. } => ErrorCode::ValueTooLong.as_str(),
+            ValueError::Required => ErrorCode::RequiredEmpty.as_str(),
+            _ => ErrorCode::InvalidValue.as_str(),
         };
         invalid
     }
 
     fn invalid(&self, field: &CompiledField<'_>, from: Side, value: &Value, why: String) -> Box<RowError> {
         Box::new(RowError {
-            code: "INVALID_VALUE",
+            code: ErrorCode::InvalidValue.as_str(),
             field: field.slot(from).or(field.slot(from.other())).map_or_else(String::new, |s| s.name.clone()),
             value: value.clone(),
             message: format!(
@@ -570,7 +571,7 @@ pub(crate) fn get<'r>(row: &'r Row, name: &str, side: Side) -> Option<&'r Value>
 pub fn map_row(schema: &Schema, map: &TableMap, from: Side, row: &Row) -> Result<Row, Vec<RowError>> {
     let mapper = RowMapper::new(schema, map).map_err(|e| {
         vec![RowError {
-            code: "MAP_INVALID",
+            code: ErrorCode::MapInvalid.as_str(),
             field: String::new(),
             value: Value::Null,
             message: e.to_string(),

@@ -7,46 +7,43 @@ use dualwrite_core::lifecycle::{Action, MapStatus};
 use serde_json::json;
 
 use crate::catalog::Catalog;
-use crate::error::{ApiError, Kind};
 use crate::lifecycle;
 use crate::store::Tx;
+use crate::sync_error::SyncError;
 
 const DOCUMENT: &str = "alerts";
 /// The audit-trail kind of a live-sync error.
 pub const SYNC_ERROR: &str = "sync_error";
 
-pub fn load(tx: &mut dyn Tx) -> Result<AlertRules, ApiError> {
+pub fn load(tx: &mut dyn Tx) -> Result<AlertRules, SyncError> {
     match tx.get_document(DOCUMENT)? {
         Some(doc) => {
-            serde_json::from_value(doc).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored alerts: {e}")))
+            serde_json::from_value(doc).map_err(|e| SyncError::internal(format_args!("stored alerts: {e}")))
         }
         None => Ok(AlertRules::default()),
     }
 }
 
-pub fn save(tx: &mut dyn Tx, rules: &AlertRules) -> Result<(), ApiError> {
-    tx.put_document(DOCUMENT, &serde_json::to_value(rules).map_err(|e| ApiError::Internal(e.into()))?)?;
+pub fn save(tx: &mut dyn Tx, rules: &AlertRules) -> Result<(), SyncError> {
+    tx.put_document(DOCUMENT, &serde_json::to_value(rules).map_err(|e| SyncError::Internal(e.into()))?)?;
     Ok(())
 }
 
 /// The type an error counts as.
-fn error_type(error: &ApiError) -> &'static str {
+fn error_type(error: &SyncError) -> &'static str {
     match error {
-        ApiError::Client { kind: Kind::Unavailable, .. } => "unavailable",
-        ApiError::Client { kind: Kind::Conflict, .. } => "conflict",
-        ApiError::Client { kind: Kind::BadRequest | Kind::NotFound | Kind::TooLarge, .. } => "bad_request",
-        _ => "application",
+        SyncError::Unavailable(_) => "unavailable",
+        SyncError::Conflict(_) => "conflict",
+        SyncError::Malformed(_) | SyncError::NotFound(_) => "bad_request",
+        SyncError::Invalid(_) | SyncError::Internal(_) => "application",
     }
 }
 
 /// Records a live-sync error of map `map_id` and applies the rules it sets off.
-pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &ApiError) -> Result<(), ApiError> {
+pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &SyncError) -> Result<(), SyncError> {
     let Some(cmap) = catalog.map(map_id) else { return Ok(()) };
     let kind = error_type(error);
-    let message = match error {
-        ApiError::Client { message, .. } => message.as_str(),
-        ApiError::Internal(_) => "internal error",
-    };
+    let message = error.refusal().map_or("internal error", |r| r.message.as_str());
     tx.append_event(
         SYNC_ERROR,
         Some(map_id),

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::filter::Filter;
 use dualwrite_core::integration_key::{EffectiveKey, IntegrationKeys};
 use dualwrite_core::lifecycle::MapStatus;
@@ -12,8 +13,8 @@ use dualwrite_core::schema::{Schema, Side};
 use dualwrite_core::table_map::TableMap;
 use serde_json::{json, Map, Value};
 
-use crate::error::ApiError;
 use crate::store::{StoreError, Tx};
+use crate::sync_error::SyncError;
 
 const SCHEMA: &str = "schema";
 const KEYS: &str = "integration_keys";
@@ -33,13 +34,13 @@ pub struct CatalogMap {
 
 impl CatalogMap {
     /// The map compiled for mapping rows, with the integration key it pairs them by; a map that does
-    /// not compile (its validation reports why) is a 422.
+    /// not compile (its validation reports why) is refused as invalid.
     pub fn compile<'a>(
         &'a self,
         catalog: &Catalog,
         schema: &'a Schema,
-    ) -> Result<(RowMapper<'a>, EffectiveKey), ApiError> {
-        let invalid = |e: &dyn std::fmt::Display| ApiError::invalid("MAP_INVALID", e.to_string());
+    ) -> Result<(RowMapper<'a>, EffectiveKey), SyncError> {
+        let invalid = |e: &dyn std::fmt::Display| SyncError::invalid(ErrorCode::MapInvalid, e.to_string());
         let mapper = RowMapper::new(schema, &self.map).map_err(|e| invalid(&e))?;
         let key = catalog.keys.effective(schema, &self.map.dataverse).map_err(|e| invalid(&e))?;
         Ok((mapper, key))
@@ -63,10 +64,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The schema, or a 409 saying there is none yet.
-    pub fn require_schema(&self) -> Result<&Schema, ApiError> {
+    /// The schema, or a conflict saying there is none yet.
+    pub fn require_schema(&self) -> Result<&Schema, SyncError> {
         self.schema.as_ref().ok_or_else(|| {
-            ApiError::conflict("NO_SCHEMA", "no schema has been loaded yet; PUT /api/v1/schema first")
+            SyncError::conflict(
+                ErrorCode::NoSchema,
+                "no schema has been loaded yet; PUT /api/v1/schema first",
+            )
         })
     }
 

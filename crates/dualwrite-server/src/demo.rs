@@ -11,8 +11,8 @@ use dualwrite_core::schema::{Row, Schema, Side};
 use serde_json::{json, Value};
 
 use crate::catalog::{self, CatalogCache};
-use crate::error::ApiError;
 use crate::store::{Store, Tx};
+use crate::sync_error::SyncError;
 use crate::{lifecycle, transaction};
 
 /// The Contoso schema (a copy of the project's shared fixture; a test keeps them equal).
@@ -22,7 +22,7 @@ pub const PACKAGE: &str = include_str!("../../../fixtures/contoso/package.json")
 
 /// Loads the demo into an empty store; a store that already has a schema is left as it is.
 /// Returns whether it loaded anything.
-pub fn load(store: &Store, cache: &CatalogCache) -> Result<bool, ApiError> {
+pub fn load(store: &Store, cache: &CatalogCache) -> Result<bool, SyncError> {
     store.write(|tx| {
         if cache.get(tx)?.schema.is_some() {
             return Ok(false);
@@ -41,11 +41,11 @@ pub fn load(store: &Store, cache: &CatalogCache) -> Result<bool, ApiError> {
 }
 
 /// The Contoso schema, maps and integration keys, as an import would store them.
-pub fn install_catalog(tx: &mut dyn Tx) -> Result<(), ApiError> {
+pub fn install_catalog(tx: &mut dyn Tx) -> Result<(), SyncError> {
     let schema =
-        Schema::from_json(SCHEMA).map_err(|e| ApiError::Internal(anyhow::anyhow!("demo schema: {e}")))?;
+        Schema::from_json(SCHEMA).map_err(|e| SyncError::internal(format_args!("demo schema: {e}")))?;
     let package =
-        Package::from_json(PACKAGE).map_err(|e| ApiError::Internal(anyhow::anyhow!("demo package: {e}")))?;
+        Package::from_json(PACKAGE).map_err(|e| SyncError::internal(format_args!("demo package: {e}")))?;
     catalog::put_schema(tx, &schema)?;
     catalog::put_keys(tx, &IntegrationKeys::from_package(&package.integration_keys, Some(&schema)))?;
     for map in &package.maps {

@@ -32,6 +32,7 @@ use dualwrite_core::api::{
     IssuedToken, LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest,
     SchemaImport, Session, TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
 };
+use dualwrite_core::error_code::ErrorCode;
 use serde_json::Value;
 use tokio::sync::Notify;
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -154,7 +155,7 @@ pub fn router(state: AppState, studio_dir: Option<PathBuf>) -> Router {
         .method_not_allowed_fallback(|method: Method, uri: Uri| async move {
             ApiError::new(
                 Kind::MethodNotAllowed,
-                "METHOD_NOT_ALLOWED",
+                ErrorCode::MethodNotAllowed,
                 format!("{API}{} does not answer {method}; see {API}/openapi.json", uri.path()),
             )
         })

@@ -19,6 +19,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::initial_sync::Planner;
 use dualwrite_core::integration_key::{DisplayKey, KeyValue};
 use dualwrite_core::lifecycle::{Action, MapStatus};
@@ -28,12 +29,12 @@ use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
 use crate::environment::write;
-use crate::error::ApiError;
 use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
 use crate::pace::Pace;
 use crate::store::{ExecutionError, QueuedChange, Store, StoredRow, Tx};
+use crate::sync_error::SyncError;
 use crate::twins::{Chunk, Queued, TwinIndex};
 
 /// Keys planned and written per transaction, at most (the worker takes fewer while its steps lose
@@ -137,24 +138,24 @@ impl Execution {
     }
 }
 
-fn corrupt(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(anyhow::anyhow!("stored execution: {e}"))
+fn corrupt(e: impl std::fmt::Display) -> SyncError {
+    SyncError::internal(format_args!("stored execution: {e}"))
 }
 
 /// The newest execution of a map.
-pub fn latest(tx: &mut dyn Tx, map_id: i64) -> Result<Option<(i64, Execution)>, ApiError> {
+pub fn latest(tx: &mut dyn Tx, map_id: i64) -> Result<Option<(i64, Execution)>, SyncError> {
     tx.latest_execution(map_id)?
         .map(|(id, body)| Ok((id, serde_json::from_value(body).map_err(corrupt)?)))
         .transpose()
 }
 
-fn save(tx: &mut dyn Tx, id: i64, execution: &Execution) -> Result<(), ApiError> {
+fn save(tx: &mut dyn Tx, id: i64, execution: &Execution) -> Result<(), SyncError> {
     tx.update_execution(id, &serde_json::to_value(execution).map_err(corrupt)?)?;
     Ok(())
 }
 
 /// Starts an initial sync of `cmap` (which the caller moves to `initializing`).
-pub fn start(tx: &mut dyn Tx, cmap: &CatalogMap, execution: &Execution) -> Result<i64, ApiError> {
+pub fn start(tx: &mut dyn Tx, cmap: &CatalogMap, execution: &Execution) -> Result<i64, SyncError> {
     let id = tx.insert_execution(cmap.id, &serde_json::to_value(execution).map_err(corrupt)?)?;
     tx.append_event(
         "initial_sync",
@@ -165,12 +166,12 @@ pub fn start(tx: &mut dyn Tx, cmap: &CatalogMap, execution: &Execution) -> Resul
 }
 
 /// Whether the map's copy is done and its queue is being replayed.
-pub fn is_draining(tx: &mut dyn Tx, map_id: i64) -> Result<bool, ApiError> {
+pub fn is_draining(tx: &mut dyn Tx, map_id: i64) -> Result<bool, SyncError> {
     Ok(latest(tx, map_id)?.is_some_and(|(_, e)| e.phase == Phase::Draining))
 }
 
 /// Marks the map's execution completed (its queue is empty; the map goes live).
-pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), ApiError> {
+pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), SyncError> {
     if let Some((id, mut execution)) = latest(tx, map_id)? {
         execution.phase = Phase::Done;
         execution.status = "completed".into();
@@ -187,15 +188,15 @@ pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), ApiError> {
 /// Skips the initial sync of a map that is initializing (or whose last one failed): what was copied
 /// stays, and the map goes live once the changes queued meanwhile are replayed (those of a failed one
 /// are catch-up errors already, to retry once the map runs).
-pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), ApiError> {
+pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), SyncError> {
     match cmap.status {
         MapStatus::Initializing => {}
         MapStatus::NotRunning => {
             lifecycle::act(tx, cmap, Action::Run { initial_sync: true })?;
         }
         other => {
-            return Err(ApiError::conflict(
-                "INVALID_STATE",
+            return Err(SyncError::conflict(
+                ErrorCode::InvalidState,
                 format!(
                     "map `{}` is {other}; only an initial sync that runs or failed can be skipped",
                     cmap.map.name
@@ -244,7 +245,7 @@ pub enum Step {
 }
 
 /// Whether both environments take writes (an initial sync copies only then).
-pub fn sides_available(tx: &mut dyn Tx) -> Result<bool, ApiError> {
+pub fn sides_available(tx: &mut dyn Tx) -> Result<bool, SyncError> {
     for side in [Side::Finops, Side::Dataverse] {
         if !tx.is_available(side.as_str())? {
             return Ok(false);
@@ -254,7 +255,7 @@ pub fn sides_available(tx: &mut dyn Tx) -> Result<bool, ApiError> {
 }
 
 /// The schema and map a job works on, checked.
-fn context(catalog: &Catalog, map_id: i64) -> Result<Option<(&Schema, &CatalogMap)>, ApiError> {
+fn context(catalog: &Catalog, map_id: i64) -> Result<Option<(&Schema, &CatalogMap)>, SyncError> {
     let Some(cmap) = catalog.map(map_id).filter(|m| m.status == MapStatus::Initializing) else {
         return Ok(None);
     };
@@ -268,7 +269,7 @@ impl Job {
         cache: &CatalogCache,
         map_id: i64,
         execution_id: i64,
-    ) -> Result<Job, ApiError> {
+    ) -> Result<Job, SyncError> {
         store.read(|tx| {
             let catalog = cache.get(tx)?;
             let Some((schema, cmap)) = context(&catalog, map_id)? else {
@@ -294,7 +295,7 @@ impl Job {
         cache: &CatalogCache,
         owner: &Owner,
         pace: &Pace,
-    ) -> Result<Step, ApiError> {
+    ) -> Result<Step, SyncError> {
         pace.write(store, |tx, size| {
             let catalog = cache.get(tx)?;
             let Some((schema, cmap)) = context(&catalog, self.map_id)? else { return Ok(Step::Idle) };
@@ -346,7 +347,7 @@ impl Job {
         cmap: &CatalogMap,
         execution: &mut Execution,
         size: usize,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), SyncError> {
         execution.total = self.index.len() as u64;
         let start = execution.cursor.clone();
         let chunk = self.index.after(start.as_ref(), size);
@@ -363,7 +364,7 @@ impl Job {
         let queued = Queued::read(tx, self.map_id, &chunk)?;
         let rows = Chunk::read(tx, catalog, schema, cmap, &chunk, &queued)?;
         let planner = Planner::new(schema, &catalog.keys, &cmap.map, execution.master)
-            .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+            .map_err(|e| SyncError::invalid(ErrorCode::MapInvalid, e.to_string()))?;
         let plan = planner.plan(&rows.finops_rows, &rows.dataverse_rows);
         let company = |side: Side, index: usize| rows.company(side, index);
         for side in [Side::Finops, Side::Dataverse] {
@@ -423,11 +424,11 @@ impl Job {
                 tx.release_savepoint()?;
                 false
             }
-            Err(ApiError::Client { .. }) => {
+            Err(SyncError::Internal(e)) => return Err(SyncError::Internal(e)),
+            Err(_refused) => {
                 tx.rollback_to_savepoint()?;
                 true
             }
-            Err(internal) => return Err(internal),
         };
         for w in &writes {
             let side = w.table.side;
@@ -441,7 +442,7 @@ impl Job {
                     let source = side.other();
                     tx.add_execution_error(
                         self.execution_id,
-                        &failure(source, w.key.to_string(), w.shown.clone(), e.code(), message),
+                        &failure(source, w.key.to_string(), w.shown.clone(), e.code().as_str(), message),
                     )?;
                     execution.count(source, w.company.as_deref(), |c| c.failed += 1);
                 }
@@ -473,7 +474,7 @@ impl RowWrite<'_> {
         schema: &Schema,
         deferred: &Deferred,
         execution_id: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), SyncError> {
         let row = deferred.set_aside(tx, execution_id, self.table.side, (self.key, &self.shown), self.row)?;
         match self.existing {
             None => write::insert(tx, schema, self.table, &row).map(drop),
@@ -497,7 +498,7 @@ fn write_under_queued(
     now: &StoredRow,
     fields: &Row,
     queued: &[&QueuedChange],
-) -> Result<(), ApiError> {
+) -> Result<(), SyncError> {
     let written = write::update(tx, schema, table, now.clone(), fields)?;
     if queued.is_empty() {
         return Ok(());
@@ -568,19 +569,19 @@ impl Owned {
 /// Runs one row's writes under a savepoint: a failure undoes them alone and is returned as a value.
 fn attempt(
     tx: &mut dyn Tx,
-    work: impl FnOnce(&mut dyn Tx) -> Result<(), ApiError>,
-) -> Result<Result<(), ApiError>, ApiError> {
+    work: impl FnOnce(&mut dyn Tx) -> Result<(), SyncError>,
+) -> Result<Result<(), SyncError>, SyncError> {
     tx.savepoint()?;
     match work(tx) {
         Ok(()) => {
             tx.release_savepoint()?;
             Ok(Ok(()))
         }
-        Err(e @ ApiError::Client { .. }) => {
+        Err(e @ SyncError::Internal(_)) => Err(e),
+        Err(refused) => {
             tx.rollback_to_savepoint()?;
-            Ok(Err(e))
+            Ok(Err(refused))
         }
-        Err(internal) => Err(internal),
     }
 }
 
@@ -598,15 +599,12 @@ fn failure(side: Side, key: String, shown: DisplayKey, code: &str, message: Stri
     }
 }
 
-fn message_of(e: &ApiError) -> String {
-    match e {
-        ApiError::Client { message, .. } => message.clone(),
-        ApiError::Internal(_) => "the server failed; see its log".into(),
-    }
+fn message_of(e: &SyncError) -> String {
+    e.refusal().map_or_else(|| "the server failed; see its log".into(), |r| r.message.clone())
 }
 
 /// The keys that failed in an execution (skipped by a rerun without errors).
-fn failed_keys(tx: &mut dyn Tx, execution_id: i64) -> Result<HashSet<String>, ApiError> {
+fn failed_keys(tx: &mut dyn Tx, execution_id: i64) -> Result<HashSet<String>, SyncError> {
     let mut keys = HashSet::new();
     let mut after = 0;
     loop {
@@ -675,7 +673,7 @@ impl Deferred {
         side: Side,
         (key, shown): (&KeyValue, &DisplayKey),
         row: &Row,
-    ) -> Result<Row, ApiError> {
+    ) -> Result<Row, SyncError> {
         let names = self.on(side);
         if names.is_empty() {
             return Ok(row.clone());
@@ -708,7 +706,7 @@ fn references_page(
     execution_id: i64,
     execution: &mut Execution,
     size: usize,
-) -> Result<(), ApiError> {
+) -> Result<(), SyncError> {
     let page = tx.deferred(execution_id, execution.deferred_cursor, size)?;
     let Some((last, _)) = page.last() else {
         execution.phase = if execution.counts.failed() > 0 { Phase::Done } else { Phase::Draining };
@@ -744,7 +742,7 @@ fn references_page(
             let message = format!("writing its reference to its own table on {side}: {}", message_of(&e));
             tx.add_execution_error(
                 execution_id,
-                &failure(side.other(), key.to_string(), shown, e.code(), message),
+                &failure(side.other(), key.to_string(), shown, e.code().as_str(), message),
             )?;
             execution.count(side.other(), None, |c| c.failed += 1);
         }

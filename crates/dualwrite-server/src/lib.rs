@@ -21,6 +21,7 @@ pub mod queue;
 pub mod serve;
 pub mod store;
 pub mod studio;
+pub mod sync_error;
 pub mod tokens;
 pub mod transaction;
 pub mod twins;

@@ -1,48 +1,43 @@
 //! The runtime side of a map's lifecycle: moving a map between statuses, with what each move does to
 //! its queue, recorded in the audit trail.
 
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{transition, Action, MapStatus, ResumeMode};
 use serde_json::json;
 
 use crate::catalog::{self, CatalogMap};
-use crate::error::ApiError;
-use crate::queue::SKIPPED;
 use crate::store::Tx;
+use crate::sync_error::SyncError;
 
-/// The code of changes that were queued when their map was stopped.
-pub const STOPPED: &str = "STOPPED";
-/// The code of changes that were queued while an initial sync ran that failed.
-pub const INITIAL_SYNC_FAILED: &str = "INITIAL_SYNC_FAILED";
-
-/// Applies `action` to `map`, or refuses it (409) when its status does not allow it. Leaving the
+/// Applies `action` to `map`, or refuses it ([`SyncError::Conflict`]) when its status does not allow it. Leaving the
 /// queue behind never loses it: stopping, skipping to live or an initial sync that fails moves it to
 /// the catch-up errors, where it can be retried; only `skip_discard` drops it, as asked.
 ///
 /// A failed initial sync does not keep its queue for a rerun: the map is then not running, so writes
 /// no longer queue and the queue stops being a complete record; replayed later (by a rerun, or a
 /// catch-up after a run without initial sync) its changes would land over newer values.
-pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatus, ApiError> {
+pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatus, SyncError> {
     let next = transition(map.status, action).map_err(|e| {
-        ApiError::conflict("INVALID_STATE", format!("map `{}`: {e}", map.map.name))
+        SyncError::conflict(ErrorCode::InvalidState, format!("map `{}`: {e}", map.map.name))
             .with("status", map.status.as_str())
             .with("map_id", map.id.to_string())
     })?;
     let queue = match action {
         Action::Stop => Some(tx.move_queue_to_catch_up_errors(
             map.id,
-            STOPPED,
+            ErrorCode::Stopped.as_str(),
             "queued when the map was stopped; retry it once the map runs again",
         )?),
         Action::Resume { mode: ResumeMode::SkipPreserve } | Action::SkipToLive => {
             Some(tx.move_queue_to_catch_up_errors(
                 map.id,
-                SKIPPED,
+                ErrorCode::Skipped.as_str(),
                 "queued while the map was paused; the map skipped to live sync, so retry it to apply it",
             )?)
         }
         Action::InitialSyncFailed => Some(tx.move_queue_to_catch_up_errors(
             map.id,
-            INITIAL_SYNC_FAILED,
+            ErrorCode::InitialSyncFailed.as_str(),
             "queued while an initial sync ran that failed; retry it once the map runs again",
         )?),
         Action::Resume { mode: ResumeMode::SkipDiscard } => Some(tx.discard_queue(map.id)?),

@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::integration_key::{EffectiveKey, KeyValue};
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::row_mapping::{changed_mapped_fields, dataverse_paths, RowError, RowMapper};
@@ -19,8 +20,8 @@ use serde_json::{json, Value};
 use crate::catalog::{Catalog, CatalogMap};
 use crate::environment::lookup;
 use crate::environment::write::{self, Applied, Written};
-use crate::error::{ApiError, Kind};
 use crate::store::{StoredRow, Tx};
+use crate::sync_error::SyncError;
 
 /// One twin write made by a map.
 #[derive(Debug, Clone)]
@@ -34,7 +35,7 @@ pub struct TwinWrite {
 
 /// The twin writes `written` causes, applied in `tx`; for a map that is paused, initializing or
 /// resuming, the change is queued instead, in the same transaction.
-pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec<TwinWrite>, ApiError> {
+pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec<TwinWrite>, SyncError> {
     let Some(schema) = catalog.schema.as_ref() else { return Ok(Vec::new()) };
     let mut twins = Vec::new();
     for cmap in catalog.active_maps_on(written.side, &written.table) {
@@ -59,7 +60,7 @@ pub fn sync(tx: &mut dyn Tx, catalog: &Catalog, written: &Written) -> Result<Vec
 }
 
 /// `e` naming the map and the operation it happened in.
-fn in_map(e: ApiError, cmap: &CatalogMap, written: &Written) -> ApiError {
+fn in_map(e: SyncError, cmap: &CatalogMap, written: &Written) -> SyncError {
     let what = format!(
         "map `{}`: {} on {} {}",
         cmap.map.name,
@@ -79,7 +80,7 @@ pub fn twin_write(
     cmap: &CatalogMap,
     written: &Written,
     replay: Option<&Replay>,
-) -> Result<Option<TwinWrite>, ApiError> {
+) -> Result<Option<TwinWrite>, SyncError> {
     let replay_of = replay.map(|r| r.seq);
     let twin = available(tx, written.side.other())
         .and_then(|()| Pairing::new(tx, catalog, schema, cmap, written.side))
@@ -105,14 +106,13 @@ pub fn twin_write(
     Ok(twin)
 }
 
-/// `Ok` when `side` takes writes; a 503 naming it when it is marked unavailable.
-pub fn available(tx: &mut dyn Tx, side: Side) -> Result<(), ApiError> {
+/// `Ok` when `side` takes writes; [`SyncError::Unavailable`] naming it when it is marked unavailable.
+pub fn available(tx: &mut dyn Tx, side: Side) -> Result<(), SyncError> {
     if tx.is_available(side.as_str())? {
         return Ok(());
     }
-    Err(ApiError::new(
-        Kind::Unavailable,
-        "ENVIRONMENT_UNAVAILABLE",
+    Err(SyncError::unavailable(
+        ErrorCode::EnvironmentUnavailable,
         format!("the {side} environment is unavailable (maintenance); try again once it is back"),
     )
     .with("side", side.as_str()))
@@ -153,7 +153,7 @@ impl<'a> Pairing<'a> {
         schema: &'a Schema,
         cmap: &'a CatalogMap,
         from: Side,
-    ) -> Result<Pairing<'a>, ApiError> {
+    ) -> Result<Pairing<'a>, SyncError> {
         let (mapper, key) = cmap.compile(catalog, schema)?;
         let source = write::table(schema, from, cmap.map.table(from))?;
         let target = write::table(schema, from.other(), cmap.map.table(from.other()))?;
@@ -176,20 +176,23 @@ impl<'a> Pairing<'a> {
     }
 
     /// A source row as core reads it: Dataverse rows in dotted form.
-    pub(crate) fn readable(&mut self, row: &Row) -> Result<Row, ApiError> {
+    pub(crate) fn readable(&mut self, row: &Row) -> Result<Row, SyncError> {
         match self.from {
             Side::Finops => Ok(row.clone()),
             Side::Dataverse => Ok(lookup::expand(self.tx, self.schema, self.source, row, &self.paths)?),
         }
     }
 
-    pub(crate) fn key_value(&self, row: &Row) -> Result<KeyValue, ApiError> {
+    pub(crate) fn key_value(&self, row: &Row) -> Result<KeyValue, SyncError> {
         self.mapper.key_value(&self.key, self.from, row).map_err(|e| {
-            ApiError::invalid("INTEGRATION_KEY_MISSING", format!("the row has no integration-key value: {e}"))
+            SyncError::invalid(
+                ErrorCode::IntegrationKeyMissing,
+                format!("the row has no integration-key value: {e}"),
+            )
         })
     }
 
-    pub(crate) fn sync(mut self, written: &Written) -> Result<Option<TwinWrite>, ApiError> {
+    pub(crate) fn sync(mut self, written: &Written) -> Result<Option<TwinWrite>, SyncError> {
         let before = written.before.as_ref().map(|r| self.readable(r)).transpose()?;
         let after = written.after.as_ref().map(|r| self.readable(r)).transpose()?;
         if let (Some(before), Some(after)) = (&before, &after) {
@@ -238,7 +241,7 @@ impl<'a> Pairing<'a> {
     /// (one with a twin, or with changes queued under its key that will find or make one): the twin
     /// would no longer be found, and the next write would make a second one. Holds whether or not the
     /// map syncs this side's fields, and whatever its filter says.
-    pub(crate) fn refuse_key_change(&mut self, written: &Written) -> Result<(), ApiError> {
+    pub(crate) fn refuse_key_change(&mut self, written: &Written) -> Result<(), SyncError> {
         let (Applied::Updated, Some(before), Some(after)) =
             (written.applied, &written.before, &written.after)
         else {
@@ -250,7 +253,7 @@ impl<'a> Pairing<'a> {
     }
 
     /// [`Pairing::refuse_key_change`] for rows already in readable form.
-    fn refuse_changed_key(&mut self, before: &Row, after: &Row) -> Result<(), ApiError> {
+    fn refuse_changed_key(&mut self, before: &Row, after: &Row) -> Result<(), SyncError> {
         let Ok(old) = self.key_value(before) else { return Ok(()) };
         let new = self.key_value(after).ok();
         if new.as_ref() == Some(&old) {
@@ -262,8 +265,8 @@ impl<'a> Pairing<'a> {
             return Ok(());
         }
         let new = new.map_or_else(|| "no value".to_owned(), |k| k.to_string());
-        Err(ApiError::conflict(
-            "INTEGRATION_KEY_CHANGE",
+        Err(SyncError::conflict(
+            ErrorCode::IntegrationKeyChange,
             format!(
                 "the integration key ({}) would change from {old} to {new}; that would break the pairing with its twin, so it is refused",
                 self.key.fields.join(", ")
@@ -275,7 +278,7 @@ impl<'a> Pairing<'a> {
         TwinWrite { map_id: self.cmap.id, map: self.cmap.map.name.clone(), written, key }
     }
 
-    fn upsert_twin(&mut self, source: &Row, key: KeyValue) -> Result<TwinWrite, ApiError> {
+    fn upsert_twin(&mut self, source: &Row, key: KeyValue) -> Result<TwinWrite, SyncError> {
         let mapped = mapped(self.mapper.map_row(self.from, source))?;
         let written = match self.find_twin(&key)? {
             Some(twin) => {
@@ -288,7 +291,7 @@ impl<'a> Pairing<'a> {
     }
 
     /// The row on the other side whose integration-key value is `key`.
-    pub(crate) fn find_twin(&mut self, key: &KeyValue) -> Result<Option<StoredRow>, ApiError> {
+    pub(crate) fn find_twin(&mut self, key: &KeyValue) -> Result<Option<StoredRow>, SyncError> {
         let mut by = Row::new();
         for (field, part) in self.key.fields.iter().zip(key.parts()) {
             let column = match self.from.other() {
@@ -310,14 +313,14 @@ impl<'a> Pairing<'a> {
 }
 
 /// A row mapped by core, or its problems as one error (the first problem's code, every message).
-fn mapped(result: Result<Row, Vec<RowError>>) -> Result<Row, ApiError> {
+fn mapped(result: Result<Row, Vec<RowError>>) -> Result<Row, SyncError> {
     result.map_err(|errors| {
-        let first = errors.first().map(|e| e.code).unwrap_or("INVALID_VALUE");
+        let first = errors.first().and_then(|e| ErrorCode::parse(e.code)).unwrap_or(ErrorCode::InvalidValue);
         let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
         let problems: Vec<Value> = errors
             .iter()
             .map(|e| json!({"code": e.code, "field": e.field, "value": e.value, "message": e.message}))
             .collect();
-        ApiError::invalid(first, message).with("problems", problems)
+        SyncError::invalid(first, message).with("problems", problems)
     })
 }

@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 use dualwrite_artifacts::data_export::package::{Package, PackageEntity};
 use dualwrite_artifacts::data_export::{self, ExportError, Format, Limits, Rows};
 use dualwrite_core::api::{BadRow, LoadReport, LoadedFile, Op, OpKind};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::schema::{Schema, Side, Table};
 use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache};
 use crate::environment::write::{self, Applied};
-use crate::error::ApiError;
 use crate::store::Store;
+use crate::sync_error::SyncError;
 
 /// Bad rows listed per file; more are counted.
 pub const MAX_LISTED: usize = 1000;
@@ -52,7 +53,7 @@ pub fn load_file(
     name: &str,
     format: Option<Format>,
     options: &LoadOptions,
-) -> Result<Vec<LoadedFile>, ApiError> {
+) -> Result<Vec<LoadedFile>, SyncError> {
     let format = match format {
         Some(f) => f,
         None => {
@@ -80,7 +81,7 @@ fn load_package(
     path: &Path,
     name: &str,
     options: &LoadOptions,
-) -> Result<Vec<LoadedFile>, ApiError> {
+) -> Result<Vec<LoadedFile>, SyncError> {
     let mut package =
         Package::open(name, BufReader::new(open(path, name)?), &options.limits).map_err(unreadable)?;
     let catalog = snapshot(store, cache)?;
@@ -121,7 +122,7 @@ impl Source<'_> {
         schema: &Schema,
         table: &Table,
         limits: &Limits,
-    ) -> Result<Rows<'_>, ApiError> {
+    ) -> Result<Rows<'_>, SyncError> {
         match self {
             Source::File { path, format } => {
                 let input = BufReader::with_capacity(256 << 10, open(path, place)?);
@@ -140,7 +141,7 @@ fn load_rows(
     table: &str,
     source: &mut Source<'_>,
     options: &LoadOptions,
-) -> Result<LoadedFile, ApiError> {
+) -> Result<LoadedFile, SyncError> {
     let side = options.side;
     let mut refused: Option<LoadedFile> = None;
     let result = store.write(|tx| {
@@ -167,7 +168,7 @@ fn load_rows(
                     Applied::Updated => file.updated += 1,
                     _ => file.inserted += 1,
                 },
-                Err(e @ ApiError::Internal(_)) => return Err(e),
+                Err(e @ SyncError::Internal(_)) => return Err(e),
                 Err(e) => bad(&mut file, Some(row.line), reason(&e)),
             }
         }
@@ -178,7 +179,7 @@ fn load_rows(
             file.updated = 0;
             refused = Some(file);
             // Rolls the file's rows back.
-            return Err(ApiError::invalid("ROWS_REFUSED", "rows refused"));
+            return Err(SyncError::invalid(ErrorCode::RowsRefused, "rows refused"));
         }
         file.loaded = file.inserted + file.updated;
         file.written = true;
@@ -205,21 +206,18 @@ fn bad(file: &mut LoadedFile, line: Option<u64>, reason: String) {
 }
 
 /// What a client is told of a refused row.
-fn reason(e: &ApiError) -> String {
-    match e {
-        ApiError::Client { message, .. } => message.clone(),
-        ApiError::Internal(_) => "internal error".to_owned(),
-    }
+fn reason(e: &SyncError) -> String {
+    e.refusal().map_or_else(|| "internal error".to_owned(), |r| r.message.clone())
 }
 
-/// A 409 naming the maps on `table` that are not `not_running`.
-fn refuse_while_running(catalog: &Catalog, side: Side, table: &Table) -> Result<(), ApiError> {
+/// A conflict naming the maps on `table` that are not `not_running`.
+fn refuse_while_running(catalog: &Catalog, side: Side, table: &Table) -> Result<(), SyncError> {
     let running: Vec<&str> = catalog.active_maps_on(side, &table.name).map(|m| m.map.name.as_str()).collect();
     if running.is_empty() {
         return Ok(());
     }
-    Err(ApiError::conflict(
-        "MAPS_RUNNING",
+    Err(SyncError::conflict(
+        ErrorCode::MapsRunning,
         format!(
             "{side} table {} has maps that are not not_running ({}); a load does not go through live sync, so \
              stop them first",
@@ -237,35 +235,37 @@ fn table_for<'s>(
     side: Side,
     given: Option<&str>,
     file: &str,
-) -> Result<&'s Table, ApiError> {
+) -> Result<&'s Table, SyncError> {
     if let Some(name) = given {
         return schema.resolve(side, name).map_err(|e| {
-            ApiError::not_found(format_args!("{side} table `{name}`")).with("closest", e.closest.clone())
+            SyncError::not_found(format_args!("{side} table `{name}`")).with("closest", e.closest.clone())
         });
     }
     data_export::table_of_file(schema, side, file).ok_or_else(|| {
-        ApiError::bad_request(
-            "UNKNOWN_TABLE",
+        SyncError::malformed(
+            ErrorCode::UnknownTable,
             format!("{file}: its name names no {side} table (by name or alias); say which with --table"),
         )
     })
 }
 
-fn snapshot(store: &Store, cache: &CatalogCache) -> Result<std::sync::Arc<Catalog>, ApiError> {
-    store.read(|tx| cache.get(tx).map_err(ApiError::from))
+fn snapshot(store: &Store, cache: &CatalogCache) -> Result<std::sync::Arc<Catalog>, SyncError> {
+    store.read(|tx| cache.get(tx).map_err(SyncError::from))
 }
 
-fn open(path: &Path, name: &str) -> Result<File, ApiError> {
+fn open(path: &Path, name: &str) -> Result<File, SyncError> {
     File::open(path).map_err(|e| unreadable_io(name, &e))
 }
 
-fn unreadable_io(name: &str, e: &std::io::Error) -> ApiError {
-    ApiError::bad_request("UNREADABLE_EXPORT", format!("{name}: cannot be read: {e}")).with("file", name)
+fn unreadable_io(name: &str, e: &std::io::Error) -> SyncError {
+    SyncError::malformed(ErrorCode::UnreadableExport, format!("{name}: cannot be read: {e}"))
+        .with("file", name)
 }
 
 /// A file that cannot be read, with its place.
-pub fn unreadable(e: ExportError) -> ApiError {
-    let mut error = ApiError::bad_request("UNREADABLE_EXPORT", e.to_string()).with("file", e.place.clone());
+pub fn unreadable(e: ExportError) -> SyncError {
+    let mut error =
+        SyncError::malformed(ErrorCode::UnreadableExport, e.to_string()).with("file", e.place.clone());
     if let Some(line) = e.line {
         error = error.with("line", line);
     }

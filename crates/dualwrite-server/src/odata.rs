@@ -9,6 +9,8 @@ pub mod metadata;
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 
+use dualwrite_core::error_code::ErrorCode;
+
 use crate::error::ApiError;
 
 /// What a request path names, below a face's root.
@@ -55,7 +57,7 @@ pub fn resource(path: &str) -> Result<Resource, ApiError> {
     };
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(ApiError::bad_request(
-            "INVALID_PATH",
+            ErrorCode::InvalidPath,
             format!("`{path}` names no entity set; expected `set`, `set(key)` or `set/$count`"),
         ));
     }
@@ -72,7 +74,7 @@ pub fn percent_decoded(text: &str) -> Result<String, ApiError> {
             let hex = text.get(at + 1..at + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
             let Some(byte) = hex else {
                 return Err(ApiError::bad_request(
-                    "INVALID_PATH",
+                    ErrorCode::InvalidPath,
                     format!("`{text}` has a `%` that is no escape"),
                 ));
             };
@@ -83,8 +85,9 @@ pub fn percent_decoded(text: &str) -> Result<String, ApiError> {
             at += 1;
         }
     }
-    String::from_utf8(out)
-        .map_err(|_| ApiError::bad_request("INVALID_PATH", format!("`{text}` decodes to no UTF-8 text")))
+    String::from_utf8(out).map_err(|_| {
+        ApiError::bad_request(ErrorCode::InvalidPath, format!("`{text}` decodes to no UTF-8 text"))
+    })
 }
 
 /// An entity reference as `@odata.bind` gives it: `/accounts(<guid>)`, `accounts(accountnumber='A1')`
@@ -95,14 +98,17 @@ pub fn reference(text: &str) -> Result<(String, KeyPredicate), ApiError> {
     match resource(&text[start..])? {
         Resource::Set { name, key: Some(key), count: false } => Ok((name, key)),
         _ => Err(ApiError::bad_request(
-            "INVALID_REFERENCE",
+            ErrorCode::InvalidReference,
             format!("`{text}` is not an entity reference; expected `/<entity set>(<key>)`"),
         )),
     }
 }
 
 fn bad_key(path: &str, message: String) -> ApiError {
-    ApiError::bad_request("INVALID_KEY", format!("the key predicate of `{path}` does not parse: {message}"))
+    ApiError::bad_request(
+        ErrorCode::InvalidKey,
+        format!("the key predicate of `{path}` does not parse: {message}"),
+    )
 }
 
 /// `value` or `name=value,name=value`.
@@ -223,7 +229,7 @@ impl Query {
             let option = name.to_ascii_lowercase();
             if option.starts_with('$') && !supported.contains(&option.as_str()) {
                 return Err(ApiError::bad_request(
-                    "UNSUPPORTED_QUERY_OPTION",
+                    ErrorCode::UnsupportedQueryOption,
                     format!(
                         "the query option `{name}` is not supported here; supported: {}",
                         supported.join(", ")
@@ -233,7 +239,7 @@ impl Query {
             let number = |what: &str| {
                 value.trim().parse::<usize>().map_err(|_| {
                     ApiError::bad_request(
-                        "INVALID_QUERY_OPTION",
+                        ErrorCode::InvalidQueryOption,
                         format!("`{what}` takes a whole number, not `{value}`"),
                     )
                 })
@@ -255,7 +261,7 @@ impl Query {
                         "false" => false,
                         other => {
                             return Err(ApiError::bad_request(
-                                "INVALID_QUERY_OPTION",
+                                ErrorCode::InvalidQueryOption,
                                 format!("`$count` is true or false, not `{other}`"),
                             ))
                         }
@@ -279,14 +285,14 @@ fn orderby(text: &str) -> Result<Vec<(String, bool)>, ApiError> {
                 Some("desc") => true,
                 Some(other) => {
                     return Err(ApiError::bad_request(
-                        "INVALID_QUERY_OPTION",
+                        ErrorCode::InvalidQueryOption,
                         format!("`$orderby` orders `asc` or `desc`, not `{other}`"),
                     ))
                 }
             };
             if column.is_empty() || words.next().is_some() {
                 return Err(ApiError::bad_request(
-                    "INVALID_QUERY_OPTION",
+                    ErrorCode::InvalidQueryOption,
                     format!("`$orderby` is `column [asc|desc], …`, not `{text}`"),
                 ));
             }

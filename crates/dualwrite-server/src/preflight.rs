@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::initial_sync::{FieldDiff, Planner};
 use dualwrite_core::integration_key::{key_part, normalize, DisplayKey};
 use dualwrite_core::schema::{Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
@@ -15,9 +16,9 @@ use serde_json::Value;
 
 use crate::catalog::{Catalog, CatalogMap};
 use crate::environment::{keys, write};
-use crate::error::ApiError;
 use crate::initial_sync::{Deferred, CHUNK};
 use crate::store::Tx;
+use crate::sync_error::{Refusal, SyncError};
 use crate::twins::{Chunk, Queued, TwinIndex};
 
 /// Samples kept per problem and conflicts kept in the report (all of them go to the CSV).
@@ -109,17 +110,19 @@ pub struct Report {
 
 /// What each problem means, for people.
 pub fn title(code: &str) -> &'static str {
-    match code {
-        "NULL_KEY" => "integration key is null or empty",
-        "DUPLICATE_KEY" => "integration key occurs more than once (ignoring case and trailing spaces)",
-        "TWIN_HAS_DUPLICATE_KEY" => "the twin's key occurs more than once on the other side",
-        "KEY_NOT_MAPPED" | "INVALID_KEY" => "integration key cannot be read",
-        "LOOKUP_NOT_FOUND" => "Dataverse lookup would not resolve",
-        "REFERENCE_NOT_FOUND" => "finops reference would not resolve",
-        "REQUIRED_EMPTY" => "required destination field left empty",
-        "VALUE_NOT_MAPPED" => "value missing from a value map",
-        "VALUE_TOO_LONG" => "string would be truncated",
-        "MISSING_COMPANY" | "UNKNOWN_COMPANY" => "row has no known company",
+    match ErrorCode::parse(code) {
+        Some(ErrorCode::NullKey) => "integration key is null or empty",
+        Some(ErrorCode::DuplicateKey) => {
+            "integration key occurs more than once (ignoring case and trailing spaces)"
+        }
+        Some(ErrorCode::TwinHasDuplicateKey) => "the twin's key occurs more than once on the other side",
+        Some(ErrorCode::KeyNotMapped) | Some(ErrorCode::InvalidKey) => "integration key cannot be read",
+        Some(ErrorCode::LookupNotFound) => "Dataverse lookup would not resolve",
+        Some(ErrorCode::ReferenceNotFound) => "finops reference would not resolve",
+        Some(ErrorCode::RequiredEmpty) => "required destination field left empty",
+        Some(ErrorCode::ValueNotMapped) => "value missing from a value map",
+        Some(ErrorCode::ValueTooLong) => "string would be truncated",
+        Some(ErrorCode::MissingCompany) | Some(ErrorCode::UnknownCompany) => "row has no known company",
         _ => "value does not fit its destination",
     }
 }
@@ -141,7 +144,7 @@ pub fn run(
     cmap: &CatalogMap,
     master: Side,
     diagnostics: Vec<Diagnostic>,
-) -> Result<Report, ApiError> {
+) -> Result<Report, SyncError> {
     let schema = catalog.require_schema()?;
     let mut report = Report {
         map_id: cmap.id.to_string(),
@@ -166,7 +169,7 @@ pub fn run(
         return Ok(report);
     }
     let planner = Planner::new(schema, &catalog.keys, &cmap.map, master)
-        .map_err(|e| ApiError::invalid("MAP_INVALID", e.to_string()))?;
+        .map_err(|e| SyncError::invalid(ErrorCode::MapInvalid, e.to_string()))?;
     let deferred = Deferred::of(schema, cmap);
     let index = TwinIndex::build(tx, catalog, schema, cmap)?;
     let mut own_links: Vec<OwnLink> = Vec::new();
@@ -297,7 +300,7 @@ fn links(
     shown: &DisplayKey,
     deferred: &Deferred,
     own_links: &mut Vec<OwnLink>,
-) -> Result<Vec<ProblemRow>, ApiError> {
+) -> Result<Vec<ProblemRow>, SyncError> {
     let mut problems = Vec::new();
     for error in write::broken_links(tx, schema, table, row)? {
         let target = error.detail("target_table").and_then(Value::as_str).map(str::to_owned);
@@ -307,9 +310,9 @@ fn links(
                     || (table.side == Side::Finops && m.map.finops.eq_ignore_ascii_case(t))
             })
         });
-        let ApiError::Client { code, message, .. } = &error else { return Err(error) };
+        let Some(Refusal { code, message, .. }) = error.refusal() else { return Err(error) };
         problems.push(ProblemRow {
-            code: (*code).to_owned(),
+            code: code.as_str().to_owned(),
             side: source,
             key: shown.key.clone(),
             company: shown.company.clone(),
@@ -327,8 +330,12 @@ fn links(
         let path = own_target_column(schema, table, field);
         own_links.push(OwnLink {
             problem: ProblemRow {
-                code: if table.side == Side::Finops { "REFERENCE_NOT_FOUND" } else { "LOOKUP_NOT_FOUND" }
-                    .into(),
+                code: if table.side == Side::Finops {
+                    ErrorCode::ReferenceNotFound
+                } else {
+                    ErrorCode::LookupNotFound
+                }
+                .into(),
                 side: source,
                 key: shown.key.clone(),
                 company: shown.company.clone(),

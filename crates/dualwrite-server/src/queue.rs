@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::related;
 use dualwrite_core::schema::{Row, Schema};
@@ -13,18 +14,12 @@ use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
 use crate::environment::write::{Applied, Written};
-use crate::error::{ApiError, Kind};
 use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::{self, Pairing, Replay, TwinWrite};
 use crate::pace::Pace;
 use crate::store::{QueuedChange, Store, Tx};
-
-/// The code of changes set aside by "skip to live, preserving the queue".
-pub const SKIPPED: &str = "SKIPPED";
-/// The code of a change held behind an earlier change of the same key that did not apply: a key's
-/// changes apply in order, so it waits for that one (retrying applies both, in order).
-pub const BEHIND_FAILED_CHANGE: &str = "BEHIND_FAILED_CHANGE";
+use crate::sync_error::{Refusal, SyncError};
 
 /// Why a change waits: the queued change `seq` of the same key did not apply.
 fn behind_message(seq: i64) -> String {
@@ -47,7 +42,7 @@ impl Held {
         tx: &mut dyn Tx,
         map_id: i64,
         change: &QueuedChange,
-    ) -> Result<Option<i64>, ApiError> {
+    ) -> Result<Option<i64>, SyncError> {
         if change.key.is_empty() {
             return Ok(None);
         }
@@ -81,7 +76,7 @@ pub fn enqueue(
     schema: &Schema,
     cmap: &CatalogMap,
     written: &Written,
-) -> Result<(), ApiError> {
+) -> Result<(), SyncError> {
     let key = {
         let mut pairing = Pairing::new(tx, catalog, schema, cmap, written.side)?;
         match written.row() {
@@ -109,9 +104,9 @@ pub fn enqueue(
 }
 
 /// The write a queued change records.
-fn written_of(change: &QueuedChange) -> Result<Written, ApiError> {
+fn written_of(change: &QueuedChange) -> Result<Written, SyncError> {
     let corrupt =
-        |what: &str| ApiError::Internal(anyhow::anyhow!("queued change {} has no valid {what}", change.seq));
+        |what: &str| SyncError::Internal(anyhow::anyhow!("queued change {} has no valid {what}", change.seq));
     let body = &change.body;
     let side = body["side"].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("side"))?;
     let applied = match body["op"].as_str() {
@@ -136,7 +131,7 @@ pub fn replay(
     catalog: &Catalog,
     cmap: &CatalogMap,
     change: &QueuedChange,
-) -> Result<Option<TwinWrite>, ApiError> {
+) -> Result<Option<TwinWrite>, SyncError> {
     replay_written(tx, catalog, cmap, change, &written_of(change)?)
 }
 
@@ -147,7 +142,7 @@ fn replay_written(
     cmap: &CatalogMap,
     change: &QueuedChange,
     written: &Written,
-) -> Result<Option<TwinWrite>, ApiError> {
+) -> Result<Option<TwinWrite>, SyncError> {
     let schema = catalog.require_schema()?;
     let twin = match later_on_target(tx, cmap, change, written)? {
         Later::Columns(leave) => live_sync::twin_write(
@@ -189,7 +184,7 @@ fn later_on_target(
     cmap: &CatalogMap,
     change: &QueuedChange,
     written: &Written,
-) -> Result<Later, ApiError> {
+) -> Result<Later, SyncError> {
     let mut leave = HashSet::new();
     if change.key.is_empty() {
         return Ok(Later::Columns(leave));
@@ -219,7 +214,7 @@ fn later_on_target(
 /// row may have moved on through live writes: the fields it changed that no newer write changed
 /// again (those keep their newer value), on a row that still exists; an insert carries the row as it
 /// is now; a delete holds only while no row has its key again. `None` when nothing of it holds.
-fn still_holding(tx: &mut dyn Tx, schema: &Schema, written: Written) -> Result<Option<Written>, ApiError> {
+fn still_holding(tx: &mut dyn Tx, schema: &Schema, written: Written) -> Result<Option<Written>, SyncError> {
     let table = crate::environment::write::table(schema, written.side, &written.table)?;
     let key = crate::transaction::key_object(table, written.row());
     let now = crate::environment::write::find(tx, schema, table, &key)?.map(|stored| stored.data);
@@ -308,7 +303,7 @@ pub enum CatchUp {
 
 /// Replays queued changes of map `map_id` in one transaction, as many as `pace` says. A change that fails goes to
 /// the catch-up errors, and so do the later changes of its key, in order, as
-/// [`BEHIND_FAILED_CHANGE`], for as long as a catch-up error of that key exists; an unavailable
+/// `BEHIND_FAILED_CHANGE`, for as long as a catch-up error of that key exists; an unavailable
 /// environment stops the batch and leaves the rest queued. Nothing is replayed while a map this one
 /// depends on is still catching up or initializing. An empty queue takes a resuming map (or one whose
 /// initial write is done) to `running`. Only `owner` does it, while it holds the map's lease; each
@@ -319,7 +314,7 @@ pub fn catch_up(
     owner: &Owner,
     map_id: i64,
     pace: &Pace,
-) -> Result<CatchUp, ApiError> {
+) -> Result<CatchUp, SyncError> {
     let progressed = |tx: &mut dyn Tx, cmap: &CatalogMap, changes: &[QueuedChange], replayed, failed| {
         owner.hold(tx, cmap.id, &cmap.map.name)?;
         let (first, last) = (changes.first().map(|c| c.seq), changes.last().map(|c| c.seq));
@@ -328,7 +323,7 @@ pub fn catch_up(
             Some(cmap.id),
             &json!({"map": cmap.map.name, "owner": owner.id(), "first": first, "last": last, "replayed": replayed, "failed": failed}),
         )?;
-        Ok::<_, ApiError>(CatchUp::Progressed { replayed, failed })
+        Ok::<_, SyncError>(CatchUp::Progressed { replayed, failed })
     };
     pace.write(store, |tx, batch| {
         let catalog = cache.get(tx)?;
@@ -366,26 +361,26 @@ pub fn catch_up(
             tx.savepoint()?;
             let fast = changes.iter().try_for_each(|change| {
                 replay(tx, &catalog, cmap, change)?;
-                tx.dequeue(change.seq).map_err(ApiError::from)
+                tx.dequeue(change.seq).map_err(SyncError::from)
             });
             match fast {
                 Ok(()) => {
                     tx.release_savepoint()?;
                     return progressed(tx, cmap, &changes, changes.len(), 0);
                 }
-                Err(ApiError::Client { .. }) => tx.rollback_to_savepoint()?,
-                Err(internal) => return Err(internal),
+                Err(internal @ SyncError::Internal(_)) => return Err(internal),
+                Err(_refused) => tx.rollback_to_savepoint()?,
             }
         }
         let (mut replayed, mut failed) = (0, 0);
         for change in &changes {
             if let Some(seq) = held.behind(tx, map_id, change)? {
                 let message = behind_message(seq);
-                tx.add_catch_up_error(map_id, change, BEHIND_FAILED_CHANGE, &message)?;
+                tx.add_catch_up_error(map_id, change, ErrorCode::BehindFailedChange.as_str(), &message)?;
                 tx.append_event(
                     "catch_up_error",
                     Some(map_id),
-                    &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": BEHIND_FAILED_CHANGE, "message": message, "behind": seq}),
+                    &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": ErrorCode::BehindFailedChange, "message": message, "behind": seq}),
                 )?;
                 failed += 1;
                 tx.dequeue(change.seq)?;
@@ -397,7 +392,7 @@ pub fn catch_up(
                     tx.release_savepoint()?;
                     replayed += 1;
                 }
-                Err(ApiError::Client { kind: Kind::Unavailable, .. }) => {
+                Err(SyncError::Unavailable(_)) => {
                     tx.rollback_to_savepoint()?;
                     if replayed + failed == 0 {
                         return Ok(CatchUp::Blocked);
@@ -405,10 +400,11 @@ pub fn catch_up(
                     let done = changes.iter().take_while(|c| c.seq != change.seq).cloned().collect::<Vec<_>>();
                     return progressed(tx, cmap, &done, replayed, failed);
                 }
-                Err(ApiError::Client { code, message, .. }) => {
+                Err(e) => {
+                    let Refusal { code, message, .. } = e.into_refusal()?;
                     tx.rollback_to_savepoint()?;
                     held.hold(change);
-                    tx.add_catch_up_error(map_id, change, code, &message)?;
+                    tx.add_catch_up_error(map_id, change, code.as_str(), &message)?;
                     tx.append_event(
                         "catch_up_error",
                         Some(map_id),
@@ -416,7 +412,6 @@ pub fn catch_up(
                     )?;
                     failed += 1;
                 }
-                Err(internal) => return Err(internal),
             }
             tx.dequeue(change.seq)?;
         }
@@ -427,17 +422,17 @@ pub fn catch_up(
 /// Retries catch-up errors of a running map (those in `ids`, or all), oldest first, each as far as it
 /// still holds (see [`still_holding`]: live writes since then are never undone), keeping each key's
 /// order: a change whose key still has an earlier catch-up error (not retried, or failing again) stays
-/// behind it as [`BEHIND_FAILED_CHANGE`], and the changes held behind one that now applies are
+/// behind it as `BEHIND_FAILED_CHANGE`, and the changes held behind one that now applies are
 /// retried with it. Returns how many applied and how many failed again (or still wait).
 pub fn retry(
     tx: &mut dyn Tx,
     catalog: &Catalog,
     cmap: &CatalogMap,
     ids: Option<&[i64]>,
-) -> Result<(usize, usize), ApiError> {
+) -> Result<(usize, usize), SyncError> {
     if cmap.status != MapStatus::Running {
-        return Err(ApiError::conflict(
-            "INVALID_STATE",
+        return Err(SyncError::conflict(
+            ErrorCode::InvalidState,
             format!("map `{}` is {}; catch-up errors are retried while it runs", cmap.map.name, cmap.status),
         ));
     }
@@ -454,14 +449,18 @@ pub fn retry(
         for error in &page {
             let change = &error.change;
             let selected = ids.is_none_or(|ids| ids.contains(&error.id))
-                || (error.code == BEHIND_FAILED_CHANGE && followed.contains(&change.key));
+                || (error.code == ErrorCode::BehindFailedChange && followed.contains(&change.key));
             let earlier = held.0.get(&change.key).copied().flatten().filter(|_| !change.key.is_empty());
             if !selected {
                 held.hold(change);
                 continue;
             }
             if let Some(seq) = earlier {
-                tx.set_catch_up_error(error.id, BEHIND_FAILED_CHANGE, &behind_message(seq))?;
+                tx.set_catch_up_error(
+                    error.id,
+                    ErrorCode::BehindFailedChange.as_str(),
+                    &behind_message(seq),
+                )?;
                 failed += 1;
                 continue;
             }
@@ -476,7 +475,7 @@ pub fn retry(
                         &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "superseded": true}),
                     )
                     .map(drop)
-                    .map_err(ApiError::from),
+                    .map_err(SyncError::from),
             };
             match retried {
                 Ok(_) => {
@@ -486,13 +485,13 @@ pub fn retry(
                     followed.insert(change.key.clone());
                     applied += 1;
                 }
-                Err(ApiError::Client { code, message, .. }) => {
+                Err(e) => {
+                    let Refusal { code, message, .. } = e.into_refusal()?;
                     tx.rollback_to_savepoint()?;
-                    tx.set_catch_up_error(error.id, code, &message)?;
+                    tx.set_catch_up_error(error.id, code.as_str(), &message)?;
                     held.hold(change);
                     failed += 1;
                 }
-                Err(internal) => return Err(internal),
             }
         }
     }

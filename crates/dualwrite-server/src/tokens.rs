@@ -10,11 +10,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use dualwrite_core::access::Role;
 use dualwrite_core::api::{IssuedToken, TokenInfo};
+use dualwrite_core::error_code::ErrorCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
 use crate::store::{Store, StoreError, Tx};
+use crate::sync_error::SyncError;
 
 const DOCUMENT: &str = "tokens";
 /// How stale this server's copy of the tokens may be before a request reloads it.
@@ -171,16 +172,16 @@ impl Tokens {
     /// Revokes token `id` for `caller` in `tx`; call [`Tokens::changed`] once it commits. Revoking
     /// twice keeps the first time. Any token may be revoked, an admin token `dualwrite serve` started
     /// with too (a server restarted with it then refuses to start), except the caller's own.
-    pub fn revoke(&self, tx: &mut dyn Tx, caller: &Caller, id: &str) -> Result<TokenInfo, ApiError> {
+    pub fn revoke(&self, tx: &mut dyn Tx, caller: &Caller, id: &str) -> Result<TokenInfo, SyncError> {
         let mut document = load(tx)?;
         let token = document
             .tokens
             .iter_mut()
             .find(|t| t.info.id == id)
-            .ok_or_else(|| ApiError::not_found(format_args!("token `{id}`")))?;
+            .ok_or_else(|| SyncError::not_found(format_args!("token `{id}`")))?;
         if token.info.id == caller.token_id {
-            return Err(ApiError::conflict(
-                "TOKEN_IS_YOURS",
+            return Err(SyncError::conflict(
+                ErrorCode::TokenIsYours,
                 "a token cannot revoke itself, so that an admin never locks everyone out; sign in \
                  with another admin token to revoke this one",
             ));

@@ -2,23 +2,24 @@
 //! running maps, all inside the caller's database transaction.
 
 use dualwrite_core::api::{OpKind, OpResult, TransactionRequest, TransactionResponse, TwinWrite};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::schema::{Row, Side, Table};
 
 use crate::catalog::Catalog;
 use crate::environment::keys;
 use crate::environment::write::{self, Applied, Written};
-use crate::error::ApiError;
 use crate::live_sync;
 use crate::store::Tx;
+use crate::sync_error::SyncError;
 
-/// The request's problems as one 400, or nothing.
-pub fn check(request: &TransactionRequest) -> Result<(), ApiError> {
+/// The request's problems as one malformed-request error, or nothing.
+pub fn check(request: &TransactionRequest) -> Result<(), SyncError> {
     let problems = request.problems();
     if problems.is_empty() {
         return Ok(());
     }
     let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-    Err(ApiError::bad_request("INVALID_BODY", message)
+    Err(SyncError::malformed(ErrorCode::InvalidBody, message)
         .with("problems", serde_json::to_value(&problems).unwrap_or_default()))
 }
 
@@ -28,7 +29,7 @@ pub fn apply(
     catalog: &Catalog,
     side: Side,
     request: &TransactionRequest,
-) -> Result<TransactionResponse, ApiError> {
+) -> Result<TransactionResponse, SyncError> {
     let schema = catalog.require_schema()?;
     for (i, op) in request.ops.iter().enumerate() {
         write::check(schema, side, op).map_err(|e| e.with("op_index", i))?;
@@ -36,7 +37,7 @@ pub fn apply(
     live_sync::available(tx, side)?;
     let mut response = TransactionResponse { results: Vec::new(), twin_writes: Vec::new() };
     for (i, op) in request.ops.iter().enumerate() {
-        let at = |e: ApiError| e.with("op_index", i);
+        let at = |e: SyncError| e.with("op_index", i);
         let written = write::apply(tx, schema, side, op).map_err(at)?;
         let twins = live_sync::sync(tx, catalog, &written).map_err(at)?;
         let table = write::table(schema, side, &written.table)?;

@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use crate::catalog::{Catalog, CatalogMap};
 use crate::environment::{lookup, write};
-use crate::error::ApiError;
 use crate::live_sync::Pairing;
 use crate::store::{QueuedChange, StoredRow, Tx};
+use crate::sync_error::SyncError;
 
 /// Rows read per page while indexing.
 const PAGE: usize = 5000;
@@ -36,7 +36,7 @@ impl TwinIndex {
         catalog: &Catalog,
         schema: &Schema,
         cmap: &CatalogMap,
-    ) -> Result<TwinIndex, ApiError> {
+    ) -> Result<TwinIndex, SyncError> {
         let (mapper, key) = cmap.compile(catalog, schema)?;
         let key_paths: Vec<String> = key.fields.iter().filter(|f| f.contains('.')).cloned().collect();
         let mut entries: BTreeMap<String, Twins> = BTreeMap::new();
@@ -105,7 +105,7 @@ impl Queued {
     }
 
     /// The changes of map `map_id` queued for `keys`.
-    pub fn read(tx: &mut dyn Tx, map_id: i64, keys: &[(&String, &Twins)]) -> Result<Queued, ApiError> {
+    pub fn read(tx: &mut dyn Tx, map_id: i64, keys: &[(&String, &Twins)]) -> Result<Queued, SyncError> {
         let mut by_key = HashMap::new();
         if tx.queue_len(map_id, None)? > 0 {
             for (key, _) in keys {
@@ -152,7 +152,7 @@ impl Chunk {
         cmap: &CatalogMap,
         keys: &[(&String, &Twins)],
         queued: &Queued,
-    ) -> Result<Chunk, ApiError> {
+    ) -> Result<Chunk, SyncError> {
         let mut chunk = Chunk {
             finops: Vec::new(),
             dataverse: Vec::new(),
@@ -254,7 +254,7 @@ fn now(
     cmap: &CatalogMap,
     side: Side,
     before: &Row,
-) -> Result<Option<StoredRow>, ApiError> {
+) -> Result<Option<StoredRow>, SyncError> {
     let key = {
         let mut pairing = Pairing::new(tx, catalog, schema, cmap, side)?;
         let readable = pairing.readable(before)?;

@@ -13,12 +13,12 @@ use dualwrite_core::lifecycle::MapStatus;
 use tokio::sync::Notify;
 
 use crate::catalog::{CatalogCache, CatalogMap};
-use crate::error::ApiError;
 use crate::initial_sync::{self, Job, Phase, Step};
 use crate::lease::Owner;
 use crate::pace::Pace;
 use crate::queue::{self, CatchUp};
 use crate::store::Store;
+use crate::sync_error::SyncError;
 
 /// Queued changes replayed per transaction, at most (see [`Pace`]).
 pub const CATCH_UP_BATCH: usize = 500;
@@ -104,8 +104,8 @@ fn round(
     job: &Mutex<Option<Job>>,
     activity: &Activity,
     paces: &Paces,
-) -> Result<bool, ApiError> {
-    let catalog = store.read(|tx| Ok::<_, ApiError>(cache.get(tx)?))?;
+) -> Result<bool, SyncError> {
+    let catalog = store.read(|tx| Ok::<_, SyncError>(cache.get(tx)?))?;
     let mut busy = false;
     let mut copying: Option<(&CatalogMap, i64)> = None;
     // Upstream maps first, so that a map waiting on one can follow it in the same round.
@@ -125,7 +125,7 @@ fn round(
             CatchUp::Idle | CatchUp::Blocked | CatchUp::Waiting | CatchUp::Elsewhere => {}
         }
     }
-    let mut current = job.lock().map_err(|_| ApiError::Internal(anyhow::anyhow!("worker state poisoned")))?;
+    let mut current = job.lock().map_err(|_| SyncError::internal(format_args!("worker state poisoned")))?;
     let Some((cmap, execution_id)) = copying else {
         *current = None;
         return Ok(busy);

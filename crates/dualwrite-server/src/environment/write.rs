@@ -3,6 +3,7 @@
 //! and Dataverse lookups name existing rows, and a row's company never changes.
 
 use dualwrite_core::api::{Op, OpKind};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::integration_key::key_part;
 use dualwrite_core::schema::{
     ColumnType, Row, Schema, Side, Table, COMPANY_CODE, COMPANY_KEY_PATH, COMPANY_LOOKUP, COMPANY_TABLE,
@@ -12,8 +13,8 @@ use serde_json::{json, Value};
 
 use super::keys::{self, find_by_columns, row_keys};
 use super::lookup::{self, Company, LookupError};
-use crate::error::ApiError;
 use crate::store::{StoredRow, Tx};
+use crate::sync_error::SyncError;
 
 /// What a write did to one row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +52,10 @@ impl Written {
     }
 }
 
-/// The table `name` of `side`, or a 404 naming it.
-pub fn table<'s>(schema: &'s Schema, side: Side, name: &str) -> Result<&'s Table, ApiError> {
+/// The table `name` of `side`, or not found, naming it.
+pub fn table<'s>(schema: &'s Schema, side: Side, name: &str) -> Result<&'s Table, SyncError> {
     schema.table(side, name).ok_or_else(|| {
-        ApiError::not_found(format_args!("{side} table `{name}`"))
+        SyncError::not_found(format_args!("{side} table `{name}`"))
             .with("table", name)
             .with("side", side.as_str())
     })
@@ -64,7 +65,7 @@ pub fn table<'s>(schema: &'s Schema, side: Side, name: &str) -> Result<&'s Table
 /// carries fit the columns (that it carries what its kind needs, core's `TransactionRequest` checks).
 /// A transaction checks every op this way before it asks whether the environment takes writes, so a
 /// malformed request says what is wrong even during maintenance.
-pub fn check(schema: &Schema, side: Side, op: &Op) -> Result<(), ApiError> {
+pub fn check(schema: &Schema, side: Side, op: &Op) -> Result<(), SyncError> {
     let table = table(schema, side, &op.table)?;
     match &op.row {
         Some(row) => check_row(schema, table, row, op.op != OpKind::Insert).map(drop),
@@ -74,11 +75,11 @@ pub fn check(schema: &Schema, side: Side, op: &Op) -> Result<(), ApiError> {
 
 /// `row` checked against `table`: no read-only column written, known columns, fitting values, and
 /// (unless `partial`) every required column.
-fn check_row(schema: &Schema, table: &Table, row: &Row, partial: bool) -> Result<Row, ApiError> {
+fn check_row(schema: &Schema, table: &Table, row: &Row, partial: bool) -> Result<Row, SyncError> {
     let read_only = table.read_only_columns_in(row);
     if !read_only.is_empty() {
-        return Err(ApiError::bad_request(
-            "READ_ONLY_COLUMN",
+        return Err(SyncError::malformed(
+            ErrorCode::ReadOnlyColumn,
             format!(
                 "{} table {} does not take values for its read-only column(s) {}; leave them out",
                 table.side,
@@ -92,14 +93,14 @@ fn check_row(schema: &Schema, table: &Table, row: &Row, partial: bool) -> Result
     table.check_row(schema, row, partial).map_err(|e| {
         let problems: Vec<Value> =
             e.problems.iter().map(|p| json!({"column": p.column, "message": p.message})).collect();
-        ApiError::invalid("INVALID_ROW", e.to_string())
+        SyncError::invalid(ErrorCode::InvalidRow, e.to_string())
             .with("table", table.name.clone())
             .with("problems", problems)
     })
 }
 
 /// Applies one operation. Nothing is committed here: the caller's transaction decides.
-pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Written, ApiError> {
+pub fn apply(tx: &mut dyn Tx, schema: &Schema, side: Side, op: &Op) -> Result<Written, SyncError> {
     let table = table(schema, side, &op.table)?;
     let mut w = Writer { tx, schema, table };
     match op.op {
@@ -141,12 +142,12 @@ pub fn find(
     schema: &Schema,
     table: &Table,
     key: &Row,
-) -> Result<Option<StoredRow>, ApiError> {
+) -> Result<Option<StoredRow>, SyncError> {
     Writer { tx, schema, table }.locate(key)
 }
 
 /// Inserts a row into `table`, checked as a client's insert is.
-pub fn insert(tx: &mut dyn Tx, schema: &Schema, table: &Table, row: &Row) -> Result<Written, ApiError> {
+pub fn insert(tx: &mut dyn Tx, schema: &Schema, table: &Table, row: &Row) -> Result<Written, SyncError> {
     Writer { tx, schema, table }.insert(row)
 }
 
@@ -157,12 +158,12 @@ pub fn update(
     table: &Table,
     existing: StoredRow,
     changes: &Row,
-) -> Result<Written, ApiError> {
+) -> Result<Written, SyncError> {
     Writer { tx, schema, table }.update(existing, changes)
 }
 
 /// Deletes `existing`, a row of `table`.
-pub fn delete(tx: &mut dyn Tx, table: &Table, existing: StoredRow) -> Result<Written, ApiError> {
+pub fn delete(tx: &mut dyn Tx, table: &Table, existing: StoredRow) -> Result<Written, SyncError> {
     tx.delete_row(existing.id)?;
     Ok(Written {
         side: table.side,
@@ -174,11 +175,12 @@ pub fn delete(tx: &mut dyn Tx, table: &Table, existing: StoredRow) -> Result<Wri
 }
 
 /// `key` when it names a row by exactly one of the table's keys (core's [`Table::operation_key`]);
-/// otherwise a 400 naming the keys it accepts, since any other set of columns may match several rows.
-fn operation_key<'k>(table: &Table, key: &'k Row) -> Result<&'k Row, ApiError> {
+/// otherwise refused as malformed, naming the keys it accepts, since any other set of columns may
+/// match several rows.
+fn operation_key<'k>(table: &Table, key: &'k Row) -> Result<&'k Row, SyncError> {
     let names: Vec<&str> = key.keys().map(String::as_str).collect();
     if names.is_empty() {
-        return Err(ApiError::bad_request("MISSING_FIELD", "the `key` names no column"));
+        return Err(SyncError::malformed(ErrorCode::MissingField, "the `key` names no column"));
     }
     if table.operation_key(&names).is_some() {
         return Ok(key);
@@ -195,8 +197,8 @@ fn operation_key<'k>(table: &Table, key: &'k Row) -> Result<&'k Row, ApiError> {
             )
             .collect(),
     };
-    Err(ApiError::bad_request(
-        "INVALID_KEY",
+    Err(SyncError::malformed(
+        ErrorCode::InvalidKey,
         format!(
             "the key ({}) is not a key of {} table {}: name the row by {}",
             names.join(", "),
@@ -209,12 +211,12 @@ fn operation_key<'k>(table: &Table, key: &'k Row) -> Result<&'k Row, ApiError> {
     .with("accepted_keys", serde_json::to_value(&accepted).unwrap_or_default()))
 }
 
-fn missing(op: &str, what: &str) -> ApiError {
-    ApiError::bad_request("MISSING_FIELD", format!("an `{op}` operation needs a `{what}`"))
+fn missing(op: &str, what: &str) -> SyncError {
+    SyncError::malformed(ErrorCode::MissingField, format!("an `{op}` operation needs a `{what}`"))
 }
 
-fn not_found(table: &Table, key: &Row) -> ApiError {
-    ApiError::not_found(format_args!(
+fn not_found(table: &Table, key: &Row) -> SyncError {
+    SyncError::not_found(format_args!(
         "{} row of table {} with key {}",
         table.side,
         table.name,
@@ -223,14 +225,14 @@ fn not_found(table: &Table, key: &Row) -> ApiError {
     .with("table", table.name.clone())
 }
 
-fn lookup_error(table: &Table, e: LookupError) -> ApiError {
+fn lookup_error(table: &Table, e: LookupError) -> SyncError {
     match e {
         LookupError::Path(message) => {
-            ApiError::invalid("INVALID_ROW", message).with("table", table.name.clone())
+            SyncError::invalid(ErrorCode::InvalidRow, message).with("table", table.name.clone())
         }
         LookupError::NotFound { ref path, ref value, table: ref target, .. } => {
             let message = format!("cannot resolve lookup {e}; create that {target} row first");
-            ApiError::invalid("LOOKUP_NOT_FOUND", message)
+            SyncError::invalid(ErrorCode::LookupNotFound, message)
                 .with("field", path.clone())
                 .with("value", value.clone())
                 .with("target_table", target.clone())
@@ -251,11 +253,11 @@ impl Writer<'_> {
 
     /// The row values checked against the table: no read-only column written, known columns, fitting
     /// values, and (unless `partial`) every required column.
-    fn check(&self, row: &Row, partial: bool) -> Result<Row, ApiError> {
+    fn check(&self, row: &Row, partial: bool) -> Result<Row, SyncError> {
         check_row(self.schema, self.table, row, partial)
     }
 
-    fn insert(&mut self, row: &Row) -> Result<Written, ApiError> {
+    fn insert(&mut self, row: &Row) -> Result<Written, SyncError> {
         let mut row = self.check(row, false)?;
         if self.side() == Side::Dataverse {
             let id_column = self.table.id_column_name().to_owned();
@@ -266,8 +268,8 @@ impl Writer<'_> {
         let row = self.settle(row, None)?;
         let keys = row_keys(self.table, &row);
         if self.side() == Side::Finops && !keys.iter().any(|k| k.name == keys::ENTITY_KEY) {
-            return Err(ApiError::invalid(
-                "INVALID_ROW",
+            return Err(SyncError::invalid(
+                ErrorCode::InvalidRow,
                 format!(
                     "finops table {} needs every column of its key ({}) on insert",
                     self.table.name,
@@ -289,7 +291,7 @@ impl Writer<'_> {
         })
     }
 
-    fn update(&mut self, existing: StoredRow, changes: &Row) -> Result<Written, ApiError> {
+    fn update(&mut self, existing: StoredRow, changes: &Row) -> Result<Written, SyncError> {
         let changes = self.check(changes, true)?;
         let mut merged = existing.data.clone();
         // A value given in dotted form replaces the stored lookup it names.
@@ -311,10 +313,10 @@ impl Writer<'_> {
         })
     }
 
-    fn duplicate(&self, key: &str) -> ApiError {
+    fn duplicate(&self, key: &str) -> SyncError {
         let which = if key == keys::ENTITY_KEY { "entity key".to_owned() } else { format!("key {key}") };
-        ApiError::conflict(
-            "DUPLICATE_KEY",
+        SyncError::conflict(
+            ErrorCode::DuplicateKey,
             format!("{} table {} already has a row with the same {which}", self.side(), self.table.name),
         )
         .with("table", self.table.name.clone())
@@ -323,14 +325,14 @@ impl Writer<'_> {
 
     /// The row in stored form: company checked and unchanged, Dataverse lookups given in dotted form
     /// resolved to ids and lookups given as ids checked.
-    fn settle(&mut self, mut row: Row, existing: Option<&Row>) -> Result<Row, ApiError> {
+    fn settle(&mut self, mut row: Row, existing: Option<&Row>) -> Result<Row, SyncError> {
         match self.side() {
             Side::Finops => {
                 if self.table.company_specific {
                     let given = keys::get(self.table, &row, DATA_AREA_ID).cloned().unwrap_or(Value::Null);
                     let code = given.as_str().and_then(|c| self.schema.company(c)).ok_or_else(|| {
-                        ApiError::invalid(
-                            "UNKNOWN_COMPANY",
+                        SyncError::invalid(
+                            ErrorCode::UnknownCompany,
                             format!(
                                 "`{DATA_AREA_ID}` {given} is not a company of this environment (expected one of {})",
                                 self.schema.companies.join(", ")
@@ -351,8 +353,8 @@ impl Writer<'_> {
                 if let Some(old) = existing {
                     let id_column = self.table.id_column_name();
                     if row.get(id_column) != old.get(id_column) {
-                        return Err(ApiError::invalid(
-                            "INVALID_ROW",
+                        return Err(SyncError::invalid(
+                            ErrorCode::InvalidRow,
                             format!("`{id_column}` identifies the row and cannot change"),
                         ));
                     }
@@ -397,7 +399,7 @@ impl Writer<'_> {
 
     /// The row's company: from `msdyn_company.cdm_companycode` or the `msdyn_company` id; required,
     /// and the same as before on an update.
-    fn company(&mut self, row: &mut Row, existing: Option<&Row>) -> Result<Company, ApiError> {
+    fn company(&mut self, row: &mut Row, existing: Option<&Row>) -> Result<Company, SyncError> {
         let companies = table(self.schema, Side::Dataverse, COMPANY_TABLE)?;
         let id = match row.remove(COMPANY_KEY_PATH) {
             Some(code) => lookup::resolve(self.tx, self.schema, self.table, COMPANY_KEY_PATH, &code, None)?
@@ -405,8 +407,8 @@ impl Writer<'_> {
             None => row.get(COMPANY_LOOKUP).and_then(Value::as_str).map(str::to_owned),
         };
         let Some(id) = id else {
-            return Err(ApiError::invalid(
-                "INVALID_ROW",
+            return Err(SyncError::invalid(
+                ErrorCode::InvalidRow,
                 format!(
                     "{} is company-specific: give `{COMPANY_KEY_PATH}` (a company code) or `{COMPANY_LOOKUP}` (its id)",
                     self.table.name
@@ -439,7 +441,7 @@ impl Writer<'_> {
     }
 
     /// Every lookup given (or changed) as an id names an existing row of its target table.
-    fn check_lookup_ids(&mut self, row: &Row, existing: Option<&Row>) -> Result<(), ApiError> {
+    fn check_lookup_ids(&mut self, row: &Row, existing: Option<&Row>) -> Result<(), SyncError> {
         for column in &self.table.columns {
             let ColumnType::Lookup { target } = &column.ty else { continue };
             let Some(id) = row.get(&column.name).and_then(Value::as_str) else { continue };
@@ -467,7 +469,7 @@ impl Writer<'_> {
     /// finops: every column that references another entity names an existing row of it (within the
     /// row's company when that entity is company-specific). Checked after the write, so a row may
     /// reference itself.
-    fn check_references(&mut self, row: &Row) -> Result<(), ApiError> {
+    fn check_references(&mut self, row: &Row) -> Result<(), SyncError> {
         if self.side() != Side::Finops {
             return Ok(());
         }
@@ -482,9 +484,9 @@ impl Writer<'_> {
     /// The row `key` names, if any. finops keys are column values (the entity key, `dataAreaId`
     /// included for a company-specific entity); Dataverse keys are the id or the columns of an
     /// alternate key, lookups given as ids or in dotted form.
-    fn locate(&mut self, key: &Row) -> Result<Option<StoredRow>, ApiError> {
+    fn locate(&mut self, key: &Row) -> Result<Option<StoredRow>, SyncError> {
         if key.is_empty() {
-            return Err(ApiError::bad_request("MISSING_FIELD", "the `key` names no column"));
+            return Err(SyncError::malformed(ErrorCode::MissingField, "the `key` names no column"));
         }
         let mut key = key.clone();
         if self.side() == Side::Dataverse && key.keys().any(|k| k.contains('.')) {
@@ -506,8 +508,8 @@ impl Writer<'_> {
         let mut values = Vec::with_capacity(key.len());
         for (name, value) in &key {
             let column = self.table.column(name).ok_or_else(|| {
-                ApiError::bad_request(
-                    "INVALID_KEY",
+                SyncError::malformed(
+                    ErrorCode::InvalidKey,
                     format!(
                         "`{name}` in the key is not a column of {} table {}",
                         self.side(),
@@ -523,7 +525,7 @@ impl Writer<'_> {
 
     /// The key an upsert without one uses: the finops entity key, or the Dataverse id, or the first
     /// alternate key whose columns the row gives (lookups as ids or in dotted form).
-    fn key_of(&self, row: &Row) -> Result<Row, ApiError> {
+    fn key_of(&self, row: &Row) -> Result<Row, SyncError> {
         let pick = |columns: &[&str]| -> Option<Row> {
             let mut key = Row::new();
             for column in columns {
@@ -547,8 +549,8 @@ impl Writer<'_> {
             }),
         };
         found.ok_or_else(|| {
-            ApiError::bad_request(
-                "MISSING_FIELD",
+            SyncError::malformed(
+                ErrorCode::MissingField,
                 format!(
                     "an upsert into {} needs a `key`, or a row that holds one of its keys",
                     self.table.name
@@ -566,7 +568,7 @@ fn reference_error(
     table: &Table,
     row: &Row,
     column: &str,
-) -> Result<Option<ApiError>, ApiError> {
+) -> Result<Option<SyncError>, SyncError> {
     let Some(reference) = table.column(column).and_then(|c| c.references.as_ref()) else { return Ok(None) };
     let Some(value) = keys::get(table, row, column).filter(|v| key_part(v).is_some()) else {
         return Ok(None);
@@ -587,8 +589,8 @@ fn reference_error(
         String::new()
     };
     Ok(Some(
-        ApiError::invalid(
-            "REFERENCE_NOT_FOUND",
+        SyncError::invalid(
+            ErrorCode::ReferenceNotFound,
             format!(
                 "`{column}` = {value}: no {} row has {} = {value}{scope}; create it first",
                 target.name, reference.column
@@ -609,7 +611,7 @@ pub fn broken_links(
     schema: &Schema,
     table: &Table,
     row: &Row,
-) -> Result<Vec<ApiError>, ApiError> {
+) -> Result<Vec<SyncError>, SyncError> {
     let mut broken = Vec::new();
     if table.side == Side::Finops {
         for column in &table.columns {
@@ -647,9 +649,9 @@ pub fn broken_links(
     Ok(broken)
 }
 
-fn company_change(table: &Table, old: &Value, new: &str) -> ApiError {
-    ApiError::invalid(
-        "COMPANY_CHANGE",
+fn company_change(table: &Table, old: &Value, new: &str) -> SyncError {
+    SyncError::invalid(
+        ErrorCode::CompanyChange,
         format!("a {} row's company cannot change (it is {old}, the write says {new})", table.name),
     )
     .with("table", table.name.clone())

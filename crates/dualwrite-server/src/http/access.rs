@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{IssuedToken, NewToken, Paged, Session, TokenInfo};
+use dualwrite_core::error_code::ErrorCode;
 
 use super::body::Body;
 use super::AppState;
@@ -32,7 +33,7 @@ pub async fn guard(
     let caller = caller.ok_or_else(|| {
         ApiError::new(
             Kind::Unauthorized,
-            "UNAUTHORIZED",
+            ErrorCode::Unauthorized,
             "this token is not valid (unknown or revoked); sign in again with a current token",
         )
     })?;
@@ -40,7 +41,7 @@ pub async fn guard(
         let roles: Vec<&str> = permission.roles().map(|r| r.as_str()).collect();
         return Err(ApiError::new(
             Kind::Forbidden,
-            "FORBIDDEN",
+            ErrorCode::Forbidden,
             format!(
                 "a {} token may not do this; it needs one of these roles: {}",
                 caller.role,
@@ -56,7 +57,7 @@ pub async fn guard(
 
 /// The secret of `Authorization: Bearer <secret>`.
 fn bearer(headers: &HeaderMap) -> Result<String, ApiError> {
-    let missing = |message: &str| ApiError::new(Kind::Unauthorized, "UNAUTHORIZED", message);
+    let missing = |message: &str| ApiError::new(Kind::Unauthorized, ErrorCode::Unauthorized, message);
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| missing("this call needs a token: send the header Authorization: Bearer <token>"))?;
@@ -88,7 +89,7 @@ pub async fn issue(
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     let problems = request.problems();
     if !problems.is_empty() {
-        return Err(ApiError::invalid("INVALID_TOKEN_REQUEST", "the token request is not valid")
+        return Err(ApiError::invalid(ErrorCode::InvalidTokenRequest, "the token request is not valid")
             .with("problems", serde_json::to_value(problems).unwrap_or_default()));
     }
     let tokens = app.tokens.clone();
@@ -105,7 +106,7 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Json<TokenInfo>, ApiError> {
     let tokens = app.tokens.clone();
-    let revoked = app.write(move |tx, _| tokens.revoke(tx, &caller, &id)).await?;
+    let revoked = app.write(move |tx, _| Ok(tokens.revoke(tx, &caller, &id)?)).await?;
     app.tokens.changed();
     tracing::info!(id = %revoked.id, name = %revoked.name, "token revoked");
     Ok(Json(revoked))

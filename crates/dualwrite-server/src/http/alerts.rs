@@ -6,6 +6,7 @@ use axum::Json;
 use super::body::Body;
 use super::AppState;
 use dualwrite_core::api::AlertRules;
+use dualwrite_core::error_code::ErrorCode;
 
 use crate::alerts;
 use crate::error::ApiError;
@@ -21,7 +22,7 @@ pub async fn put(
     let problems = rules.problems();
     if !problems.is_empty() {
         let message = problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        return Err(ApiError::invalid("INVALID_ALERTS", message)
+        return Err(ApiError::invalid(ErrorCode::InvalidAlerts, message)
             .with("problems", serde_json::to_value(&problems).unwrap_or_default()));
     }
     app.write(move |tx, _| {

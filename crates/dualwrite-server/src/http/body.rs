@@ -3,6 +3,8 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 
+use dualwrite_core::error_code::ErrorCode;
+
 use crate::error::ApiError;
 
 /// A JSON body; a malformed one answers 400 with the parser's words.
@@ -41,7 +43,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> FromRequest<S> fo
             return Ok(OptionalBody(T::default()));
         }
         serde_json::from_slice(&bytes).map(OptionalBody).map_err(|e| {
-            ApiError::bad_request("INVALID_BODY", format!("the body is not what was expected: {e}"))
+            ApiError::bad_request(ErrorCode::InvalidBody, format!("the body is not what was expected: {e}"))
         })
     }
 }
@@ -89,7 +91,7 @@ impl<S: Send + Sync, const LIMIT: u64> FromRequest<S> for Upload<LIMIT> {
             if bytes > LIMIT {
                 return Err(ApiError::new(
                     crate::error::Kind::TooLarge,
-                    "BODY_TOO_LARGE",
+                    ErrorCode::BodyTooLarge,
                     format!(
                         "the file is larger than this server loads in one request ({} GiB); split it",
                         LIMIT >> 30
@@ -110,10 +112,10 @@ fn body_error(e: &axum::Error) -> ApiError {
     if timed_out {
         ApiError::new(
             crate::error::Kind::Timeout,
-            "REQUEST_TIMEOUT",
+            ErrorCode::RequestTimeout,
             "the request body stopped arriving; send it again",
         )
     } else {
-        ApiError::bad_request("INVALID_BODY", format!("the body could not be read: {e}"))
+        ApiError::bad_request(ErrorCode::InvalidBody, format!("the body could not be read: {e}"))
     }
 }

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use dualwrite_core::api::{AvailabilityRequest, TransactionRequest, TransactionResponse};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::filter::{Dialect, Filter};
 use dualwrite_core::schema::{Row, Side, Table};
 use serde::Deserialize;
@@ -57,7 +58,7 @@ pub async fn put_table(
         }
         if definition.get("name").and_then(Value::as_str) != Some(table.as_str()) {
             return Err(ApiError::bad_request(
-                "INVALID_TABLE",
+                ErrorCode::InvalidTable,
                 "the definition's `name` differs from the table in the path",
             ));
         }
@@ -151,12 +152,15 @@ pub async fn rows(
 }
 
 fn parse_filter(table: &Table, text: &str) -> Result<Filter, ApiError> {
-    let filter = Filter::parse(Dialect::of(table.side), text)
-        .map_err(|e| ApiError::bad_request("INVALID_FILTER", e.to_string()).with("offset", e.offset))?;
+    let filter = Filter::parse(Dialect::of(table.side), text).map_err(|e| {
+        ApiError::bad_request(ErrorCode::InvalidFilter, e.to_string()).with("offset", e.offset)
+    })?;
     let problems = filter.check(table);
     if let Some(first) = problems.first() {
         let all: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
-        return Err(ApiError::bad_request("INVALID_FILTER", first.message.clone()).with("problems", all));
+        return Err(
+            ApiError::bad_request(ErrorCode::InvalidFilter, first.message.clone()).with("problems", all)
+        );
     }
     Ok(filter)
 }
@@ -170,7 +174,7 @@ pub async fn transaction(
 ) -> Result<Json<TransactionResponse>, ApiError> {
     let side = side(&side_name)?;
     transaction::check(&request)?;
-    commit(&app, move |tx, catalog| transaction::apply(tx, catalog, side, &request)).await.map(Json)
+    commit(&app, move |tx, catalog| Ok(transaction::apply(tx, catalog, side, &request)?)).await.map(Json)
 }
 
 /// Runs `work`, which applies client transactions with [`transaction::apply`] (one, or several
@@ -182,14 +186,14 @@ pub async fn commit<T: Send + 'static>(
     work: impl FnMut(&mut dyn crate::store::Tx, &catalog::Catalog) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let result = app.write(work).await;
-    if let Err(error) = &result {
+    if let Some(error) = result.as_ref().err().and_then(ApiError::sync_error) {
         // A failed twin write counts towards the map's alert rules, in a transaction of its own (the
         // failed one rolled back).
         if let Some(map_id) =
             error.detail("map_id").and_then(|v| v.as_str()).and_then(|id| id.parse::<i64>().ok())
         {
-            let error = error.clone_client();
-            app.write(move |tx, catalog| alerts::record(tx, catalog, map_id, &error)).await?;
+            let error = error.duplicate();
+            app.write(move |tx, catalog| Ok(alerts::record(tx, catalog, map_id, &error)?)).await?;
         }
     }
     result

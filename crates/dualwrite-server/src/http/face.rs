@@ -18,6 +18,7 @@ use axum::routing::{on, MethodFilter};
 use axum::Extension;
 use axum::Router;
 use dualwrite_core::access::Permission;
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::schema::{Schema, Side};
 use serde_json::Value;
 
@@ -96,7 +97,7 @@ fn routes(state: AppState, face: Face) -> Router<AppState> {
     let routes = reads.merge(writes).fallback(|method: Method| async move {
         ApiError::new(
             Kind::MethodNotAllowed,
-            "METHOD_NOT_ALLOWED",
+            ErrorCode::MethodNotAllowed,
             format!("the service does not answer {method} here"),
         )
     });
@@ -127,7 +128,10 @@ impl Call {
     fn new(face: Face, path: &str, query: Option<&str>, headers: HeaderMap) -> Result<Call, ApiError> {
         let base = base_url(face, &headers);
         let params = serde_urlencoded::from_str(query.unwrap_or_default()).map_err(|e| {
-            ApiError::bad_request("INVALID_QUERY_OPTION", format!("the query string does not parse: {e}"))
+            ApiError::bad_request(
+                ErrorCode::InvalidQueryOption,
+                format!("the query string does not parse: {e}"),
+            )
         })?;
         let prefer = Prefer::parse(&headers);
         Ok(Call { face, base, resource: odata::resource(path)?, params, headers, prefer })
@@ -222,7 +226,7 @@ async fn send(
 ) -> Result<Response, ApiError> {
     let path = path.map(|p| p.0).unwrap_or_default();
     let body = String::from_utf8(body.to_vec())
-        .map_err(|_| ApiError::bad_request("INVALID_BODY", "the body is not UTF-8 text"))?;
+        .map_err(|_| ApiError::bad_request(ErrorCode::InvalidBody, "the body is not UTF-8 text"))?;
     let call = Call::new(face, &path, query.as_deref(), headers)?;
     if call.resource == Resource::Batch && method == Method::POST {
         return run_batch(&app, &call, &body).await;
@@ -284,7 +288,7 @@ async fn change_set(
     let calls = requests.iter().map(|r| Call::of_batch(batch, r)).collect::<Result<Vec<_>, _>>()?;
     if let Some(get) = requests.iter().find(|r| r.method == Method::GET) {
         return Err(ApiError::bad_request(
-            "INVALID_BATCH",
+            ErrorCode::InvalidBatch,
             format!("a change set holds writes only; send `GET {}` outside it", get.url),
         ));
     }

@@ -3,6 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -38,7 +39,7 @@ pub async fn get(
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     if i64::try_from(q.offset).is_err() {
         return Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             format!("offset must be at most {}, found {}", i64::MAX, q.offset),
         ));
     }

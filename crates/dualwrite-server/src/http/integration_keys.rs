@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use axum::extract::{Path, State};
 use axum::Json;
 use dualwrite_core::api::{integration_key_docs, IntegrationKeyPut};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
 use serde_json::{json, Value};
@@ -46,11 +47,15 @@ pub async fn put(
             .table(Side::Dataverse, &table)
             .ok_or_else(|| ApiError::not_found(format_args!("dataverse table `{table}`")))?;
         if request.fields.is_empty() {
-            return Err(ApiError::invalid("INVALID_KEY", "an integration key needs at least one field"));
+            return Err(ApiError::invalid(
+                ErrorCode::InvalidKey,
+                "an integration key needs at least one field",
+            ));
         }
         for field in &request.fields {
             schema.resolve_path(definition, field).map_err(|e| {
-                ApiError::invalid("INVALID_KEY", format!("key field {e}")).with("field", field.clone())
+                ApiError::invalid(ErrorCode::InvalidKey, format!("key field {e}"))
+                    .with("field", field.clone())
             })?;
         }
         if let Some(m) = catalog
@@ -59,7 +64,7 @@ pub async fn put(
             .find(|m| m.map.dataverse == definition.name && m.status != MapStatus::NotRunning)
         {
             return Err(ApiError::conflict(
-                "MAPS_RUNNING",
+                ErrorCode::MapsRunning,
                 format!(
                     "map `{}` on {} is {}; stop it before changing the table's key",
                     m.map.name, table, m.status

@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use dualwrite_core::api::{MapResource, PauseRequest, ResumeRequest, RunRequest};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::related::run_order;
 use dualwrite_core::table_map::TableMap;
@@ -26,7 +27,7 @@ pub async fn run(
 ) -> Result<Json<Value>, ApiError> {
     if request.maps.is_empty() {
         return Err(ApiError::bad_request(
-            "INVALID_BODY",
+            ErrorCode::InvalidBody,
             "`maps` is empty; list the maps to run, upstream first",
         ));
     }
@@ -38,7 +39,7 @@ pub async fn run(
                 let diagnostics = diagnose(catalog, &m.map, Some(m.id));
                 if has_errors(&diagnostics) {
                     return Err(ApiError::invalid(
-                        "VALIDATION_FAILED",
+                        ErrorCode::ValidationFailed,
                         format!("map `{}` has validation errors; fix them before running it", m.map.name),
                     )
                     .with("map_id", m.id.to_string())

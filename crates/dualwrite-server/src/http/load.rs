@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use dualwrite_artifacts::data_export::Format;
 use dualwrite_core::api::LoadReport;
+use dualwrite_core::error_code::ErrorCode;
 use serde::Deserialize;
 
 use super::body::{Query, Upload};
@@ -54,7 +55,7 @@ pub async fn table(
     let format = format(upload.content_type.as_deref());
     if format == Some(Format::Package) {
         return Err(ApiError::bad_request(
-            "UNSUPPORTED_CONTENT_TYPE",
+            ErrorCode::UnsupportedContentType,
             format!("a data package (zip) names its tables itself: send it to POST /api/v1/envs/{side}/load"),
         ));
     }
@@ -97,7 +98,7 @@ async fn run(
              skip_bad_rows=true",
             report.refused()
         );
-        return Err(ApiError::invalid("ROWS_REFUSED", message)
+        return Err(ApiError::invalid(ErrorCode::RowsRefused, message)
             .with("report", serde_json::to_value(&report).unwrap_or_default()));
     }
     Ok(Json(report))

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dualwrite_core::api::{DiagnosticsResponse, MapDoc, MapResource, ValidateRequest};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::related::run_order;
 use dualwrite_core::table_map::TableMap;
@@ -30,7 +31,7 @@ pub fn resource(m: &CatalogMap) -> MapResource {
 /// A draft from the wire, or a 400 listing every problem with its path.
 pub fn parse(doc: &MapDoc) -> Result<TableMap, ApiError> {
     doc.to_map().map_err(|e| {
-        ApiError::bad_request("INVALID_MAP", format!("the map has problems: {e}"))
+        ApiError::bad_request(ErrorCode::InvalidMap, format!("the map has problems: {e}"))
             .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
     })
 }
@@ -112,7 +113,7 @@ pub fn refuse_unless_editable(m: &CatalogMap, action: &str) -> Result<(), ApiErr
         return Ok(());
     }
     Err(ApiError::conflict(
-        "MAP_NOT_EDITABLE",
+        ErrorCode::MapNotEditable,
         format!("map `{}` is {}; stop it before you {action} it", m.map.name, m.status),
     )
     .with("status", m.status.as_str())

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dualwrite_artifacts::solution::{self, SolutionInfo};
 use dualwrite_core::api::{ImportAction, ImportReport, ImportedMap, MapDoc};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::integration_key::IntegrationKeys;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::package::Package;
@@ -65,7 +66,7 @@ pub async fn export(State(app): State<AppState>, Query(q): Query<ExportQuery>) -
                     .into_response())
             }
             other => Err(ApiError::bad_request(
-                "INVALID_QUERY",
+                ErrorCode::InvalidQuery,
                 format!("format `{other}` is not known; use native, msdyn_mapping or solution"),
             )),
         }
@@ -116,7 +117,7 @@ impl<S: Send + Sync> FromRequest<S> for PackageBody {
             return Ok(PackageBody::Json(value));
         }
         Err(ApiError::bad_request(
-            "UNSUPPORTED_CONTENT_TYPE",
+            ErrorCode::UnsupportedContentType,
             "send a package as application/json, or a solution as application/zip or application/xml",
         ))
     }
@@ -142,7 +143,7 @@ fn package_of(body: &PackageBody, catalog: &Catalog) -> Result<Package, ApiError
             PackageFileError::Solution(s) => vec![json!({"path": s.place, "message": s.message})],
             PackageFileError::NotText => vec![json!({"path": "", "message": e.to_string()})],
         };
-        ApiError::bad_request("INVALID_PACKAGE", format!("the package has problems: {e}"))
+        ApiError::bad_request(ErrorCode::InvalidPackage, format!("the package has problems: {e}"))
             .with("problems", problems)
     })?;
     // Maps are stored under the schema's own table names, whatever alias the package used.
@@ -202,7 +203,7 @@ fn plan(catalog: &Catalog, body: &PackageBody) -> Result<(Package, Vec<ImportedM
     for (i, map) in package.maps.iter().enumerate() {
         if package.maps[..i].iter().any(|m| m.name == map.name) {
             return Err(ApiError::bad_request(
-                "INVALID_PACKAGE",
+                ErrorCode::InvalidPackage,
                 format!(
                     "two maps of the package are named `{}`; a name identifies the map it replaces",
                     map.name
@@ -243,7 +244,7 @@ fn refuse_running_keys(catalog: &Catalog, package: &Package) -> Result<(), ApiEr
             catalog.maps.iter().find(|m| m.map.dataverse == table && m.status != MapStatus::NotRunning)
         {
             return Err(ApiError::conflict(
-                "MAPS_RUNNING",
+                ErrorCode::MapsRunning,
                 format!(
                     "map `{}` on {table} is {}; stop it before importing a key for its table",
                     m.map.name, m.status

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::schema::Side;
 use serde::Deserialize;
 use serde_json::json;
@@ -41,7 +42,7 @@ pub async fn run(
         .read(move |tx, catalog| {
             let m = find(catalog, &id)?;
             let diagnostics = diagnose(catalog, &m.map, Some(m.id));
-            preflight::run(tx, catalog, m, master, diagnostics)
+            Ok(preflight::run(tx, catalog, m, master, diagnostics)?)
         })
         .await?;
     match (q.format.as_deref(), q.problem) {
@@ -57,7 +58,7 @@ pub async fn run(
         )
             .into_response()),
         (Some(other), _) if other != "json" => Err(ApiError::bad_request(
-            "INVALID_QUERY",
+            ErrorCode::InvalidQuery,
             format!("format `{other}` is not known; use json or csv"),
         )),
         (_, Some(code)) => {

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use dualwrite_artifacts::csdl;
 use dualwrite_core::api::{SchemaImport, TableImport};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::{Schema, Side};
 use serde::Deserialize;
@@ -31,7 +32,7 @@ pub async fn put(State(app): State<AppState>, Body(doc): Body<Value>) -> Result<
 /// The schema document, or a 400 listing every problem with its path.
 pub fn parse(doc: &Value) -> Result<Schema, ApiError> {
     Schema::from_value(doc).map_err(|e| {
-        ApiError::bad_request("INVALID_SCHEMA", format!("the schema document has problems: {e}"))
+        ApiError::bad_request(ErrorCode::InvalidSchema, format!("the schema document has problems: {e}"))
             .with("problems", serde_json::to_value(&e.problems).unwrap_or_default())
     })
 }
@@ -40,7 +41,7 @@ pub fn parse(doc: &Value) -> Result<Schema, ApiError> {
 pub fn refuse_while_running(catalog: &Catalog) -> Result<(), ApiError> {
     if let Some(m) = catalog.maps.iter().find(|m| m.status != MapStatus::NotRunning) {
         return Err(ApiError::conflict(
-            "MAPS_RUNNING",
+            ErrorCode::MapsRunning,
             format!("map `{}` is {}; stop every map before changing the schema", m.map.name, m.status),
         )
         .with("map_id", m.id));
@@ -83,13 +84,16 @@ pub async fn import(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| {
-            ApiError::bad_request("INVALID_METADATA", format!("the $metadata document cannot be read: {e}"))
-                .with("line", e.line)
+            ApiError::bad_request(
+                ErrorCode::InvalidMetadata,
+                format!("the $metadata document cannot be read: {e}"),
+            )
+            .with("line", e.line)
         })?;
     if !imported.unknown.is_empty() {
         let names: Vec<String> = imported.unknown.iter().map(ToString::to_string).collect();
         return Err(ApiError::bad_request(
-            "UNKNOWN_TABLE",
+            ErrorCode::UnknownTable,
             format!("tables asked for are not in the document: {}", names.join("; ")),
         ));
     }

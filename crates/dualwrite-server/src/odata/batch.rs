@@ -5,6 +5,8 @@
 
 use axum::http::{Method, StatusCode};
 
+use dualwrite_core::error_code::ErrorCode;
+
 use crate::error::ApiError;
 
 /// Requests a batch may hold, as Dataverse allows.
@@ -52,7 +54,7 @@ pub enum ReplyItem {
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::bad_request("INVALID_BATCH", message)
+    ApiError::bad_request(ErrorCode::InvalidBatch, message)
 }
 
 /// The `boundary` parameter of a `multipart/mixed` content type.

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::filter::{Dialect, Filter};
 use dualwrite_core::schema::{ColumnType, Row, Schema, Table, DATA_AREA_ID};
 use serde_json::{Map, Value};
@@ -27,7 +28,7 @@ pub(super) fn table_of<'s>(schema: &'s Schema, face: Face, name: &str) -> Result
             let known: Vec<String> = tables.iter().map(Table::entity_set).collect();
             ApiError::new(
                 Kind::NotFound,
-                "UNKNOWN_ENTITY_SET",
+                ErrorCode::UnknownEntitySet,
                 format!("no entity set `{name}`; this environment has {}", known.join(", ")),
             )
         })
@@ -88,7 +89,7 @@ pub(super) fn find(
     table: &Table,
     key: &KeyPredicate,
 ) -> Result<Option<StoredRow>, ApiError> {
-    write::find(tx, schema, table, &key_row(schema, face, table, key))
+    Ok(write::find(tx, schema, table, &key_row(schema, face, table, key))?)
 }
 
 /// The key a found row is written back by: its id (Dataverse) or its whole entity key (finops).
@@ -152,7 +153,7 @@ pub(super) fn select(table: &Table, query: &Query) -> Result<Option<Vec<String>>
         .map(|name| {
             column_of(table, name).map(str::to_owned).ok_or_else(|| {
                 ApiError::bad_request(
-                    "INVALID_QUERY_OPTION",
+                    ErrorCode::InvalidQueryOption,
                     format!("`$select` names `{name}`, which {} does not have", table.name),
                 )
             })
@@ -179,11 +180,11 @@ pub(super) fn matching(
     let filter = match query.filter.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(text) => {
             let mut filter = Filter::parse(Dialect::OData, text).map_err(|e| {
-                ApiError::bad_request("INVALID_FILTER", e.to_string()).with("offset", e.offset)
+                ApiError::bad_request(ErrorCode::InvalidFilter, e.to_string()).with("offset", e.offset)
             })?;
             filter.rename_columns(|p| column_of(table, p).filter(|c| *c != p).map(str::to_owned));
             if let Some(problem) = filter.check_query(table).first() {
-                return Err(ApiError::bad_request("INVALID_FILTER", problem.message.clone()));
+                return Err(ApiError::bad_request(ErrorCode::InvalidFilter, problem.message.clone()));
             }
             Some(filter)
         }
@@ -195,7 +196,7 @@ pub(super) fn matching(
         .map(|(name, descending)| {
             let column = column_of(table, name).ok_or_else(|| {
                 ApiError::bad_request(
-                    "INVALID_QUERY_OPTION",
+                    ErrorCode::InvalidQueryOption,
                     format!("`$orderby` names `{name}`, which {} does not have", table.name),
                 )
             })?;
@@ -338,7 +339,7 @@ pub(super) fn perform(
         }),
         Resource::Batch => Err(ApiError::new(
             Kind::MethodNotAllowed,
-            "METHOD_NOT_ALLOWED",
+            ErrorCode::MethodNotAllowed,
             "`$batch` takes a POST of a multipart/mixed body",
         )),
         Resource::Set { name, key: Some(key), count: false } => {
@@ -349,9 +350,10 @@ pub(super) fn perform(
             shown.insert("@odata.context".into(), format!("{base}/$metadata#{name}/$entity").into());
             Ok(super::json_reply(StatusCode::OK, &Value::Object(shown)))
         }
-        Resource::Set { key: Some(_), count: true, .. } => {
-            Err(ApiError::bad_request("INVALID_PATH", "`/$count` follows an entity set, not one entity"))
-        }
+        Resource::Set { key: Some(_), count: true, .. } => Err(ApiError::bad_request(
+            ErrorCode::InvalidPath,
+            "`/$count` follows an entity set, not one entity",
+        )),
         Resource::Set { name, key: None, count } => {
             let table = table_of(schema, face, name)?;
             let query = Query::parse(&call.params, face.options())?;

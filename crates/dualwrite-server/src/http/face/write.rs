@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use dualwrite_core::api::{Op, OpKind, TransactionRequest};
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::schema::{ColumnType, Row, Schema, Table};
 use serde_json::{Map, Value};
 
@@ -37,7 +38,7 @@ pub(super) fn perform(
     let Resource::Set { name: set, key, count: false } = &call.resource else {
         return Err(ApiError::new(
             Kind::MethodNotAllowed,
-            "METHOD_NOT_ALLOWED",
+            ErrorCode::MethodNotAllowed,
             format!("{method} takes an entity set or one entity"),
         ));
     };
@@ -49,12 +50,15 @@ pub(super) fn perform(
             Ok(Value::Object(fields)) => fields,
             Ok(_) => {
                 return Err(ApiError::bad_request(
-                    "INVALID_BODY",
+                    ErrorCode::InvalidBody,
                     "the body must be one JSON object: the entity's properties",
                 ))
             }
             Err(e) => {
-                return Err(ApiError::bad_request("INVALID_BODY", format!("the body is not JSON: {e}")))
+                return Err(ApiError::bad_request(
+                    ErrorCode::InvalidBody,
+                    format!("the body is not JSON: {e}"),
+                ))
             }
         },
     };
@@ -102,7 +106,7 @@ pub(super) fn perform(
                 if key.is_some() { "an entity set, not one entity" } else { "one entity, `set(key)`" };
             return Err(ApiError::new(
                 Kind::MethodNotAllowed,
-                "METHOD_NOT_ALLOWED",
+                ErrorCode::MethodNotAllowed,
                 format!("{method} takes {takes}"),
             ));
         }
@@ -152,7 +156,7 @@ fn row_of(
                 (column, column.map_or(&ColumnType::Integer, |c| &c.ty))
             else {
                 return Err(ApiError::bad_request(
-                    "UNKNOWN_COLUMN",
+                    ErrorCode::UnknownColumn,
                     format!("`{name}` binds `{navigation}`, which is no lookup of {}", table.name),
                 ));
             };
@@ -163,7 +167,7 @@ fn row_of(
                 }
                 other => {
                     return Err(ApiError::bad_request(
-                        "INVALID_REFERENCE",
+                        ErrorCode::InvalidReference,
                         format!(
                             "`{name}` takes an entity reference such as \"/{}(<id>)\", not {other}",
                             target
@@ -181,7 +185,7 @@ fn row_of(
             .filter(|l| table.column(l).is_some())
         {
             return Err(ApiError::bad_request(
-                "READ_ONLY_COLUMN",
+                ErrorCode::ReadOnlyColumn,
                 format!("`{name}` is read-only; set the lookup with \"{lookup}@odata.bind\": \"/<entity set>(<key>)\""),
             ));
         } else {
@@ -207,7 +211,7 @@ fn bound_id(
     if let Some((made_in, id)) = reference.strip_prefix('$').and_then(|id| created.get(id)) {
         if made_in != target {
             return Err(ApiError::bad_request(
-                "INVALID_REFERENCE",
+                ErrorCode::InvalidReference,
                 format!(
                     "`{column}` of {} looks up {target}, but `{reference}` created a {made_in}",
                     table.name
@@ -220,7 +224,7 @@ fn bound_id(
     let target_table = table_of(schema, Face::Dataverse, &set)?;
     if target_table.name != target {
         return Err(ApiError::bad_request(
-            "INVALID_REFERENCE",
+            ErrorCode::InvalidReference,
             format!(
                 "`{column}` of {} looks up {target}, but `{reference}` is a {}",
                 table.name, target_table.name
@@ -233,7 +237,7 @@ fn bound_id(
     match find(tx, schema, Face::Dataverse, target_table, &key)? {
         Some(row) => Ok(row.data.get(target_table.id_column_name()).cloned().unwrap_or(Value::Null)),
         None => Err(ApiError::invalid(
-            "LOOKUP_NOT_FOUND",
+            ErrorCode::LookupNotFound,
             format!("cannot bind `{column}` to `{reference}`: no {target} row has that key; create it first"),
         )),
     }
@@ -266,7 +270,7 @@ impl Conditions {
         if self.if_none_match && existing.is_some() {
             return Err(ApiError::new(
                 Kind::PreconditionFailed,
-                "ALREADY_EXISTS",
+                ErrorCode::AlreadyExists,
                 "a row with that key exists already (If-None-Match: *)",
             ));
         }
@@ -274,7 +278,7 @@ impl Conditions {
             (Some(_), None) => Err(missing()),
             (Some(tag), Some(row)) if tag != "*" && *tag != odata::etag(&row.data) => Err(ApiError::new(
                 Kind::PreconditionFailed,
-                "CHANGED_SINCE_READ",
+                ErrorCode::ChangedSinceRead,
                 "the row changed since it was read (its etag differs from If-Match); read it again",
             )),
             _ => Ok(()),
