@@ -229,6 +229,14 @@ fn refuse_while_running(catalog: &Catalog, side: Side, table: &Table) -> Result<
     .with("maps", running.iter().map(|m| Value::String((*m).to_owned())).collect::<Vec<_>>()))
 }
 
+/// Before a file of `table` arrives: the table exists and no map on it runs. What the load itself
+/// would answer at the end, told before a client sends gigabytes only to have them refused.
+pub fn check_table(store: &Store, cache: &CatalogCache, side: Side, table: &str) -> Result<(), SyncError> {
+    let catalog = snapshot(store, cache)?;
+    let schema = catalog.require_schema()?;
+    refuse_while_running(&catalog, side, table_for(schema, side, Some(table), table)?)
+}
+
 /// The table a CSV or JSON lines file goes to: `--table`, else its file stem.
 fn table_for<'s>(
     schema: &'s Schema,

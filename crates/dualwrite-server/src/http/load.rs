@@ -2,7 +2,7 @@
 //! `POST /envs/{side}/load` (a finance-and-operations data package): rows from data exports, through
 //! `crate::load`. The body is streamed to a temporary file as it arrives, never held in memory.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::Json;
 use dualwrite_artifacts::data_export::Format;
 use dualwrite_core::api::LoadReport;
@@ -44,14 +44,18 @@ fn format(content_type: Option<&str>) -> Option<Format> {
 }
 
 /// `POST /envs/{side}/tables/{table}/load?skip_bad_rows=`: a CSV (`text/csv`) or JSON lines
-/// (`application/x-ndjson`) file of one table.
+/// (`application/x-ndjson`) file of one table. An unknown table or a running map is answered before
+/// the body is read.
 pub async fn table(
     State(app): State<AppState>,
     Path((side_name, table)): Path<(String, String)>,
     Query(q): Query<LoadQuery>,
-    upload: Upload<MAX_LOAD_BYTES>,
+    request: Request,
 ) -> Result<Json<LoadReport>, ApiError> {
     let side = side(&side_name)?;
+    let (store, catalog, name) = (app.store.clone(), app.catalog.clone(), table.clone());
+    tokio::task::spawn_blocking(move || load::check_table(&store, &catalog, side, &name)).await??;
+    let upload = Upload::<MAX_LOAD_BYTES>::from_request(request, &app).await?;
     let format = format(upload.content_type.as_deref());
     if format == Some(Format::Package) {
         return Err(ApiError::bad_request(

@@ -157,6 +157,36 @@ async fn a_load_is_refused_while_a_map_on_the_table_runs() {
 }
 
 #[tokio::test]
+async fn a_table_under_a_running_map_is_refused_before_its_file_is_sent() {
+    use axum::body::{Body, Bytes};
+    use axum::http::{header, Request};
+
+    let app = TestApp::new().await.with_contoso().await;
+    app.run_all().await;
+    // A file that has started to arrive and not ended: the answer does not wait for the rest.
+    let (mut sending, body) = http_body_util::Channel::<Bytes, std::io::Error>::new(1);
+    sending.send_data(Bytes::from_static(b"CURRENCYCODE,NAME\n")).await.expect("first bytes");
+    let request = Request::post("/api/v1/envs/finops/tables/Currencies/load")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::new(body))
+        .expect("request");
+    let (status, _, answer) = app.exchange(request).await;
+    drop(sending);
+    let body: Value = serde_json::from_slice(&answer).expect("JSON");
+    assert_eq!((status, &body["error"]["code"]), (StatusCode::CONFLICT, &json!("MAPS_RUNNING")), "{body}");
+
+    let (mut sending, body) = http_body_util::Channel::<Bytes, std::io::Error>::new(1);
+    sending.send_data(Bytes::from_static(b"a,b\n")).await.expect("first bytes");
+    let request = Request::post("/api/v1/envs/finops/tables/NoSuchTable/load")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::new(body))
+        .expect("request");
+    let (status, _, _) = app.exchange(request).await;
+    drop(sending);
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn hostile_and_broken_uploads_are_refused_with_their_place() {
     let app = TestApp::new().await.with_contoso().await;
     // A line that never ends: 20 MiB without a line break, generated here.
