@@ -102,7 +102,7 @@ pub struct DisplayKey {
     /// holds a value.
     pub key: String,
     /// The row's company code (`dataAreaId`, `msdyn_company.cdm_companycode`) as the row holds it,
-    /// for a key with a company part.
+    /// when it holds one.
     pub company: Option<String>,
 }
 

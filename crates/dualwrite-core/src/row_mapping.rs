@@ -416,8 +416,9 @@ impl<'a> RowMapper<'a> {
 
     /// The row's key as people read it (see [`DisplayKey`]): for a Dataverse row (dotted form) the key
     /// fields' values, for a finops row the values of the finops columns mapped to the key fields, as
-    /// the row holds them (no value map or normalisation applied), and the company apart. A key field
-    /// the row does not supply shows empty.
+    /// the row holds them (no value map or normalisation applied), and the row's company apart, whether
+    /// or not the key has a company part: under a key that leaves the company out, two rows of one key
+    /// in two companies are told apart by it. A key field the row does not supply shows empty.
     pub fn display_key(&self, key: &EffectiveKey, side: Side, row: &Row) -> DisplayKey {
         let values = key.mapped_fields().map(|key_field| match side {
             Side::Dataverse => row.get(key_field),
@@ -429,13 +430,7 @@ impl<'a> RowMapper<'a> {
                 .and_then(|s| get(row, &s.name, side)),
         });
         let company_column = if side == Side::Finops { DATA_AREA_ID } else { COMPANY_KEY_PATH };
-        let company = key
-            .fields
-            .iter()
-            .any(|f| EffectiveKey::is_company_part(f))
-            .then(|| get(row, company_column, side))
-            .flatten();
-        DisplayKey::new(values, company)
+        DisplayKey::new(values, get(row, company_column, side))
     }
 
     /// The finops and Dataverse tables of the map.

@@ -170,7 +170,7 @@ fn ProblemRows(problem: PreflightProblem, id: String, master: Side) -> impl Into
                 <div class="row">
                     <button type="button" disabled=move || offset.get() == 0 on:click=move |_| load(offset.get().saturating_sub(u64::from(PAGE)))>"Previous"</button>
                     <span class="muted">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + u64::from(PAGE)).min(total))}</span>
-                    <button type="button" disabled=move || offset.get() + u64::from(PAGE) >= total on:click=move |_| load(offset.get() + u64::from(PAGE))>"Next"</button>
+                    <button type="button" disabled=move || { offset.get() + u64::from(PAGE) >= total } on:click=move |_| load(offset.get() + u64::from(PAGE))>"Next"</button>
                 </div>
             </details>
         </li>

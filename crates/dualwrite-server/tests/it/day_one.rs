@@ -129,8 +129,10 @@ async fn metadata_a_solution_and_exports_come_in_and_the_preflight_verdict_leads
     let found = problems(&verdict);
     let duplicate = found.iter().find(|(code, _)| code == "DUPLICATE_KEY");
     assert!(
-        duplicate.is_some_and(|(_, rows)| rows.iter().filter(|r| r.starts_with("CRM-101")).count() == 2),
-        "an account number used in two companies: {found:?}"
+        duplicate.is_some_and(|(_, rows)| {
+            rows.contains(&"CRM-101 USMF".to_owned()) && rows.contains(&"CRM-101 DEMF".to_owned())
+        }),
+        "an account number used in two companies, each row with its company: {found:?}"
     );
     // The fix: the company is part of an account's key.
     let (status, body) = app
