@@ -183,6 +183,35 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// When the map editor became usable, in ms since the page's navigation began (its `map-editor-ready` mark).
+async fn editor_ready_at(browser: &Browser) -> anyhow::Result<f64> {
+    browser
+        .eventually("the editor's ready mark", || async {
+            let t = browser
+                .run("const m = performance.getEntriesByName('map-editor-ready'); return m.length ? m[0].startTime : null;")
+                .await?;
+            Ok(t.as_f64())
+        })
+        .await
+}
+
+/// A shared link opened by someone whose browser has nothing cached, on a slow mobile connection:
+/// everything the studio is made of comes over the wire before the editor can be used.
+#[tokio::test]
+#[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
+async fn a_map_editor_link_opens_on_a_slow_connection_with_nothing_cached() -> anyhow::Result<()> {
+    let product = Product::start_demo().await?;
+    let id = product.map_id(ACCOUNTS).await?;
+    let browser = product.browser().await?;
+    browser.emulate_fast_3g().await?;
+    browser.goto(&format!("/maps/{id}/mapping")).await?;
+    browser.find("[data-testid=field-grid]").await?;
+    let ready = editor_ready_at(&browser).await?;
+    println!("first load of a map editor link on Fast 3G, nothing cached: {ready:.0} ms");
+    println!("BENCH\tstudio: first load of a map editor link, Fast 3G, nothing cached\t{ready:.1}\tms");
+    browser.close().await
+}
+
 #[tokio::test]
 #[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
 async fn the_map_editor_becomes_usable_and_reads_at_desktop_and_phone_sizes() -> anyhow::Result<()> {
@@ -191,14 +220,7 @@ async fn the_map_editor_becomes_usable_and_reads_at_desktop_and_phone_sizes() ->
     let browser = product.browser().await?;
     browser.goto(&format!("/maps/{id}/mapping?field=5")).await?;
     browser.find("[data-testid=field-grid]").await?;
-    let ready = browser
-        .eventually("the editor's ready mark", || async {
-            let t = browser
-                .run("const m = performance.getEntriesByName('map-editor-ready'); return m.length ? m[0].startTime : null;")
-                .await?;
-            Ok(t.as_f64())
-        })
-        .await?;
+    let ready = editor_ready_at(&browser).await?;
     println!("navigation to an interactive map editor: {ready:.0} ms");
     println!("BENCH\tstudio: navigation to an interactive map editor\t{ready:.1}\tms");
     browser.screenshot("map-editor-1280").await?;
