@@ -6,6 +6,21 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod events;
+mod initial_sync;
+mod preflight;
+mod queue;
+
+pub use events::{Event, Events};
+pub use initial_sync::{
+    Counts, Execution, InitialSyncState, LatestInitialSync, NoInitialSync, Phase, Progress, Rerun,
+    RerunRequest, SideCounts, SyncError,
+};
+pub use preflight::{
+    ConflictSample, PerSide, PreflightAnswer, PreflightProblem, PreflightReport, PreflightRequest, ProblemRow,
+};
+pub use queue::{CatchUpError, QueueItem, Retried, RetryRequest};
+
 use crate::document::{DocumentError, Problem};
 use crate::integration_key::{IntegrationKeys, KeyOrigin};
 use crate::lifecycle::{MapStatus, ResumeMode};
@@ -420,16 +435,124 @@ impl ErrorBody {
     }
 }
 
-/// A page of a long list, oldest first: `{"total", "items"}`.
+/// The most items one page holds, whatever `limit` asks for.
+pub const MAX_PAGE: usize = 1000;
+
+/// A page of a long list, oldest first: `{"total", "items", "next"}`. `total` counts every item
+/// the list holds (that match, where it is filtered); `next` is the cursor to pass as `after` for the
+/// following page, `null` on the last one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Paged<T> {
     pub total: u64,
     pub items: Vec<T>,
+    #[serde(default)]
+    pub next: Option<i64>,
+}
+
+impl<T> Paged<T> {
+    /// A list given whole, on one page.
+    pub fn whole(items: Vec<T>) -> Paged<T> {
+        Paged { total: items.len() as u64, items, next: None }
+    }
+}
+
+/// The items of `GET /maps`: each map with the changes waiting in its queue and its catch-up errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MapListItem {
+    #[serde(flatten)]
+    pub resource: MapResource,
+    pub queued: u64,
+    pub catch_up_errors: u64,
+}
+
+/// `POST /maps` and `PUT /maps/{id}`: the map as saved, and what validation found (a map with
+/// errors is saved as a draft; it cannot run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SavedMap {
+    #[serde(flatten)]
+    pub resource: MapResource,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `GET /maps/{id}/related`: the map and the maps it depends on, upstream first, and any dependency
+/// cycles among them (as map ids).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RelatedMaps {
+    pub items: Vec<MapResource>,
+    pub cycles: Vec<Vec<String>>,
+}
+
+/// `POST /maps/run` and `POST /maps/{id}/pause`: the maps the action moved, with their new status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MapList {
+    pub items: Vec<MapResource>,
+}
+
+/// A map's id and status: `POST /maps/{id}/initial-sync/skip`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MapState {
+    pub id: String,
+    pub status: MapStatus,
+}
+
+/// `GET, PUT /envs/{side}/availability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct Availability {
+    pub side: Side,
+    pub available: bool,
+}
+
+/// `GET /integration-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct IntegrationKeyList {
+    pub items: Vec<IntegrationKeyDoc>,
+}
+
+/// `POST /integration-keys/refresh`: the keys after refresh, and the tables refresh could not key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RefreshedKeys {
+    pub items: Vec<IntegrationKeyDoc>,
+    pub problems: Vec<String>,
+}
+
+/// A table of the schema document as written (`name`, `columns`, the key or alternate keys, …): the
+/// schema's own reader checks it, every problem with its path, so here it stays an open object.
+pub type TableDocument = Map<String, Value>;
+
+/// `GET, PUT /schema`: the schema document, `dualwrite.schema/v1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SchemaDocument {
+    pub format: String,
+    pub companies: Vec<String>,
+    pub finops: Vec<TableDocument>,
+    pub dataverse: Vec<TableDocument>,
+}
+
+impl From<&Schema> for SchemaDocument {
+    fn from(schema: &Schema) -> SchemaDocument {
+        // `to_value` writes exactly this shape; an empty document stands in should it ever not.
+        serde_json::from_value(schema.to_value()).unwrap_or_else(|_| SchemaDocument {
+            format: crate::schema::SCHEMA_FORMAT.to_owned(),
+            companies: Vec::new(),
+            finops: Vec::new(),
+            dataverse: Vec::new(),
+        })
+    }
 }
 
 /// Where an integration key comes from, on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum KeyOriginDoc {
     Manual,
@@ -439,6 +562,7 @@ pub enum KeyOriginDoc {
 
 /// One integration key of `GET /integration-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IntegrationKeyDoc {
     pub table: String,
     pub fields: Vec<String>,

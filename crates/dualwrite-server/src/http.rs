@@ -29,8 +29,9 @@ use axum::Router;
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{
     AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, ImportReport, IntegrationKeyPut,
-    IssuedToken, LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest,
-    SchemaImport, Session, TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
+    IssuedToken, LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, PreflightRequest,
+    RerunRequest, ResumeRequest, RetryRequest, RunRequest, SchemaImport, Session, TokenInfo,
+    TransactionRequest, TransactionResponse, ValidateRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -347,7 +348,7 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/maps/{id}/initial-sync/rerun", "Runs the initial sync again")
                 .needs(Design)
-                .optional_body::<initial_sync::RerunRequest>(),
+                .optional_body::<RerunRequest>(),
             initial_sync::rerun,
         )
         .add(
@@ -363,7 +364,7 @@ fn api(state: AppState) -> Api {
             )
             .needs(Read)
             .query::<preflight::PreflightQuery>()
-            .optional_body::<preflight::PreflightRequest>()
+            .optional_body::<PreflightRequest>()
             .also("text/csv"),
             preflight::run,
         )
@@ -382,7 +383,7 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/maps/{id}/catch-up-errors/retry", "Tries catch-up errors again (some or all)")
                 .needs(Design)
-                .optional_body::<queue::RetryRequest>(),
+                .optional_body::<RetryRequest>(),
             queue::retry,
         )
         .add(e(Get, "/alerts", "The alert rules").needs(Read).returns::<AlertRules>(), alerts::get)

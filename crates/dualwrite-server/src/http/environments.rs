@@ -2,9 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use dualwrite_core::api::{AvailabilityRequest, TransactionRequest, TransactionResponse};
+use dualwrite_core::api::{
+    Availability, AvailabilityRequest, Paged, TableDocument, TransactionRequest, TransactionResponse,
+    MAX_PAGE,
+};
 use dualwrite_core::filter::{Dialect, Filter};
-use dualwrite_core::schema::{Row, Side, Table};
+use dualwrite_core::schema::{Row, Schema, Side, Table};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -16,9 +19,6 @@ use crate::environment::write;
 use crate::error::ApiError;
 use crate::{alerts, transaction};
 
-/// At most this many rows a page.
-pub const MAX_PAGE: usize = 1000;
-
 /// The side named in a path, or a 404.
 pub fn side(name: &str) -> Result<Side, ApiError> {
     name.parse()
@@ -29,11 +29,14 @@ pub fn side(name: &str) -> Result<Side, ApiError> {
 pub async fn tables(
     State(app): State<AppState>,
     Path(side_name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<TableDocument>>, ApiError> {
     let side = side(&side_name)?;
     app.read(move |_, catalog| {
-        let doc = catalog.require_schema()?.to_value();
-        Ok(Json(doc.get(side.as_str()).cloned().unwrap_or(Value::Array(Vec::new()))))
+        let doc = dualwrite_core::api::SchemaDocument::from(catalog.require_schema()?);
+        Ok(Json(match side {
+            Side::Finops => doc.finops,
+            Side::Dataverse => doc.dataverse,
+        }))
     })
     .await
 }
@@ -43,7 +46,7 @@ pub async fn put_table(
     State(app): State<AppState>,
     Path((side_name, table)): Path<(String, String)>,
     Body(definition): Body<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TableDocument>, ApiError> {
     let side = side(&side_name)?;
     app.write(move |tx, catalog| {
         refuse_while_running(catalog)?;
@@ -76,18 +79,21 @@ pub async fn put_table(
         }
         let schema = parse(&doc)?;
         catalog::put_schema(tx, &schema)?;
-        let stored = schema.table(side, &table).map(|t| table_value(&schema.to_value(), side, &t.name));
-        Ok(Json(stored.flatten().unwrap_or(Value::Null)))
+        let stored = schema.table(side, &table).and_then(|t| table_document(&schema, side, &t.name));
+        stored.map(Json).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("table `{table}` is not in the schema it was just put in"))
+        })
     })
     .await
 }
 
-fn table_value(doc: &Value, side: Side, name: &str) -> Option<Value> {
-    doc.get(side.as_str())?
-        .as_array()?
-        .iter()
-        .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
-        .cloned()
+fn table_document(schema: &Schema, side: Side, name: &str) -> Option<TableDocument> {
+    let doc = dualwrite_core::api::SchemaDocument::from(schema);
+    let tables = match side {
+        Side::Finops => doc.finops,
+        Side::Dataverse => doc.dataverse,
+    };
+    tables.into_iter().find(|t| t.get("name").and_then(Value::as_str) == Some(name))
 }
 
 #[derive(schemars::JsonSchema, Deserialize)]
@@ -105,7 +111,7 @@ pub async fn rows(
     State(app): State<AppState>,
     Path((side_name, table_name)): Path<(String, String)>,
     Query(q): Query<RowsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<Row>>, ApiError> {
     let side = side(&side_name)?;
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     app.read(move |tx, catalog| {
@@ -124,7 +130,7 @@ pub async fn rows(
             page.truncate(limit);
             let next = page.last().map(|r| r.id).filter(|_| more);
             let items: Vec<Row> = page.into_iter().map(|r| r.data).collect();
-            return Ok(Json(json!({"total": total, "items": items, "next": next})));
+            return Ok(Json(Paged { total, items, next }));
         };
         let (mut total, mut items, mut last, mut more, mut cursor) = (0u64, Vec::new(), 0, false, 0);
         loop {
@@ -145,7 +151,7 @@ pub async fn rows(
             }
         }
         let next = more.then_some(last);
-        Ok(Json(json!({"total": total, "items": items, "next": next})))
+        Ok(Json(Paged { total, items, next }))
     })
     .await
 }
@@ -199,9 +205,9 @@ pub async fn commit<T: Send + 'static>(
 pub async fn availability(
     State(app): State<AppState>,
     Path(side_name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Availability>, ApiError> {
     let side = side(&side_name)?;
-    app.read(move |tx, _| Ok(Json(json!({"side": side, "available": tx.is_available(side.as_str())?})))).await
+    app.read(move |tx, _| Ok(Json(Availability { side, available: tx.is_available(side.as_str())? }))).await
 }
 
 /// `PUT /envs/{side}/availability`: marks an environment available or not (maintenance).
@@ -209,14 +215,15 @@ pub async fn set_availability(
     State(app): State<AppState>,
     Path(side_name): Path<String>,
     Body(request): Body<AvailabilityRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Availability>, ApiError> {
     let side = side(&side_name)?;
     app.write(move |tx, _| {
+        let availability = Availability { side, available: request.available };
         if tx.is_available(side.as_str())? != request.available {
             tx.set_available(side.as_str(), request.available)?;
-            tx.append_event("availability", None, &json!({"side": side, "available": request.available}))?;
+            tx.append_event("availability", None, &json!(availability))?;
         }
-        Ok(Json(json!({"side": side, "available": request.available})))
+        Ok(Json(availability))
     })
     .await
 }

@@ -5,21 +5,15 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use dualwrite_core::api::{PreflightAnswer, PreflightProblem, PreflightRequest, ProblemRow, MAX_PAGE};
 use dualwrite_core::schema::Side;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::body::{OptionalBody, Query};
 use super::maps::{diagnose, find};
 use super::AppState;
 use crate::error::ApiError;
 use crate::preflight;
-
-#[derive(schemars::JsonSchema, Deserialize, Default)]
-pub struct PreflightRequest {
-    /// The side whose values would win conflicts; Dataverse unless chosen.
-    master: Option<Side>,
-}
 
 #[derive(schemars::JsonSchema, Deserialize)]
 pub struct PreflightQuery {
@@ -61,15 +55,17 @@ pub async fn run(
             format!("format `{other}` is not known; use json or csv"),
         )),
         (_, Some(code)) => {
-            let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-            let rows: Vec<&preflight::ProblemRow> =
-                report.all_problems.iter().filter(|p| p.code == code).collect();
-            let items: Vec<_> = rows.iter().skip(q.offset).take(limit).collect();
-            Ok(Json(
-                json!({"code": code, "title": preflight::title(&code), "total": rows.len(), "items": items}),
-            )
-            .into_response())
+            let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+            let rows: Vec<&ProblemRow> = report.all_problems.iter().filter(|p| p.code == code).collect();
+            let items = rows.iter().skip(q.offset).take(limit).map(|&p| p.clone()).collect();
+            let page = PreflightProblem {
+                title: preflight::title(&code).to_owned(),
+                total: rows.len(),
+                items,
+                code,
+            };
+            Ok(Json(PreflightAnswer::Problem(page)).into_response())
         }
-        (_, None) => Ok(Json(report).into_response()),
+        (_, None) => Ok(Json(PreflightAnswer::Report(report.summary)).into_response()),
     }
 }
