@@ -21,9 +21,12 @@ pub use preflight::{
 };
 pub use queue::{CatchUpError, QueueItem, Retried, RetryRequest};
 
+use std::collections::BTreeMap;
+
 use crate::document::{DocumentError, Problem};
 use crate::integration_key::{IntegrationKeys, KeyOrigin};
 use crate::lifecycle::{MapStatus, ResumeMode};
+use crate::package::{Package, PACKAGE_FORMAT};
 use crate::schema::{Row, Schema, Side};
 pub use crate::table_map::Change;
 use crate::table_map::TableMap;
@@ -145,6 +148,46 @@ pub struct ValidateRequest {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DiagnosticsResponse {
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A package document, `dualwrite.package/v1`: maps and the integration keys they rely on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PackageDocument {
+    pub format: String,
+    pub maps: Vec<MapDoc>,
+    /// Dataverse table → key fields (dotted form).
+    pub integration_keys: BTreeMap<String, Vec<String>>,
+}
+
+impl From<&Package> for PackageDocument {
+    fn from(package: &Package) -> PackageDocument {
+        PackageDocument {
+            format: PACKAGE_FORMAT.to_owned(),
+            maps: package.maps.iter().map(MapDoc::from_map).collect(),
+            integration_keys: package.integration_keys.clone(),
+        }
+    }
+}
+
+/// `GET /packages/export` as JSON: the native package, or dual-write's `msdyn_mapping` legs (one
+/// object per map, in dual-write's own open shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum PackageExport {
+    Native(PackageDocument),
+    MsMapping(Vec<Value>),
+}
+
+impl PackageExport {
+    /// `package` as dual-write's `msdyn_mapping` legs.
+    pub fn ms_mapping(package: &Package) -> PackageExport {
+        match package.to_ms_mapping() {
+            Value::Array(legs) => PackageExport::MsMapping(legs),
+            other => PackageExport::MsMapping(vec![other]),
+        }
+    }
 }
 
 /// What an import did, or in a preview would do, to one map.
@@ -443,6 +486,7 @@ pub const MAX_PAGE: usize = 1000;
 /// following page, `null` on the last one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "PageOf{T}"))]
 pub struct Paged<T> {
     pub total: u64,
     pub items: Vec<T>,

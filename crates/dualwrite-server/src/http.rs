@@ -28,10 +28,8 @@ use axum::http::{Method, Uri};
 use axum::Router;
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{
-    AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, ImportReport, IntegrationKeyPut,
-    IssuedToken, LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, PreflightRequest,
-    RerunRequest, ResumeRequest, RetryRequest, RunRequest, SchemaImport, Session, TokenInfo,
-    TransactionRequest, TransactionResponse, ValidateRequest,
+    AlertRules, AvailabilityRequest, IntegrationKeyPut, MapDoc, NewToken, PauseRequest, PreflightRequest,
+    RerunRequest, ResumeRequest, RetryRequest, RunRequest, TransactionRequest, ValidateRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -179,24 +177,22 @@ fn api(state: AppState) -> Api {
     use Verb::{Delete, Get, Post, Put};
     let e = Endpoint::new;
     Api::new(state)
-        .add(e(Get, "/health", "Whether the server is up, and its version").returns::<Health>(), health::get)
-        .add(e(Get, "/session", "Who the token belongs to").needs(Read).returns::<Session>(), access::session)
+        .add(e(Get, "/health", "Whether the server is up, and its version"), health::get)
+        .add(e(Get, "/session", "Who the token belongs to").needs(Read), access::session)
         .add(
             e(Get, "/tokens", "Every token, live and revoked (never their secrets)")
-                .needs(ManageTokens)
-                .returns::<Paged<TokenInfo>>(),
+                .needs(ManageTokens),
             access::list,
         )
         .add(
             e(Post, "/tokens", "Issues a token; its secret is shown in this answer only")
                 .needs(ManageTokens)
                 .body::<NewToken>()
-                .status(201)
-                .returns::<IssuedToken>(),
+                .status(201),
             access::issue,
         )
         .add(
-            e(Delete, "/tokens/{id}", "Revokes a token").needs(ManageTokens).returns::<TokenInfo>(),
+            e(Delete, "/tokens/{id}", "Revokes a token").needs(ManageTokens),
             access::revoke,
         )
         .add(e(Get, "/schema", "The schema of both environments").needs(Read), schema::get)
@@ -215,8 +211,7 @@ fn api(state: AppState) -> Api {
             )
             .needs(Design)
             .query::<schema::ImportQuery>()
-            .document("application/xml", MAX_METADATA_BYTES)
-            .returns::<SchemaImport>(),
+            .document("application/xml", MAX_METADATA_BYTES),
             schema::import,
         )
         .add(e(Get, "/envs/{side}/tables", "The tables of one environment").needs(Read), environments::tables)
@@ -239,8 +234,7 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/envs/{side}/transactions", "Writes rows atomically; running maps write their twins")
                 .needs(WriteData)
-                .body::<TransactionRequest>()
-                .returns::<TransactionResponse>(),
+                .body::<TransactionRequest>(),
             environments::transaction,
         )
         .add(
@@ -253,8 +247,7 @@ fn api(state: AppState) -> Api {
             )
             .needs(WriteData)
             .query::<load::LoadQuery>()
-            .upload(&load::TABLE_TYPES)
-            .returns::<LoadReport>(),
+            .upload(&load::TABLE_TYPES),
             load::table,
         )
         .add(
@@ -266,8 +259,7 @@ fn api(state: AppState) -> Api {
             )
             .needs(WriteData)
             .query::<load::LoadQuery>()
-            .upload(&load::PACKAGE_TYPES)
-            .returns::<LoadReport>(),
+            .upload(&load::PACKAGE_TYPES),
             load::package,
         )
         .add(
@@ -297,7 +289,7 @@ fn api(state: AppState) -> Api {
             e(Post, "/maps/run", "Runs maps in the order given").needs(Design).body::<RunRequest>(),
             lifecycle::run,
         )
-        .add(e(Get, "/maps/{id}", "One map").needs(Read).returns::<MapResource>(), maps::get)
+        .add(e(Get, "/maps/{id}", "One map").needs(Read), maps::get)
         .add(
             e(Put, "/maps/{id}", "Replaces a map that is not running").needs(Design).body::<MapDoc>(),
             maps::update,
@@ -308,8 +300,7 @@ fn api(state: AppState) -> Api {
         )
         .add(
             e(Get, "/maps/{id}/diagnostics", "The validation of a saved map")
-                .needs(Read)
-                .returns::<DiagnosticsResponse>(),
+                .needs(Read),
             maps::diagnostics,
         )
         .add(
@@ -325,18 +316,16 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/maps/{id}/resume", "Resumes a paused map")
                 .needs(Design)
-                .body::<ResumeRequest>()
-                .returns::<MapResource>(),
+                .body::<ResumeRequest>(),
             lifecycle::resume,
         )
         .add(
-            e(Post, "/maps/{id}/stop", "Stops a map").needs(Design).returns::<MapResource>(),
+            e(Post, "/maps/{id}/stop", "Stops a map").needs(Design),
             lifecycle::stop,
         )
         .add(
             e(Post, "/maps/{id}/skip-to-live", "Leaves catch-up and goes live")
-                .needs(Design)
-                .returns::<MapResource>(),
+                .needs(Design),
             lifecycle::skip_to_live,
         )
         .add(
@@ -386,19 +375,17 @@ fn api(state: AppState) -> Api {
                 .optional_body::<RetryRequest>(),
             queue::retry,
         )
-        .add(e(Get, "/alerts", "The alert rules").needs(Read).returns::<AlertRules>(), alerts::get)
+        .add(e(Get, "/alerts", "The alert rules").needs(Read), alerts::get)
         .add(
             e(Put, "/alerts", "Replaces the alert rules")
                 .needs(Design)
-                .body::<AlertRules>()
-                .returns::<AlertRules>(),
+                .body::<AlertRules>(),
             alerts::put,
         )
         .add(
             e(Post, "/validate", "Validates a draft map; saves nothing")
                 .needs(Read)
-                .body::<ValidateRequest>()
-                .returns::<DiagnosticsResponse>(),
+                .body::<ValidateRequest>(),
             maps::validate,
         )
         .add(
@@ -418,8 +405,7 @@ fn api(state: AppState) -> Api {
             .needs(Design)
             .query::<packages::ImportQuery>()
             .body::<Value>()
-            .body_also(&packages::SOLUTION_TYPES)
-            .returns::<ImportReport>(),
+            .body_also(&packages::SOLUTION_TYPES),
             packages::import,
         )
         .add(

@@ -5,10 +5,9 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dualwrite_artifacts::solution::{self, SolutionInfo};
-use dualwrite_core::api::{ImportAction, ImportReport, ImportedMap, MapDoc};
+use dualwrite_core::api::{ImportAction, ImportReport, ImportedMap, MapDoc, PackageDocument, PackageExport};
 use dualwrite_core::integration_key::IntegrationKeys;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::package::Package;
@@ -17,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::body::{Body, Query};
+use super::endpoint::OrFile;
 use super::maps::{diagnose, find, refuse_unless_editable};
 use super::AppState;
 use crate::catalog::{self, Catalog, CatalogMap};
@@ -32,7 +32,10 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-pub async fn export(State(app): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(app): State<AppState>,
+    Query(q): Query<ExportQuery>,
+) -> Result<OrFile<PackageExport>, ApiError> {
     app.read(move |_, catalog| {
         let chosen: Vec<&CatalogMap> = match q.maps.as_deref().filter(|m| !m.trim().is_empty()) {
             None => catalog.maps.iter().collect(),
@@ -48,21 +51,14 @@ pub async fn export(State(app): State<AppState>, Query(q): Query<ExportQuery>) -
             }
         }
         match q.format.as_deref().unwrap_or("native") {
-            "native" => Ok(Json(package.to_value()).into_response()),
-            "msdyn_mapping" => Ok(Json(package.to_ms_mapping()).into_response()),
+            "native" => Ok(OrFile::Json(PackageExport::Native(PackageDocument::from(&package)))),
+            "msdyn_mapping" => Ok(OrFile::Json(PackageExport::ms_mapping(&package))),
             "solution" => {
                 let info = SolutionInfo::default();
                 let zip = solution::write_package(&info, &package)
                     .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing a solution zip: {e}")))?;
-                let file = format!("{}_{}.zip", info.unique_name, info.version.replace('.', "_"));
-                Ok((
-                    [
-                        (header::CONTENT_TYPE, "application/zip".to_owned()),
-                        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-                    ],
-                    zip,
-                )
-                    .into_response())
+                let name = format!("{}_{}.zip", info.unique_name, info.version.replace('.', "_"));
+                Ok(OrFile::File { content_type: "application/zip", name, bytes: zip })
             }
             other => Err(ApiError::bad_request(
                 "INVALID_QUERY",

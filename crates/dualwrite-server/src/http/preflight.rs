@@ -2,14 +2,12 @@
 //! every problem row as CSV; `?problem=CODE&offset=&limit=` pages through one problem's rows.
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use dualwrite_core::api::{PreflightAnswer, PreflightProblem, PreflightRequest, ProblemRow, MAX_PAGE};
 use dualwrite_core::schema::Side;
 use serde::Deserialize;
 
 use super::body::{OptionalBody, Query};
+use super::endpoint::OrFile;
 use super::maps::{diagnose, find};
 use super::AppState;
 use crate::error::ApiError;
@@ -29,7 +27,7 @@ pub async fn run(
     Path(id): Path<String>,
     Query(q): Query<PreflightQuery>,
     OptionalBody(request): OptionalBody<PreflightRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<OrFile<PreflightAnswer>, ApiError> {
     let master = request.master.unwrap_or(Side::Dataverse);
     let report = app
         .read(move |tx, catalog| {
@@ -39,17 +37,11 @@ pub async fn run(
         })
         .await?;
     match (q.format.as_deref(), q.problem) {
-        (Some("csv"), _) => Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"preflight-{}.csv\"", report.map_id),
-                ),
-            ],
-            preflight::csv(&report),
-        )
-            .into_response()),
+        (Some("csv"), _) => Ok(OrFile::File {
+            content_type: "text/csv; charset=utf-8",
+            name: format!("preflight-{}.csv", report.map_id),
+            bytes: preflight::csv(&report).into_bytes(),
+        }),
         (Some(other), _) if other != "json" => Err(ApiError::bad_request(
             "INVALID_QUERY",
             format!("format `{other}` is not known; use json or csv"),
@@ -64,8 +56,8 @@ pub async fn run(
                 items,
                 code,
             };
-            Ok(Json(PreflightAnswer::Problem(page)).into_response())
+            Ok(OrFile::Json(PreflightAnswer::Problem(page)))
         }
-        (_, None) => Ok(Json(PreflightAnswer::Report(report.summary)).into_response()),
+        (_, None) => Ok(OrFile::Json(PreflightAnswer::Report(report.summary))),
     }
 }
