@@ -382,6 +382,17 @@ impl Op {
     }
 }
 
+impl std::fmt::Display for OpKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OpKind::Insert => "insert",
+            OpKind::Update => "update",
+            OpKind::Upsert => "upsert",
+            OpKind::Delete => "delete",
+        })
+    }
+}
+
 fn op_name(op: OpKind) -> &'static str {
     match op {
         OpKind::Insert => "an insert",

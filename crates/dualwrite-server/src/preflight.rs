@@ -123,9 +123,9 @@ pub fn run(
         for f in &plan.filtered {
             report.filtered.add(f.side, 1);
         }
-        report.equal += plan.equal.len();
-        report.conflicts += plan.conflicts.len();
-        report.matched += plan.equal.len() + plan.conflicts.len();
+        report.equal += plan.equal.len() as u64;
+        report.conflicts += plan.conflicts.len() as u64;
+        report.matched += (plan.equal.len() + plan.conflicts.len()) as u64;
         for conflict in plan.conflicts.iter().take(SAMPLE.saturating_sub(report.conflict_samples.len())) {
             let index = if master == Side::Finops { conflict.finops_index } else { conflict.dataverse_index };
             let shown = chunk.display_key(&planner, master, index);
@@ -335,7 +335,7 @@ fn summarize(report: &mut Report) {
         .into_iter()
         .map(|(code, rows)| Problem {
             title: title(&code).to_owned(),
-            total: rows.len(),
+            total: rows.len() as u64,
             items: rows.into_iter().take(SAMPLE).collect(),
             code,
         })

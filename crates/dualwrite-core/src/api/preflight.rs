@@ -47,7 +47,7 @@ pub struct ProblemRow {
 pub struct PreflightProblem {
     pub code: String,
     pub title: String,
-    pub total: usize,
+    pub total: u64,
     pub items: Vec<ProblemRow>,
 }
 
@@ -65,12 +65,13 @@ pub struct ConflictSample {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PerSide {
-    pub finops: usize,
-    pub dataverse: usize,
+    pub finops: u64,
+    pub dataverse: u64,
 }
 
 impl PerSide {
     pub fn add(&mut self, side: Side, n: usize) {
+        let n = n as u64;
         match side {
             Side::Finops => self.finops += n,
             Side::Dataverse => self.dataverse += n,
@@ -92,9 +93,9 @@ pub struct PreflightReport {
     pub rows: PerSide,
     pub filtered: PerSide,
     /// Twins found on both sides; of those, already equal and in conflict.
-    pub matched: usize,
-    pub equal: usize,
-    pub conflicts: usize,
+    pub matched: u64,
+    pub equal: u64,
+    pub conflicts: u64,
     pub conflict_samples: Vec<ConflictSample>,
     /// Rows that would be created on each side, and twins that would be updated on each side.
     pub creates: PerSide,

@@ -52,7 +52,7 @@ pub async fn run(
             let items = rows.iter().skip(q.offset).take(limit).map(|&p| p.clone()).collect();
             let page = PreflightProblem {
                 title: preflight::title(&code).to_owned(),
-                total: rows.len(),
+                total: rows.len() as u64,
                 items,
                 code,
             };
