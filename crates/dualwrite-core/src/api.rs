@@ -867,6 +867,43 @@ mod tests {
     }
 
     #[test]
+    fn an_initial_sync_answer_reads_as_the_latest_execution_or_as_none() {
+        let none: InitialSyncState = serde_json::from_value(json!({
+            "status": "none", "map_status": "not_running", "errors": {"total": 0, "items": [], "next": null}
+        }))
+        .expect("no initial sync");
+        assert!(none.latest().is_none());
+        assert_eq!((none.status(), none.map_status()), ("none", MapStatus::NotRunning));
+
+        let mut execution = Execution::new(Side::Finops, true, None);
+        execution.count(Side::Dataverse, Some("USMF"), |c| c.failed += 1);
+        let latest = InitialSyncState::Latest(LatestInitialSync {
+            progress: Progress { done: 3, total: 7 },
+            state: execution,
+            execution_id: 12,
+            map_status: MapStatus::Initializing,
+            errors: Paged::whole(Vec::new()),
+        });
+        let body = serde_json::to_value(&latest).expect("serializes");
+        assert_eq!(body["execution"], 12);
+        assert_eq!(body["master"], "finops");
+        assert_eq!(body["by_company"]["USMF"]["dataverse"]["failed"], 1);
+        let read: InitialSyncState = serde_json::from_value(body).expect("reads back");
+        assert_eq!(read, latest);
+    }
+
+    #[test]
+    fn an_event_shows_what_its_body_carries_beside_its_own_members() {
+        let body = json!({"map": "Currencies", "seq": 41, "key": "usd"});
+        let event = Event::new(900, "2026-01-01T00:00:00Z".into(), "queued".into(), Some("3".into()), body);
+        assert_eq!(
+            serde_json::to_value(&event).ok(),
+            Some(json!({"seq": 41, "at": "2026-01-01T00:00:00Z", "kind": "queued", "map_id": "3",
+                        "map": "Currencies", "key": "usd"}))
+        );
+    }
+
+    #[test]
     fn an_error_body_carries_details_beside_code_and_message() {
         let body =
             ErrorBody::new("LOOKUP_NOT_FOUND", "no currency EUR").with("map", "Customers V3 (accounts)");

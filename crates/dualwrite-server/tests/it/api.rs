@@ -468,3 +468,21 @@ async fn the_api_document_describes_the_body_of_every_success_and_every_shape_it
     let page = &document["components"]["schemas"]["PageOfMapListItem"];
     assert!(page["properties"]["next"].is_object(), "a page says where the next one starts: {page}");
 }
+
+#[tokio::test]
+async fn a_body_that_may_be_left_out_is_refused_when_it_is_not_an_object() {
+    let app = contoso().await;
+    let (_, maps) = app.get("/api/v1/maps").await;
+    let (id, status) = (maps["items"][0]["id"].clone(), maps["items"][0]["status"].clone());
+    let id = id.as_str().expect("a map id").to_owned();
+    for body in ["[]", "[false]", "7"] {
+        let (answer, error) = app.post_raw(&format!("/api/v1/maps/{id}/initial-sync/rerun"), body).await;
+        assert_eq!(
+            (answer, error["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_BODY")),
+            "{body}: {error}"
+        );
+    }
+    let (_, map) = app.get(&format!("/api/v1/maps/{id}")).await;
+    assert_eq!(map["status"], status, "a refused rerun leaves the map as it was");
+}
