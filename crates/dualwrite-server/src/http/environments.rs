@@ -52,7 +52,7 @@ pub async fn put_table(
         refuse_while_running(catalog)?;
         let mut doc = match &catalog.schema {
             Some(s) => s.to_value(),
-            None => json!({"format": "dualwrite.schema/v1", "companies": [], "finops": [], "dataverse": []}),
+            None => Schema::default().to_value(),
         };
         let mut definition = definition.clone();
         if let Value::Object(d) = &mut definition {

@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::Json;
 use dualwrite_artifacts::solution::{self, SolutionInfo};
 use dualwrite_core::api::{ImportAction, ImportReport, ImportedMap, MapDoc, PackageDocument, PackageExport};
+use dualwrite_core::document::Problem;
 use dualwrite_core::integration_key::IntegrationKeys;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::package::Package;
@@ -131,15 +132,15 @@ fn package_of(body: &PackageBody, catalog: &Catalog) -> Result<Package, ApiError
         PackageBody::Solution(bytes) => read_package("the solution", bytes, schema),
     };
     let mut package = read.map_err(|e| {
-        let problems: Vec<Value> = match &e {
-            PackageFileError::Document(d) | PackageFileError::Maps(d) => {
-                d.problems.iter().map(|p| json!({"path": p.path, "message": p.message})).collect()
+        let problems: Vec<Problem> = match &e {
+            PackageFileError::Document(d) | PackageFileError::Maps(d) => d.problems.clone(),
+            PackageFileError::Solution(s) => {
+                vec![Problem { path: s.place.to_string(), message: s.message.to_string() }]
             }
-            PackageFileError::Solution(s) => vec![json!({"path": s.place, "message": s.message})],
-            PackageFileError::NotText => vec![json!({"path": "", "message": e.to_string()})],
+            PackageFileError::NotText => vec![Problem { path: String::new(), message: e.to_string() }],
         };
         ApiError::bad_request("INVALID_PACKAGE", format!("the package has problems: {e}"))
-            .with("problems", problems)
+            .with("problems", serde_json::to_value(problems).unwrap_or_default())
     })?;
     // Maps are stored under the schema's own table names, whatever alias the package used.
     if let Some(schema) = schema {
