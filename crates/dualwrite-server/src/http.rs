@@ -29,7 +29,8 @@ use axum::Router;
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{
     AlertRules, AvailabilityRequest, IntegrationKeyPut, MapDoc, NewToken, PauseRequest, PreflightRequest,
-    RerunRequest, ResumeRequest, RetryRequest, RunRequest, TransactionRequest, ValidateRequest,
+    RerunRequest, ResumeRequest, RetryRequest, RunRequest, SchemaDocument, TableDocument, TransactionRequest,
+    ValidateRequest,
 };
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -199,7 +200,7 @@ fn api(state: AppState) -> Api {
         .add(
             e(Put, "/schema", "Replaces the schema (refused while a map is not `not_running`)")
                 .needs(Design)
-                .body::<Value>(),
+                .body::<SchemaDocument>(),
             schema::put,
         )
         .add(
@@ -218,7 +219,7 @@ fn api(state: AppState) -> Api {
         .add(
             e(Put, "/envs/{side}/tables/{table}", "Adds or replaces one table's definition")
                 .needs(Design)
-                .body::<Value>(),
+                .body::<TableDocument>(),
             environments::put_table,
         )
         .add(
@@ -404,6 +405,8 @@ fn api(state: AppState) -> Api {
             )
             .needs(Design)
             .query::<packages::ImportQuery>()
+            // Any JSON: the native package or dual-write's msdyn_mapping legs, each in the shapes
+            // environments export it, told apart and checked by their own readers.
             .body::<Value>()
             .body_also(&packages::SOLUTION_TYPES),
             packages::import,
