@@ -2,19 +2,21 @@
 //! needs (the base path, the session's bearer token) is added in [`request`] alone, and a refused
 //! token (401) is reported to [`session`] in [`answer_text`] alone.
 
-use std::collections::BTreeMap;
-
 use dualwrite_core::api::{
-    AlertRules, ErrorBody, Health, ImportReport, IntegrationKeyDoc, IntegrationKeyPut, IssuedToken,
-    LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest, SchemaImport,
-    Session, TokenInfo, TransactionRequest, TransactionResponse,
+    AlertRules, Availability, AvailabilityRequest, CatchUpError, ErrorBody, Health, ImportReport,
+    InitialSyncState, IntegrationKeyDoc, IntegrationKeyList, IntegrationKeyPut, IssuedToken, LoadReport,
+    MapDoc, MapList, MapListItem, MapResource, MapState, NewToken, PackageExport, Paged, PauseRequest,
+    PreflightProblem, PreflightReport, PreflightRequest, QueueItem, RefreshedKeys, RelatedMaps, Rerun,
+    RerunRequest, ResumeRequest, Retried, RetryRequest, RunRequest, SavedMap, SchemaImport, Session,
+    TokenInfo, TransactionRequest, TransactionResponse,
 };
+use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::ResumeMode;
 use dualwrite_core::schema::{Row, Side};
 use dualwrite_core::validation::Diagnostic;
 use gloo_net::http::{Method, Request, RequestBuilder};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::route::{encode, with_query};
@@ -160,14 +162,6 @@ pub async fn schema() -> Result<Value, ApiError> {
     get("/schema").await
 }
 
-/// One page of rows.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct RowsPage {
-    pub total: u64,
-    pub items: Vec<Row>,
-    pub next: Option<i64>,
-}
-
 /// `GET /envs/{side}/tables/{table}/rows`.
 pub async fn rows(
     side: Side,
@@ -175,7 +169,7 @@ pub async fn rows(
     filter: &str,
     limit: u32,
     after: i64,
-) -> Result<RowsPage, ApiError> {
+) -> Result<Paged<Row>, ApiError> {
     let path = with_query(
         format!("/envs/{side}/tables/{}/rows", encode(table)),
         &[
@@ -192,11 +186,6 @@ pub async fn transaction(side: Side, request: &TransactionRequest) -> Result<Tra
     post(&format!("/envs/{side}/transactions"), request).await
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Availability {
-    pub available: bool,
-}
-
 /// `GET /envs/{side}/availability`.
 pub async fn availability(side: Side) -> Result<Availability, ApiError> {
     get(&format!("/envs/{side}/availability")).await
@@ -204,49 +193,27 @@ pub async fn availability(side: Side) -> Result<Availability, ApiError> {
 
 /// `PUT /envs/{side}/availability`.
 pub async fn set_availability(side: Side, available: bool) -> Result<Availability, ApiError> {
-    send(Method::PUT, &format!("/envs/{side}/availability"), &json!({ "available": available })).await
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Items<T> {
-    items: Vec<T>,
+    send(Method::PUT, &format!("/envs/{side}/availability"), &AvailabilityRequest { available }).await
 }
 
 /// `GET /integration-keys`.
 pub async fn integration_keys() -> Result<Vec<IntegrationKeyDoc>, ApiError> {
-    get::<Items<IntegrationKeyDoc>>("/integration-keys").await.map(|i| i.items)
+    get::<IntegrationKeyList>("/integration-keys").await.map(|i| i.items)
 }
 
 /// `PUT /integration-keys/{table}`: a manual key.
-pub async fn put_integration_key(table: &str, fields: Vec<String>) -> Result<Value, ApiError> {
+pub async fn put_integration_key(table: &str, fields: Vec<String>) -> Result<IntegrationKeyDoc, ApiError> {
     send(Method::PUT, &format!("/integration-keys/{}", encode(table)), &IntegrationKeyPut { fields }).await
 }
 
-/// What refresh did.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Refreshed {
-    pub items: Vec<IntegrationKeyDoc>,
-    #[serde(default)]
-    pub problems: Vec<String>,
-}
-
 /// `POST /integration-keys/refresh`.
-pub async fn refresh_integration_keys() -> Result<Refreshed, ApiError> {
+pub async fn refresh_integration_keys() -> Result<RefreshedKeys, ApiError> {
     post("/integration-keys/refresh", &json!({})).await
-}
-
-/// A map as the list shows it: the resource and how many changes wait in its queue.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct MapListItem {
-    #[serde(flatten)]
-    pub resource: MapResource,
-    #[serde(default)]
-    pub queued: Option<u64>,
 }
 
 /// `GET /maps`.
 pub async fn maps() -> Result<Vec<MapListItem>, ApiError> {
-    get::<Items<MapListItem>>("/maps").await.map(|i| i.items)
+    get::<Paged<MapListItem>>("/maps").await.map(|i| i.items)
 }
 
 /// `GET /maps/{id}`.
@@ -254,22 +221,13 @@ pub async fn map(id: &str) -> Result<MapResource, ApiError> {
     get(&format!("/maps/{}", encode(id))).await
 }
 
-/// A saved map and what the server's validation found.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Saved {
-    #[serde(flatten)]
-    pub resource: MapResource,
-    #[serde(default)]
-    pub diagnostics: Vec<Diagnostic>,
-}
-
 /// `POST /maps`.
-pub async fn create_map(doc: &MapDoc) -> Result<Saved, ApiError> {
+pub async fn create_map(doc: &MapDoc) -> Result<SavedMap, ApiError> {
     post("/maps", doc).await
 }
 
 /// `PUT /maps/{id}`.
-pub async fn update_map(id: &str, doc: &MapDoc) -> Result<Saved, ApiError> {
+pub async fn update_map(id: &str, doc: &MapDoc) -> Result<SavedMap, ApiError> {
     send(Method::PUT, &format!("/maps/{}", encode(id)), doc).await
 }
 
@@ -278,102 +236,43 @@ pub async fn delete_map(id: &str) -> Result<(), ApiError> {
     answer::<Value>(request(Method::DELETE, &format!("/maps/{}", encode(id))).build()?).await.map(|_| ())
 }
 
-/// A map and the maps it depends on, upstream first.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Related {
-    pub items: Vec<MapResource>,
-    #[serde(default)]
-    pub cycles: Vec<Vec<String>>,
-}
-
 /// `GET /maps/{id}/related`.
-pub async fn related(id: &str) -> Result<Related, ApiError> {
+pub async fn related(id: &str) -> Result<RelatedMaps, ApiError> {
     get(&format!("/maps/{}/related", encode(id))).await
 }
 
 /// `POST /maps/run`.
-pub async fn run(request: &RunRequest) -> Result<Value, ApiError> {
+pub async fn run(request: &RunRequest) -> Result<MapList, ApiError> {
     post("/maps/run", request).await
 }
 
 /// `POST /maps/{id}/stop`.
-pub async fn stop(id: &str) -> Result<Value, ApiError> {
+pub async fn stop(id: &str) -> Result<MapResource, ApiError> {
     post(&format!("/maps/{}/stop", encode(id)), &json!({})).await
 }
 
 /// `POST /maps/{id}/pause`.
-pub async fn pause(id: &str, include_related: bool) -> Result<Value, ApiError> {
+pub async fn pause(id: &str, include_related: bool) -> Result<MapList, ApiError> {
     post(&format!("/maps/{}/pause", encode(id)), &PauseRequest { include_related }).await
 }
 
 /// `POST /maps/{id}/resume`.
-pub async fn resume(id: &str, mode: ResumeMode) -> Result<Value, ApiError> {
+pub async fn resume(id: &str, mode: ResumeMode) -> Result<MapResource, ApiError> {
     post(&format!("/maps/{}/resume", encode(id)), &ResumeRequest { mode }).await
 }
 
 /// `POST /maps/{id}/skip-to-live`.
-pub async fn skip_to_live(id: &str) -> Result<Value, ApiError> {
+pub async fn skip_to_live(id: &str) -> Result<MapResource, ApiError> {
     post(&format!("/maps/{}/skip-to-live", encode(id)), &json!({})).await
 }
 
-/// Created, updated and failed rows on one side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct SyncCounts {
-    pub created: u64,
-    pub updated: u64,
-    pub failed: u64,
-}
-
-/// Counts per side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct SideCounts {
-    pub finops: SyncCounts,
-    pub dataverse: SyncCounts,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct Progress {
-    pub done: u64,
-    pub total: u64,
-}
-
-/// A row the initial sync could not write.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct SyncError {
-    pub side: String,
-    /// The key values as the row holds them; the company is apart.
-    pub key: String,
-    pub company: Option<String>,
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct SyncErrors {
-    pub total: u64,
-    pub items: Vec<SyncError>,
-}
-
-/// `GET /maps/{id}/initial-sync`: the latest execution.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct InitialSync {
-    /// `none`, `running`, `completed` or `failed`.
-    pub status: String,
-    pub master: Option<String>,
-    pub progress: Progress,
-    pub counts: SideCounts,
-    pub by_company: BTreeMap<String, SideCounts>,
-    pub errors: SyncErrors,
-}
-
 /// `GET /maps/{id}/initial-sync?offset=&limit=&search=`; `offset` counts the errors to skip.
-pub async fn initial_sync(id: &str, offset: u64, limit: u32, search: &str) -> Result<InitialSync, ApiError> {
+pub async fn initial_sync(
+    id: &str,
+    offset: u64,
+    limit: u32,
+    search: &str,
+) -> Result<InitialSyncState, ApiError> {
     let path = with_query(
         format!("/maps/{}/initial-sync", encode(id)),
         &[("offset", offset.to_string()), ("limit", limit.to_string()), ("search", search.to_owned())],
@@ -382,26 +281,13 @@ pub async fn initial_sync(id: &str, offset: u64, limit: u32, search: &str) -> Re
 }
 
 /// `POST /maps/{id}/initial-sync/rerun`.
-pub async fn rerun_initial_sync(id: &str, retry_errors: bool) -> Result<Value, ApiError> {
-    post(&format!("/maps/{}/initial-sync/rerun", encode(id)), &json!({ "retry_errors": retry_errors })).await
+pub async fn rerun_initial_sync(id: &str, retry_errors: bool) -> Result<Rerun, ApiError> {
+    post(&format!("/maps/{}/initial-sync/rerun", encode(id)), &RerunRequest { retry_errors }).await
 }
 
 /// `POST /maps/{id}/initial-sync/skip`.
-pub async fn skip_initial_sync(id: &str) -> Result<Value, ApiError> {
+pub async fn skip_initial_sync(id: &str) -> Result<MapState, ApiError> {
     post(&format!("/maps/{}/initial-sync/skip", encode(id)), &json!({})).await
-}
-
-/// A change waiting in a paused map's queue.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct QueueItem {
-    pub seq: i64,
-    pub side: String,
-    pub table: String,
-    pub op: String,
-    pub key: Value,
-    pub row: Value,
-    pub at: String,
 }
 
 /// `GET /maps/{id}/queue?key=&after=&limit=`.
@@ -417,107 +303,19 @@ pub async fn queue(id: &str, key: &str, after: i64, limit: u32) -> Result<Paged<
     get(&path).await
 }
 
-/// A queued change that failed to replay.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct CatchUpError {
-    pub id: Value,
-    pub side: String,
-    pub table: String,
-    pub op: String,
-    pub key: Value,
-    pub code: String,
-    pub message: String,
-    pub at: String,
-}
-
 /// `GET /maps/{id}/catch-up-errors`.
 pub async fn catch_up_errors(id: &str) -> Result<Paged<CatchUpError>, ApiError> {
     get(&format!("/maps/{}/catch-up-errors", encode(id))).await
 }
 
 /// `POST /maps/{id}/catch-up-errors/retry`: the errors with these ids, or all of them.
-pub async fn retry_catch_up_errors(id: &str, ids: Option<Vec<Value>>) -> Result<Value, ApiError> {
-    let body = match ids {
-        Some(ids) => json!({ "ids": ids }),
-        None => json!({}),
-    };
-    post(&format!("/maps/{}/catch-up-errors/retry", encode(id)), &body).await
-}
-
-/// Counts per side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct PerSide {
-    pub finops: u64,
-    pub dataverse: u64,
-}
-
-/// One row preflight expects to fail.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct ProblemRow {
-    pub code: String,
-    pub side: String,
-    /// The key values as the row holds them; the company is apart.
-    pub key: String,
-    pub company: Option<String>,
-    pub message: String,
-    pub field: Option<String>,
-    pub value: Option<Value>,
-    pub target_table: Option<String>,
-    pub bringing_map: Option<String>,
-}
-
-/// One kind of problem: how many rows, and the first of them.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct PreflightProblem {
-    pub code: String,
-    pub title: String,
-    pub total: u64,
-    pub items: Vec<ProblemRow>,
-}
-
-/// Twins whose values differ, field by field.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct ConflictSample {
-    pub key: String,
-    pub company: Option<String>,
-    pub diffs: Vec<Value>,
-}
-
-/// `POST /maps/{id}/preflight`: what an initial sync would do.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct Preflight {
-    pub master: String,
-    pub ready: bool,
-    pub reasons: Vec<String>,
-    pub rows: PerSide,
-    pub filtered: PerSide,
-    pub matched: u64,
-    pub equal: u64,
-    pub conflicts: u64,
-    pub conflict_samples: Vec<ConflictSample>,
-    pub creates: PerSide,
-    pub updates: PerSide,
-    pub problems: Vec<PreflightProblem>,
-    pub diagnostics: Vec<Diagnostic>,
+pub async fn retry_catch_up_errors(id: &str, ids: Option<Vec<i64>>) -> Result<Retried, ApiError> {
+    post(&format!("/maps/{}/catch-up-errors/retry", encode(id)), &RetryRequest { ids }).await
 }
 
 /// `POST /maps/{id}/preflight` with the master of the initial sync in view.
-pub async fn preflight(id: &str, master: Side) -> Result<Preflight, ApiError> {
-    post(&format!("/maps/{}/preflight", encode(id)), &json!({ "master": master })).await
-}
-
-/// One page of one problem's rows.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct ProblemPage {
-    pub total: u64,
-    pub items: Vec<ProblemRow>,
+pub async fn preflight(id: &str, master: Side) -> Result<PreflightReport, ApiError> {
+    post(&format!("/maps/{}/preflight", encode(id)), &PreflightRequest { master: Some(master) }).await
 }
 
 /// `POST /maps/{id}/preflight?problem=&offset=&limit=`.
@@ -527,18 +325,18 @@ pub async fn preflight_problem(
     code: &str,
     offset: u64,
     limit: u32,
-) -> Result<ProblemPage, ApiError> {
+) -> Result<PreflightProblem, ApiError> {
     let path = with_query(
         format!("/maps/{}/preflight", encode(id)),
         &[("problem", code.to_owned()), ("offset", offset.to_string()), ("limit", limit.to_string())],
     );
-    post(&path, &json!({ "master": master })).await
+    post(&path, &PreflightRequest { master: Some(master) }).await
 }
 
 /// `POST /maps/{id}/preflight?format=csv`: every problem row.
 pub async fn preflight_csv(id: &str, master: Side) -> Result<String, ApiError> {
     let path = with_query(format!("/maps/{}/preflight", encode(id)), &[("format", "csv".to_owned())]);
-    answer_text(request(Method::POST, &path).json(&json!({ "master": master }))?).await
+    answer_text(request(Method::POST, &path).json(&PreflightRequest { master: Some(master) })?).await
 }
 
 /// `GET /alerts`.
@@ -552,7 +350,7 @@ pub async fn put_alerts(alerts: &AlertRules) -> Result<AlertRules, ApiError> {
 }
 
 /// `GET /packages/export?maps=&format=`: `format` is `native` or `msdyn_mapping`.
-pub async fn export(map_ids: &[String], format: &str) -> Result<Value, ApiError> {
+pub async fn export(map_ids: &[String], format: &str) -> Result<PackageExport, ApiError> {
     let path = with_query(
         "/packages/export".to_owned(),
         &[("maps", map_ids.join(",")), ("format", format.to_owned())],
@@ -692,7 +490,7 @@ pub async fn load(
     }
     let refused = serde_json::from_str::<ErrorBody>(&text)
         .ok()
-        .filter(|body| body.error.code == "ROWS_REFUSED")
+        .filter(|body| body.error.code == ErrorCode::RowsRefused.as_str())
         .and_then(|body| body.error.details.get("report").cloned())
         .and_then(|report| serde_json::from_value(report).ok());
     match refused {

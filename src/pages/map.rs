@@ -270,10 +270,10 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
         spawn_local(async move {
             let id = id.get_value();
             let result = match action {
-                "stop" => api::stop(&id).await,
-                "pause" => api::pause(&id, false).await,
-                "skip" => api::skip_to_live(&id).await,
-                _ => api::resume(&id, dualwrite_core::lifecycle::ResumeMode::CatchUp).await,
+                "stop" => api::stop(&id).await.map(drop),
+                "pause" => api::pause(&id, false).await.map(drop),
+                "skip" => api::skip_to_live(&id).await.map(drop),
+                _ => api::resume(&id, dualwrite_core::lifecycle::ResumeMode::CatchUp).await.map(drop),
             };
             outcome.set(Some(Outcome::of(result, |_| format!("{action}: done"))));
             reload();

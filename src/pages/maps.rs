@@ -63,9 +63,9 @@ pub fn MapsPage() -> impl IntoView {
                 Ok(format!("{action}: {} map{}", ids.len(), if ids.len() == 1 { "" } else { "s" }));
             for id in &ids {
                 let r = match action {
-                    "pause" => api::pause(id, related).await,
-                    "resume" => api::resume(id, mode).await,
-                    _ => api::stop(id).await,
+                    "pause" => api::pause(id, related).await.map(drop),
+                    "resume" => api::resume(id, mode).await.map(drop),
+                    _ => api::stop(id).await.map(drop),
                 };
                 if let Err(e) = r {
                     result = Err(e);
@@ -135,7 +135,7 @@ pub fn MapsPage() -> impl IntoView {
                                     let id_toggle = id.clone();
                                     let status = m.resource.status;
                                     let href = Route::Map { id: id.clone(), tab: MapTab::Mapping }.path();
-                                    let queued = m.queued.map_or_else(|| "—".to_owned(), |q| q.to_string());
+                                    let queued = m.queued.to_string();
                                     view! {
                                         <tr data-testid="map-row" data-map-id=id.clone() data-name=m.resource.map.name.clone()>
                                             {designer.then(|| view! {

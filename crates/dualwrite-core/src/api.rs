@@ -6,9 +6,27 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod events;
+mod initial_sync;
+mod preflight;
+mod queue;
+
+pub use events::{Event, Events};
+pub use initial_sync::{
+    Counts, Execution, InitialSyncState, LatestInitialSync, NoInitialSync, Phase, Progress, Rerun,
+    RerunRequest, SideCounts, SyncError,
+};
+pub use preflight::{
+    ConflictSample, PerSide, PreflightAnswer, PreflightProblem, PreflightReport, PreflightRequest, ProblemRow,
+};
+pub use queue::{CatchUpError, QueueItem, Retried, RetryRequest};
+
+use std::collections::BTreeMap;
+
 use crate::document::{DocumentError, Problem};
 use crate::integration_key::{IntegrationKeys, KeyOrigin};
 use crate::lifecycle::{MapStatus, ResumeMode};
+use crate::package::{Package, PACKAGE_FORMAT};
 use crate::schema::{Row, Schema, Side};
 pub use crate::table_map::Change;
 use crate::table_map::TableMap;
@@ -130,6 +148,46 @@ pub struct ValidateRequest {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DiagnosticsResponse {
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A package document, `dualwrite.package/v1`: maps and the integration keys they rely on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct PackageDocument {
+    pub format: String,
+    pub maps: Vec<MapDoc>,
+    /// Dataverse table → key fields (dotted form).
+    pub integration_keys: BTreeMap<String, Vec<String>>,
+}
+
+impl From<&Package> for PackageDocument {
+    fn from(package: &Package) -> PackageDocument {
+        PackageDocument {
+            format: PACKAGE_FORMAT.to_owned(),
+            maps: package.maps.iter().map(MapDoc::from_map).collect(),
+            integration_keys: package.integration_keys.clone(),
+        }
+    }
+}
+
+/// `GET /packages/export` as JSON: the native package, or dual-write's `msdyn_mapping` legs (one
+/// object per map, in dual-write's own open shape).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum PackageExport {
+    Native(PackageDocument),
+    MsMapping(Vec<Value>),
+}
+
+impl PackageExport {
+    /// `package` as dual-write's `msdyn_mapping` legs.
+    pub fn ms_mapping(package: &Package) -> PackageExport {
+        match package.to_ms_mapping() {
+            Value::Array(legs) => PackageExport::MsMapping(legs),
+            other => PackageExport::MsMapping(vec![other]),
+        }
+    }
 }
 
 /// What an import did, or in a preview would do, to one map.
@@ -324,6 +382,17 @@ impl Op {
     }
 }
 
+impl std::fmt::Display for OpKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OpKind::Insert => "insert",
+            OpKind::Update => "update",
+            OpKind::Upsert => "upsert",
+            OpKind::Delete => "delete",
+        })
+    }
+}
+
 fn op_name(op: OpKind) -> &'static str {
     match op {
         OpKind::Insert => "an insert",
@@ -420,16 +489,125 @@ impl ErrorBody {
     }
 }
 
-/// A page of a long list, oldest first: `{"total", "items"}`.
+/// The most items one page holds, whatever `limit` asks for.
+pub const MAX_PAGE: usize = 1000;
+
+/// A page of a long list, oldest first: `{"total", "items", "next"}`. `total` counts every item
+/// the list holds (that match, where it is filtered); `next` is the cursor to pass as `after` for the
+/// following page, `null` on the last one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "openapi", schemars(rename = "PageOf{T}"))]
 pub struct Paged<T> {
     pub total: u64,
     pub items: Vec<T>,
+    #[serde(default)]
+    pub next: Option<i64>,
+}
+
+impl<T> Paged<T> {
+    /// A list given whole, on one page.
+    pub fn whole(items: Vec<T>) -> Paged<T> {
+        Paged { total: items.len() as u64, items, next: None }
+    }
+}
+
+/// The items of `GET /maps`: each map with the changes waiting in its queue and its catch-up errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MapListItem {
+    #[serde(flatten)]
+    pub resource: MapResource,
+    pub queued: u64,
+    pub catch_up_errors: u64,
+}
+
+/// `POST /maps` and `PUT /maps/{id}`: the map as saved, and what validation found (a map with
+/// errors is saved as a draft; it cannot run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SavedMap {
+    #[serde(flatten)]
+    pub resource: MapResource,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `GET /maps/{id}/related`: the map and the maps it depends on, upstream first, and any dependency
+/// cycles among them (as map ids).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RelatedMaps {
+    pub items: Vec<MapResource>,
+    pub cycles: Vec<Vec<String>>,
+}
+
+/// `POST /maps/run` and `POST /maps/{id}/pause`: the maps the action moved, with their new status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MapList {
+    pub items: Vec<MapResource>,
+}
+
+/// A map's id and status: `POST /maps/{id}/initial-sync/skip`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct MapState {
+    pub id: String,
+    pub status: MapStatus,
+}
+
+/// `GET, PUT /envs/{side}/availability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct Availability {
+    pub side: Side,
+    pub available: bool,
+}
+
+/// `GET /integration-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct IntegrationKeyList {
+    pub items: Vec<IntegrationKeyDoc>,
+}
+
+/// `POST /integration-keys/refresh`: the keys after refresh, and the tables refresh could not key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct RefreshedKeys {
+    pub items: Vec<IntegrationKeyDoc>,
+    pub problems: Vec<String>,
+}
+
+/// A table of the schema document as written (`name`, `columns`, the key or alternate keys, …): the
+/// schema's own reader checks it, every problem with its path, so here it stays an open object.
+pub type TableDocument = Map<String, Value>;
+
+/// `GET, PUT /schema`: the schema document, `dualwrite.schema/v1`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct SchemaDocument {
+    pub format: String,
+    pub companies: Vec<String>,
+    pub finops: Vec<TableDocument>,
+    pub dataverse: Vec<TableDocument>,
+}
+
+impl From<&Schema> for SchemaDocument {
+    fn from(schema: &Schema) -> SchemaDocument {
+        // `to_value` writes exactly this shape; an empty document stands in should it ever not.
+        serde_json::from_value(schema.to_value()).unwrap_or_else(|_| SchemaDocument {
+            format: crate::schema::SCHEMA_FORMAT.to_owned(),
+            companies: Vec::new(),
+            finops: Vec::new(),
+            dataverse: Vec::new(),
+        })
+    }
 }
 
 /// Where an integration key comes from, on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum KeyOriginDoc {
     Manual,
@@ -439,6 +617,7 @@ pub enum KeyOriginDoc {
 
 /// One integration key of `GET /integration-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IntegrationKeyDoc {
     pub table: String,
     pub fields: Vec<String>,
@@ -685,6 +864,43 @@ mod tests {
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["ops[1]", "ops[2]", "ops[2]"], "{problems:?}");
         assert_eq!(problems[0].message, "an update needs `row`, the columns to write");
+    }
+
+    #[test]
+    fn an_initial_sync_answer_reads_as_the_latest_execution_or_as_none() {
+        let none: InitialSyncState = serde_json::from_value(json!({
+            "status": "none", "map_status": "not_running", "errors": {"total": 0, "items": [], "next": null}
+        }))
+        .expect("no initial sync");
+        assert!(none.latest().is_none());
+        assert_eq!((none.status(), none.map_status()), ("none", MapStatus::NotRunning));
+
+        let mut execution = Execution::new(Side::Finops, true, None);
+        execution.count(Side::Dataverse, Some("USMF"), |c| c.failed += 1);
+        let latest = InitialSyncState::Latest(LatestInitialSync {
+            progress: Progress { done: 3, total: 7 },
+            state: execution,
+            execution_id: 12,
+            map_status: MapStatus::Initializing,
+            errors: Paged::whole(Vec::new()),
+        });
+        let body = serde_json::to_value(&latest).expect("serializes");
+        assert_eq!(body["execution"], 12);
+        assert_eq!(body["master"], "finops");
+        assert_eq!(body["by_company"]["USMF"]["dataverse"]["failed"], 1);
+        let read: InitialSyncState = serde_json::from_value(body).expect("reads back");
+        assert_eq!(read, latest);
+    }
+
+    #[test]
+    fn an_event_shows_what_its_body_carries_beside_its_own_members() {
+        let body = json!({"map": "Currencies", "seq": 41, "key": "usd"});
+        let event = Event::new(900, "2026-01-01T00:00:00Z".into(), "queued".into(), Some("3".into()), body);
+        assert_eq!(
+            serde_json::to_value(&event).ok(),
+            Some(json!({"seq": 41, "at": "2026-01-01T00:00:00Z", "kind": "queued", "map_id": "3",
+                        "map": "Currencies", "key": "usd"}))
+        );
     }
 
     #[test]

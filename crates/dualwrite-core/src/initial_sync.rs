@@ -9,7 +9,7 @@
 //! Every input row lands in exactly one outcome.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error_code::ErrorCode;
@@ -44,7 +44,8 @@ pub struct Update {
 }
 
 /// One mapped field whose values differ between twins.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FieldDiff {
     pub finops_field: Option<String>,
     pub dataverse_field: Option<String>,

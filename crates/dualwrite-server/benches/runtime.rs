@@ -249,7 +249,7 @@ fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<Catalog
     );
     assert_eq!(
         report.creates.finops + report.creates.dataverse,
-        rows,
+        rows as u64,
         "half of each side is created on the other"
     );
     let execution_id = store

@@ -28,9 +28,9 @@ use axum::http::{Method, Uri};
 use axum::Router;
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::{
-    AlertRules, AvailabilityRequest, DiagnosticsResponse, Health, ImportReport, IntegrationKeyPut,
-    IssuedToken, LoadReport, MapDoc, MapResource, NewToken, Paged, PauseRequest, ResumeRequest, RunRequest,
-    SchemaImport, Session, TokenInfo, TransactionRequest, TransactionResponse, ValidateRequest,
+    AlertRules, AvailabilityRequest, IntegrationKeyPut, MapDoc, NewToken, PauseRequest, PreflightRequest,
+    RerunRequest, ResumeRequest, RetryRequest, RunRequest, SchemaDocument, TableDocument, TransactionRequest,
+    ValidateRequest,
 };
 use dualwrite_core::error_code::ErrorCode;
 use serde_json::Value;
@@ -179,31 +179,29 @@ fn api(state: AppState) -> Api {
     use Verb::{Delete, Get, Post, Put};
     let e = Endpoint::new;
     Api::new(state)
-        .add(e(Get, "/health", "Whether the server is up, and its version").returns::<Health>(), health::get)
-        .add(e(Get, "/session", "Who the token belongs to").needs(Read).returns::<Session>(), access::session)
+        .add(e(Get, "/health", "Whether the server is up, and its version"), health::get)
+        .add(e(Get, "/session", "Who the token belongs to").needs(Read), access::session)
         .add(
             e(Get, "/tokens", "Every token, live and revoked (never their secrets)")
-                .needs(ManageTokens)
-                .returns::<Paged<TokenInfo>>(),
+                .needs(ManageTokens),
             access::list,
         )
         .add(
             e(Post, "/tokens", "Issues a token; its secret is shown in this answer only")
                 .needs(ManageTokens)
                 .body::<NewToken>()
-                .status(201)
-                .returns::<IssuedToken>(),
+                .status(201),
             access::issue,
         )
         .add(
-            e(Delete, "/tokens/{id}", "Revokes a token").needs(ManageTokens).returns::<TokenInfo>(),
+            e(Delete, "/tokens/{id}", "Revokes a token").needs(ManageTokens),
             access::revoke,
         )
         .add(e(Get, "/schema", "The schema of both environments").needs(Read), schema::get)
         .add(
             e(Put, "/schema", "Replaces the schema (refused while a map is not `not_running`)")
                 .needs(Design)
-                .body::<Value>(),
+                .body::<SchemaDocument>(),
             schema::put,
         )
         .add(
@@ -215,15 +213,14 @@ fn api(state: AppState) -> Api {
             )
             .needs(Design)
             .query::<schema::ImportQuery>()
-            .document("application/xml", MAX_METADATA_BYTES)
-            .returns::<SchemaImport>(),
+            .document("application/xml", MAX_METADATA_BYTES),
             schema::import,
         )
         .add(e(Get, "/envs/{side}/tables", "The tables of one environment").needs(Read), environments::tables)
         .add(
             e(Put, "/envs/{side}/tables/{table}", "Adds or replaces one table's definition")
                 .needs(Design)
-                .body::<Value>(),
+                .body::<TableDocument>(),
             environments::put_table,
         )
         .add(
@@ -239,8 +236,7 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/envs/{side}/transactions", "Writes rows atomically; running maps write their twins")
                 .needs(WriteData)
-                .body::<TransactionRequest>()
-                .returns::<TransactionResponse>(),
+                .body::<TransactionRequest>(),
             environments::transaction,
         )
         .add(
@@ -253,8 +249,7 @@ fn api(state: AppState) -> Api {
             )
             .needs(WriteData)
             .query::<load::LoadQuery>()
-            .upload(&load::TABLE_TYPES)
-            .returns::<LoadReport>(),
+            .upload(&load::TABLE_TYPES),
             load::table,
         )
         .add(
@@ -266,8 +261,7 @@ fn api(state: AppState) -> Api {
             )
             .needs(WriteData)
             .query::<load::LoadQuery>()
-            .upload(&load::PACKAGE_TYPES)
-            .returns::<LoadReport>(),
+            .upload(&load::PACKAGE_TYPES),
             load::package,
         )
         .add(
@@ -297,7 +291,7 @@ fn api(state: AppState) -> Api {
             e(Post, "/maps/run", "Runs maps in the order given").needs(Design).body::<RunRequest>(),
             lifecycle::run,
         )
-        .add(e(Get, "/maps/{id}", "One map").needs(Read).returns::<MapResource>(), maps::get)
+        .add(e(Get, "/maps/{id}", "One map").needs(Read), maps::get)
         .add(
             e(Put, "/maps/{id}", "Replaces a map that is not running").needs(Design).body::<MapDoc>(),
             maps::update,
@@ -308,8 +302,7 @@ fn api(state: AppState) -> Api {
         )
         .add(
             e(Get, "/maps/{id}/diagnostics", "The validation of a saved map")
-                .needs(Read)
-                .returns::<DiagnosticsResponse>(),
+                .needs(Read),
             maps::diagnostics,
         )
         .add(
@@ -325,18 +318,16 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/maps/{id}/resume", "Resumes a paused map")
                 .needs(Design)
-                .body::<ResumeRequest>()
-                .returns::<MapResource>(),
+                .body::<ResumeRequest>(),
             lifecycle::resume,
         )
         .add(
-            e(Post, "/maps/{id}/stop", "Stops a map").needs(Design).returns::<MapResource>(),
+            e(Post, "/maps/{id}/stop", "Stops a map").needs(Design),
             lifecycle::stop,
         )
         .add(
             e(Post, "/maps/{id}/skip-to-live", "Leaves catch-up and goes live")
-                .needs(Design)
-                .returns::<MapResource>(),
+                .needs(Design),
             lifecycle::skip_to_live,
         )
         .add(
@@ -348,7 +339,7 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/maps/{id}/initial-sync/rerun", "Runs the initial sync again")
                 .needs(Design)
-                .optional_body::<initial_sync::RerunRequest>(),
+                .optional_body::<RerunRequest>(),
             initial_sync::rerun,
         )
         .add(
@@ -364,7 +355,7 @@ fn api(state: AppState) -> Api {
             )
             .needs(Read)
             .query::<preflight::PreflightQuery>()
-            .optional_body::<preflight::PreflightRequest>()
+            .optional_body::<PreflightRequest>()
             .also("text/csv"),
             preflight::run,
         )
@@ -383,22 +374,20 @@ fn api(state: AppState) -> Api {
         .add(
             e(Post, "/maps/{id}/catch-up-errors/retry", "Tries catch-up errors again (some or all)")
                 .needs(Design)
-                .optional_body::<queue::RetryRequest>(),
+                .optional_body::<RetryRequest>(),
             queue::retry,
         )
-        .add(e(Get, "/alerts", "The alert rules").needs(Read).returns::<AlertRules>(), alerts::get)
+        .add(e(Get, "/alerts", "The alert rules").needs(Read), alerts::get)
         .add(
             e(Put, "/alerts", "Replaces the alert rules")
                 .needs(Design)
-                .body::<AlertRules>()
-                .returns::<AlertRules>(),
+                .body::<AlertRules>(),
             alerts::put,
         )
         .add(
             e(Post, "/validate", "Validates a draft map; saves nothing")
                 .needs(Read)
-                .body::<ValidateRequest>()
-                .returns::<DiagnosticsResponse>(),
+                .body::<ValidateRequest>(),
             maps::validate,
         )
         .add(
@@ -417,9 +406,10 @@ fn api(state: AppState) -> Api {
             )
             .needs(Design)
             .query::<packages::ImportQuery>()
+            // Any JSON: the native package or dual-write's msdyn_mapping legs, each in the shapes
+            // environments export it, told apart and checked by their own readers.
             .body::<Value>()
-            .body_also(&packages::SOLUTION_TYPES)
-            .returns::<ImportReport>(),
+            .body_also(&packages::SOLUTION_TYPES),
             packages::import,
         )
         .add(

@@ -17,14 +17,13 @@
 //! alone would not converge: a column mapped one way, or one where the master's value differs and no
 //! change touched it, would stay different on the two sides.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::initial_sync::Planner;
 use dualwrite_core::integration_key::{DisplayKey, KeyValue};
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::schema::{Row, Schema, Side, Table};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
@@ -41,102 +40,7 @@ use crate::twins::{Chunk, Queued, TwinIndex};
 /// races with client writes: see [`Pace`]).
 pub const CHUNK: usize = 1000;
 
-/// Where an execution is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Rows are being copied, chunk by chunk.
-    Copy,
-    /// Self-references set aside by the copy are being written.
-    References,
-    /// The copy is done; changes queued meanwhile are being replayed.
-    Draining,
-    /// Finished.
-    Done,
-}
-
-/// What happened on one side (or one side of one company).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SideCounts {
-    /// Rows of this side read.
-    pub read: u64,
-    /// Rows created on this side.
-    pub created: u64,
-    /// Rows updated on this side.
-    pub updated: u64,
-    /// Rows of this side that could not be synced.
-    pub failed: u64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    pub finops: SideCounts,
-    pub dataverse: SideCounts,
-    /// Pairs already equal.
-    pub equal: u64,
-    /// Pairs whose values differed (the master's values were written).
-    pub conflicts: u64,
-}
-
-impl Counts {
-    fn side(&mut self, side: Side) -> &mut SideCounts {
-        match side {
-            Side::Finops => &mut self.finops,
-            Side::Dataverse => &mut self.dataverse,
-        }
-    }
-
-    pub fn failed(&self) -> u64 {
-        self.finops.failed + self.dataverse.failed
-    }
-}
-
-/// An execution's state, stored as JSON and checkpointed with every chunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Execution {
-    /// `running`, `completed`, `failed` (rows failed; the map is back to not running) or `skipped`.
-    pub status: String,
-    pub phase: Phase,
-    pub master: Side,
-    /// Whether keys that failed in `previous` are tried again.
-    pub retry_errors: bool,
-    /// The execution this one reruns.
-    pub previous: Option<i64>,
-    /// The last key of the last chunk written.
-    pub cursor: Option<String>,
-    /// The last deferred reference written.
-    pub deferred_cursor: i64,
-    /// Keys done and keys in all (known once indexed).
-    pub done: u64,
-    pub total: u64,
-    pub counts: Counts,
-    pub by_company: BTreeMap<String, Counts>,
-}
-
-impl Execution {
-    pub fn new(master: Side, retry_errors: bool, previous: Option<i64>) -> Execution {
-        Execution {
-            status: "running".into(),
-            phase: Phase::Copy,
-            master,
-            retry_errors,
-            previous,
-            cursor: None,
-            deferred_cursor: 0,
-            done: 0,
-            total: 0,
-            counts: Counts::default(),
-            by_company: BTreeMap::new(),
-        }
-    }
-
-    fn count(&mut self, side: Side, company: Option<&str>, f: impl Fn(&mut SideCounts)) {
-        f(self.counts.side(side));
-        if let Some(company) = company {
-            f(self.by_company.entry(company.to_owned()).or_default().side(side));
-        }
-    }
-}
+pub use dualwrite_core::api::{Counts, Execution, Phase, SideCounts};
 
 fn corrupt(e: impl std::fmt::Display) -> SyncError {
     SyncError::internal(format_args!("stored execution: {e}"))

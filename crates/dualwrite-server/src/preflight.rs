@@ -6,12 +6,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use dualwrite_core::api::PreflightReport;
 use dualwrite_core::error_code::ErrorCode;
-use dualwrite_core::initial_sync::{FieldDiff, Planner};
+use dualwrite_core::initial_sync::Planner;
 use dualwrite_core::integration_key::{key_part, normalize, DisplayKey};
 use dualwrite_core::schema::{Row, Schema, Side, Table, COMPANY_KEY_PATH, DATA_AREA_ID};
 use dualwrite_core::validation::{has_errors, Diagnostic};
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::catalog::{Catalog, CatalogMap};
@@ -24,88 +24,28 @@ use crate::twins::{Chunk, Queued, TwinIndex};
 /// Samples kept per problem and conflicts kept in the report (all of them go to the CSV).
 pub const SAMPLE: usize = 20;
 
-/// One row that would not sync.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProblemRow {
-    pub code: String,
-    /// The side of the row that would fail to sync.
-    pub side: Side,
-    /// Its integration-key values as the row holds them (`C001`, company part left out), or `(no key)`.
-    pub key: String,
-    /// The row's company code as the row holds it, for a company-specific key.
-    pub company: Option<String>,
-    pub message: String,
-    /// The field, its value and, for a missing lookup or reference, the table it names and the map
-    /// that would bring that table's rows.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_table: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bringing_map: Option<String>,
+pub use dualwrite_core::api::{ConflictSample, PerSide, PreflightProblem as Problem, ProblemRow};
+
+/// What an initial sync would do: the report the API answers, and every problem row (for the CSV
+/// and the problem pages).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub summary: PreflightReport,
+    pub all_problems: Vec<ProblemRow>,
 }
 
-/// The rows of one problem.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Problem {
-    pub code: String,
-    pub title: &'static str,
-    pub total: usize,
-    pub items: Vec<ProblemRow>,
-}
+impl std::ops::Deref for Report {
+    type Target = PreflightReport;
 
-/// Twins whose values differ, and what the master keeps.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConflictSample {
-    /// The master's row's key values and company, as that row holds them.
-    pub key: String,
-    pub company: Option<String>,
-    pub diffs: Vec<FieldDiff>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct PerSide {
-    pub finops: usize,
-    pub dataverse: usize,
-}
-
-impl PerSide {
-    fn add(&mut self, side: Side, n: usize) {
-        match side {
-            Side::Finops => self.finops += n,
-            Side::Dataverse => self.dataverse += n,
-        }
+    fn deref(&self) -> &PreflightReport {
+        &self.summary
     }
 }
 
-/// What an initial sync would do.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
-    pub map_id: String,
-    pub map: String,
-    pub master: Side,
-    /// Whether the map can run with an initial sync and every row would sync.
-    pub ready: bool,
-    pub reasons: Vec<String>,
-    /// Rows read on each side, and of those, rows outside the side's filter.
-    pub rows: PerSide,
-    pub filtered: PerSide,
-    /// Twins found on both sides; of those, already equal and in conflict.
-    pub matched: usize,
-    pub equal: usize,
-    pub conflicts: usize,
-    pub conflict_samples: Vec<ConflictSample>,
-    /// Rows that would be created on each side, and twins that would be updated on each side.
-    pub creates: PerSide,
-    pub updates: PerSide,
-    /// Rows that would fail, by problem (largest first), each with samples.
-    pub problems: Vec<Problem>,
-    /// The static checks of the map (validation), key coverage among them.
-    pub diagnostics: Vec<Diagnostic>,
-    #[serde(skip)]
-    pub all_problems: Vec<ProblemRow>,
+impl std::ops::DerefMut for Report {
+    fn deref_mut(&mut self) -> &mut PreflightReport {
+        &mut self.summary
+    }
 }
 
 /// What each problem means, for people.
@@ -146,7 +86,7 @@ pub fn run(
     diagnostics: Vec<Diagnostic>,
 ) -> Result<Report, SyncError> {
     let schema = catalog.require_schema()?;
-    let mut report = Report {
+    let summary = PreflightReport {
         map_id: cmap.id.to_string(),
         map: cmap.map.name.clone(),
         master,
@@ -162,8 +102,8 @@ pub fn run(
         updates: PerSide::default(),
         problems: Vec::new(),
         diagnostics,
-        all_problems: Vec::new(),
     };
+    let mut report = Report { summary, all_problems: Vec::new() };
     if has_errors(&report.diagnostics) {
         report.reasons.push("the map has validation errors; it cannot run until they are fixed".into());
         return Ok(report);
@@ -186,9 +126,9 @@ pub fn run(
         for f in &plan.filtered {
             report.filtered.add(f.side, 1);
         }
-        report.equal += plan.equal.len();
-        report.conflicts += plan.conflicts.len();
-        report.matched += plan.equal.len() + plan.conflicts.len();
+        report.equal += plan.equal.len() as u64;
+        report.conflicts += plan.conflicts.len() as u64;
+        report.matched += (plan.equal.len() + plan.conflicts.len()) as u64;
         for conflict in plan.conflicts.iter().take(SAMPLE.saturating_sub(report.conflict_samples.len())) {
             let index = if master == Side::Finops { conflict.finops_index } else { conflict.dataverse_index };
             let shown = chunk.display_key(&planner, master, index);
@@ -401,8 +341,8 @@ fn summarize(report: &mut Report) {
     let mut problems: Vec<Problem> = by_code
         .into_iter()
         .map(|(code, rows)| Problem {
-            title: title(&code),
-            total: rows.len(),
+            title: title(&code).to_owned(),
+            total: rows.len() as u64,
             items: rows.into_iter().take(SAMPLE).collect(),
             code,
         })

@@ -7,7 +7,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::api::{self, SideCounts};
+use dualwrite_core::api::{Counts, InitialSyncState};
+
+use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
 use crate::route::{MapTab, Route};
@@ -32,7 +34,7 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let running = Memo::new(move |_| {
         status.get() == MapStatus::Initializing
-            || sync.get().and_then(Result::ok).is_some_and(|s| s.status == "running")
+            || sync.get().and_then(Result::ok).is_some_and(|s| s.status() == "running")
     });
     crate::poll::every(Duration::from_millis(1000), move || {
         if running.get_untracked() {
@@ -50,8 +52,8 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
     let act = move |rerun: Option<bool>| {
         spawn_local(async move {
             let result = match rerun {
-                Some(retry) => api::rerun_initial_sync(&id.get_value(), retry).await,
-                None => api::skip_initial_sync(&id.get_value()).await,
+                Some(retry) => api::rerun_initial_sync(&id.get_value(), retry).await.map(drop),
+                None => api::skip_initial_sync(&id.get_value()).await.map(drop),
             };
             outcome.set(Some(Outcome::of(result, |_| {
                 match rerun {
@@ -64,7 +66,7 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
             sync.refetch();
         });
     };
-    let counts_row = |label: String, c: SideCounts| {
+    let counts_row = |label: String, c: Counts| {
         view! {
             <tr>
                 <th scope="row">{label}</th>
@@ -86,10 +88,10 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
             <OutcomeNotice outcome=outcome />
             {move || sync.get().map(|result| match result {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                Ok(s) if s.status == "none" || s.status.is_empty() => view! {
+                Ok(InitialSyncState::None(_)) => view! {
                     <p class="muted" data-testid="initial-sync-none">"No initial sync has run for this map. Run it with initial sync on to copy the rows that exist on either side."</p>
                 }.into_any(),
-                Ok(s) => {
+                Ok(InitialSyncState::Latest(s)) => {
                     let total_errors = s.errors.total;
                     let pages = total_errors.div_ceil(u64::from(PAGE)).max(1) as u32;
                     let go_prev = go2.clone();
@@ -97,8 +99,8 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                     let go_search = go2.clone();
                     view! {
                         <p>
-                            "Status: " <strong data-testid="initial-sync-status">{s.status.clone()}</strong>
-                            {s.master.clone().map(|m| format!(" · master for conflicts: {m}"))}
+                            "Status: " <strong data-testid="initial-sync-status">{s.state.status.clone()}</strong>
+                            {format!(" · master for conflicts: {}", s.state.master)}
                         </p>
                         <ProgressBar done=Signal::stored(s.progress.done) total=Signal::stored(s.progress.total) label="initial sync" />
                         <div class="grid-scroll">
@@ -108,8 +110,8 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                                 <tr><th></th><th class="num">"created"</th><th class="num">"updated"</th><th class="num">"failed"</th><th class="num">"created"</th><th class="num">"updated"</th><th class="num">"failed"</th></tr>
                             </thead>
                             <tbody>
-                                {counts_row("All companies".into(), s.counts)}
-                                {s.by_company.iter().map(|(company, c)| counts_row(company.clone(), *c)).collect_view()}
+                                {counts_row("All companies".into(), s.state.counts)}
+                                {s.state.by_company.iter().map(|(company, c)| counts_row(company.clone(), *c)).collect_view()}
                             </tbody>
                         </table>
                         </div>
@@ -121,7 +123,7 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                             <thead><tr><th>"Side"</th><th>"Key"</th><th>"Company"</th><th>"Code"</th><th>"Message"</th></tr></thead>
                             <tbody>
                                 {s.errors.items.into_iter().map(|e| view! {
-                                    <tr data-testid="initial-sync-error"><td>{e.side}</td><td><code>{e.key}</code></td><td>{e.company.unwrap_or_default()}</td><td><code>{e.code}</code></td><td>{e.message}</td></tr>
+                                    <tr data-testid="initial-sync-error"><td>{e.side.to_string()}</td><td><code>{e.key}</code></td><td>{e.company.unwrap_or_default()}</td><td><code>{e.code}</code></td><td>{e.message}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

@@ -2,7 +2,9 @@ use dualwrite_core::schema::Side;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError, Preflight, PreflightProblem, ProblemPage};
+use dualwrite_core::api::{PreflightProblem, PreflightReport};
+
+use crate::api::{self, ApiError};
 use crate::components::diagnostics::DiagnosticList;
 use crate::components::notice::ErrorNotice;
 
@@ -15,7 +17,7 @@ const PAGE: u32 = 20;
 pub fn PreflightTab(id: String) -> impl IntoView {
     let id = StoredValue::new(id);
     let master = RwSignal::new(Side::Dataverse);
-    let result: RwSignal<Option<Result<Preflight, ApiError>>> = RwSignal::new(None);
+    let result: RwSignal<Option<Result<PreflightReport, ApiError>>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let start = move |_| {
         busy.set(true);
@@ -62,7 +64,7 @@ pub fn PreflightTab(id: String) -> impl IntoView {
 }
 
 #[component]
-fn Report(report: Preflight, id: String, master: Side) -> impl IntoView {
+fn Report(report: PreflightReport, id: String, master: Side) -> impl IntoView {
     let bars: Vec<(String, u64)> = [
         ("finops rows".to_owned(), report.rows.finops),
         ("Dataverse rows".to_owned(), report.rows.dataverse),
@@ -114,10 +116,10 @@ fn Report(report: Preflight, id: String, master: Side) -> impl IntoView {
                         <tr>
                             <td>{key.clone()}</td>
                             <td>{company.clone()}</td>
-                            <td>{d["finops_field"].as_str().or(d["dataverse_field"].as_str()).unwrap_or_default().to_owned()}</td>
-                            <td>{d["finops"].to_string()}</td>
-                            <td>{d["dataverse"].to_string()}</td>
-                            <td>{d["winner"].as_str().unwrap_or_default().to_owned()}</td>
+                            <td>{d.finops_field.or(d.dataverse_field).unwrap_or_default()}</td>
+                            <td>{d.finops.to_string()}</td>
+                            <td>{d.dataverse.to_string()}</td>
+                            <td>{d.winner.to_string()}</td>
                         </tr>
                     })
                 }).collect_view()}
@@ -134,8 +136,7 @@ fn ProblemRows(problem: PreflightProblem, id: String, master: Side) -> impl Into
     let code = StoredValue::new(problem.code.clone());
     let id = StoredValue::new(id);
     let offset = RwSignal::new(0u64);
-    let page: RwSignal<Option<Result<ProblemPage, ApiError>>> =
-        RwSignal::new(Some(Ok(ProblemPage { total: problem.total, items: problem.items.clone() })));
+    let page: RwSignal<Option<Result<PreflightProblem, ApiError>>> = RwSignal::new(Some(Ok(problem.clone())));
     let load = move |to: u64| {
         offset.set(to);
         spawn_local(async move {
@@ -156,7 +157,7 @@ fn ProblemRows(problem: PreflightProblem, id: String, master: Side) -> impl Into
                             <thead><tr><th>"side"</th><th>"key"</th><th>"company"</th><th>"field"</th><th>"value"</th><th>"what is wrong"</th></tr></thead>
                             <tbody>{p.items.into_iter().take(PAGE as usize).map(|r| view! {
                                 <tr>
-                                    <td>{r.side}</td>
+                                    <td>{r.side.to_string()}</td>
                                     <td>{r.key}</td>
                                     <td>{r.company.unwrap_or_default()}</td>
                                     <td>{r.field.unwrap_or_default()}</td>

@@ -74,10 +74,10 @@ pub fn QueueTab(
         spawn_local(async move {
             let id = id.get_value();
             let result = match action {
-                "pause" => api::pause(&id, false).await,
-                "pause_related" => api::pause(&id, true).await,
-                "skip" => api::skip_to_live(&id).await,
-                _ => api::resume(&id, mode.get_untracked()).await,
+                "pause" => api::pause(&id, false).await.map(drop),
+                "pause_related" => api::pause(&id, true).await.map(drop),
+                "skip" => api::skip_to_live(&id).await.map(drop),
+                _ => api::resume(&id, mode.get_untracked()).await.map(drop),
             };
             outcome.set(Some(Outcome::of(result, |_| format!("{}: done", action.replace('_', " ")))));
             queue.refetch();
@@ -85,7 +85,7 @@ pub fn QueueTab(
             on_change.run(());
         });
     };
-    let retry = move |ids: Option<Vec<Value>>| {
+    let retry = move |ids: Option<Vec<i64>>| {
         spawn_local(async move {
             let result = api::retry_catch_up_errors(&id.get_value(), ids).await;
             outcome.set(Some(Outcome::of(result, |_| "Retry started.".into())));
@@ -150,8 +150,8 @@ pub fn QueueTab(
                             <thead><tr><th>"#"</th><th>"When"</th><th>"Side"</th><th>"Table"</th><th>"Op"</th><th>"Key"</th><th>"Row"</th></tr></thead>
                             <tbody>
                                 {page.items.into_iter().map(|q| view! {
-                                    <tr data-testid="queue-item"><td>{q.seq}</td><td>{q.at}</td><td>{q.side}</td><td>{q.table}</td><td>{q.op}</td>
-                                        <td><code>{compact(&q.key)}</code></td><td class="clip"><code>{compact(&q.row)}</code></td></tr>
+                                    <tr data-testid="queue-item"><td>{q.seq}</td><td>{q.at}</td><td>{q.side.to_string()}</td><td>{q.table}</td><td>{q.op.to_string()}</td>
+                                        <td><code>{q.key}</code></td><td class="clip"><code>{q.row.map(|r| compact(&Value::Object(r))).unwrap_or_default()}</code></td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -168,13 +168,13 @@ pub fn QueueTab(
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(page) if page.items.is_empty() => view! { <p class="muted">"No catch-up errors."</p> }.into_any(),
                 Ok(page) => {
-                    let ids: Vec<Value> = page.items.iter().map(|e| e.id.clone()).collect();
+                    let ids: Vec<i64> = page.items.iter().map(|e| e.id).collect();
                     let total = page.total;
                     view! {
                         {designer.then(|| view! {
                             <div class="toolbar">
                                 <button type="button" disabled=move || chosen.with(BTreeSet::is_empty) on:click=move |_| {
-                                    let picked: Vec<Value> = ids.iter().filter(|i| chosen.with(|c| c.contains(&i.to_string()))).cloned().collect();
+                                    let picked: Vec<i64> = ids.iter().filter(|i| chosen.with(|c| c.contains(&i.to_string()))).copied().collect();
                                     retry(Some(picked));
                                 }>"Retry selected"</button>
                                 <button type="button" on:click=move |_| retry(None)>{format!("Retry all ({total})")}</button>
@@ -191,8 +191,8 @@ pub fn QueueTab(
                                         <tr>
                                             <td><input type="checkbox" aria-label="select error" prop:checked=move || chosen.with(|c| c.contains(&token))
                                                 on:change=move |ev| { let on = event_target_checked(&ev); let t = token2.clone(); chosen.update(|c| { if on { c.insert(t); } else { c.remove(&t); } }); } /></td>
-                                            <td>{e.at}</td><td>{format!("{} {}", e.side, e.table)}</td><td>{e.op}</td>
-                                            <td><code>{compact(&e.key)}</code></td><td><code>{e.code}</code></td><td>{e.message}</td>
+                                            <td>{e.change.at}</td><td>{format!("{} {}", e.change.side, e.change.table)}</td><td>{e.change.op.to_string()}</td>
+                                            <td><code>{e.change.key}</code></td><td><code>{e.code}</code></td><td>{e.message}</td>
                                         </tr>
                                     }
                                 }).collect_view()}

@@ -79,7 +79,7 @@ pub async fn session(Extension(caller): Extension<Caller>) -> Json<Session> {
 pub async fn list(State(app): State<AppState>) -> Result<Json<Paged<TokenInfo>>, ApiError> {
     let tokens = app.tokens.clone();
     let items = app.read(move |tx, _| Ok(tokens.list(tx)?)).await?;
-    Ok(Json(Paged { total: items.len() as u64, items }))
+    Ok(Json(Paged::whole(items)))
 }
 
 /// `POST /tokens`: a new token; its secret is in this answer and nowhere else.

@@ -31,7 +31,8 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Que
     }
 }
 
-/// A JSON body that may be left out: an empty body is `T::default()`.
+/// A JSON body that may be left out: an empty body is `T::default()`. Sent, it is a JSON object, as
+/// every body of the API is (serde would otherwise read `[]` as a struct of defaults).
 pub struct OptionalBody<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> FromRequest<S> for OptionalBody<T> {
@@ -42,9 +43,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> FromRequest<S> fo
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalBody(T::default()));
         }
-        serde_json::from_slice(&bytes).map(OptionalBody).map_err(|e| {
+        let invalid = |e: &dyn std::fmt::Display| {
             ApiError::bad_request(ErrorCode::InvalidBody, format!("the body is not what was expected: {e}"))
-        })
+        };
+        match serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| invalid(&e))? {
+            serde_json::Value::Object(_) => {}
+            other => return Err(invalid(&format_args!("a JSON object, found `{other}`"))),
+        }
+        serde_json::from_slice(&bytes).map(OptionalBody).map_err(|e| invalid(&e))
     }
 }
 

@@ -1,18 +1,112 @@
 //! The API is declared once, endpoint by endpoint: each declaration registers the handler behind its
 //! access guard and describes it in the OpenAPI document, so the document cannot drift from the routes.
 
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use axum::handler::Handler;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::{middleware, Json, Router};
 use dualwrite_core::access::Permission;
 use dualwrite_core::api::ErrorBody;
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::{access, AppState};
+
+/// What a handler answers on success, as the OpenAPI document describes it. The document takes it
+/// from the handler's own return type, so no endpoint can answer a body it does not describe.
+pub trait Answer {
+    /// The schema of the success body; `None` for an answer without one (a 204).
+    fn schema(generator: &mut SchemaGenerator) -> Option<Schema>;
+}
+
+impl<T: JsonSchema> Answer for Json<T> {
+    fn schema(generator: &mut SchemaGenerator) -> Option<Schema> {
+        Some(generator.subschema_for::<T>())
+    }
+}
+
+impl<A: Answer> Answer for (StatusCode, A) {
+    fn schema(generator: &mut SchemaGenerator) -> Option<Schema> {
+        A::schema(generator)
+    }
+}
+
+impl<A: Answer, E> Answer for Result<A, E> {
+    fn schema(generator: &mut SchemaGenerator) -> Option<Schema> {
+        A::schema(generator)
+    }
+}
+
+impl Answer for StatusCode {
+    fn schema(_: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+}
+
+/// A JSON answer `T`, or, when the request asks for it, a file of another media type (the
+/// endpoint names that type with [`Endpoint::also`]).
+pub enum OrFile<T> {
+    Json(T),
+    File {
+        /// The media type, e.g. `text/csv; charset=utf-8`.
+        content_type: &'static str,
+        /// The name a browser saves it under.
+        name: String,
+        bytes: Vec<u8>,
+    },
+}
+
+impl<T: Serialize> IntoResponse for OrFile<T> {
+    fn into_response(self) -> Response {
+        match self {
+            OrFile::Json(body) => Json(body).into_response(),
+            OrFile::File { content_type, name, bytes } => (
+                [
+                    (header::CONTENT_TYPE, content_type.to_owned()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                ],
+                bytes,
+            )
+                .into_response(),
+        }
+    }
+}
+
+impl<T: JsonSchema> Answer for OrFile<T> {
+    fn schema(generator: &mut SchemaGenerator) -> Option<Schema> {
+        Some(generator.subschema_for::<T>())
+    }
+}
+
+/// The answer of a handler function taking `Args`.
+pub trait Answers<Args> {
+    type Output;
+}
+
+macro_rules! answers {
+    ($($arg:ident),*) => {
+        impl<F, Fut, $($arg,)*> Answers<($($arg,)*)> for F
+        where
+            F: FnOnce($($arg),*) -> Fut,
+            Fut: Future,
+        {
+            type Output = Fut::Output;
+        }
+    };
+}
+
+answers!();
+answers!(A1);
+answers!(A1, A2);
+answers!(A1, A2, A3);
+answers!(A1, A2, A3, A4);
+answers!(A1, A2, A3, A4, A5);
 
 /// An HTTP method the API uses.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +149,6 @@ pub struct Endpoint {
     query: Option<SchemaOf>,
     body: Option<(SchemaOf, bool)>,
     status: u16,
-    response: Option<SchemaOf>,
     /// Another media type the success may come in (CSV, say), beside JSON.
     also: Option<&'static str>,
     /// Other media types the body may come in (a zip, say), beside JSON.
@@ -78,7 +171,6 @@ impl Endpoint {
             query: None,
             body: None,
             status: 200,
-            response: None,
             also: None,
             body_also: &[],
             document: None,
@@ -131,12 +223,6 @@ impl Endpoint {
         self
     }
 
-    /// Answers `R` on success.
-    pub fn returns<R: JsonSchema>(mut self) -> Endpoint {
-        self.response = Some(SchemaGenerator::subschema_for::<R>);
-        self
-    }
-
     /// Answers `status` on success (200 unless told).
     pub fn status(mut self, status: u16) -> Endpoint {
         self.status = status;
@@ -170,19 +256,39 @@ impl Api {
             paths: Map::new(),
             schemas: SchemaSettings::openapi3().into_generator(),
         };
-        let serve = move || std::future::ready(Json(document.get().cloned().unwrap_or_default()));
+        let serve = move || {
+            let document = match document.get() {
+                Some(Value::Object(document)) => document.clone(),
+                _ => Map::new(),
+            };
+            std::future::ready(Json(document))
+        };
         api.add(
             Endpoint::new(Verb::Get, "/openapi.json", "This document: the whole API, in OpenAPI 3"),
             serve,
         )
     }
 
-    /// Adds `endpoint`, served by `handler`.
-    pub fn add<H, T>(mut self, endpoint: Endpoint, handler: H) -> Api
+    /// Adds `endpoint`, served by `handler`; what it answers on success is the handler's answer type.
+    ///
+    /// # Panics
+    /// When the handler answers no body and the endpoint does not say it answers 204: the document
+    /// would describe a body that is never sent.
+    pub fn add<H, T, Args>(mut self, endpoint: Endpoint, handler: H) -> Api
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, AppState> + Answers<Args>,
+        <H as Answers<Args>>::Output: Answer,
         T: 'static,
     {
+        let response = <<H as Answers<Args>>::Output as Answer>::schema(&mut self.schemas);
+        assert!(
+            response.is_some() == (endpoint.status != 204),
+            "{} {} answers {} with {} body",
+            endpoint.verb.name(),
+            endpoint.path,
+            endpoint.status,
+            if response.is_some() { "a" } else { "no" },
+        );
         let mut route = on(endpoint.verb.filter(), handler);
         if let Some(limit) = endpoint.body_limit {
             // Set nearer the handler than the API's default, so it is the one that counts.
@@ -193,7 +299,7 @@ impl Api {
                 .route_layer(middleware::from_fn_with_state((self.state.clone(), permission), access::guard));
         }
         self.router = self.router.route(endpoint.path, route);
-        let operation = self.operation(&endpoint);
+        let operation = self.operation(&endpoint, response);
         let item = self.paths.entry(endpoint.path).or_insert_with(|| json!({}));
         if let Some(item) = item.as_object_mut() {
             item.insert(endpoint.verb.name().into(), operation);
@@ -227,7 +333,7 @@ impl Api {
         self.router
     }
 
-    fn operation(&mut self, e: &Endpoint) -> Value {
+    fn operation(&mut self, e: &Endpoint, response: Option<Schema>) -> Value {
         let mut parameters: Vec<Value> = path_parameters(e.path)
             .map(|name| {
                 let schema = match name {
@@ -243,13 +349,11 @@ impl Api {
         let error =
             json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
         let mut responses = Map::new();
-        let success = match e.response {
-            Some(schema) => json!({"schema": schema(&mut self.schemas).to_value()}),
-            None => json!({}),
-        };
-        let described = match e.status {
-            204 => json!({"description": "done"}),
-            status => {
+        let described = match response {
+            None => json!({"description": "done"}),
+            Some(schema) => {
+                let status = e.status;
+                let success = json!({"schema": schema.to_value()});
                 let mut content = json!({"application/json": success});
                 if let Some(other) = e.also {
                     content[other] = json!({"schema": {"type": "string"}});

@@ -2,10 +2,13 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use dualwrite_core::api::{AvailabilityRequest, TransactionRequest, TransactionResponse};
+use dualwrite_core::api::{
+    Availability, AvailabilityRequest, Paged, TableDocument, TransactionRequest, TransactionResponse,
+    MAX_PAGE,
+};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::filter::{Dialect, Filter};
-use dualwrite_core::schema::{Row, Side, Table};
+use dualwrite_core::schema::{Row, Schema, Side, Table};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -17,9 +20,6 @@ use crate::environment::write;
 use crate::error::ApiError;
 use crate::{alerts, transaction};
 
-/// At most this many rows a page.
-pub const MAX_PAGE: usize = 1000;
-
 /// The side named in a path, or a 404.
 pub fn side(name: &str) -> Result<Side, ApiError> {
     name.parse()
@@ -30,11 +30,14 @@ pub fn side(name: &str) -> Result<Side, ApiError> {
 pub async fn tables(
     State(app): State<AppState>,
     Path(side_name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<TableDocument>>, ApiError> {
     let side = side(&side_name)?;
     app.read(move |_, catalog| {
-        let doc = catalog.require_schema()?.to_value();
-        Ok(Json(doc.get(side.as_str()).cloned().unwrap_or(Value::Array(Vec::new()))))
+        let doc = dualwrite_core::api::SchemaDocument::from(catalog.require_schema()?);
+        Ok(Json(match side {
+            Side::Finops => doc.finops,
+            Side::Dataverse => doc.dataverse,
+        }))
     })
     .await
 }
@@ -44,13 +47,13 @@ pub async fn put_table(
     State(app): State<AppState>,
     Path((side_name, table)): Path<(String, String)>,
     Body(definition): Body<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TableDocument>, ApiError> {
     let side = side(&side_name)?;
     app.write(move |tx, catalog| {
         refuse_while_running(catalog)?;
         let mut doc = match &catalog.schema {
             Some(s) => s.to_value(),
-            None => json!({"format": "dualwrite.schema/v1", "companies": [], "finops": [], "dataverse": []}),
+            None => Schema::default().to_value(),
         };
         let mut definition = definition.clone();
         if let Value::Object(d) = &mut definition {
@@ -77,18 +80,21 @@ pub async fn put_table(
         }
         let schema = parse(&doc)?;
         catalog::put_schema(tx, &schema)?;
-        let stored = schema.table(side, &table).map(|t| table_value(&schema.to_value(), side, &t.name));
-        Ok(Json(stored.flatten().unwrap_or(Value::Null)))
+        let stored = schema.table(side, &table).and_then(|t| table_document(&schema, side, &t.name));
+        stored.map(Json).ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("table `{table}` is not in the schema it was just put in"))
+        })
     })
     .await
 }
 
-fn table_value(doc: &Value, side: Side, name: &str) -> Option<Value> {
-    doc.get(side.as_str())?
-        .as_array()?
-        .iter()
-        .find(|t| t.get("name").and_then(Value::as_str) == Some(name))
-        .cloned()
+fn table_document(schema: &Schema, side: Side, name: &str) -> Option<TableDocument> {
+    let doc = dualwrite_core::api::SchemaDocument::from(schema);
+    let tables = match side {
+        Side::Finops => doc.finops,
+        Side::Dataverse => doc.dataverse,
+    };
+    tables.into_iter().find(|t| t.get("name").and_then(Value::as_str) == Some(name))
 }
 
 #[derive(schemars::JsonSchema, Deserialize)]
@@ -106,7 +112,7 @@ pub async fn rows(
     State(app): State<AppState>,
     Path((side_name, table_name)): Path<(String, String)>,
     Query(q): Query<RowsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<Row>>, ApiError> {
     let side = side(&side_name)?;
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     app.read(move |tx, catalog| {
@@ -125,7 +131,7 @@ pub async fn rows(
             page.truncate(limit);
             let next = page.last().map(|r| r.id).filter(|_| more);
             let items: Vec<Row> = page.into_iter().map(|r| r.data).collect();
-            return Ok(Json(json!({"total": total, "items": items, "next": next})));
+            return Ok(Json(Paged { total, items, next }));
         };
         let (mut total, mut items, mut last, mut more, mut cursor) = (0u64, Vec::new(), 0, false, 0);
         loop {
@@ -146,7 +152,7 @@ pub async fn rows(
             }
         }
         let next = more.then_some(last);
-        Ok(Json(json!({"total": total, "items": items, "next": next})))
+        Ok(Json(Paged { total, items, next }))
     })
     .await
 }
@@ -203,9 +209,9 @@ pub async fn commit<T: Send + 'static>(
 pub async fn availability(
     State(app): State<AppState>,
     Path(side_name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Availability>, ApiError> {
     let side = side(&side_name)?;
-    app.read(move |tx, _| Ok(Json(json!({"side": side, "available": tx.is_available(side.as_str())?})))).await
+    app.read(move |tx, _| Ok(Json(Availability { side, available: tx.is_available(side.as_str())? }))).await
 }
 
 /// `PUT /envs/{side}/availability`: marks an environment available or not (maintenance).
@@ -213,14 +219,15 @@ pub async fn set_availability(
     State(app): State<AppState>,
     Path(side_name): Path<String>,
     Body(request): Body<AvailabilityRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Availability>, ApiError> {
     let side = side(&side_name)?;
     app.write(move |tx, _| {
+        let availability = Availability { side, available: request.available };
         if tx.is_available(side.as_str())? != request.available {
             tx.set_available(side.as_str(), request.available)?;
-            tx.append_event("availability", None, &json!({"side": side, "available": request.available}))?;
+            tx.append_event("availability", None, &json!(availability))?;
         }
-        Ok(Json(json!({"side": side, "available": request.available})))
+        Ok(Json(availability))
     })
     .await
 }

@@ -170,7 +170,9 @@ fn base_url(face: Face, headers: &HeaderMap) -> String {
     format!("http://{host}{}", face.root())
 }
 
-/// A JSON answer.
+/// A JSON answer. The faces speak OData's own open JSON, whose entity bodies are shaped by the
+/// schema's tables (and `@odata.*` annotations), so they stay `serde_json` values here rather than
+/// `core::api` types as `/api/v1` answers are.
 fn json_reply(status: StatusCode, body: &Value) -> Reply {
     Reply {
         status,

@@ -3,10 +3,13 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use dualwrite_core::api::{
+    InitialSyncState, LatestInitialSync, MapResource, MapState, NoInitialSync, Paged, Progress, Rerun,
+    RerunRequest, SyncError, MAX_PAGE,
+};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::body::{OptionalBody, Query};
 use super::maps::{find, resource};
@@ -14,9 +17,6 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::initial_sync::{self, Execution};
 use crate::lifecycle;
-
-/// At most this many errors a page.
-const MAX_PAGE: usize = 1000;
 
 #[derive(schemars::JsonSchema, Deserialize)]
 pub struct ErrorsQuery {
@@ -35,7 +35,7 @@ pub async fn get(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<ErrorsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InitialSyncState>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     if i64::try_from(q.offset).is_err() {
         return Err(ApiError::bad_request(
@@ -46,41 +46,43 @@ pub async fn get(
     app.read(move |tx, catalog| {
         let m = find(catalog, &id)?;
         let Some((execution_id, execution)) = initial_sync::latest(tx, m.id)? else {
-            return Ok(Json(
-                json!({"status": "none", "map_status": m.status, "errors": {"total": 0, "items": []}}),
-            ));
+            return Ok(Json(InitialSyncState::None(NoInitialSync {
+                status: "none".into(),
+                map_status: m.status,
+                errors: Paged::whole(Vec::new()),
+            })));
         };
         let (total, errors) =
             tx.execution_errors(execution_id, q.search.as_deref(), q.after, q.offset, limit)?;
         let next = (errors.len() == limit).then(|| errors.last().map(|e| e.id)).flatten();
-        let items: Vec<Value> = errors
+        let items = errors
             .into_iter()
             .map(|e| {
-                json!({"id": e.id, "side": e.side, "key": e.display_key, "company": e.company, "code": e.code,
-                       "message": e.message})
+                Ok(SyncError {
+                    id: e.id,
+                    side: e.side.parse().map_err(|_| {
+                        ApiError::Internal(anyhow::anyhow!(
+                            "initial-sync error {} on side `{}`",
+                            e.id,
+                            e.side
+                        ))
+                    })?,
+                    key: e.display_key,
+                    company: e.company,
+                    code: e.code,
+                    message: e.message,
+                })
             })
-            .collect();
-        let mut out = serde_json::to_value(&execution).map_err(|e| ApiError::Internal(e.into()))?;
-        if let Value::Object(o) = &mut out {
-            o.insert("execution".into(), execution_id.into());
-            o.insert("map_status".into(), serde_json::to_value(m.status).unwrap_or_default());
-            o.insert("progress".into(), json!({"done": execution.done, "total": execution.total}));
-            o.insert("errors".into(), json!({"total": total, "items": items, "next": next}));
-        }
-        Ok(Json(out))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(Json(InitialSyncState::Latest(LatestInitialSync {
+            progress: Progress { done: execution.done, total: execution.total },
+            state: execution,
+            execution_id,
+            map_status: m.status,
+            errors: Paged { total, items, next },
+        })))
     })
     .await
-}
-
-#[derive(schemars::JsonSchema, Deserialize, Default)]
-pub struct RerunRequest {
-    /// Whether rows that failed last time are tried again (otherwise only the rest is synced).
-    #[serde(default = "yes")]
-    retry_errors: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Runs the initial sync again for a map whose last one failed (or that is not running), with the
@@ -89,7 +91,7 @@ pub async fn rerun(
     State(app): State<AppState>,
     Path(id): Path<String>,
     OptionalBody(request): OptionalBody<RerunRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Rerun>, ApiError> {
     let result = app
         .write(move |tx, catalog| {
             let m = find(catalog, &id)?;
@@ -98,7 +100,7 @@ pub async fn rerun(
             let status = lifecycle::act(tx, m, Action::Run { initial_sync: true })?;
             let execution = Execution::new(master, request.retry_errors, previous.map(|(id, _)| id));
             let execution_id = initial_sync::start(tx, m, &execution)?;
-            Ok(Json(json!({"map": dualwrite_core::api::MapResource { status, ..resource(m) }, "execution": execution_id})))
+            Ok(Json(Rerun { map: MapResource { status, ..resource(m) }, execution: execution_id }))
         })
         .await;
     app.wake.notify_one();
@@ -107,12 +109,12 @@ pub async fn rerun(
 
 /// Skips the initial sync: the map goes live once what queued meanwhile is replayed (after a failed
 /// one, what queued is in the catch-up errors).
-pub async fn skip(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn skip(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<MapState>, ApiError> {
     let result = app
         .write(move |tx, catalog| {
             let m = find(catalog, &id)?;
             initial_sync::skip(tx, m)?;
-            Ok(Json(json!({"id": m.id.to_string(), "status": MapStatus::Initializing})))
+            Ok(Json(MapState { id: m.id.to_string(), status: MapStatus::Initializing }))
         })
         .await;
     app.wake.notify_one();

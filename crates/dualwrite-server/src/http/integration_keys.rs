@@ -5,11 +5,14 @@ use std::collections::BTreeSet;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use dualwrite_core::api::{integration_key_docs, IntegrationKeyPut};
+use dualwrite_core::api::{
+    integration_key_docs, IntegrationKeyDoc, IntegrationKeyList, IntegrationKeyPut, KeyOriginDoc,
+    RefreshedKeys,
+};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::body::Body;
 use super::AppState;
@@ -24,15 +27,14 @@ fn keyed_tables(catalog: &Catalog) -> BTreeSet<String> {
     tables
 }
 
-fn docs(catalog: &Catalog) -> Result<Value, ApiError> {
+fn docs(catalog: &Catalog) -> Result<Vec<IntegrationKeyDoc>, ApiError> {
     let schema = catalog.require_schema()?;
     let tables = keyed_tables(catalog);
-    Ok(serde_json::to_value(integration_key_docs(schema, &catalog.keys, tables.iter().map(String::as_str)))
-        .unwrap_or_default())
+    Ok(integration_key_docs(schema, &catalog.keys, tables.iter().map(String::as_str)))
 }
 
-pub async fn list(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
-    app.read(|_, catalog| Ok(Json(json!({"items": docs(catalog)?})))).await
+pub async fn list(State(app): State<AppState>) -> Result<Json<IntegrationKeyList>, ApiError> {
+    app.read(|_, catalog| Ok(Json(IntegrationKeyList { items: docs(catalog)? }))).await
 }
 
 /// Sets a table's key by hand. Refused while a map on that table runs: it would re-pair its rows.
@@ -40,7 +42,7 @@ pub async fn put(
     State(app): State<AppState>,
     Path(table): Path<String>,
     Body(request): Body<IntegrationKeyPut>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IntegrationKeyDoc>, ApiError> {
     app.write(move |tx, catalog| {
         let schema = catalog.require_schema()?;
         let definition = schema
@@ -79,15 +81,19 @@ pub async fn put(
             None,
             &json!({"table": definition.name, "fields": request.fields, "manual": true}),
         )?;
-        Ok(Json(
-            json!({"table": definition.name, "fields": request.fields, "manual": true, "origin": "manual"}),
-        ))
+        Ok(Json(IntegrationKeyDoc {
+            table: definition.name.clone(),
+            fields: request.fields.clone(),
+            manual: true,
+            origin: KeyOriginDoc::Manual,
+            other_alternate_keys: Vec::new(),
+        }))
     })
     .await
 }
 
 /// Regenerates the keys of the maps' tables from their alternate keys; manual keys are left alone.
-pub async fn refresh(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn refresh(State(app): State<AppState>) -> Result<Json<RefreshedKeys>, ApiError> {
     app.write(|tx, catalog| {
         let schema = catalog.require_schema()?;
         let mut keys = catalog.keys.clone();
@@ -96,7 +102,7 @@ pub async fn refresh(State(app): State<AppState>) -> Result<Json<Value>, ApiErro
         catalog::put_keys(tx, &keys)?;
         let refreshed = Catalog { keys, ..catalog.clone() };
         let problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        Ok(Json(json!({"items": docs(&refreshed)?, "problems": problems})))
+        Ok(Json(RefreshedKeys { items: docs(&refreshed)?, problems }))
     })
     .await
 }

@@ -3,13 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use dualwrite_core::api::{MapResource, PauseRequest, ResumeRequest, RunRequest};
+use dualwrite_core::api::{MapList, MapResource, PauseRequest, ResumeRequest, RunRequest};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::related::run_order;
 use dualwrite_core::table_map::TableMap;
 use dualwrite_core::validation::has_errors;
-use serde_json::{json, Value};
 
 use super::body::{Body, OptionalBody};
 use super::maps::{diagnose, find, resource};
@@ -24,7 +23,7 @@ use crate::lifecycle;
 pub async fn run(
     State(app): State<AppState>,
     Body(request): Body<RunRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MapList>, ApiError> {
     if request.maps.is_empty() {
         return Err(ApiError::bad_request(
             ErrorCode::InvalidBody,
@@ -51,7 +50,7 @@ pub async fn run(
                 }
                 ran.push(MapResource { status, ..resource(m) });
             }
-            Ok(Json(json!({"items": ran})))
+            Ok(Json(MapList { items: ran }))
         })
         .await;
     app.wake.notify_one();
@@ -64,7 +63,7 @@ pub async fn pause(
     State(app): State<AppState>,
     Path(id): Path<String>,
     OptionalBody(request): OptionalBody<PauseRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MapList>, ApiError> {
     app.write(move |tx, catalog| {
         let m = find(catalog, &id)?;
         let mut paused = vec![MapResource { status: lifecycle::act(tx, m, Action::Pause)?, ..resource(m) }];
@@ -82,7 +81,7 @@ pub async fn pause(
                 }
             }
         }
-        Ok(Json(json!({"items": paused})))
+        Ok(Json(MapList { items: paused }))
     })
     .await
 }

@@ -3,13 +3,15 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use dualwrite_core::api::{DiagnosticsResponse, MapDoc, MapResource, ValidateRequest};
+use dualwrite_core::api::{
+    DiagnosticsResponse, MapDoc, MapListItem, MapResource, Paged, RelatedMaps, SavedMap, ValidateRequest,
+};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::related::run_order;
 use dualwrite_core::table_map::TableMap;
 use dualwrite_core::validation::{validate as validate_map, validate_structure, Diagnostic};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::body::Body;
 use super::AppState;
@@ -55,27 +57,22 @@ pub fn diagnose(catalog: &Catalog, map: &TableMap, id: Option<i64>) -> Vec<Diagn
     }
 }
 
-fn saved(m: &CatalogMap, diagnostics: Vec<Diagnostic>) -> Value {
-    let mut out = serde_json::to_value(resource(m)).unwrap_or_default();
-    if let Value::Object(o) = &mut out {
-        o.insert("diagnostics".into(), serde_json::to_value(diagnostics).unwrap_or_default());
-    }
-    out
+fn saved(m: &CatalogMap, diagnostics: Vec<Diagnostic>) -> SavedMap {
+    SavedMap { resource: resource(m), diagnostics }
 }
 
 /// `GET /maps`: every map with its status and the number of changes queued for it.
-pub async fn list(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn list(State(app): State<AppState>) -> Result<Json<Paged<MapListItem>>, ApiError> {
     app.read(|tx, catalog| {
         let mut items = Vec::with_capacity(catalog.maps.len());
         for m in &catalog.maps {
-            let mut item = serde_json::to_value(resource(m)).unwrap_or_default();
-            if let Value::Object(o) = &mut item {
-                o.insert("queued".into(), tx.queue_len(m.id, None)?.into());
-                o.insert("catch_up_errors".into(), tx.catch_up_error_count(m.id)?.into());
-            }
-            items.push(item);
+            items.push(MapListItem {
+                resource: resource(m),
+                queued: tx.queue_len(m.id, None)?,
+                catch_up_errors: tx.catch_up_error_count(m.id)?,
+            });
         }
-        Ok(Json(json!({"total": items.len(), "items": items})))
+        Ok(Json(Paged::whole(items)))
     })
     .await
 }
@@ -88,7 +85,7 @@ pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> Result<
 pub async fn create(
     State(app): State<AppState>,
     Body(doc): Body<MapDoc>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SavedMap>), ApiError> {
     let map = parse(&doc)?;
     app.write(move |tx, catalog| {
         let map = stored_names(catalog, &map);
@@ -124,7 +121,7 @@ pub async fn update(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Body(doc): Body<MapDoc>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SavedMap>, ApiError> {
     let map = parse(&doc)?;
     app.write(move |tx, catalog| {
         let map = stored_names(catalog, &map);
@@ -173,7 +170,10 @@ pub async fn validate(
 }
 
 /// `GET /maps/{id}/related`: the map and the maps it depends on, upstream first, with any cycles.
-pub async fn related(State(app): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn related(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RelatedMaps>, ApiError> {
     app.read(move |_, catalog| {
         let m = find(catalog, &id)?;
         let schema = catalog.require_schema()?;
@@ -186,7 +186,7 @@ pub async fn related(State(app): State<AppState>, Path(id): Path<String>) -> Res
             .iter()
             .map(|c| c.iter().map(|&i| catalog.maps[i].id.to_string()).collect())
             .collect();
-        Ok(Json(json!({"items": items, "cycles": cycles})))
+        Ok(Json(RelatedMaps { items, cycles }))
     })
     .await
 }

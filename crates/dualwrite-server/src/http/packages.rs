@@ -5,10 +5,10 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use dualwrite_artifacts::solution::{self, SolutionInfo};
-use dualwrite_core::api::{ImportAction, ImportReport, ImportedMap, MapDoc};
+use dualwrite_core::api::{ImportAction, ImportReport, ImportedMap, MapDoc, PackageDocument, PackageExport};
+use dualwrite_core::document::Problem;
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::integration_key::IntegrationKeys;
 use dualwrite_core::lifecycle::MapStatus;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::body::{Body, Query};
+use super::endpoint::OrFile;
 use super::maps::{diagnose, find, refuse_unless_editable};
 use super::AppState;
 use crate::catalog::{self, Catalog, CatalogMap};
@@ -33,7 +34,10 @@ pub struct ExportQuery {
     format: Option<String>,
 }
 
-pub async fn export(State(app): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(app): State<AppState>,
+    Query(q): Query<ExportQuery>,
+) -> Result<OrFile<PackageExport>, ApiError> {
     app.read(move |_, catalog| {
         let chosen: Vec<&CatalogMap> = match q.maps.as_deref().filter(|m| !m.trim().is_empty()) {
             None => catalog.maps.iter().collect(),
@@ -49,21 +53,14 @@ pub async fn export(State(app): State<AppState>, Query(q): Query<ExportQuery>) -
             }
         }
         match q.format.as_deref().unwrap_or("native") {
-            "native" => Ok(Json(package.to_value()).into_response()),
-            "msdyn_mapping" => Ok(Json(package.to_ms_mapping()).into_response()),
+            "native" => Ok(OrFile::Json(PackageExport::Native(PackageDocument::from(&package)))),
+            "msdyn_mapping" => Ok(OrFile::Json(PackageExport::ms_mapping(&package))),
             "solution" => {
                 let info = SolutionInfo::default();
                 let zip = solution::write_package(&info, &package)
                     .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing a solution zip: {e}")))?;
-                let file = format!("{}_{}.zip", info.unique_name, info.version.replace('.', "_"));
-                Ok((
-                    [
-                        (header::CONTENT_TYPE, "application/zip".to_owned()),
-                        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-                    ],
-                    zip,
-                )
-                    .into_response())
+                let name = format!("{}_{}.zip", info.unique_name, info.version.replace('.', "_"));
+                Ok(OrFile::File { content_type: "application/zip", name, bytes: zip })
             }
             other => Err(ApiError::bad_request(
                 ErrorCode::InvalidQuery,
@@ -136,15 +133,15 @@ fn package_of(body: &PackageBody, catalog: &Catalog) -> Result<Package, ApiError
         PackageBody::Solution(bytes) => read_package("the solution", bytes, schema),
     };
     let mut package = read.map_err(|e| {
-        let problems: Vec<Value> = match &e {
-            PackageFileError::Document(d) | PackageFileError::Maps(d) => {
-                d.problems.iter().map(|p| json!({"path": p.path, "message": p.message})).collect()
+        let problems: Vec<Problem> = match &e {
+            PackageFileError::Document(d) | PackageFileError::Maps(d) => d.problems.clone(),
+            PackageFileError::Solution(s) => {
+                vec![Problem { path: s.place.to_string(), message: s.message.to_string() }]
             }
-            PackageFileError::Solution(s) => vec![json!({"path": s.place, "message": s.message})],
-            PackageFileError::NotText => vec![json!({"path": "", "message": e.to_string()})],
+            PackageFileError::NotText => vec![Problem { path: String::new(), message: e.to_string() }],
         };
         ApiError::bad_request(ErrorCode::InvalidPackage, format!("the package has problems: {e}"))
-            .with("problems", problems)
+            .with("problems", serde_json::to_value(problems).unwrap_or_default())
     })?;
     // Maps are stored under the schema's own table names, whatever alias the package used.
     if let Some(schema) = schema {

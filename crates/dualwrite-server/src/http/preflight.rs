@@ -2,25 +2,17 @@
 //! every problem row as CSV; `?problem=CODE&offset=&limit=` pages through one problem's rows.
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use dualwrite_core::api::{PreflightAnswer, PreflightProblem, PreflightRequest, ProblemRow, MAX_PAGE};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::schema::Side;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::body::{OptionalBody, Query};
+use super::endpoint::OrFile;
 use super::maps::{diagnose, find};
 use super::AppState;
 use crate::error::ApiError;
 use crate::preflight;
-
-#[derive(schemars::JsonSchema, Deserialize, Default)]
-pub struct PreflightRequest {
-    /// The side whose values would win conflicts; Dataverse unless chosen.
-    master: Option<Side>,
-}
 
 #[derive(schemars::JsonSchema, Deserialize)]
 pub struct PreflightQuery {
@@ -36,7 +28,7 @@ pub async fn run(
     Path(id): Path<String>,
     Query(q): Query<PreflightQuery>,
     OptionalBody(request): OptionalBody<PreflightRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<OrFile<PreflightAnswer>, ApiError> {
     let master = request.master.unwrap_or(Side::Dataverse);
     let report = app
         .read(move |tx, catalog| {
@@ -46,31 +38,27 @@ pub async fn run(
         })
         .await?;
     match (q.format.as_deref(), q.problem) {
-        (Some("csv"), _) => Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"preflight-{}.csv\"", report.map_id),
-                ),
-            ],
-            preflight::csv(&report),
-        )
-            .into_response()),
+        (Some("csv"), _) => Ok(OrFile::File {
+            content_type: "text/csv; charset=utf-8",
+            name: format!("preflight-{}.csv", report.map_id),
+            bytes: preflight::csv(&report).into_bytes(),
+        }),
         (Some(other), _) if other != "json" => Err(ApiError::bad_request(
             ErrorCode::InvalidQuery,
             format!("format `{other}` is not known; use json or csv"),
         )),
         (_, Some(code)) => {
-            let limit = q.limit.unwrap_or(50).clamp(1, 1000);
-            let rows: Vec<&preflight::ProblemRow> =
-                report.all_problems.iter().filter(|p| p.code == code).collect();
-            let items: Vec<_> = rows.iter().skip(q.offset).take(limit).collect();
-            Ok(Json(
-                json!({"code": code, "title": preflight::title(&code), "total": rows.len(), "items": items}),
-            )
-            .into_response())
+            let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+            let rows: Vec<&ProblemRow> = report.all_problems.iter().filter(|p| p.code == code).collect();
+            let items = rows.iter().skip(q.offset).take(limit).map(|&p| p.clone()).collect();
+            let page = PreflightProblem {
+                title: preflight::title(&code).to_owned(),
+                total: rows.len() as u64,
+                items,
+                code,
+            };
+            Ok(OrFile::Json(PreflightAnswer::Problem(page)))
         }
-        (_, None) => Ok(Json(report).into_response()),
+        (_, None) => Ok(OrFile::Json(PreflightAnswer::Report(report.summary))),
     }
 }

@@ -3,8 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use dualwrite_core::api::{CatchUpError, Paged, QueueItem, Retried, RetryRequest, MAX_PAGE};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 use super::body::{OptionalBody, Query};
 use super::maps::find;
@@ -12,8 +12,6 @@ use super::AppState;
 use crate::error::ApiError;
 use crate::queue;
 use crate::store::{Log, QueuedChange};
-
-const MAX_PAGE: usize = 1000;
 
 #[derive(schemars::JsonSchema, Deserialize)]
 pub struct QueueQuery {
@@ -23,15 +21,22 @@ pub struct QueueQuery {
     limit: Option<usize>,
 }
 
-fn change(c: &QueuedChange) -> Value {
-    json!({
-        "seq": c.seq,
-        "at": c.at,
-        "key": c.key,
-        "side": c.body["side"],
-        "table": c.body["table"],
-        "op": c.body["op"],
-        "row": if c.body["after"].is_null() { &c.body["before"] } else { &c.body["after"] },
+/// A queued change as the API shows it: its row as written, or for a delete as it was.
+fn change(c: &QueuedChange) -> Result<QueueItem, ApiError> {
+    fn member<T: serde::de::DeserializeOwned>(c: &QueuedChange, name: &str) -> Result<T, ApiError> {
+        serde_json::from_value(c.body[name].clone()).map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!("queued change {} has no readable `{name}`: {e}", c.seq))
+        })
+    }
+    let row = if c.body["after"].is_null() { "before" } else { "after" };
+    Ok(QueueItem {
+        seq: c.seq,
+        at: c.at.clone(),
+        key: c.key.clone(),
+        side: member(c, "side")?,
+        table: member(c, "table")?,
+        op: member(c, "op")?,
+        row: member(c, row)?,
     })
 }
 
@@ -39,7 +44,7 @@ pub async fn list(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<QueueQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<QueueItem>>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     app.read_log(Log::Queue, move |tx, catalog, horizon| {
         let m = find(catalog, &id)?;
@@ -48,7 +53,8 @@ pub async fn list(
         let mut page = tx.queued(m.id, key.as_deref(), q.after, limit)?;
         page.retain(|c| c.seq <= horizon);
         let next = (page.len() == limit).then(|| page.last().map(|c| c.seq)).flatten();
-        Ok(Json(json!({"total": total, "items": page.iter().map(change).collect::<Vec<_>>(), "next": next})))
+        let items = page.iter().map(change).collect::<Result<_, _>>()?;
+        Ok(Json(Paged { total, items, next }))
     })
     .await
 }
@@ -64,7 +70,7 @@ pub async fn errors(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<ErrorsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Paged<CatchUpError>>, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     app.read_log(Log::CatchUpErrors, move |tx, catalog, horizon| {
         let m = find(catalog, &id)?;
@@ -72,38 +78,35 @@ pub async fn errors(
         let mut page = tx.catch_up_errors(m.id, q.after, limit)?;
         page.retain(|e| e.id <= horizon);
         let next = (page.len() == limit).then(|| page.last().map(|e| e.id)).flatten();
-        let items: Vec<Value> = page
+        let items = page
             .iter()
             .map(|e| {
-                let mut item = change(&e.change);
-                if let Value::Object(o) = &mut item {
-                    o.insert("id".into(), e.id.into());
-                    o.insert("code".into(), e.code.clone().into());
-                    o.insert("message".into(), e.message.clone().into());
-                }
-                item
+                Ok(CatchUpError {
+                    id: e.id,
+                    change: change(&e.change)?,
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                })
             })
-            .collect();
-        Ok(Json(json!({"total": total, "items": items, "next": next})))
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Json(Paged { total, items, next }))
     })
     .await
-}
-
-#[derive(schemars::JsonSchema, Deserialize, Default)]
-pub struct RetryRequest {
-    /// The catch-up errors to retry; all of them when absent.
-    ids: Option<Vec<i64>>,
 }
 
 pub async fn retry(
     State(app): State<AppState>,
     Path(id): Path<String>,
     OptionalBody(request): OptionalBody<RetryRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Retried>, ApiError> {
     app.write(move |tx, catalog| {
         let m = find(catalog, &id)?;
         let (applied, failed) = queue::retry(tx, catalog, m, request.ids.as_deref())?;
-        Ok(Json(json!({"applied": applied, "failed": failed, "remaining": tx.catch_up_error_count(m.id)?})))
+        Ok(Json(Retried {
+            applied: applied as u64,
+            failed: failed as u64,
+            remaining: tx.catch_up_error_count(m.id)?,
+        }))
     })
     .await
 }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use dualwrite_artifacts::csdl;
-use dualwrite_core::api::{SchemaImport, TableImport};
+use dualwrite_core::api::{SchemaDocument, SchemaImport, TableImport};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::{Schema, Side};
@@ -15,16 +15,21 @@ use super::AppState;
 use crate::catalog::{self, Catalog};
 use crate::error::ApiError;
 
-pub async fn get(State(app): State<AppState>) -> Result<Json<Value>, ApiError> {
-    app.read(|_, catalog| Ok(Json(catalog.require_schema()?.to_value()))).await
+pub async fn get(State(app): State<AppState>) -> Result<Json<SchemaDocument>, ApiError> {
+    app.read(|_, catalog| Ok(Json(SchemaDocument::from(catalog.require_schema()?)))).await
 }
 
-pub async fn put(State(app): State<AppState>, Body(doc): Body<Value>) -> Result<Json<Value>, ApiError> {
+/// The body stays JSON until the schema's reader takes it, so that every problem is answered with
+/// its path.
+pub async fn put(
+    State(app): State<AppState>,
+    Body(doc): Body<Value>,
+) -> Result<Json<SchemaDocument>, ApiError> {
     let schema = parse(&doc)?;
     app.write(move |tx, catalog| {
         refuse_while_running(catalog)?;
         catalog::put_schema(tx, &schema)?;
-        Ok(Json(schema.to_value()))
+        Ok(Json(SchemaDocument::from(&schema)))
     })
     .await
 }

@@ -422,3 +422,67 @@ async fn a_write_to_an_unavailable_side_is_checked_before_it_is_told_to_wait() {
         }
     }
 }
+
+/// Every `$ref` in `value`.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(o) => {
+            if let Some(Value::String(target)) = o.get("$ref") {
+                out.push(target.clone());
+            }
+            o.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_api_document_describes_the_body_of_every_success_and_every_shape_it_names() {
+    let app = TestApp::new().await;
+    let (status, document) = app.get("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut undescribed = Vec::new();
+    for (path, item) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            for (status, answer) in operation["responses"].as_object().into_iter().flatten() {
+                let schema = &answer["content"]["application/json"]["schema"];
+                let described = schema.as_object().is_some_and(|s| !s.is_empty());
+                if status.starts_with('2') && status != "204" && !described {
+                    undescribed.push(format!("{method} {path} {status}: {answer}"));
+                }
+            }
+        }
+    }
+    assert_eq!(undescribed, Vec::<String>::new(), "answers without a body schema");
+    let mut named = Vec::new();
+    refs(&document, &mut named);
+    let missing: Vec<&String> = named
+        .iter()
+        .filter(|r| {
+            let name = r.trim_start_matches("#/components/schemas/");
+            !document["components"]["schemas"][name].is_object()
+        })
+        .collect();
+    assert!(missing.is_empty(), "shapes named but not described: {missing:?}");
+    let page = &document["components"]["schemas"]["PageOfMapListItem"];
+    assert!(page["properties"]["next"].is_object(), "a page says where the next one starts: {page}");
+}
+
+#[tokio::test]
+async fn a_body_that_may_be_left_out_is_refused_when_it_is_not_an_object() {
+    let app = contoso().await;
+    let (_, maps) = app.get("/api/v1/maps").await;
+    let (id, status) = (maps["items"][0]["id"].clone(), maps["items"][0]["status"].clone());
+    let id = id.as_str().expect("a map id").to_owned();
+    for body in ["[]", "[false]", "7"] {
+        let (answer, error) = app.post_raw(&format!("/api/v1/maps/{id}/initial-sync/rerun"), body).await;
+        assert_eq!(
+            (answer, error["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_BODY")),
+            "{body}: {error}"
+        );
+    }
+    let (_, map) = app.get(&format!("/api/v1/maps/{id}")).await;
+    assert_eq!(map["status"], status, "a refused rerun leaves the map as it was");
+}
