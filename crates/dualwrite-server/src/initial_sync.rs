@@ -247,7 +247,7 @@ pub enum Step {
 /// Whether both environments take writes (an initial sync copies only then).
 pub fn sides_available(tx: &mut dyn Tx) -> Result<bool, SyncError> {
     for side in [Side::Finops, Side::Dataverse] {
-        if !tx.is_available(side.as_str())? {
+        if !tx.is_available(side)? {
             return Ok(false);
         }
     }
@@ -378,9 +378,11 @@ impl Job {
         for problem in &plan.problems {
             let key = problem.key.as_ref().map_or_else(|| DisplayKey::NO_KEY.to_owned(), ToString::to_string);
             let shown = rows.display_key(&planner, problem.side, problem.index);
+            // The planner writes each problem's code from `ErrorCode`, so it always reads back.
+            let code = ErrorCode::parse(&problem.code).unwrap_or(ErrorCode::Internal);
             tx.add_execution_error(
                 self.execution_id,
-                &failure(problem.side, key, shown, &problem.code, problem.message.clone()),
+                &failure(problem.side, key, shown, code, problem.message.clone()),
             )?;
             execution.count(problem.side, company(problem.side, problem.index).as_deref(), |c| c.failed += 1);
         }
@@ -442,7 +444,7 @@ impl Job {
                     let source = side.other();
                     tx.add_execution_error(
                         self.execution_id,
-                        &failure(source, w.key.to_string(), w.shown.clone(), e.code().as_str(), message),
+                        &failure(source, w.key.to_string(), w.shown.clone(), e.code(), message),
                     )?;
                     execution.count(source, w.company.as_deref(), |c| c.failed += 1);
                 }
@@ -587,16 +589,8 @@ fn attempt(
 
 /// A row of `side` that could not be written: its normalised `key` (what a rerun skips by), how it is
 /// shown, and why.
-fn failure(side: Side, key: String, shown: DisplayKey, code: &str, message: String) -> ExecutionError {
-    ExecutionError {
-        id: 0,
-        side: side.as_str().to_owned(),
-        key,
-        display_key: shown.key,
-        company: shown.company,
-        code: code.to_owned(),
-        message,
-    }
+fn failure(side: Side, key: String, shown: DisplayKey, code: ErrorCode, message: String) -> ExecutionError {
+    ExecutionError { id: 0, side, key, display_key: shown.key, company: shown.company, code, message }
 }
 
 fn message_of(e: &SyncError) -> String {
@@ -742,7 +736,7 @@ fn references_page(
             let message = format!("writing its reference to its own table on {side}: {}", message_of(&e));
             tx.add_execution_error(
                 execution_id,
-                &failure(side.other(), key.to_string(), shown, e.code().as_str(), message),
+                &failure(side.other(), key.to_string(), shown, e.code(), message),
             )?;
             execution.count(side.other(), None, |c| c.failed += 1);
         }

@@ -25,19 +25,19 @@ pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatu
     let queue = match action {
         Action::Stop => Some(tx.move_queue_to_catch_up_errors(
             map.id,
-            ErrorCode::Stopped.as_str(),
+            ErrorCode::Stopped,
             "queued when the map was stopped; retry it once the map runs again",
         )?),
         Action::Resume { mode: ResumeMode::SkipPreserve } | Action::SkipToLive => {
             Some(tx.move_queue_to_catch_up_errors(
                 map.id,
-                ErrorCode::Skipped.as_str(),
+                ErrorCode::Skipped,
                 "queued while the map was paused; the map skipped to live sync, so retry it to apply it",
             )?)
         }
         Action::InitialSyncFailed => Some(tx.move_queue_to_catch_up_errors(
             map.id,
-            ErrorCode::InitialSyncFailed.as_str(),
+            ErrorCode::InitialSyncFailed,
             "queued while an initial sync ran that failed; retry it once the map runs again",
         )?),
         Action::Resume { mode: ResumeMode::SkipDiscard } => Some(tx.discard_queue(map.id)?),

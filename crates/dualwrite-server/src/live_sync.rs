@@ -108,7 +108,7 @@ pub fn twin_write(
 
 /// `Ok` when `side` takes writes; [`SyncError::Unavailable`] naming it when it is marked unavailable.
 pub fn available(tx: &mut dyn Tx, side: Side) -> Result<(), SyncError> {
-    if tx.is_available(side.as_str())? {
+    if tx.is_available(side)? {
         return Ok(());
     }
     Err(SyncError::unavailable(

@@ -376,7 +376,7 @@ pub fn catch_up(
         for change in &changes {
             if let Some(seq) = held.behind(tx, map_id, change)? {
                 let message = behind_message(seq);
-                tx.add_catch_up_error(map_id, change, ErrorCode::BehindFailedChange.as_str(), &message)?;
+                tx.add_catch_up_error(map_id, change, ErrorCode::BehindFailedChange, &message)?;
                 tx.append_event(
                     "catch_up_error",
                     Some(map_id),
@@ -404,7 +404,7 @@ pub fn catch_up(
                     let Refusal { code, message, .. } = e.into_refusal()?;
                     tx.rollback_to_savepoint()?;
                     held.hold(change);
-                    tx.add_catch_up_error(map_id, change, code.as_str(), &message)?;
+                    tx.add_catch_up_error(map_id, change, code, &message)?;
                     tx.append_event(
                         "catch_up_error",
                         Some(map_id),
@@ -456,11 +456,7 @@ pub fn retry(
                 continue;
             }
             if let Some(seq) = earlier {
-                tx.set_catch_up_error(
-                    error.id,
-                    ErrorCode::BehindFailedChange.as_str(),
-                    &behind_message(seq),
-                )?;
+                tx.set_catch_up_error(error.id, ErrorCode::BehindFailedChange, &behind_message(seq))?;
                 failed += 1;
                 continue;
             }
@@ -488,7 +484,7 @@ pub fn retry(
                 Err(e) => {
                     let Refusal { code, message, .. } = e.into_refusal()?;
                     tx.rollback_to_savepoint()?;
-                    tx.set_catch_up_error(error.id, code.as_str(), &message)?;
+                    tx.set_catch_up_error(error.id, code, &message)?;
                     held.hold(change);
                     failed += 1;
                 }

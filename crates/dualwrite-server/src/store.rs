@@ -8,11 +8,14 @@
 //! closure may run more than once (PostgreSQL retries serialisation failures), so it must not have
 //! effects outside the transaction. Calls block: run them on tokio's blocking pool.
 
+mod column;
 mod migration;
 mod postgres;
 mod row_cache;
 mod sqlite;
 
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::schema::Side;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
@@ -110,7 +113,7 @@ pub struct QueuedChange {
 pub struct CatchUpError {
     pub id: i64,
     pub change: QueuedChange,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -119,7 +122,7 @@ pub struct CatchUpError {
 pub struct ExecutionError {
     /// Given by the store (ignored when adding one).
     pub id: i64,
-    pub side: String,
+    pub side: Side,
     /// The row's integration-key value, normalised (`c001|demf`): what a rerun without errors skips.
     pub key: String,
     /// The key as the row holds it, company part left out (core's `DisplayKey`); `key` for errors
@@ -127,7 +130,7 @@ pub struct ExecutionError {
     pub display_key: String,
     /// The row's company code as the row holds it, for a company-specific key.
     pub company: Option<String>,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -168,7 +171,7 @@ pub trait Tx {
     /// The row of `table` on `side` whose key `key_name` has the normalised value `value`.
     fn find_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         key_name: &str,
         value: &str,
@@ -177,7 +180,7 @@ pub trait Tx {
     /// Inserts a row with its unique keys; `Ok(Err(..))` names the key that is already taken.
     fn insert_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -186,7 +189,7 @@ pub trait Tx {
     fn update_row(
         &mut self,
         id: i64,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -195,15 +198,15 @@ pub trait Tx {
     /// Up to `limit` rows of a table with ids above `after`, in id order.
     fn scan_rows(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         after: i64,
         limit: usize,
     ) -> Result<Vec<StoredRow>, StoreError>;
-    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError>;
+    fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError>;
 
-    fn is_available(&mut self, side: &str) -> Result<bool, StoreError>;
-    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError>;
+    fn is_available(&mut self, side: Side) -> Result<bool, StoreError>;
+    fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError>;
 
     fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError>;
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
@@ -238,7 +241,7 @@ pub trait Tx {
     fn move_queue_to_catch_up_errors(
         &mut self,
         map_id: i64,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<u64, StoreError>;
 
@@ -246,7 +249,7 @@ pub trait Tx {
         &mut self,
         map_id: i64,
         change: &QueuedChange,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<i64, StoreError>;
     fn catch_up_errors(
@@ -257,7 +260,7 @@ pub trait Tx {
     ) -> Result<Vec<CatchUpError>, StoreError>;
     fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError>;
     fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError>;
-    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError>;
+    fn set_catch_up_error(&mut self, id: i64, code: ErrorCode, message: &str) -> Result<(), StoreError>;
     /// The sequence number of the oldest catch-up error of a map with integration-key value `key`:
     /// the change that key's later changes wait behind.
     fn first_catch_up_error_of_key(&mut self, map_id: i64, key: &str) -> Result<Option<i64>, StoreError>;
@@ -451,25 +454,6 @@ pub fn redacted(url: &str) -> String {
         shown.push_str(&params.join("&"));
     }
     shown
-}
-
-/// Parses a JSON object stored by this module.
-fn parse_row(text: &str) -> Result<Row, StoreError> {
-    match serde_json::from_str(text) {
-        Ok(Value::Object(row)) => Ok(row),
-        Ok(_) => Err(StoreError::Corrupt("a stored row is not a JSON object".into())),
-        Err(e) => Err(StoreError::Corrupt(format!("a stored row is not JSON: {e}"))),
-    }
-}
-
-fn parse_json(text: &str) -> Result<Value, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
-}
-
-/// `%text%` for LIKE, with LIKE's own wildcards taken literally (escape character `\`).
-fn like_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 #[cfg(test)]

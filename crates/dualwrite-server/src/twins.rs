@@ -44,7 +44,7 @@ impl TwinIndex {
             let table = write::table(schema, side, cmap.map.table(side))?;
             let mut after = 0;
             loop {
-                let page = tx.scan_rows(side.as_str(), &table.name, after, PAGE)?;
+                let page = tx.scan_rows(side, &table.name, after, PAGE)?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for row in page {

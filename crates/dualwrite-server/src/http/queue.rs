@@ -78,7 +78,7 @@ pub async fn errors(
                 let mut item = change(&e.change);
                 if let Value::Object(o) = &mut item {
                     o.insert("id".into(), e.id.into());
-                    o.insert("code".into(), e.code.clone().into());
+                    o.insert("code".into(), e.code.as_str().into());
                     o.insert("message".into(), e.message.clone().into());
                 }
                 item

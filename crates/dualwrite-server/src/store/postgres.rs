@@ -5,13 +5,16 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 
 use ::postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::schema::Side;
 use serde_json::Value;
 
+use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease, Log,
-    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    CatchUpError, DuplicateKey, Event, ExecutionError, Lease, Log, QueuedChange, Row, RowKey, StoreError,
+    StoredMap, StoredRow, Tx, TxError,
 };
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
@@ -293,7 +296,7 @@ impl PgTx<'_> {
 
     fn taken(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         keys: &[RowKey],
         me: i64,
@@ -302,8 +305,10 @@ impl PgTx<'_> {
             "SELECT row_id FROM env_row_keys WHERE side = $1 AND tbl = $2 AND name = $3 AND value = $4",
         )?;
         for key in keys {
-            let holder =
-                self.tx.query_opt(&st, &[&side, &table, &key.name, &key.value])?.map(|r| r.get::<_, i64>(0));
+            let holder = self
+                .tx
+                .query_opt(&st, &[&side.as_str(), &table, &key.name, &key.value])?
+                .map(|r| r.get::<_, i64>(0));
             if holder.is_some_and(|h| h != me) {
                 return Ok(Some(DuplicateKey { key: key.name.clone() }));
             }
@@ -311,11 +316,11 @@ impl PgTx<'_> {
         Ok(None)
     }
 
-    fn add_keys(&mut self, side: &str, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
+    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
         let st =
             self.st("INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES ($1, $2, $3, $4, $5)")?;
         for key in keys {
-            self.tx.execute(&st, &[&side, &table, &key.name, &key.value, &id])?;
+            self.tx.execute(&st, &[&side.as_str(), &table, &key.name, &key.value, &id])?;
         }
         Ok(())
     }
@@ -325,12 +330,12 @@ impl PgTx<'_> {
             seq: row.get(at),
             at: row.get(at + 1),
             key: row.get(at + 2),
-            body: parse_json(row.get(at + 3))?,
+            body: column::json(row.get(at + 3))?,
         })
     }
 
     fn map_from(row: &::postgres::Row) -> Result<StoredMap, StoreError> {
-        Ok(StoredMap { id: row.get(0), body: parse_json(row.get(1))?, status: row.get(2) })
+        Ok(StoredMap { id: row.get(0), body: column::json(row.get(1))?, status: row.get(2) })
     }
 }
 
@@ -341,7 +346,7 @@ impl Tx for PgTx<'_> {
 
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let st = self.st("SELECT body FROM documents WHERE name = $1")?;
-        self.tx.query_opt(&st, &[&name])?.map(|r| parse_json(r.get(0))).transpose()
+        self.tx.query_opt(&st, &[&name])?.map(|r| column::json(r.get(0))).transpose()
     }
 
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError> {
@@ -387,7 +392,7 @@ impl Tx for PgTx<'_> {
 
     fn find_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         key_name: &str,
         value: &str,
@@ -399,8 +404,8 @@ impl Tx for PgTx<'_> {
              WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = $4")?;
         let row = self
             .tx
-            .query_opt(&st, &[&side, &table, &key_name, &value])?
-            .map(|r| Ok::<_, StoreError>(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
+            .query_opt(&st, &[&side.as_str(), &table, &key_name, &value])?
+            .map(|r| Ok::<_, StoreError>(StoredRow { id: r.get(0), data: column::row(r.get(1))? }))
             .transpose()?;
         self.cache.remember(side, table, key_name, value, &row);
         Ok(row)
@@ -414,7 +419,7 @@ impl Tx for PgTx<'_> {
         let row = self
             .tx
             .query_opt(&st, &[&id])?
-            .map(|r| Ok::<_, StoreError>(StoredRow { id, data: parse_row(r.get(0))? }))
+            .map(|r| Ok::<_, StoreError>(StoredRow { id, data: column::row(r.get(0))? }))
             .transpose()?;
         self.cache.remember_id(id, &row);
         Ok(row)
@@ -422,7 +427,7 @@ impl Tx for PgTx<'_> {
 
     fn insert_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -432,17 +437,7 @@ impl Tx for PgTx<'_> {
             return Ok(Err(dup));
         }
         let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
-        let id: i64 = self
-            .tx
-            .query_one(
-                &st,
-                &[
-                    &side,
-                    &table,
-                    &serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                ],
-            )?
-            .get(0);
+        let id: i64 = self.tx.query_one(&st, &[&side.as_str(), &table, &column::row_text(data)?])?.get(0);
         self.add_keys(side, table, id, keys)?;
         Ok(Ok(id))
     }
@@ -450,7 +445,7 @@ impl Tx for PgTx<'_> {
     fn update_row(
         &mut self,
         id: i64,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -467,10 +462,7 @@ impl Tx for PgTx<'_> {
         }
         self.add_keys(side, table, id, &added)?;
         let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
-        self.tx.execute(
-            &st,
-            &[&id, &serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?],
-        )?;
+        self.tx.execute(&st, &[&id, &column::row_text(data)?])?;
         Ok(Ok(()))
     }
 
@@ -483,7 +475,7 @@ impl Tx for PgTx<'_> {
 
     fn scan_rows(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         after: i64,
         limit: usize,
@@ -493,27 +485,27 @@ impl Tx for PgTx<'_> {
         )?;
         let limit = limit as i64;
         self.tx
-            .query(&st, &[&side, &table, &after, &limit])?
+            .query(&st, &[&side.as_str(), &table, &after, &limit])?
             .iter()
-            .map(|r| Ok(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
+            .map(|r| Ok(StoredRow { id: r.get(0), data: column::row(r.get(1))? }))
             .collect()
     }
 
-    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError> {
+    fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError> {
         let st = self.st("SELECT COUNT(*) FROM env_rows WHERE side = $1 AND tbl = $2")?;
-        let n: i64 = self.tx.query_one(&st, &[&side, &table])?.get(0);
+        let n: i64 = self.tx.query_one(&st, &[&side.as_str(), &table])?.get(0);
         Ok(n.max(0) as u64)
     }
 
-    fn is_available(&mut self, side: &str) -> Result<bool, StoreError> {
+    fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
         let st = self.st("SELECT available FROM environments WHERE side = $1")?;
-        Ok(self.tx.query_opt(&st, &[&side])?.map(|r| r.get(0)).unwrap_or(true))
+        Ok(self.tx.query_opt(&st, &[&side.as_str()])?.map(|r| r.get(0)).unwrap_or(true))
     }
 
-    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError> {
+    fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError> {
         let st = self.st("INSERT INTO environments (side, available) VALUES ($1, $2)
              ON CONFLICT (side) DO UPDATE SET available = excluded.available")?;
-        self.tx.execute(&st, &[&side, &available])?;
+        self.tx.execute(&st, &[&side.as_str(), &available])?;
         Ok(())
     }
 
@@ -539,7 +531,7 @@ impl Tx for PgTx<'_> {
                     at: r.get(1),
                     kind: r.get(2),
                     map_id: r.get(3),
-                    body: parse_json(r.get(4))?,
+                    body: column::json(r.get(4))?,
                 })
             })
             .collect()
@@ -595,7 +587,7 @@ impl Tx for PgTx<'_> {
         let st = self.st("SELECT id, data FROM env_rows WHERE id = ANY($1)")?;
         let mut found: HashMap<i64, Row> = HashMap::with_capacity(ids.len());
         for r in self.tx.query(&st, &[&ids])? {
-            found.insert(r.get(0), parse_row(r.get(1))?);
+            found.insert(r.get(0), column::row(r.get(1))?);
         }
         Ok(ids.iter().filter_map(|id| found.remove(id).map(|data| StoredRow { id: *id, data })).collect())
     }
@@ -653,12 +645,12 @@ impl Tx for PgTx<'_> {
     fn move_queue_to_catch_up_errors(
         &mut self,
         map_id: i64,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<u64, StoreError> {
         let st = self.st("INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
              SELECT map_id, seq, key, at, body, $2, $3 FROM queue WHERE map_id = $1 ORDER BY seq")?;
-        self.tx.execute(&st, &[&map_id, &code, &message])?;
+        self.tx.execute(&st, &[&map_id, &code.as_str(), &message])?;
         self.discard_queue(map_id)
     }
 
@@ -666,7 +658,7 @@ impl Tx for PgTx<'_> {
         &mut self,
         map_id: i64,
         change: &QueuedChange,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<i64, StoreError> {
         self.announce(Log::CatchUpErrors)?;
@@ -675,7 +667,10 @@ impl Tx for PgTx<'_> {
         let body = change.body.to_string();
         Ok(self
             .tx
-            .query_one(&st, &[&map_id, &change.seq, &change.key, &change.at, &body, &code, &message])?
+            .query_one(
+                &st,
+                &[&map_id, &change.seq, &change.key, &change.at, &body, &code.as_str(), &message],
+            )?
             .get(0))
     }
 
@@ -696,7 +691,7 @@ impl Tx for PgTx<'_> {
             .map(|r| {
                 Ok(CatchUpError {
                     id: r.get(0),
-                    code: r.get(1),
+                    code: column::code(r.get(1))?,
                     message: r.get(2),
                     change: Self::change_from(r, 3)?,
                 })
@@ -716,9 +711,9 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError> {
+    fn set_catch_up_error(&mut self, id: i64, code: ErrorCode, message: &str) -> Result<(), StoreError> {
         let st = self.st("UPDATE catch_up_errors SET code = $2, message = $3, at = now() WHERE id = $1")?;
-        self.tx.execute(&st, &[&id, &code, &message])?;
+        self.tx.execute(&st, &[&id, &code.as_str(), &message])?;
         Ok(())
     }
 
@@ -740,7 +735,7 @@ impl Tx for PgTx<'_> {
 
     fn latest_execution(&mut self, map_id: i64) -> Result<Option<(i64, Value)>, StoreError> {
         let st = self.st("SELECT id, body FROM executions WHERE map_id = $1 ORDER BY id DESC LIMIT 1")?;
-        self.tx.query_opt(&st, &[&map_id])?.map(|r| Ok((r.get(0), parse_json(r.get(1))?))).transpose()
+        self.tx.query_opt(&st, &[&map_id])?.map(|r| Ok((r.get(0), column::json(r.get(1))?))).transpose()
     }
 
     fn add_execution_error(&mut self, execution_id: i64, e: &ExecutionError) -> Result<(), StoreError> {
@@ -750,7 +745,15 @@ impl Tx for PgTx<'_> {
         )?;
         self.tx.execute(
             &st,
-            &[&execution_id, &e.side, &e.key, &e.display_key, &e.company, &e.code, &e.message],
+            &[
+                &execution_id,
+                &e.side.as_str(),
+                &e.key,
+                &e.display_key,
+                &e.company,
+                &e.code.as_str(),
+                &e.message,
+            ],
         )?;
         Ok(())
     }
@@ -783,16 +786,18 @@ impl Tx for PgTx<'_> {
             .tx
             .query(&st, &[&execution_id, &pattern, &after, &limit, &offset])?
             .iter()
-            .map(|r| ExecutionError {
-                id: r.get(0),
-                side: r.get(1),
-                key: r.get(2),
-                display_key: r.get(3),
-                company: r.get(4),
-                code: r.get(5),
-                message: r.get(6),
+            .map(|r| {
+                Ok(ExecutionError {
+                    id: r.get(0),
+                    side: column::side(r.get(1))?,
+                    key: r.get(2),
+                    display_key: r.get(3),
+                    company: r.get(4),
+                    code: column::code(r.get(5))?,
+                    message: r.get(6),
+                })
             })
-            .collect();
+            .collect::<Result<_, StoreError>>()?;
         Ok((total.max(0) as u64, items))
     }
 
@@ -813,7 +818,7 @@ impl Tx for PgTx<'_> {
         self.tx
             .query(&st, &[&execution_id, &after, &limit])?
             .iter()
-            .map(|r| Ok((r.get(0), parse_json(r.get(1))?)))
+            .map(|r| Ok((r.get(0), column::json(r.get(1))?)))
             .collect()
     }
 }

@@ -4,14 +4,17 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::schema::Side;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease,
-    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    CatchUpError, DuplicateKey, Event, ExecutionError, Lease, QueuedChange, Row, RowKey, StoreError,
+    StoredMap, StoredRow, Tx, TxError,
 };
 
 pub struct SqliteStore {
@@ -153,7 +156,7 @@ impl SqliteTx<'_> {
     /// The first of `keys` already held by a row other than `me`.
     fn taken(
         &self,
-        side: &str,
+        side: Side,
         table: &str,
         keys: &[RowKey],
         me: i64,
@@ -162,8 +165,9 @@ impl SqliteTx<'_> {
             "SELECT row_id FROM env_row_keys WHERE side = ?1 AND tbl = ?2 AND name = ?3 AND value = ?4",
         )?;
         for key in keys {
-            let holder: Option<i64> =
-                stmt.query_row(params![side, table, key.name, key.value], |r| r.get(0)).optional()?;
+            let holder: Option<i64> = stmt
+                .query_row(params![side.as_str(), table, key.name, key.value], |r| r.get(0))
+                .optional()?;
             if holder.is_some_and(|h| h != me) {
                 return Ok(Some(DuplicateKey { key: key.name.clone() }));
             }
@@ -171,21 +175,15 @@ impl SqliteTx<'_> {
         Ok(None)
     }
 
-    fn add_keys(&self, side: &str, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
+    fn add_keys(&self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for key in keys {
-            stmt.execute(params![side, table, key.name, key.value, id])?;
+            stmt.execute(params![side.as_str(), table, key.name, key.value, id])?;
         }
         Ok(())
     }
-}
-
-/// A row as stored text.
-fn json_text(data: &Row) -> Result<String, StoreError> {
-    serde_json::to_string(data)
-        .map_err(|e| StoreError::Corrupt(format!("a row cannot be written as JSON: {e}")))
 }
 
 type RawChange = (i64, String, String, String);
@@ -195,7 +193,7 @@ fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
 }
 
 fn to_change((seq, at, key, body): RawChange) -> Result<QueuedChange, StoreError> {
-    Ok(QueuedChange { seq, at, key, body: parse_json(&body)? })
+    Ok(QueuedChange { seq, at, key, body: column::json(&body)? })
 }
 
 fn stored_map(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
@@ -203,7 +201,7 @@ fn stored_map(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> 
 }
 
 fn to_map((id, body, status): (i64, String, String)) -> Result<StoredMap, StoreError> {
-    Ok(StoredMap { id, body: parse_json(&body)?, status })
+    Ok(StoredMap { id, body: column::json(&body)?, status })
 }
 
 impl Tx for SqliteTx<'_> {
@@ -217,7 +215,7 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT body FROM documents WHERE name = ?1")?
             .query_row([name], |r| r.get(0))
             .optional()?;
-        body.map(|b| parse_json(&b)).transpose()
+        body.map(|b| column::json(&b)).transpose()
     }
 
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError> {
@@ -272,7 +270,7 @@ impl Tx for SqliteTx<'_> {
 
     fn find_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         key_name: &str,
         value: &str,
@@ -286,10 +284,10 @@ impl Tx for SqliteTx<'_> {
                 "SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
                  WHERE k.side = ?1 AND k.tbl = ?2 AND k.name = ?3 AND k.value = ?4",
             )?
-            .query_row(params![side, table, key_name, value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![side.as_str(), table, key_name, value], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let row = found
-            .map(|(id, data)| Ok::<_, StoreError>(StoredRow { id, data: parse_row(&data)? }))
+            .map(|(id, data)| Ok::<_, StoreError>(StoredRow { id, data: column::row(&data)? }))
             .transpose()?;
         self.cache.remember(side, table, key_name, value, &row);
         Ok(row)
@@ -304,14 +302,14 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT data FROM env_rows WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?;
-        let row = data.map(|d| Ok::<_, StoreError>(StoredRow { id, data: parse_row(&d)? })).transpose()?;
+        let row = data.map(|d| Ok::<_, StoreError>(StoredRow { id, data: column::row(&d)? })).transpose()?;
         self.cache.remember_id(id, &row);
         Ok(row)
     }
 
     fn insert_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -319,7 +317,7 @@ impl Tx for SqliteTx<'_> {
         self.cache.wrote(side, table, None);
         self.conn
             .prepare_cached("INSERT INTO env_rows (side, tbl, data) VALUES (?1, ?2, ?3)")?
-            .execute(params![side, table, json_text(data)?])?;
+            .execute(params![side.as_str(), table, column::row_text(data)?])?;
         let id = self.conn.last_insert_rowid();
         // The keys' primary key refuses a taken one; a failed statement leaves the rest of the
         // transaction intact in SQLite, so the row is simply taken back out.
@@ -327,7 +325,7 @@ impl Tx for SqliteTx<'_> {
             "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for key in keys {
-            match add.execute(params![side, table, key.name, key.value, id]) {
+            match add.execute(params![side.as_str(), table, key.name, key.value, id]) {
                 Ok(_) => {}
                 Err(rusqlite::Error::SqliteFailure(e, _))
                     if e.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -344,7 +342,7 @@ impl Tx for SqliteTx<'_> {
     fn update_row(
         &mut self,
         id: i64,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -364,7 +362,7 @@ impl Tx for SqliteTx<'_> {
         self.add_keys(side, table, id, &added)?;
         self.conn
             .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
-            .execute(params![id, json_text(data)?])?;
+            .execute(params![id, column::row_text(data)?])?;
         Ok(Ok(()))
     }
 
@@ -376,7 +374,7 @@ impl Tx for SqliteTx<'_> {
 
     fn scan_rows(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         after: i64,
         limit: usize,
@@ -385,37 +383,37 @@ impl Tx for SqliteTx<'_> {
             "SELECT id, data FROM env_rows WHERE side = ?1 AND tbl = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
         )?;
         let raw = stmt
-            .query_map(params![side, table, after, limit as i64], |r| {
+            .query_map(params![side.as_str(), table, after, limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        raw.into_iter().map(|(id, d)| Ok(StoredRow { id, data: parse_row(&d)? })).collect()
+        raw.into_iter().map(|(id, d)| Ok(StoredRow { id, data: column::row(&d)? })).collect()
     }
 
-    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError> {
+    fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
             .prepare_cached("SELECT COUNT(*) FROM env_rows WHERE side = ?1 AND tbl = ?2")?
-            .query_row(params![side, table], |r| r.get(0))?;
+            .query_row(params![side.as_str(), table], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
-    fn is_available(&mut self, side: &str) -> Result<bool, StoreError> {
+    fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
         let v: Option<bool> = self
             .conn
             .prepare_cached("SELECT available FROM environments WHERE side = ?1")?
-            .query_row([side], |r| r.get(0))
+            .query_row([side.as_str()], |r| r.get(0))
             .optional()?;
         Ok(v.unwrap_or(true))
     }
 
-    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError> {
+    fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO environments (side, available) VALUES (?1, ?2)
                  ON CONFLICT (side) DO UPDATE SET available = excluded.available",
             )?
-            .execute(params![side, available])?;
+            .execute(params![side.as_str(), available])?;
         Ok(())
     }
 
@@ -439,7 +437,7 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<Vec<(i64, String, String, Option<i64>, String)>, _>>()?;
         raw.into_iter()
             .map(|(seq, at, kind, map_id, body)| {
-                Ok(Event { seq, at, kind, map_id, body: parse_json(&body)? })
+                Ok(Event { seq, at, kind, map_id, body: column::json(&body)? })
             })
             .collect()
     }
@@ -502,7 +500,7 @@ impl Tx for SqliteTx<'_> {
             stmt.query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         ids.iter()
             .filter_map(|id| found.remove(id).map(|data| (*id, data)))
-            .map(|(id, data)| Ok(StoredRow { id, data: parse_row(&data)? }))
+            .map(|(id, data)| Ok(StoredRow { id, data: column::row(&data)? }))
             .collect()
     }
 
@@ -557,7 +555,7 @@ impl Tx for SqliteTx<'_> {
     fn move_queue_to_catch_up_errors(
         &mut self,
         map_id: i64,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<u64, StoreError> {
         self.conn
@@ -565,7 +563,7 @@ impl Tx for SqliteTx<'_> {
                 "INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
                  SELECT map_id, seq, key, at, body, ?2, ?3 FROM queue WHERE map_id = ?1 ORDER BY seq",
             )?
-            .execute(params![map_id, code, message])?;
+            .execute(params![map_id, code.as_str(), message])?;
         self.discard_queue(map_id)
     }
 
@@ -573,14 +571,14 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         map_id: i64,
         change: &QueuedChange,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![map_id, change.seq, change.key, change.at, change.body.to_string(), code, message])?;
+            .execute(params![map_id, change.seq, change.key, change.at, change.body.to_string(), code.as_str(), message])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -606,7 +604,7 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         raw.into_iter()
             .map(|(id, change, code, message)| {
-                Ok(CatchUpError { id, change: to_change(change)?, code, message })
+                Ok(CatchUpError { id, change: to_change(change)?, code: column::code(&code)?, message })
             })
             .collect()
     }
@@ -624,12 +622,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError> {
+    fn set_catch_up_error(&mut self, id: i64, code: ErrorCode, message: &str) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(&format!(
                 "UPDATE catch_up_errors SET code = ?2, message = ?3, at = {NOW} WHERE id = ?1"
             ))?
-            .execute(params![id, code, message])?;
+            .execute(params![id, code.as_str(), message])?;
         Ok(())
     }
 
@@ -660,7 +658,7 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT id, body FROM executions WHERE map_id = ?1 ORDER BY id DESC LIMIT 1")?
             .query_row([map_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        raw.map(|(id, body)| Ok((id, parse_json(&body)?))).transpose()
+        raw.map(|(id, body)| Ok((id, column::json(&body)?))).transpose()
     }
 
     fn add_execution_error(&mut self, execution_id: i64, e: &ExecutionError) -> Result<(), StoreError> {
@@ -669,7 +667,15 @@ impl Tx for SqliteTx<'_> {
                 "INSERT INTO execution_errors (execution_id, side, key, display_key, company, code, message)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![execution_id, e.side, e.key, e.display_key, e.company, e.code, e.message])?;
+            .execute(params![
+                execution_id,
+                e.side.as_str(),
+                e.key,
+                e.display_key,
+                e.company,
+                e.code.as_str(),
+                e.message
+            ])?;
         Ok(())
     }
 
@@ -693,19 +699,33 @@ impl Tx for SqliteTx<'_> {
             "SELECT id, side, key, COALESCE(display_key, key), company, code, message FROM execution_errors
              WHERE {MATCH} AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
         ))?;
-        let items = stmt
+        let raw = stmt
             .query_map(params![execution_id, pattern, after, limit as i64, offset as i64], |r| {
-                Ok(ExecutionError {
-                    id: r.get(0)?,
-                    side: r.get(1)?,
-                    key: r.get(2)?,
-                    display_key: r.get(3)?,
-                    company: r.get(4)?,
-                    code: r.get(5)?,
-                    message: r.get(6)?,
-                })
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
+        let items = raw
+            .into_iter()
+            .map(|(id, side, key, display_key, company, code, message)| {
+                Ok(ExecutionError {
+                    id,
+                    side: column::side(&side)?,
+                    key,
+                    display_key,
+                    company,
+                    code: column::code(&code)?,
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok((total.max(0) as u64, items))
     }
 
@@ -730,6 +750,6 @@ impl Tx for SqliteTx<'_> {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        raw.into_iter().map(|(id, body)| Ok((id, parse_json(&body)?))).collect()
+        raw.into_iter().map(|(id, body)| Ok((id, column::json(&body)?))).collect()
     }
 }

@@ -1,0 +1,44 @@
+//! Domain values as their columns hold them. Both backends bind and read these texts, so a value is
+//! written alike on either engine and what an existing database holds reads back unchanged.
+
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::schema::Side;
+use serde_json::Value;
+
+use super::{Row, StoreError};
+
+/// Parses a side stored by this module.
+pub(super) fn side(text: &str) -> Result<Side, StoreError> {
+    text.parse().map_err(|e| StoreError::Corrupt(format!("a stored side: {e}")))
+}
+
+/// Parses an error code stored by this module.
+pub(super) fn code(text: &str) -> Result<ErrorCode, StoreError> {
+    ErrorCode::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown stored error code `{text}`")))
+}
+
+/// A row as stored text.
+pub(super) fn row_text(data: &Row) -> Result<String, StoreError> {
+    serde_json::to_string(data)
+        .map_err(|e| StoreError::Corrupt(format!("a row cannot be written as JSON: {e}")))
+}
+
+/// Parses a JSON object stored by this module.
+pub(super) fn row(text: &str) -> Result<Row, StoreError> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(row)) => Ok(row),
+        Ok(_) => Err(StoreError::Corrupt("a stored row is not a JSON object".into())),
+        Err(e) => Err(StoreError::Corrupt(format!("a stored row is not JSON: {e}"))),
+    }
+}
+
+/// Parses a JSON document stored by this module.
+pub(super) fn json(text: &str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
+}
+
+/// `%text%` for LIKE, with LIKE's own wildcards taken literally (escape character `\`).
+pub(super) fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
