@@ -33,7 +33,7 @@ use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
 use crate::pace::Pace;
-use crate::store::{ExecutionError, QueuedChange, Store, StoredRow, Tx};
+use crate::store::{EventKind, ExecutionError, QueuedChange, Store, StoredRow, Tx};
 use crate::sync_error::SyncError;
 use crate::twins::{Chunk, Queued, TwinIndex};
 
@@ -158,7 +158,7 @@ fn save(tx: &mut dyn Tx, id: i64, execution: &Execution) -> Result<(), SyncError
 pub fn start(tx: &mut dyn Tx, cmap: &CatalogMap, execution: &Execution) -> Result<i64, SyncError> {
     let id = tx.insert_execution(cmap.id, &serde_json::to_value(execution).map_err(corrupt)?)?;
     tx.append_event(
-        "initial_sync",
+        EventKind::InitialSync,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "execution": id, "status": "running", "master": execution.master}),
     )?;
@@ -177,7 +177,7 @@ pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), SyncError> {
         execution.status = "completed".into();
         save(tx, id, &execution)?;
         tx.append_event(
-            "initial_sync",
+            EventKind::InitialSync,
             Some(map_id),
             &json!({"execution": id, "status": "completed", "counts": execution.counts}),
         )?;
@@ -215,7 +215,7 @@ pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), SyncError> {
     execution.phase = Phase::Draining;
     save(tx, id, &execution)?;
     tx.append_event(
-        "initial_sync",
+        EventKind::InitialSync,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "execution": id, "status": "skipped"}),
     )?;
@@ -321,7 +321,7 @@ impl Job {
             }
             owner.hold(tx, cmap.id, &cmap.map.name)?;
             tx.append_event(
-                "copied",
+                EventKind::Copied,
                 Some(cmap.id),
                 &json!({"map": cmap.map.name, "owner": owner.id(), "execution": id, "phase": phase, "rows": execution.done - before, "done": execution.done, "deferred_cursor": execution.deferred_cursor}),
             )?;
@@ -330,7 +330,7 @@ impl Job {
             if execution.status == "failed" {
                 lifecycle::act(tx, cmap, Action::InitialSyncFailed)?;
                 tx.append_event(
-                    "initial_sync",
+                    EventKind::InitialSync,
                     Some(cmap.id),
                     &json!({"map": cmap.map.name, "execution": id, "status": "failed", "counts": execution.counts}),
                 )?;

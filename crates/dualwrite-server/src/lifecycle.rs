@@ -6,7 +6,7 @@ use dualwrite_core::lifecycle::{transition, Action, MapStatus, ResumeMode};
 use serde_json::json;
 
 use crate::catalog::{self, CatalogMap};
-use crate::store::Tx;
+use crate::store::{EventKind, Tx};
 use crate::sync_error::SyncError;
 
 /// Applies `action` to `map`, or refuses it ([`SyncError::Conflict`]) when its status does not allow it. Leaving the
@@ -44,11 +44,11 @@ pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatu
         _ => None,
     };
     if next != map.status {
-        tx.set_map_status(map.id, next.as_str())?;
+        tx.set_map_status(map.id, next)?;
         catalog::bump(tx)?;
     }
     tx.append_event(
-        "status_change",
+        EventKind::StatusChange,
         Some(map.id),
         &json!({"map": map.map.name, "action": action.name(), "from": map.status, "to": next, "queue_moved": queue}),
     )?;

@@ -18,7 +18,7 @@ use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::{self, Pairing, Replay, TwinWrite};
 use crate::pace::Pace;
-use crate::store::{QueuedChange, Store, Tx};
+use crate::store::{EventKind, QueuedChange, Store, Tx};
 use crate::sync_error::{Refusal, SyncError};
 
 /// Why a change waits: the queued change `seq` of the same key did not apply.
@@ -96,7 +96,7 @@ pub fn enqueue(
     });
     let seq = tx.enqueue(cmap.id, &key, &body)?;
     tx.append_event(
-        "queued",
+        EventKind::Queued,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "seq": seq, "side": written.side, "table": written.table, "op": written.applied.as_str(), "key": key}),
     )?;
@@ -159,7 +159,7 @@ fn replay_written(
         // Replayed without a twin write (outside the filter, or no mapped field changed): the audit
         // trail still shows the change was taken off the queue.
         tx.append_event(
-            "replayed",
+            EventKind::Replayed,
             Some(cmap.id),
             &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key}),
         )?;
@@ -319,7 +319,7 @@ pub fn catch_up(
         owner.hold(tx, cmap.id, &cmap.map.name)?;
         let (first, last) = (changes.first().map(|c| c.seq), changes.last().map(|c| c.seq));
         tx.append_event(
-            "catch_up",
+            EventKind::CatchUp,
             Some(cmap.id),
             &json!({"map": cmap.map.name, "owner": owner.id(), "first": first, "last": last, "replayed": replayed, "failed": failed}),
         )?;
@@ -378,7 +378,7 @@ pub fn catch_up(
                 let message = behind_message(seq);
                 tx.add_catch_up_error(map_id, change, ErrorCode::BehindFailedChange, &message)?;
                 tx.append_event(
-                    "catch_up_error",
+                    EventKind::CatchUpError,
                     Some(map_id),
                     &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": ErrorCode::BehindFailedChange, "message": message, "behind": seq}),
                 )?;
@@ -406,7 +406,7 @@ pub fn catch_up(
                     held.hold(change);
                     tx.add_catch_up_error(map_id, change, code, &message)?;
                     tx.append_event(
-                        "catch_up_error",
+                        EventKind::CatchUpError,
                         Some(map_id),
                         &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": code, "message": message}),
                     )?;
@@ -466,7 +466,7 @@ pub fn retry(
                 // Its row was deleted or created again since, and that write went its own way.
                 None => tx
                     .append_event(
-                        "replayed",
+                        EventKind::Replayed,
                         Some(cmap.id),
                         &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "superseded": true}),
                     )

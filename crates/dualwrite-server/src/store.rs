@@ -15,6 +15,7 @@ mod row_cache;
 mod sqlite;
 
 use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -85,7 +86,87 @@ pub struct StoredRow {
 pub struct StoredMap {
     pub id: i64,
     pub body: Value,
-    pub status: String,
+    pub status: MapStatus,
+}
+
+macro_rules! event_kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident = $text:literal,)*) => {
+        /// What an audit event records; [`EventKind::as_str`] is how `GET /events` and the store
+        /// write it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl EventKind {
+            /// Every kind.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
+
+            /// The kind as clients and the store see it (`snake_case`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    /// A client write and its twin write on the other side.
+    TwinWrite = "twin_write",
+    /// A write to a map's table queued while the map does not sync live.
+    Queued = "queued",
+    /// A queued change taken off the queue without a twin write.
+    Replayed = "replayed",
+    /// A batch of a map's catch-up.
+    CatchUp = "catch_up",
+    /// A queued change that did not apply.
+    CatchUpError = "catch_up_error",
+    /// A write refused while syncing, counted by the alert rules.
+    SyncError = "sync_error",
+    /// An alert rule fired.
+    Alert = "alert",
+    /// A map moved between statuses.
+    StatusChange = "status_change",
+    /// A map was created or edited.
+    MapSaved = "map_saved",
+    /// A map was deleted.
+    MapDeleted = "map_deleted",
+    /// A side became available or unavailable.
+    Availability = "availability",
+    /// The integration keys of a table changed.
+    IntegrationKey = "integration_key",
+    /// An initial sync started, completed, failed or was skipped.
+    InitialSync = "initial_sync",
+    /// A chunk of an initial sync was copied.
+    Copied = "copied",
+    /// A server took over a map's background work.
+    Owner = "owner",
+    /// Rows were loaded into a side.
+    Loaded = "loaded",
+    /// Written by earlier versions (changes folded into one while a map initialized); kept so their
+    /// audit trail still reads.
+    Folded = "folded",
+}
+
+impl EventKind {
+    /// The kind written `text`, if there is one.
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL.iter().copied().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// One audit event.
@@ -93,7 +174,7 @@ pub struct StoredMap {
 pub struct Event {
     pub seq: i64,
     pub at: String,
-    pub kind: String,
+    pub kind: EventKind,
     pub map_id: Option<i64>,
     pub body: Value,
 }
@@ -165,7 +246,7 @@ pub trait Tx {
     fn get_map(&mut self, id: i64) -> Result<Option<StoredMap>, StoreError>;
     fn insert_map(&mut self, body: &Value) -> Result<i64, StoreError>;
     fn update_map(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;
-    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError>;
+    fn set_map_status(&mut self, id: i64, status: MapStatus) -> Result<(), StoreError>;
     fn delete_map(&mut self, id: i64) -> Result<(), StoreError>;
 
     /// The row of `table` on `side` whose key `key_name` has the normalised value `value`.
@@ -208,10 +289,11 @@ pub trait Tx {
     fn is_available(&mut self, side: Side) -> Result<bool, StoreError>;
     fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError>;
 
-    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError>;
+    fn append_event(&mut self, kind: EventKind, map_id: Option<i64>, body: &Value)
+        -> Result<i64, StoreError>;
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
     /// How many events of `kind` for map `map_id` were recorded in the last `seconds` seconds.
-    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
+    fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
 
     /// Marks a point to return to: work after it can be undone alone with [`Tx::rollback_to_savepoint`].
     fn savepoint(&mut self) -> Result<(), StoreError>;
@@ -458,7 +540,19 @@ pub fn redacted(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use std::collections::HashSet;
+
+    use super::{redacted, EventKind};
+
+    #[test]
+    fn every_event_kind_is_spelled_once_and_reads_back_as_itself() {
+        let mut seen = HashSet::new();
+        for kind in EventKind::ALL {
+            assert!(seen.insert(kind.as_str()), "{kind} names two kinds");
+            assert_eq!(EventKind::parse(kind.as_str()), Some(*kind));
+        }
+        assert_eq!(EventKind::parse("no_such_kind"), None);
+    }
 
     #[test]
     fn a_password_in_a_database_url_is_never_shown() {

@@ -15,6 +15,7 @@ use super::AppState;
 use crate::catalog;
 use crate::environment::write;
 use crate::error::ApiError;
+use crate::store::EventKind;
 use crate::{alerts, transaction};
 
 /// At most this many rows a page.
@@ -218,7 +219,11 @@ pub async fn set_availability(
     app.write(move |tx, _| {
         if tx.is_available(side)? != request.available {
             tx.set_available(side, request.available)?;
-            tx.append_event("availability", None, &json!({"side": side, "available": request.available}))?;
+            tx.append_event(
+                EventKind::Availability,
+                None,
+                &json!({"side": side, "available": request.available}),
+            )?;
         }
         Ok(Json(json!({"side": side, "available": request.available})))
     })

@@ -2,10 +2,11 @@
 //! written alike on either engine and what an existing database holds reads back unchanged.
 
 use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
 use serde_json::Value;
 
-use super::{Row, StoreError};
+use super::{EventKind, Row, StoreError};
 
 /// Parses a side stored by this module.
 pub(super) fn side(text: &str) -> Result<Side, StoreError> {
@@ -15,6 +16,17 @@ pub(super) fn side(text: &str) -> Result<Side, StoreError> {
 /// Parses an error code stored by this module.
 pub(super) fn code(text: &str) -> Result<ErrorCode, StoreError> {
     ErrorCode::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown stored error code `{text}`")))
+}
+
+/// Parses a map status stored by this module (its serde name, as `MapStatus::as_str` writes it).
+pub(super) fn map_status(text: &str) -> Result<MapStatus, StoreError> {
+    serde_json::from_value(Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("unknown stored map status `{text}`")))
+}
+
+/// Parses an event kind stored by this module.
+pub(super) fn event_kind(text: &str) -> Result<EventKind, StoreError> {
+    EventKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown stored event kind `{text}`")))
 }
 
 /// A row as stored text.

@@ -6,6 +6,7 @@ use std::sync::{Condvar, Mutex};
 
 use ::postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
 use serde_json::Value;
 
@@ -13,8 +14,8 @@ use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    CatchUpError, DuplicateKey, Event, ExecutionError, Lease, Log, QueuedChange, Row, RowKey, StoreError,
-    StoredMap, StoredRow, Tx, TxError,
+    CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, Log, QueuedChange, Row, RowKey,
+    StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
@@ -335,7 +336,11 @@ impl PgTx<'_> {
     }
 
     fn map_from(row: &::postgres::Row) -> Result<StoredMap, StoreError> {
-        Ok(StoredMap { id: row.get(0), body: column::json(row.get(1))?, status: row.get(2) })
+        Ok(StoredMap {
+            id: row.get(0),
+            body: column::json(row.get(1))?,
+            status: column::map_status(row.get(2))?,
+        })
     }
 }
 
@@ -378,9 +383,9 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError> {
+    fn set_map_status(&mut self, id: i64, status: MapStatus) -> Result<(), StoreError> {
         let st = self.st("UPDATE maps SET status = $2, updated_at = now() WHERE id = $1")?;
-        self.tx.execute(&st, &[&id, &status])?;
+        self.tx.execute(&st, &[&id, &status.as_str()])?;
         Ok(())
     }
 
@@ -509,11 +514,16 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError> {
+    fn append_event(
+        &mut self,
+        kind: EventKind,
+        map_id: Option<i64>,
+        body: &Value,
+    ) -> Result<i64, StoreError> {
         self.announce(Log::Events)?;
         let st =
             self.st("INSERT INTO events (at, kind, map_id, body) VALUES (now(), $1, $2, $3) RETURNING seq")?;
-        Ok(self.tx.query_one(&st, &[&kind, &map_id, &body.to_string()])?.get(0))
+        Ok(self.tx.query_one(&st, &[&kind.as_str(), &map_id, &body.to_string()])?.get(0))
     }
 
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
@@ -529,7 +539,7 @@ impl Tx for PgTx<'_> {
                 Ok(Event {
                     seq: r.get(0),
                     at: r.get(1),
-                    kind: r.get(2),
+                    kind: column::event_kind(r.get(2))?,
                     map_id: r.get(3),
                     body: column::json(r.get(4))?,
                 })
@@ -537,12 +547,12 @@ impl Tx for PgTx<'_> {
             .collect()
     }
 
-    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
+    fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
         let st = self.st(
             "SELECT COUNT(*) FROM events WHERE map_id = $2 AND kind = $1 AND at >= now() - make_interval(secs => $3)",
         )?;
         let seconds = seconds as f64;
-        let n: i64 = self.tx.query_one(&st, &[&kind, &map_id, &seconds])?.get(0);
+        let n: i64 = self.tx.query_one(&st, &[&kind.as_str(), &map_id, &seconds])?.get(0);
         Ok(n.max(0) as u64)
     }
 

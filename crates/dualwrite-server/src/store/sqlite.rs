@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
@@ -13,8 +14,8 @@ use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::{
-    CatchUpError, DuplicateKey, Event, ExecutionError, Lease, QueuedChange, Row, RowKey, StoreError,
-    StoredMap, StoredRow, Tx, TxError,
+    CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, QueuedChange, Row, RowKey,
+    StoreError, StoredMap, StoredRow, Tx, TxError,
 };
 
 pub struct SqliteStore {
@@ -201,7 +202,7 @@ fn stored_map(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> 
 }
 
 fn to_map((id, body, status): (i64, String, String)) -> Result<StoredMap, StoreError> {
-    Ok(StoredMap { id, body: column::json(&body)?, status })
+    Ok(StoredMap { id, body: column::json(&body)?, status: column::map_status(&status)? })
 }
 
 impl Tx for SqliteTx<'_> {
@@ -256,10 +257,10 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError> {
+    fn set_map_status(&mut self, id: i64, status: MapStatus) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(&format!("UPDATE maps SET status = ?2, updated_at = {NOW} WHERE id = ?1"))?
-            .execute(params![id, status])?;
+            .execute(params![id, status.as_str()])?;
         Ok(())
     }
 
@@ -417,12 +418,17 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError> {
+    fn append_event(
+        &mut self,
+        kind: EventKind,
+        map_id: Option<i64>,
+        body: &Value,
+    ) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached(&format!(
                 "INSERT INTO events (at, kind, map_id, body) VALUES ({NOW}, ?1, ?2, ?3)"
             ))?
-            .execute(params![kind, map_id, body.to_string()])?;
+            .execute(params![kind.as_str(), map_id, body.to_string()])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -437,19 +443,19 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<Vec<(i64, String, String, Option<i64>, String)>, _>>()?;
         raw.into_iter()
             .map(|(seq, at, kind, map_id, body)| {
-                Ok(Event { seq, at, kind, map_id, body: column::json(&body)? })
+                Ok(Event { seq, at, kind: column::event_kind(&kind)?, map_id, body: column::json(&body)? })
             })
             .collect()
     }
 
-    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
+    fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM events WHERE map_id = ?2 AND kind = ?1
                  AND at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?3 || ' seconds')",
             )?
-            .query_row(params![kind, map_id, seconds as i64], |r| r.get(0))?;
+            .query_row(params![kind.as_str(), map_id, seconds as i64], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 

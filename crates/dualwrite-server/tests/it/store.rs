@@ -2,8 +2,11 @@
 //! when `DUALWRITE_TEST_POSTGRES_URL` is set.
 
 use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
-use dualwrite_server::store::{DuplicateKey, ExecutionError, Lease, Row, RowKey, Store, StoreError, Tx};
+use dualwrite_server::store::{
+    DuplicateKey, EventKind, ExecutionError, Lease, Row, RowKey, Store, StoreError, Tx,
+};
 use serde_json::json;
 
 use crate::support::TestDb;
@@ -152,7 +155,7 @@ fn a_failed_transaction_leaves_nothing_behind() {
     each_backend(|backend, store| {
         let failed: Result<(), StoreError> = store.write(|tx| {
             tx.insert_row(Side::Finops, "T", &row(json!({})), &[key("key", "x")])?.expect("unique");
-            tx.append_event("twin_write", None, &json!({}))?;
+            tx.append_event(EventKind::TwinWrite, None, &json!({}))?;
             Err(StoreError::Corrupt("the work failed".into()))
         });
         assert!(failed.is_err());
@@ -165,10 +168,10 @@ fn a_failed_transaction_leaves_nothing_behind() {
 fn maps_keep_their_body_and_status() {
     each_backend(|backend, store| {
         let id = write(store, |tx| tx.insert_map(&json!({"name": "m"})));
-        write(store, |tx| tx.set_map_status(id, "running"));
+        write(store, |tx| tx.set_map_status(id, MapStatus::Running));
         write(store, |tx| tx.update_map(id, &json!({"name": "m2"})));
         let map = store.read(|tx| tx.get_map(id)).expect("read").expect("map");
-        assert_eq!((map.body["name"].as_str(), map.status.as_str()), (Some("m2"), "running"), "{backend}");
+        assert_eq!((map.body["name"].as_str(), map.status), (Some("m2"), MapStatus::Running), "{backend}");
         write(store, |tx| tx.delete_map(id));
         assert!(store.read(|tx| tx.list_maps()).expect("list").is_empty(), "{backend}");
     });
@@ -178,7 +181,7 @@ fn maps_keep_their_body_and_status() {
 fn events_come_back_in_order_after_a_sequence_number() {
     each_backend(|backend, store| {
         let seqs: Vec<i64> = (0..5)
-            .map(|i| write(store, |tx| tx.append_event("twin_write", Some(1), &json!({"i": i}))))
+            .map(|i| write(store, |tx| tx.append_event(EventKind::TwinWrite, Some(1), &json!({"i": i}))))
             .collect();
         let after_second = store.read(|tx| tx.events_after(seqs[1], 100)).expect("events");
         let order: Vec<i64> = after_second.iter().map(|e| e.body["i"].as_i64().expect("i")).collect();
