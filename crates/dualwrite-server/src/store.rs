@@ -12,6 +12,7 @@ mod column;
 mod migration;
 mod postgres;
 mod row_cache;
+mod rows;
 mod sqlite;
 
 use dualwrite_core::error_code::ErrorCode;
@@ -231,6 +232,20 @@ pub enum Lease {
     Taken { previous: Option<String> },
     /// `owner` holds the lease and it has not expired.
     HeldBy { owner: String },
+}
+
+impl Lease {
+    /// What `owner` claiming a lease comes to, given who holds it (and whether that holder's time is
+    /// not yet up): the same rule on every backend, which then writes the claim unless it is
+    /// [`Lease::HeldBy`] another owner.
+    fn claimed_by(owner: &str, held: Option<(String, bool)>) -> Lease {
+        match held {
+            Some((holder, _)) if holder == owner => Lease::Renewed,
+            Some((holder, true)) => Lease::HeldBy { owner: holder },
+            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
+            None => Lease::Taken { previous: None },
+        }
+    }
 }
 
 /// What the runtime can do inside one transaction.

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
+use super::rows::{self, RowTables};
 use super::{
     CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, Log, QueuedChange, Row, RowKey,
     StoreError, StoredMap, StoredRow, Tx, TxError,
@@ -290,42 +291,6 @@ impl PgTx<'_> {
         Ok(s)
     }
 
-    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
-        let st = self.st("SELECT name, value FROM env_row_keys WHERE row_id = $1")?;
-        Ok(self.tx.query(&st, &[&id])?.iter().map(|r| RowKey { name: r.get(0), value: r.get(1) }).collect())
-    }
-
-    fn taken(
-        &mut self,
-        side: Side,
-        table: &str,
-        keys: &[RowKey],
-        me: i64,
-    ) -> Result<Option<DuplicateKey>, StoreError> {
-        let st = self.st(
-            "SELECT row_id FROM env_row_keys WHERE side = $1 AND tbl = $2 AND name = $3 AND value = $4",
-        )?;
-        for key in keys {
-            let holder = self
-                .tx
-                .query_opt(&st, &[&side.as_str(), &table, &key.name, &key.value])?
-                .map(|r| r.get::<_, i64>(0));
-            if holder.is_some_and(|h| h != me) {
-                return Ok(Some(DuplicateKey { key: key.name.clone() }));
-            }
-        }
-        Ok(None)
-    }
-
-    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
-        let st =
-            self.st("INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES ($1, $2, $3, $4, $5)")?;
-        for key in keys {
-            self.tx.execute(&st, &[&side.as_str(), &table, &key.name, &key.value, &id])?;
-        }
-        Ok(())
-    }
-
     fn change_from(row: &::postgres::Row, at: usize) -> Result<QueuedChange, StoreError> {
         Ok(QueuedChange {
             seq: row.get(at),
@@ -341,6 +306,91 @@ impl PgTx<'_> {
             body: column::json(row.get(1))?,
             status: column::map_status(row.get(2))?,
         })
+    }
+}
+
+impl RowTables for PgTx<'_> {
+    fn cache(&mut self) -> &mut RowCache {
+        &mut self.cache
+    }
+
+    fn select_by_key(
+        &mut self,
+        side: Side,
+        table: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<StoredRow>, StoreError> {
+        let st = self.st("SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
+             WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = $4")?;
+        self.tx
+            .query_opt(&st, &[&side.as_str(), &table, &name, &value])?
+            .map(|r| Ok(StoredRow { id: r.get(0), data: column::row(r.get(1))? }))
+            .transpose()
+    }
+
+    fn select_by_id(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
+        let st = self.st("SELECT data FROM env_rows WHERE id = $1")?;
+        self.tx
+            .query_opt(&st, &[&id])?
+            .map(|r| Ok(StoredRow { id, data: column::row(r.get(0))? }))
+            .transpose()
+    }
+
+    fn insert(
+        &mut self,
+        side: Side,
+        table: &str,
+        data: &str,
+        keys: &[RowKey],
+    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+        // A failed statement aborts the whole transaction in PostgreSQL: look for a taken key first.
+        if let Some(dup) = rows::taken(self, side, table, keys, None)? {
+            return Ok(Err(dup));
+        }
+        let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
+        let id: i64 = self.tx.query_one(&st, &[&side.as_str(), &table, &data])?.get(0);
+        self.add_keys(side, table, id, keys)?;
+        Ok(Ok(id))
+    }
+
+    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
+        let st = self.st("SELECT name, value FROM env_row_keys WHERE row_id = $1")?;
+        Ok(self.tx.query(&st, &[&id])?.iter().map(|r| RowKey { name: r.get(0), value: r.get(1) }).collect())
+    }
+
+    fn holder(&mut self, side: Side, table: &str, key: &RowKey) -> Result<Option<i64>, StoreError> {
+        let st = self.st(
+            "SELECT row_id FROM env_row_keys WHERE side = $1 AND tbl = $2 AND name = $3 AND value = $4",
+        )?;
+        Ok(self.tx.query_opt(&st, &[&side.as_str(), &table, &key.name, &key.value])?.map(|r| r.get(0)))
+    }
+
+    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
+        let st =
+            self.st("INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES ($1, $2, $3, $4, $5)")?;
+        for key in keys {
+            self.tx.execute(&st, &[&side.as_str(), &table, &key.name, &key.value, &id])?;
+        }
+        Ok(())
+    }
+
+    fn drop_key(&mut self, id: i64, key: &RowKey) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM env_row_keys WHERE row_id = $1 AND name = $2 AND value = $3")?;
+        self.tx.execute(&st, &[&id, &key.name, &key.value])?;
+        Ok(())
+    }
+
+    fn set_data(&mut self, id: i64, data: &str) -> Result<(), StoreError> {
+        let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
+        self.tx.execute(&st, &[&id, &data])?;
+        Ok(())
+    }
+
+    fn delete(&mut self, id: i64) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM env_rows WHERE id = $1")?;
+        self.tx.execute(&st, &[&id])?;
+        Ok(())
     }
 }
 
@@ -402,32 +452,11 @@ impl Tx for PgTx<'_> {
         key_name: &str,
         value: &str,
     ) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found(side, table, key_name, value) {
-            return Ok(known);
-        }
-        let st = self.st("SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
-             WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = $4")?;
-        let row = self
-            .tx
-            .query_opt(&st, &[&side.as_str(), &table, &key_name, &value])?
-            .map(|r| Ok::<_, StoreError>(StoredRow { id: r.get(0), data: column::row(r.get(1))? }))
-            .transpose()?;
-        self.cache.remember(side, table, key_name, value, &row);
-        Ok(row)
+        rows::find(self, side, table, key_name, value)
     }
 
     fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found_id(id) {
-            return Ok(known);
-        }
-        let st = self.st("SELECT data FROM env_rows WHERE id = $1")?;
-        let row = self
-            .tx
-            .query_opt(&st, &[&id])?
-            .map(|r| Ok::<_, StoreError>(StoredRow { id, data: column::row(r.get(0))? }))
-            .transpose()?;
-        self.cache.remember_id(id, &row);
-        Ok(row)
+        rows::get(self, id)
     }
 
     fn insert_row(
@@ -437,14 +466,7 @@ impl Tx for PgTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, None);
-        if let Some(dup) = self.taken(side, table, keys, -1)? {
-            return Ok(Err(dup));
-        }
-        let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
-        let id: i64 = self.tx.query_one(&st, &[&side.as_str(), &table, &column::row_text(data)?])?.get(0);
-        self.add_keys(side, table, id, keys)?;
-        Ok(Ok(id))
+        rows::insert(self, side, table, data, keys)
     }
 
     fn update_row(
@@ -455,27 +477,11 @@ impl Tx for PgTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<(), DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, Some(id));
-        let old = self.keys_of(id)?;
-        let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
-        if let Some(dup) = self.taken(side, table, &added, id)? {
-            return Ok(Err(dup));
-        }
-        let drop_key = self.st("DELETE FROM env_row_keys WHERE row_id = $1 AND name = $2 AND value = $3")?;
-        for gone in old.iter().filter(|k| !keys.contains(k)) {
-            self.tx.execute(&drop_key, &[&id, &gone.name, &gone.value])?;
-        }
-        self.add_keys(side, table, id, &added)?;
-        let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
-        self.tx.execute(&st, &[&id, &column::row_text(data)?])?;
-        Ok(Ok(()))
+        rows::update(self, id, side, table, data, keys)
     }
 
     fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
-        self.cache.forget_all();
-        let st = self.st("DELETE FROM env_rows WHERE id = $1")?;
-        self.tx.execute(&st, &[&id])?;
-        Ok(())
+        rows::delete(self, id)
     }
 
     fn scan_rows(
@@ -561,12 +567,10 @@ impl Tx for PgTx<'_> {
         // step counts from then.
         let st = self.st("SELECT owner, expires_at > clock_timestamp() FROM leases WHERE name = $1")?;
         let held = self.tx.query_opt(&st, &[&name])?.map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)));
-        let outcome = match held {
-            Some((holder, _)) if holder == owner => Lease::Renewed,
-            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
-            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
-            None => Lease::Taken { previous: None },
-        };
+        let outcome = Lease::claimed_by(owner, held);
+        if let Lease::HeldBy { .. } = outcome {
+            return Ok(outcome);
+        }
         let st = self.st(
             "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
              ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",

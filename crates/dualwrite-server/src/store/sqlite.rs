@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
+use super::rows::{self, RowTables};
 use super::{
     CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, QueuedChange, Row, RowKey,
     StoreError, StoredMap, StoredRow, Tx, TxError,
@@ -145,8 +146,70 @@ struct SqliteTx<'a> {
     read_only: bool,
 }
 
-impl SqliteTx<'_> {
-    fn keys_of(&self, id: i64) -> Result<Vec<RowKey>, StoreError> {
+impl RowTables for SqliteTx<'_> {
+    fn cache(&mut self) -> &mut RowCache {
+        &mut self.cache
+    }
+
+    fn select_by_key(
+        &mut self,
+        side: Side,
+        table: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<StoredRow>, StoreError> {
+        let found: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
+                 WHERE k.side = ?1 AND k.tbl = ?2 AND k.name = ?3 AND k.value = ?4",
+            )?
+            .query_row(params![side.as_str(), table, name, value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        found.map(|(id, data)| Ok(StoredRow { id, data: column::row(&data)? })).transpose()
+    }
+
+    fn select_by_id(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
+        let data: Option<String> = self
+            .conn
+            .prepare_cached("SELECT data FROM env_rows WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        data.map(|d| Ok(StoredRow { id, data: column::row(&d)? })).transpose()
+    }
+
+    fn insert(
+        &mut self,
+        side: Side,
+        table: &str,
+        data: &str,
+        keys: &[RowKey],
+    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO env_rows (side, tbl, data) VALUES (?1, ?2, ?3)")?
+            .execute(params![side.as_str(), table, data])?;
+        let id = self.conn.last_insert_rowid();
+        // The keys' primary key refuses a taken one; a failed statement leaves the rest of the
+        // transaction intact in SQLite, so the row is simply taken back out.
+        let mut add = self.conn.prepare_cached(
+            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for key in keys {
+            match add.execute(params![side.as_str(), table, key.name, key.value, id]) {
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
+                    return Ok(Err(DuplicateKey { key: key.name.clone() }));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Ok(id))
+    }
+
+    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT name, value FROM env_row_keys WHERE row_id = ?1")?;
         let keys = stmt
             .query_map([id], |r| Ok(RowKey { name: r.get(0)?, value: r.get(1)? }))?
@@ -154,35 +217,42 @@ impl SqliteTx<'_> {
         Ok(keys)
     }
 
-    /// The first of `keys` already held by a row other than `me`.
-    fn taken(
-        &self,
-        side: Side,
-        table: &str,
-        keys: &[RowKey],
-        me: i64,
-    ) -> Result<Option<DuplicateKey>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT row_id FROM env_row_keys WHERE side = ?1 AND tbl = ?2 AND name = ?3 AND value = ?4",
-        )?;
-        for key in keys {
-            let holder: Option<i64> = stmt
-                .query_row(params![side.as_str(), table, key.name, key.value], |r| r.get(0))
-                .optional()?;
-            if holder.is_some_and(|h| h != me) {
-                return Ok(Some(DuplicateKey { key: key.name.clone() }));
-            }
-        }
-        Ok(None)
+    fn holder(&mut self, side: Side, table: &str, key: &RowKey) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT row_id FROM env_row_keys WHERE side = ?1 AND tbl = ?2 AND name = ?3 AND value = ?4",
+            )?
+            .query_row(params![side.as_str(), table, key.name, key.value], |r| r.get(0))
+            .optional()?)
     }
 
-    fn add_keys(&self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
+    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for key in keys {
             stmt.execute(params![side.as_str(), table, key.name, key.value, id])?;
         }
+        Ok(())
+    }
+
+    fn drop_key(&mut self, id: i64, key: &RowKey) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM env_row_keys WHERE row_id = ?1 AND name = ?2 AND value = ?3")?
+            .execute(params![id, key.name, key.value])?;
+        Ok(())
+    }
+
+    fn set_data(&mut self, id: i64, data: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
+            .execute(params![id, data])?;
+        Ok(())
+    }
+
+    fn delete(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
         Ok(())
     }
 }
@@ -276,36 +346,11 @@ impl Tx for SqliteTx<'_> {
         key_name: &str,
         value: &str,
     ) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found(side, table, key_name, value) {
-            return Ok(known);
-        }
-        let found: Option<(i64, String)> = self
-            .conn
-            .prepare_cached(
-                "SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
-                 WHERE k.side = ?1 AND k.tbl = ?2 AND k.name = ?3 AND k.value = ?4",
-            )?
-            .query_row(params![side.as_str(), table, key_name, value], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let row = found
-            .map(|(id, data)| Ok::<_, StoreError>(StoredRow { id, data: column::row(&data)? }))
-            .transpose()?;
-        self.cache.remember(side, table, key_name, value, &row);
-        Ok(row)
+        rows::find(self, side, table, key_name, value)
     }
 
     fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found_id(id) {
-            return Ok(known);
-        }
-        let data: Option<String> = self
-            .conn
-            .prepare_cached("SELECT data FROM env_rows WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
-        let row = data.map(|d| Ok::<_, StoreError>(StoredRow { id, data: column::row(&d)? })).transpose()?;
-        self.cache.remember_id(id, &row);
-        Ok(row)
+        rows::get(self, id)
     }
 
     fn insert_row(
@@ -315,29 +360,7 @@ impl Tx for SqliteTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, None);
-        self.conn
-            .prepare_cached("INSERT INTO env_rows (side, tbl, data) VALUES (?1, ?2, ?3)")?
-            .execute(params![side.as_str(), table, column::row_text(data)?])?;
-        let id = self.conn.last_insert_rowid();
-        // The keys' primary key refuses a taken one; a failed statement leaves the rest of the
-        // transaction intact in SQLite, so the row is simply taken back out.
-        let mut add = self.conn.prepare_cached(
-            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for key in keys {
-            match add.execute(params![side.as_str(), table, key.name, key.value, id]) {
-                Ok(_) => {}
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
-                    return Ok(Err(DuplicateKey { key: key.name.clone() }));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(Ok(id))
+        rows::insert(self, side, table, data, keys)
     }
 
     fn update_row(
@@ -348,29 +371,11 @@ impl Tx for SqliteTx<'_> {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<(), DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, Some(id));
-        let old = self.keys_of(id)?;
-        let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
-        if let Some(dup) = self.taken(side, table, &added, id)? {
-            return Ok(Err(dup));
-        }
-        let mut drop_key = self
-            .conn
-            .prepare_cached("DELETE FROM env_row_keys WHERE row_id = ?1 AND name = ?2 AND value = ?3")?;
-        for gone in old.iter().filter(|k| !keys.contains(k)) {
-            drop_key.execute(params![id, gone.name, gone.value])?;
-        }
-        self.add_keys(side, table, id, &added)?;
-        self.conn
-            .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
-            .execute(params![id, column::row_text(data)?])?;
-        Ok(Ok(()))
+        rows::update(self, id, side, table, data, keys)
     }
 
     fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
-        self.cache.forget_all();
-        self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
-        Ok(())
+        rows::delete(self, id)
     }
 
     fn scan_rows(
@@ -466,12 +471,10 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached(&format!("SELECT owner, expires_at > {NOW_MS} FROM leases WHERE name = ?1"))?
             .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let outcome = match held {
-            Some((holder, _)) if holder == owner => Lease::Renewed,
-            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
-            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
-            None => Lease::Taken { previous: None },
-        };
+        let outcome = Lease::claimed_by(owner, held);
+        if let Lease::HeldBy { .. } = outcome {
+            return Ok(outcome);
+        }
         self.conn
             .prepare_cached(&format!(
                 "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, {NOW_MS} + ?3 * 1000)
