@@ -526,12 +526,12 @@ fn write_under_queued(
     }
     let mut seen = Owned::default();
     for change in queued {
-        let mut body = change.body.clone();
-        seen.rebase(&mut body["before"], &copied);
+        let mut write = change.write.clone();
+        seen.rebase(&mut write.before, &copied);
         seen.add(change);
-        seen.rebase(&mut body["after"], &copied);
-        if body != change.body {
-            tx.set_queued_body(change.seq, &body)?;
+        seen.rebase(&mut write.after, &copied);
+        if write != change.write {
+            tx.set_queued_write(change.seq, &write)?;
         }
     }
     Ok(())
@@ -546,7 +546,7 @@ struct Owned {
 
 impl Owned {
     fn add(&mut self, change: &QueuedChange) {
-        match (change.body["before"].as_object(), change.body["after"].as_object()) {
+        match (&change.write.before, &change.write.after) {
             (None, Some(_)) => self.all = true,
             (Some(before), Some(after)) => self.columns.extend(
                 before.keys().chain(after.keys()).filter(|c| before.get(*c) != after.get(*c)).cloned(),
@@ -560,8 +560,8 @@ impl Owned {
     }
 
     /// `image` with the `copied` values in the columns not owned.
-    fn rebase(&self, image: &mut Value, copied: &Row) {
-        let Some(image) = image.as_object_mut() else { return };
+    fn rebase(&self, image: &mut Option<Row>, copied: &Row) {
+        let Some(image) = image else { return };
         for (column, value) in copied.iter().filter(|(c, _)| !self.has(c)) {
             image.insert(column.clone(), value.clone());
         }
@@ -728,8 +728,7 @@ fn references_page(
         } else {
             Vec::new()
         };
-        let queued: Vec<QueuedChange> =
-            queued.into_iter().filter(|c| c.body["side"].as_str() == Some(side.as_str())).collect();
+        let queued: Vec<QueuedChange> = queued.into_iter().filter(|c| c.write.side == side).collect();
         let queued: Vec<&QueuedChange> = queued.iter().collect();
         if let Err(e) = attempt(tx, |tx| write_under_queued(tx, schema, table, &existing, &fields, &queued))?
         {

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::related;
-use dualwrite_core::schema::{Row, Schema};
+use dualwrite_core::schema::Schema;
 use dualwrite_core::table_map::TableMap;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
 use crate::environment::write::{Applied, Written};
@@ -87,42 +87,13 @@ pub fn enqueue(
             None => String::new(),
         }
     };
-    let body = json!({
-        "side": written.side,
-        "table": written.table,
-        "op": written.applied.as_str(),
-        "before": written.before,
-        "after": written.after,
-    });
-    let seq = tx.enqueue(cmap.id, &key, &body)?;
+    let seq = tx.enqueue(cmap.id, &key, written)?;
     tx.append_event(
         EventKind::Queued,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "seq": seq, "side": written.side, "table": written.table, "op": written.applied.as_str(), "key": key}),
     )?;
     Ok(())
-}
-
-/// The write a queued change records.
-fn written_of(change: &QueuedChange) -> Result<Written, SyncError> {
-    let corrupt =
-        |what: &str| SyncError::Internal(anyhow::anyhow!("queued change {} has no valid {what}", change.seq));
-    let body = &change.body;
-    let side = body["side"].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("side"))?;
-    let applied = match body["op"].as_str() {
-        Some("insert") => Applied::Inserted,
-        Some("update") => Applied::Updated,
-        Some("delete") => Applied::Deleted,
-        _ => return Err(corrupt("op")),
-    };
-    let row = |v: &Value| -> Option<Row> { v.as_object().cloned() };
-    Ok(Written {
-        side,
-        table: body["table"].as_str().ok_or_else(|| corrupt("table"))?.to_owned(),
-        applied,
-        before: row(&body["before"]),
-        after: row(&body["after"]),
-    })
 }
 
 /// Applies one queued change as live sync would have, and records the replay.
@@ -132,7 +103,7 @@ pub fn replay(
     cmap: &CatalogMap,
     change: &QueuedChange,
 ) -> Result<Option<TwinWrite>, SyncError> {
-    replay_written(tx, catalog, cmap, change, &written_of(change)?)
+    replay_written(tx, catalog, cmap, change, &change.write)
 }
 
 /// Applies `written`, what is left of `change`, as live sync would have, and records the replay.
@@ -189,14 +160,14 @@ fn later_on_target(
     if change.key.is_empty() {
         return Ok(Later::Columns(leave));
     }
-    let target = written.side.other().as_str();
+    let target = written.side.other();
     for later in tx.queued(cmap.id, Some(&change.key), change.seq, usize::MAX >> 1)? {
-        if later.body["side"].as_str() != Some(target) {
+        let later = later.write;
+        if later.side != target {
             continue;
         }
-        let (before, after) = (later.body["before"].as_object(), later.body["after"].as_object());
-        match (later.body["op"].as_str(), before, after) {
-            (Some("update"), Some(before), Some(after)) if written.applied != Applied::Deleted => {
+        match (later.applied, &later.before, &later.after) {
+            (Applied::Updated, Some(before), Some(after)) if written.applied != Applied::Deleted => {
                 leave.extend(
                     after
                         .iter()
@@ -461,7 +432,7 @@ pub fn retry(
                 continue;
             }
             tx.savepoint()?;
-            let retried = match still_holding(tx, schema, written_of(change)?)? {
+            let retried = match still_holding(tx, schema, change.write.clone())? {
                 Some(written) => replay_written(tx, catalog, cmap, change, &written).map(drop),
                 // Its row was deleted or created again since, and that write went its own way.
                 None => tx

@@ -19,6 +19,8 @@ use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
 use serde_json::{Map, Value};
+
+use crate::environment::write::Written;
 use thiserror::Error;
 
 /// A row as stored: a JSON object.
@@ -187,7 +189,8 @@ pub struct QueuedChange {
     pub at: String,
     /// The integration-key value, for filtering the queue by key.
     pub key: String,
-    pub body: Value,
+    /// The write it records, to replay.
+    pub write: Written,
 }
 
 /// A queued change that did not apply, with why.
@@ -319,7 +322,7 @@ pub trait Tx {
     /// The rows with these ids, in the order given (missing ones left out).
     fn get_rows(&mut self, ids: &[i64]) -> Result<Vec<StoredRow>, StoreError>;
 
-    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError>;
+    fn enqueue(&mut self, map_id: i64, key: &str, write: &Written) -> Result<i64, StoreError>;
     /// Up to `limit` queued changes of a map after `after`, oldest first, optionally only those of one key.
     fn queued(
         &mut self,
@@ -330,8 +333,8 @@ pub trait Tx {
     ) -> Result<Vec<QueuedChange>, StoreError>;
     fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError>;
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError>;
-    /// Replaces the body of queued change `seq`, which keeps its place in the queue.
-    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError>;
+    /// Replaces the write of queued change `seq`, which keeps its place in the queue.
+    fn set_queued_write(&mut self, seq: i64, write: &Written) -> Result<(), StoreError>;
     /// Drops a map's whole queue; returns how many changes were dropped.
     fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError>;
     /// Moves a map's whole queue to its catch-up errors with `code` and `message`.

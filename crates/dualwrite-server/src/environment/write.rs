@@ -35,7 +35,7 @@ impl Applied {
 }
 
 /// One applied write: the row before and after, in stored form.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     pub side: Side,
     /// The table's name in the schema's spelling.

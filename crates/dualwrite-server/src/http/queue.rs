@@ -28,10 +28,10 @@ fn change(c: &QueuedChange) -> Value {
         "seq": c.seq,
         "at": c.at,
         "key": c.key,
-        "side": c.body["side"],
-        "table": c.body["table"],
-        "op": c.body["op"],
-        "row": if c.body["after"].is_null() { &c.body["before"] } else { &c.body["after"] },
+        "side": c.write.side,
+        "table": c.write.table,
+        "op": c.write.applied.as_str(),
+        "row": c.write.row(),
     })
 }
 

@@ -7,6 +7,7 @@ use dualwrite_core::schema::Side;
 use serde_json::Value;
 
 use super::{EventKind, Row, StoreError};
+use crate::environment::write::{Applied, Written};
 
 /// Parses a side stored by this module.
 pub(super) fn side(text: &str) -> Result<Side, StoreError> {
@@ -27,6 +28,37 @@ pub(super) fn map_status(text: &str) -> Result<MapStatus, StoreError> {
 /// Parses an event kind stored by this module.
 pub(super) fn event_kind(text: &str) -> Result<EventKind, StoreError> {
     EventKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown stored event kind `{text}`")))
+}
+
+/// A queued write as stored text: `{"side", "table", "op", "before", "after"}`, in that order.
+pub(super) fn write_text(write: &Written) -> String {
+    serde_json::json!({
+        "side": write.side,
+        "table": write.table,
+        "op": write.applied.as_str(),
+        "before": write.before,
+        "after": write.after,
+    })
+    .to_string()
+}
+
+/// Parses a queued write stored by this module.
+pub(super) fn write(text: &str) -> Result<Written, StoreError> {
+    let body = json(text)?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("a queued change has no valid {what}"));
+    let applied = match body["op"].as_str() {
+        Some("insert") => Applied::Inserted,
+        Some("update") => Applied::Updated,
+        Some("delete") => Applied::Deleted,
+        _ => return Err(corrupt("op")),
+    };
+    Ok(Written {
+        side: body["side"].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("side"))?,
+        table: body["table"].as_str().ok_or_else(|| corrupt("table"))?.to_owned(),
+        applied,
+        before: body["before"].as_object().cloned(),
+        after: body["after"].as_object().cloned(),
+    })
 }
 
 /// A row as stored text.

@@ -18,6 +18,7 @@ use super::{
     CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, Log, QueuedChange, Row, RowKey,
     StoreError, StoredMap, StoredRow, Tx, TxError,
 };
+use crate::environment::write::Written;
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
 pub(super) const POOL_SIZE: usize = 16;
@@ -296,7 +297,7 @@ impl PgTx<'_> {
             seq: row.get(at),
             at: row.get(at + 1),
             key: row.get(at + 2),
-            body: column::json(row.get(at + 3))?,
+            write: column::write(row.get(at + 3))?,
         })
     }
 
@@ -606,11 +607,11 @@ impl Tx for PgTx<'_> {
         Ok(ids.iter().filter_map(|id| found.remove(id).map(|data| StoredRow { id: *id, data })).collect())
     }
 
-    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
+    fn enqueue(&mut self, map_id: i64, key: &str, write: &Written) -> Result<i64, StoreError> {
         self.announce(Log::Queue)?;
         let st =
             self.st("INSERT INTO queue (map_id, key, at, body) VALUES ($1, $2, now(), $3) RETURNING seq")?;
-        Ok(self.tx.query_one(&st, &[&map_id, &key, &body.to_string()])?.get(0))
+        Ok(self.tx.query_one(&st, &[&map_id, &key, &column::write_text(write)])?.get(0))
     }
 
     fn queued(
@@ -645,9 +646,9 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError> {
+    fn set_queued_write(&mut self, seq: i64, write: &Written) -> Result<(), StoreError> {
         let st = self.st("UPDATE queue SET body = $2 WHERE seq = $1")?;
-        self.tx.execute(&st, &[&seq, &body.to_string()])?;
+        self.tx.execute(&st, &[&seq, &column::write_text(write)])?;
         Ok(())
     }
 
@@ -678,7 +679,7 @@ impl Tx for PgTx<'_> {
         self.announce(Log::CatchUpErrors)?;
         let st = self.st("INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
              VALUES ($1, $2, $3, $4::TEXT::TIMESTAMPTZ, $5, $6, $7) RETURNING id")?;
-        let body = change.body.to_string();
+        let body = column::write_text(&change.write);
         Ok(self
             .tx
             .query_one(

@@ -18,6 +18,7 @@ use super::{
     CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, QueuedChange, Row, RowKey,
     StoreError, StoredMap, StoredRow, Tx, TxError,
 };
+use crate::environment::write::Written;
 
 pub struct SqliteStore {
     path: String,
@@ -264,7 +265,7 @@ fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
 }
 
 fn to_change((seq, at, key, body): RawChange) -> Result<QueuedChange, StoreError> {
-    Ok(QueuedChange { seq, at, key, body: column::json(&body)? })
+    Ok(QueuedChange { seq, at, key, write: column::write(&body)? })
 }
 
 fn stored_map(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
@@ -513,10 +514,10 @@ impl Tx for SqliteTx<'_> {
             .collect()
     }
 
-    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
+    fn enqueue(&mut self, map_id: i64, key: &str, write: &Written) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached(&format!("INSERT INTO queue (map_id, key, at, body) VALUES (?1, ?2, {NOW}, ?3)"))?
-            .execute(params![map_id, key, body.to_string()])?;
+            .execute(params![map_id, key, column::write_text(write)])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -550,10 +551,10 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError> {
+    fn set_queued_write(&mut self, seq: i64, write: &Written) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE queue SET body = ?2 WHERE seq = ?1")?
-            .execute(params![seq, body.to_string()])?;
+            .execute(params![seq, column::write_text(write)])?;
         Ok(())
     }
 
@@ -587,7 +588,7 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached(
                 "INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![map_id, change.seq, change.key, change.at, change.body.to_string(), code.as_str(), message])?;
+            .execute(params![map_id, change.seq, change.key, change.at, column::write_text(&change.write), code.as_str(), message])?;
         Ok(self.conn.last_insert_rowid())
     }
 

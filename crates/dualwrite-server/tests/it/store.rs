@@ -4,6 +4,7 @@
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
+use dualwrite_server::environment::write::{Applied, Written};
 use dualwrite_server::store::{
     DuplicateKey, EventKind, ExecutionError, Lease, Row, RowKey, Store, StoreError, Tx,
 };
@@ -15,6 +16,17 @@ fn row(v: serde_json::Value) -> Row {
     match v {
         serde_json::Value::Object(m) => m,
         other => panic!("not an object: {other}"),
+    }
+}
+
+/// A queued insert of `after` into finops table `T`.
+fn inserted(after: serde_json::Value) -> Written {
+    Written {
+        side: Side::Finops,
+        table: "T".into(),
+        applied: Applied::Inserted,
+        before: None,
+        after: Some(row(after)),
     }
 }
 
@@ -213,7 +225,7 @@ fn a_keys_first_catch_up_error_is_the_oldest_change_of_that_key_and_map() {
         let errors: Vec<i64> = write(store, |tx| {
             let mut ids = Vec::new();
             for (map, key) in [(1, "k1"), (1, "k2"), (1, "k1"), (2, "k1")] {
-                let seq = tx.enqueue(map, key, &json!({"key": key}))?;
+                let seq = tx.enqueue(map, key, &inserted(json!({"key": key})))?;
                 let change = tx.queued(map, Some(key), seq - 1, 1)?.remove(0);
                 tx.add_catch_up_error(map, &change, ErrorCode::TwinFailed, "failed")?;
                 tx.dequeue(seq)?;
@@ -288,11 +300,13 @@ fn panic_then_write(store: &Store) -> Result<(bool, u64), String> {
 fn a_queued_change_keeps_its_place_when_its_body_is_replaced() {
     each_backend(|backend, store| {
         let seqs: Vec<i64> =
-            (0..3).map(|i| write(store, |tx| tx.enqueue(7, "k", &json!({"i": i})))).collect();
-        write(store, |tx| tx.set_queued_body(seqs[1], &json!({"i": 10})));
+            (0..3).map(|i| write(store, |tx| tx.enqueue(7, "k", &inserted(json!({"i": i}))))).collect();
+        write(store, |tx| tx.set_queued_write(seqs[1], &inserted(json!({"i": 10}))));
         let queued = store.read(|tx| tx.queued(7, Some("k"), 0, 10)).expect("queued");
-        let seen: Vec<(i64, i64)> =
-            queued.iter().map(|c| (c.seq, c.body["i"].as_i64().expect("i"))).collect();
+        let seen: Vec<(i64, i64)> = queued
+            .iter()
+            .map(|c| (c.seq, c.write.after.as_ref().expect("after")["i"].as_i64().expect("i")))
+            .collect();
         assert_eq!(seen, vec![(seqs[0], 0), (seqs[1], 10), (seqs[2], 2)], "{backend}");
     });
 }
