@@ -58,6 +58,11 @@ impl StoreError {
     }
 }
 
+/// A lock of a backend's connections was poisoned: a call that held it panicked.
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Poisoned("a previous database call panicked".into())
+}
+
 /// Errors of work done inside a transaction: they can carry a store error, which may be retryable.
 pub trait TxError: From<StoreError> {
     fn is_retryable(&self) -> bool;

@@ -61,6 +61,11 @@ pub(super) fn write(text: &str) -> Result<Written, StoreError> {
     })
 }
 
+/// A `COUNT(*)` as the count it is.
+pub(super) fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
 /// A row as stored text.
 pub(super) fn row_text(data: &Row) -> Result<String, StoreError> {
     serde_json::to_string(data)

@@ -40,10 +40,6 @@ pub struct PgStore {
     returned: Condvar,
 }
 
-fn poisoned<T>(_: T) -> StoreError {
-    StoreError::Poisoned("a previous database call panicked".into())
-}
-
 impl PgStore {
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let store = PgStore {
@@ -56,7 +52,7 @@ impl PgStore {
     }
 
     fn take(&self) -> Result<Conn, StoreError> {
-        let mut pool = self.pool.lock().map_err(poisoned)?;
+        let mut pool = self.pool.lock().map_err(super::poisoned)?;
         loop {
             if let Some(conn) = pool.idle.pop() {
                 if !conn.client.is_closed() {
@@ -71,13 +67,13 @@ impl PgStore {
                 return match Client::connect(&self.url, NoTls) {
                     Ok(client) => Ok(Conn { client, statements: HashMap::new() }),
                     Err(e) => {
-                        self.pool.lock().map_err(poisoned)?.open -= 1;
+                        self.pool.lock().map_err(super::poisoned)?.open -= 1;
                         self.returned.notify_one();
                         Err(e.into())
                     }
                 };
             }
-            pool = self.returned.wait(pool).map_err(poisoned)?;
+            pool = self.returned.wait(pool).map_err(super::poisoned)?;
         }
     }
 
@@ -506,7 +502,7 @@ impl Tx for PgTx<'_> {
     fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError> {
         let st = self.st("SELECT COUNT(*) FROM env_rows WHERE side = $1 AND tbl = $2")?;
         let n: i64 = self.tx.query_one(&st, &[&side.as_str(), &table])?.get(0);
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
@@ -560,7 +556,7 @@ impl Tx for PgTx<'_> {
         )?;
         let seconds = seconds as f64;
         let n: i64 = self.tx.query_one(&st, &[&kind.as_str(), &map_id, &seconds])?.get(0);
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
@@ -586,7 +582,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.cache.forget_all();
+        rows::rolled_back(self);
         // Locks taken since the savepoint go with it: announce again before the next append.
         self.writing = 0;
         self.tx.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
@@ -637,7 +633,7 @@ impl Tx for PgTx<'_> {
         let st =
             self.st("SELECT COUNT(*) FROM queue WHERE map_id = $1 AND ($2::TEXT IS NULL OR key = $2)")?;
         let n: i64 = self.tx.query_one(&st, &[&map_id, &key])?.get(0);
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError> {
@@ -717,7 +713,7 @@ impl Tx for PgTx<'_> {
     fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError> {
         let st = self.st("SELECT COUNT(*) FROM catch_up_errors WHERE map_id = $1")?;
         let n: i64 = self.tx.query_one(&st, &[&map_id])?.get(0);
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError> {
@@ -813,7 +809,7 @@ impl Tx for PgTx<'_> {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
-        Ok((total.max(0) as u64, items))
+        Ok((column::count(total), items))
     }
 
     fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError> {

@@ -118,3 +118,8 @@ pub(super) fn delete(t: &mut impl RowTables, id: i64) -> Result<(), StoreError> 
     t.cache().forget_all();
     t.delete(id)
 }
+
+/// The transaction rolled back to a savepoint: what was looked up since may be gone, forget it all.
+pub(super) fn rolled_back(t: &mut impl RowTables) {
+    t.cache().forget_all();
+}

@@ -41,10 +41,6 @@ fn connect(path: &str) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-fn poisoned<T>(_: T) -> StoreError {
-    StoreError::Poisoned("a previous database call panicked".into())
-}
-
 impl SqliteStore {
     pub fn open(path: &str) -> Result<Self, StoreError> {
         let store = SqliteStore {
@@ -120,7 +116,7 @@ impl SqliteStore {
         if self.path == ":memory:" {
             return self.on_writer(work, true);
         }
-        let reused = self.readers.lock().map_err(poisoned)?.pop();
+        let reused = self.readers.lock().map_err(super::poisoned)?.pop();
         let mut conn = match reused {
             Some(c) => c,
             None => connect(&self.path)?,
@@ -132,7 +128,7 @@ impl SqliteStore {
             tx.finish().map_err(StoreError::from)?;
             out
         };
-        self.readers.lock().map_err(poisoned)?.push(conn);
+        self.readers.lock().map_err(super::poisoned)?.push(conn);
         out
     }
 }
@@ -402,7 +398,7 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT COUNT(*) FROM env_rows WHERE side = ?1 AND tbl = ?2")?
             .query_row(params![side.as_str(), table], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
@@ -462,7 +458,7 @@ impl Tx for SqliteTx<'_> {
                  AND at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?3 || ' seconds')",
             )?
             .query_row(params![kind.as_str(), map_id, seconds as i64], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
@@ -491,7 +487,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.cache.forget_all();
+        rows::rolled_back(self);
         self.conn.prepare_cached("ROLLBACK TO SAVEPOINT item")?.execute([])?;
         self.release_savepoint()
     }
@@ -543,7 +539,7 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT COUNT(*) FROM queue WHERE map_id = ?1 AND (?2 IS NULL OR key = ?2)")?
             .query_row(params![map_id, key], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError> {
@@ -624,7 +620,7 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT COUNT(*) FROM catch_up_errors WHERE map_id = ?1")?
             .query_row([map_id], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError> {
@@ -736,7 +732,7 @@ impl Tx for SqliteTx<'_> {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok((total.max(0) as u64, items))
+        Ok((column::count(total), items))
     }
 
     fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError> {
