@@ -442,44 +442,7 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn find_row(
-        &mut self,
-        side: Side,
-        table: &str,
-        key_name: &str,
-        value: &str,
-    ) -> Result<Option<StoredRow>, StoreError> {
-        rows::find(self, side, table, key_name, value)
-    }
-
-    fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
-        rows::get(self, id)
-    }
-
-    fn insert_row(
-        &mut self,
-        side: Side,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        rows::insert(self, side, table, data, keys)
-    }
-
-    fn update_row(
-        &mut self,
-        id: i64,
-        side: Side,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<(), DuplicateKey>, StoreError> {
-        rows::update(self, id, side, table, data, keys)
-    }
-
-    fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
-        rows::delete(self, id)
-    }
+    rows::tx_rows!();
 
     fn scan_rows(
         &mut self,

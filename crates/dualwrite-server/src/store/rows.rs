@@ -123,3 +123,52 @@ pub(super) fn delete(t: &mut impl RowTables, id: i64) -> Result<(), StoreError> 
 pub(super) fn rolled_back(t: &mut impl RowTables) {
     t.cache().forget_all();
 }
+
+/// The row methods of [`super::Tx`] for a backend that implements [`RowTables`]: the same on every
+/// backend, written once here and expanded in each backend's `impl Tx`.
+macro_rules! tx_rows {
+    () => {
+        fn find_row(
+            &mut self,
+            side: dualwrite_core::schema::Side,
+            table: &str,
+            key_name: &str,
+            value: &str,
+        ) -> Result<Option<$crate::store::StoredRow>, $crate::store::StoreError> {
+            $crate::store::rows::find(self, side, table, key_name, value)
+        }
+
+        fn get_row(
+            &mut self,
+            id: i64,
+        ) -> Result<Option<$crate::store::StoredRow>, $crate::store::StoreError> {
+            $crate::store::rows::get(self, id)
+        }
+
+        fn insert_row(
+            &mut self,
+            side: dualwrite_core::schema::Side,
+            table: &str,
+            data: &$crate::store::Row,
+            keys: &[$crate::store::RowKey],
+        ) -> Result<Result<i64, $crate::store::DuplicateKey>, $crate::store::StoreError> {
+            $crate::store::rows::insert(self, side, table, data, keys)
+        }
+
+        fn update_row(
+            &mut self,
+            id: i64,
+            side: dualwrite_core::schema::Side,
+            table: &str,
+            data: &$crate::store::Row,
+            keys: &[$crate::store::RowKey],
+        ) -> Result<Result<(), $crate::store::DuplicateKey>, $crate::store::StoreError> {
+            $crate::store::rows::update(self, id, side, table, data, keys)
+        }
+
+        fn delete_row(&mut self, id: i64) -> Result<(), $crate::store::StoreError> {
+            $crate::store::rows::delete(self, id)
+        }
+    };
+}
+pub(super) use tx_rows;

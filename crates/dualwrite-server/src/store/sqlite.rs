@@ -15,8 +15,8 @@ use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::rows::{self, RowTables};
 use super::{
-    CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, QueuedChange, Row, RowKey,
-    StoreError, StoredMap, StoredRow, Tx, TxError,
+    CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, QueuedChange, RowKey, StoreError,
+    StoredMap, StoredRow, Tx, TxError,
 };
 use crate::environment::write::Written;
 
@@ -336,44 +336,7 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn find_row(
-        &mut self,
-        side: Side,
-        table: &str,
-        key_name: &str,
-        value: &str,
-    ) -> Result<Option<StoredRow>, StoreError> {
-        rows::find(self, side, table, key_name, value)
-    }
-
-    fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
-        rows::get(self, id)
-    }
-
-    fn insert_row(
-        &mut self,
-        side: Side,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        rows::insert(self, side, table, data, keys)
-    }
-
-    fn update_row(
-        &mut self,
-        id: i64,
-        side: Side,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<(), DuplicateKey>, StoreError> {
-        rows::update(self, id, side, table, data, keys)
-    }
-
-    fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
-        rows::delete(self, id)
-    }
+    rows::tx_rows!();
 
     fn scan_rows(
         &mut self,
