@@ -167,9 +167,9 @@ fn raw_insert(backend: &Backend, rows: usize) -> f64 {
             .write(|tx| {
                 for n in start..(start + 10_000).min(rows) {
                     let f = finops_item(n);
-                    tx.insert_row("finops", "Items", &f, &row_keys(finops, &f))?.ok();
+                    tx.insert_row(Side::Finops, "Items", &f, &row_keys(finops, &f))?.ok();
                     let d = dataverse_item(n + rows / 2, &companies, false);
-                    tx.insert_row("dataverse", "item", &d, &row_keys(dataverse, &d))?.ok();
+                    tx.insert_row(Side::Dataverse, "item", &d, &row_keys(dataverse, &d))?.ok();
                 }
                 Ok::<_, ApiError>(())
             })
@@ -226,10 +226,10 @@ fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<Catalog
             .write(|tx| {
                 for n in start..(start + 10_000).min(rows) {
                     let f = finops_item(n);
-                    tx.insert_row("finops", "Items", &f, &row_keys(finops, &f))?.ok();
+                    tx.insert_row(Side::Finops, "Items", &f, &row_keys(finops, &f))?.ok();
                     let m = n + rows / 2;
                     let d = dataverse_item(m, &companies, m < rows && m % 100 == 0);
-                    tx.insert_row("dataverse", "item", &d, &row_keys(dataverse, &d))?.ok();
+                    tx.insert_row(Side::Dataverse, "item", &d, &row_keys(dataverse, &d))?.ok();
                 }
                 Ok::<_, ApiError>(())
             })

@@ -8,12 +8,10 @@ use serde_json::json;
 
 use crate::catalog::Catalog;
 use crate::lifecycle;
-use crate::store::Tx;
+use crate::store::{EventKind, Tx};
 use crate::sync_error::SyncError;
 
 const DOCUMENT: &str = "alerts";
-/// The audit-trail kind of a live-sync error.
-pub const SYNC_ERROR: &str = "sync_error";
 
 pub fn load(tx: &mut dyn Tx) -> Result<AlertRules, SyncError> {
     match tx.get_document(DOCUMENT)? {
@@ -45,7 +43,7 @@ pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &SyncError
     let kind = error_type(error);
     let message = error.refusal().map_or("internal error", |r| r.message.as_str());
     tx.append_event(
-        SYNC_ERROR,
+        EventKind::SyncError,
         Some(map_id),
         &json!({"map": cmap.map.name, "type": kind, "code": error.code(), "message": message}),
     )?;
@@ -55,7 +53,7 @@ pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &SyncError
         }
         // Rules are checked when saved; the bound also holds for rules stored before it existed.
         let window = rule.window_seconds.min(dualwrite_core::api::MAX_ALERT_WINDOW_SECONDS);
-        let count = tx.count_recent_events(SYNC_ERROR, map_id, window)?;
+        let count = tx.count_recent_events(EventKind::SyncError, map_id, window)?;
         if count < rule.count {
             continue;
         }
@@ -65,7 +63,7 @@ pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &SyncError
             _ => None,
         };
         tx.append_event(
-            "alert",
+            EventKind::Alert,
             Some(map_id),
             &json!({"map": cmap.map.name, "rule": i, "count": count, "window_seconds": rule.window_seconds, "action": rule.action}),
         )?;

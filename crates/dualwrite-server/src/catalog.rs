@@ -155,11 +155,9 @@ fn load(tx: &mut dyn Tx, version: i64) -> Result<Catalog, StoreError> {
     let mut maps = Vec::new();
     for stored in tx.list_maps()? {
         let map = TableMap::from_value(&stored.body).map_err(|e| corrupt("map", e))?;
-        let status: MapStatus = serde_json::from_value(Value::String(stored.status.clone()))
-            .map_err(|e| corrupt("map status", e))?;
         let finops_filter = map.filter(Side::Finops).and_then(|f| Filter::query_range(f).ok());
         let dataverse_filter = map.filter(Side::Dataverse).and_then(|f| Filter::odata(f).ok());
-        maps.push(CatalogMap { id: stored.id, map, status, finops_filter, dataverse_filter });
+        maps.push(CatalogMap { id: stored.id, map, status: stored.status, finops_filter, dataverse_filter });
     }
     Ok(Catalog { version, schema, keys, maps })
 }

@@ -32,7 +32,7 @@ use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::Pairing;
 use crate::pace::Pace;
-use crate::store::{ExecutionError, QueuedChange, Store, StoredRow, Tx};
+use crate::store::{EventKind, ExecutionError, QueuedChange, Store, StoredRow, Tx};
 use crate::sync_error::SyncError;
 use crate::twins::{Chunk, Queued, TwinIndex};
 
@@ -62,7 +62,7 @@ fn save(tx: &mut dyn Tx, id: i64, execution: &Execution) -> Result<(), SyncError
 pub fn start(tx: &mut dyn Tx, cmap: &CatalogMap, execution: &Execution) -> Result<i64, SyncError> {
     let id = tx.insert_execution(cmap.id, &serde_json::to_value(execution).map_err(corrupt)?)?;
     tx.append_event(
-        "initial_sync",
+        EventKind::InitialSync,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "execution": id, "status": "running", "master": execution.master}),
     )?;
@@ -81,7 +81,7 @@ pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), SyncError> {
         execution.status = "completed".into();
         save(tx, id, &execution)?;
         tx.append_event(
-            "initial_sync",
+            EventKind::InitialSync,
             Some(map_id),
             &json!({"execution": id, "status": "completed", "counts": execution.counts}),
         )?;
@@ -119,7 +119,7 @@ pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), SyncError> {
     execution.phase = Phase::Draining;
     save(tx, id, &execution)?;
     tx.append_event(
-        "initial_sync",
+        EventKind::InitialSync,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "execution": id, "status": "skipped"}),
     )?;
@@ -151,7 +151,7 @@ pub enum Step {
 /// Whether both environments take writes (an initial sync copies only then).
 pub fn sides_available(tx: &mut dyn Tx) -> Result<bool, SyncError> {
     for side in [Side::Finops, Side::Dataverse] {
-        if !tx.is_available(side.as_str())? {
+        if !tx.is_available(side)? {
             return Ok(false);
         }
     }
@@ -225,7 +225,7 @@ impl Job {
             }
             owner.hold(tx, cmap.id, &cmap.map.name)?;
             tx.append_event(
-                "copied",
+                EventKind::Copied,
                 Some(cmap.id),
                 &json!({"map": cmap.map.name, "owner": owner.id(), "execution": id, "phase": phase, "rows": execution.done - before, "done": execution.done, "deferred_cursor": execution.deferred_cursor}),
             )?;
@@ -234,7 +234,7 @@ impl Job {
             if execution.status == "failed" {
                 lifecycle::act(tx, cmap, Action::InitialSyncFailed)?;
                 tx.append_event(
-                    "initial_sync",
+                    EventKind::InitialSync,
                     Some(cmap.id),
                     &json!({"map": cmap.map.name, "execution": id, "status": "failed", "counts": execution.counts}),
                 )?;
@@ -282,9 +282,11 @@ impl Job {
         for problem in &plan.problems {
             let key = problem.key.as_ref().map_or_else(|| DisplayKey::NO_KEY.to_owned(), ToString::to_string);
             let shown = rows.display_key(&planner, problem.side, problem.index);
+            // The planner writes each problem's code from `ErrorCode`, so it always reads back.
+            let code = ErrorCode::parse(&problem.code).unwrap_or(ErrorCode::Internal);
             tx.add_execution_error(
                 self.execution_id,
-                &failure(problem.side, key, shown, &problem.code, problem.message.clone()),
+                &failure(problem.side, key, shown, code, problem.message.clone()),
             )?;
             execution.count(problem.side, company(problem.side, problem.index).as_deref(), |c| c.failed += 1);
         }
@@ -346,7 +348,7 @@ impl Job {
                     let source = side.other();
                     tx.add_execution_error(
                         self.execution_id,
-                        &failure(source, w.key.to_string(), w.shown.clone(), e.code().as_str(), message),
+                        &failure(source, w.key.to_string(), w.shown.clone(), e.code(), message),
                     )?;
                     execution.count(source, w.company.as_deref(), |c| c.failed += 1);
                 }
@@ -428,12 +430,12 @@ fn write_under_queued(
     }
     let mut seen = Owned::default();
     for change in queued {
-        let mut body = change.body.clone();
-        seen.rebase(&mut body["before"], &copied);
+        let mut write = change.write.clone();
+        seen.rebase(&mut write.before, &copied);
         seen.add(change);
-        seen.rebase(&mut body["after"], &copied);
-        if body != change.body {
-            tx.set_queued_body(change.seq, &body)?;
+        seen.rebase(&mut write.after, &copied);
+        if write != change.write {
+            tx.set_queued_write(change.seq, &write)?;
         }
     }
     Ok(())
@@ -448,7 +450,7 @@ struct Owned {
 
 impl Owned {
     fn add(&mut self, change: &QueuedChange) {
-        match (change.body["before"].as_object(), change.body["after"].as_object()) {
+        match (&change.write.before, &change.write.after) {
             (None, Some(_)) => self.all = true,
             (Some(before), Some(after)) => self.columns.extend(
                 before.keys().chain(after.keys()).filter(|c| before.get(*c) != after.get(*c)).cloned(),
@@ -462,8 +464,8 @@ impl Owned {
     }
 
     /// `image` with the `copied` values in the columns not owned.
-    fn rebase(&self, image: &mut Value, copied: &Row) {
-        let Some(image) = image.as_object_mut() else { return };
+    fn rebase(&self, image: &mut Option<Row>, copied: &Row) {
+        let Some(image) = image else { return };
         for (column, value) in copied.iter().filter(|(c, _)| !self.has(c)) {
             image.insert(column.clone(), value.clone());
         }
@@ -491,16 +493,8 @@ fn attempt(
 
 /// A row of `side` that could not be written: its normalised `key` (what a rerun skips by), how it is
 /// shown, and why.
-fn failure(side: Side, key: String, shown: DisplayKey, code: &str, message: String) -> ExecutionError {
-    ExecutionError {
-        id: 0,
-        side: side.as_str().to_owned(),
-        key,
-        display_key: shown.key,
-        company: shown.company,
-        code: code.to_owned(),
-        message,
-    }
+fn failure(side: Side, key: String, shown: DisplayKey, code: ErrorCode, message: String) -> ExecutionError {
+    ExecutionError { id: 0, side, key, display_key: shown.key, company: shown.company, code, message }
 }
 
 fn message_of(e: &SyncError) -> String {
@@ -638,15 +632,14 @@ fn references_page(
         } else {
             Vec::new()
         };
-        let queued: Vec<QueuedChange> =
-            queued.into_iter().filter(|c| c.body["side"].as_str() == Some(side.as_str())).collect();
+        let queued: Vec<QueuedChange> = queued.into_iter().filter(|c| c.write.side == side).collect();
         let queued: Vec<&QueuedChange> = queued.iter().collect();
         if let Err(e) = attempt(tx, |tx| write_under_queued(tx, schema, table, &existing, &fields, &queued))?
         {
             let message = format!("writing its reference to its own table on {side}: {}", message_of(&e));
             tx.add_execution_error(
                 execution_id,
-                &failure(side.other(), key.to_string(), shown, e.code().as_str(), message),
+                &failure(side.other(), key.to_string(), shown, e.code(), message),
             )?;
             execution.count(side.other(), None, |c| c.failed += 1);
         }

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::store::{Lease, Store, StoreError, Tx};
+use crate::store::{EventKind, Lease, Store, StoreError, Tx};
 
 /// How long a lease lasts after its owner's last step (`serve --worker-lease` sets it): how long a
 /// dead server's maps wait for another to take them over.
@@ -69,7 +69,7 @@ impl Owner {
             Lease::Renewed => Ok(true),
             Lease::Taken { previous } => {
                 tx.append_event(
-                    "owner",
+                    EventKind::Owner,
                     Some(map_id),
                     &json!({"map": map, "owner": self.id, "previous": previous}),
                 )?;

@@ -6,7 +6,7 @@ use dualwrite_core::lifecycle::{transition, Action, MapStatus, ResumeMode};
 use serde_json::json;
 
 use crate::catalog::{self, CatalogMap};
-use crate::store::Tx;
+use crate::store::{EventKind, Tx};
 use crate::sync_error::SyncError;
 
 /// Applies `action` to `map`, or refuses it ([`SyncError::Conflict`]) when its status does not allow it. Leaving the
@@ -25,30 +25,30 @@ pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatu
     let queue = match action {
         Action::Stop => Some(tx.move_queue_to_catch_up_errors(
             map.id,
-            ErrorCode::Stopped.as_str(),
+            ErrorCode::Stopped,
             "queued when the map was stopped; retry it once the map runs again",
         )?),
         Action::Resume { mode: ResumeMode::SkipPreserve } | Action::SkipToLive => {
             Some(tx.move_queue_to_catch_up_errors(
                 map.id,
-                ErrorCode::Skipped.as_str(),
+                ErrorCode::Skipped,
                 "queued while the map was paused; the map skipped to live sync, so retry it to apply it",
             )?)
         }
         Action::InitialSyncFailed => Some(tx.move_queue_to_catch_up_errors(
             map.id,
-            ErrorCode::InitialSyncFailed.as_str(),
+            ErrorCode::InitialSyncFailed,
             "queued while an initial sync ran that failed; retry it once the map runs again",
         )?),
         Action::Resume { mode: ResumeMode::SkipDiscard } => Some(tx.discard_queue(map.id)?),
         _ => None,
     };
     if next != map.status {
-        tx.set_map_status(map.id, next.as_str())?;
+        tx.set_map_status(map.id, next)?;
         catalog::bump(tx)?;
     }
     tx.append_event(
-        "status_change",
+        EventKind::StatusChange,
         Some(map.id),
         &json!({"map": map.map.name, "action": action.name(), "from": map.status, "to": next, "queue_moved": queue}),
     )?;

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use crate::catalog::{Catalog, CatalogMap};
 use crate::environment::lookup;
 use crate::environment::write::{self, Applied, Written};
-use crate::store::{StoredRow, Tx};
+use crate::store::{EventKind, StoredRow, Tx};
 use crate::sync_error::SyncError;
 
 /// One twin write made by a map.
@@ -89,7 +89,7 @@ pub fn twin_write(
         .map_err(|e| in_map(e, cmap, written))?;
     if let Some(twin) = &twin {
         tx.append_event(
-            "twin_write",
+            EventKind::TwinWrite,
             Some(cmap.id),
             &json!({
                 "map": cmap.map.name,
@@ -108,7 +108,7 @@ pub fn twin_write(
 
 /// `Ok` when `side` takes writes; [`SyncError::Unavailable`] naming it when it is marked unavailable.
 pub fn available(tx: &mut dyn Tx, side: Side) -> Result<(), SyncError> {
-    if tx.is_available(side.as_str())? {
+    if tx.is_available(side)? {
         return Ok(());
     }
     Err(SyncError::unavailable(

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache};
 use crate::environment::write::{self, Applied};
-use crate::store::Store;
+use crate::store::{EventKind, Store};
 use crate::sync_error::SyncError;
 
 /// Bad rows listed per file; more are counted.
@@ -184,7 +184,7 @@ fn load_rows(
         file.loaded = file.inserted + file.updated;
         file.written = true;
         tx.append_event(
-            "loaded",
+            EventKind::Loaded,
             None,
             &json!({"side": side.as_str(), "table": table.name, "file": place,
                     "inserted": file.inserted, "updated": file.updated, "refused": file.refused}),

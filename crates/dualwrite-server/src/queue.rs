@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, MapStatus};
 use dualwrite_core::related;
-use dualwrite_core::schema::{Row, Schema};
+use dualwrite_core::schema::Schema;
 use dualwrite_core::table_map::TableMap;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::catalog::{Catalog, CatalogCache, CatalogMap};
 use crate::environment::write::{Applied, Written};
@@ -18,7 +18,7 @@ use crate::lease::Owner;
 use crate::lifecycle;
 use crate::live_sync::{self, Pairing, Replay, TwinWrite};
 use crate::pace::Pace;
-use crate::store::{QueuedChange, Store, Tx};
+use crate::store::{EventKind, QueuedChange, Store, Tx};
 use crate::sync_error::{Refusal, SyncError};
 
 /// Why a change waits: the queued change `seq` of the same key did not apply.
@@ -87,42 +87,13 @@ pub fn enqueue(
             None => String::new(),
         }
     };
-    let body = json!({
-        "side": written.side,
-        "table": written.table,
-        "op": written.applied.as_str(),
-        "before": written.before,
-        "after": written.after,
-    });
-    let seq = tx.enqueue(cmap.id, &key, &body)?;
+    let seq = tx.enqueue(cmap.id, &key, written)?;
     tx.append_event(
-        "queued",
+        EventKind::Queued,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "seq": seq, "side": written.side, "table": written.table, "op": written.applied.as_str(), "key": key}),
     )?;
     Ok(())
-}
-
-/// The write a queued change records.
-fn written_of(change: &QueuedChange) -> Result<Written, SyncError> {
-    let corrupt =
-        |what: &str| SyncError::Internal(anyhow::anyhow!("queued change {} has no valid {what}", change.seq));
-    let body = &change.body;
-    let side = body["side"].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("side"))?;
-    let applied = match body["op"].as_str() {
-        Some("insert") => Applied::Inserted,
-        Some("update") => Applied::Updated,
-        Some("delete") => Applied::Deleted,
-        _ => return Err(corrupt("op")),
-    };
-    let row = |v: &Value| -> Option<Row> { v.as_object().cloned() };
-    Ok(Written {
-        side,
-        table: body["table"].as_str().ok_or_else(|| corrupt("table"))?.to_owned(),
-        applied,
-        before: row(&body["before"]),
-        after: row(&body["after"]),
-    })
 }
 
 /// Applies one queued change as live sync would have, and records the replay.
@@ -132,7 +103,7 @@ pub fn replay(
     cmap: &CatalogMap,
     change: &QueuedChange,
 ) -> Result<Option<TwinWrite>, SyncError> {
-    replay_written(tx, catalog, cmap, change, &written_of(change)?)
+    replay_written(tx, catalog, cmap, change, &change.write)
 }
 
 /// Applies `written`, what is left of `change`, as live sync would have, and records the replay.
@@ -159,7 +130,7 @@ fn replay_written(
         // Replayed without a twin write (outside the filter, or no mapped field changed): the audit
         // trail still shows the change was taken off the queue.
         tx.append_event(
-            "replayed",
+            EventKind::Replayed,
             Some(cmap.id),
             &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key}),
         )?;
@@ -189,14 +160,14 @@ fn later_on_target(
     if change.key.is_empty() {
         return Ok(Later::Columns(leave));
     }
-    let target = written.side.other().as_str();
+    let target = written.side.other();
     for later in tx.queued(cmap.id, Some(&change.key), change.seq, usize::MAX >> 1)? {
-        if later.body["side"].as_str() != Some(target) {
+        let later = later.write;
+        if later.side != target {
             continue;
         }
-        let (before, after) = (later.body["before"].as_object(), later.body["after"].as_object());
-        match (later.body["op"].as_str(), before, after) {
-            (Some("update"), Some(before), Some(after)) if written.applied != Applied::Deleted => {
+        match (later.applied, &later.before, &later.after) {
+            (Applied::Updated, Some(before), Some(after)) if written.applied != Applied::Deleted => {
                 leave.extend(
                     after
                         .iter()
@@ -319,7 +290,7 @@ pub fn catch_up(
         owner.hold(tx, cmap.id, &cmap.map.name)?;
         let (first, last) = (changes.first().map(|c| c.seq), changes.last().map(|c| c.seq));
         tx.append_event(
-            "catch_up",
+            EventKind::CatchUp,
             Some(cmap.id),
             &json!({"map": cmap.map.name, "owner": owner.id(), "first": first, "last": last, "replayed": replayed, "failed": failed}),
         )?;
@@ -376,9 +347,9 @@ pub fn catch_up(
         for change in &changes {
             if let Some(seq) = held.behind(tx, map_id, change)? {
                 let message = behind_message(seq);
-                tx.add_catch_up_error(map_id, change, ErrorCode::BehindFailedChange.as_str(), &message)?;
+                tx.add_catch_up_error(map_id, change, ErrorCode::BehindFailedChange, &message)?;
                 tx.append_event(
-                    "catch_up_error",
+                    EventKind::CatchUpError,
                     Some(map_id),
                     &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": ErrorCode::BehindFailedChange, "message": message, "behind": seq}),
                 )?;
@@ -404,9 +375,9 @@ pub fn catch_up(
                     let Refusal { code, message, .. } = e.into_refusal()?;
                     tx.rollback_to_savepoint()?;
                     held.hold(change);
-                    tx.add_catch_up_error(map_id, change, code.as_str(), &message)?;
+                    tx.add_catch_up_error(map_id, change, code, &message)?;
                     tx.append_event(
-                        "catch_up_error",
+                        EventKind::CatchUpError,
                         Some(map_id),
                         &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": code, "message": message}),
                     )?;
@@ -456,21 +427,17 @@ pub fn retry(
                 continue;
             }
             if let Some(seq) = earlier {
-                tx.set_catch_up_error(
-                    error.id,
-                    ErrorCode::BehindFailedChange.as_str(),
-                    &behind_message(seq),
-                )?;
+                tx.set_catch_up_error(error.id, ErrorCode::BehindFailedChange, &behind_message(seq))?;
                 failed += 1;
                 continue;
             }
             tx.savepoint()?;
-            let retried = match still_holding(tx, schema, written_of(change)?)? {
+            let retried = match still_holding(tx, schema, change.write.clone())? {
                 Some(written) => replay_written(tx, catalog, cmap, change, &written).map(drop),
                 // Its row was deleted or created again since, and that write went its own way.
                 None => tx
                     .append_event(
-                        "replayed",
+                        EventKind::Replayed,
                         Some(cmap.id),
                         &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "superseded": true}),
                     )
@@ -488,7 +455,7 @@ pub fn retry(
                 Err(e) => {
                     let Refusal { code, message, .. } = e.into_refusal()?;
                     tx.rollback_to_savepoint()?;
-                    tx.set_catch_up_error(error.id, code.as_str(), &message)?;
+                    tx.set_catch_up_error(error.id, code, &message)?;
                     held.hold(change);
                     failed += 1;
                 }

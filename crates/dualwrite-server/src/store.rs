@@ -8,12 +8,19 @@
 //! closure may run more than once (PostgreSQL retries serialisation failures), so it must not have
 //! effects outside the transaction. Calls block: run them on tokio's blocking pool.
 
+mod column;
 mod migration;
 mod postgres;
 mod row_cache;
+mod rows;
 mod sqlite;
 
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::schema::Side;
 use serde_json::{Map, Value};
+
+use crate::environment::write::Written;
 use thiserror::Error;
 
 /// A row as stored: a JSON object.
@@ -51,6 +58,11 @@ impl StoreError {
     }
 }
 
+/// A lock of a backend's connections was poisoned: a call that held it panicked.
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Poisoned("a previous database call panicked".into())
+}
+
 /// Errors of work done inside a transaction: they can carry a store error, which may be retryable.
 pub trait TxError: From<StoreError> {
     fn is_retryable(&self) -> bool;
@@ -82,7 +94,87 @@ pub struct StoredRow {
 pub struct StoredMap {
     pub id: i64,
     pub body: Value,
-    pub status: String,
+    pub status: MapStatus,
+}
+
+macro_rules! event_kinds {
+    ($($(#[doc = $doc:literal])* $variant:ident = $text:literal,)*) => {
+        /// What an audit event records; [`EventKind::as_str`] is how `GET /events` and the store
+        /// write it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventKind {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl EventKind {
+            /// Every kind.
+            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
+
+            /// The kind as clients and the store see it (`snake_case`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(EventKind::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+event_kinds! {
+    /// A client write and its twin write on the other side.
+    TwinWrite = "twin_write",
+    /// A write to a map's table queued while the map does not sync live.
+    Queued = "queued",
+    /// A queued change taken off the queue without a twin write.
+    Replayed = "replayed",
+    /// A batch of a map's catch-up.
+    CatchUp = "catch_up",
+    /// A queued change that did not apply.
+    CatchUpError = "catch_up_error",
+    /// A write refused while syncing, counted by the alert rules.
+    SyncError = "sync_error",
+    /// An alert rule fired.
+    Alert = "alert",
+    /// A map moved between statuses.
+    StatusChange = "status_change",
+    /// A map was created or edited.
+    MapSaved = "map_saved",
+    /// A map was deleted.
+    MapDeleted = "map_deleted",
+    /// A side became available or unavailable.
+    Availability = "availability",
+    /// The integration keys of a table changed.
+    IntegrationKey = "integration_key",
+    /// An initial sync started, completed, failed or was skipped.
+    InitialSync = "initial_sync",
+    /// A chunk of an initial sync was copied.
+    Copied = "copied",
+    /// A server took over a map's background work.
+    Owner = "owner",
+    /// Rows were loaded into a side.
+    Loaded = "loaded",
+    /// Written by earlier versions (changes folded into one while a map initialized); kept so their
+    /// audit trail still reads.
+    Folded = "folded",
+}
+
+impl EventKind {
+    /// The kind written `text`, if there is one.
+    pub fn parse(text: &str) -> Option<EventKind> {
+        EventKind::ALL.iter().copied().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// One audit event.
@@ -90,7 +182,7 @@ pub struct StoredMap {
 pub struct Event {
     pub seq: i64,
     pub at: String,
-    pub kind: String,
+    pub kind: EventKind,
     pub map_id: Option<i64>,
     pub body: Value,
 }
@@ -102,7 +194,8 @@ pub struct QueuedChange {
     pub at: String,
     /// The integration-key value, for filtering the queue by key.
     pub key: String,
-    pub body: Value,
+    /// The write it records, to replay.
+    pub write: Written,
 }
 
 /// A queued change that did not apply, with why.
@@ -110,7 +203,7 @@ pub struct QueuedChange {
 pub struct CatchUpError {
     pub id: i64,
     pub change: QueuedChange,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -119,7 +212,7 @@ pub struct CatchUpError {
 pub struct ExecutionError {
     /// Given by the store (ignored when adding one).
     pub id: i64,
-    pub side: String,
+    pub side: Side,
     /// The row's integration-key value, normalised (`c001|demf`): what a rerun without errors skips.
     pub key: String,
     /// The key as the row holds it, company part left out (core's `DisplayKey`); `key` for errors
@@ -127,7 +220,7 @@ pub struct ExecutionError {
     pub display_key: String,
     /// The row's company code as the row holds it, for a company-specific key.
     pub company: Option<String>,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -149,6 +242,20 @@ pub enum Lease {
     HeldBy { owner: String },
 }
 
+impl Lease {
+    /// What `owner` claiming a lease comes to, given who holds it (and whether that holder's time is
+    /// not yet up): the same rule on every backend, which then writes the claim unless it is
+    /// [`Lease::HeldBy`] another owner.
+    fn claimed_by(owner: &str, held: Option<(String, bool)>) -> Lease {
+        match held {
+            Some((holder, _)) if holder == owner => Lease::Renewed,
+            Some((holder, true)) => Lease::HeldBy { owner: holder },
+            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
+            None => Lease::Taken { previous: None },
+        }
+    }
+}
+
 /// What the runtime can do inside one transaction.
 pub trait Tx {
     /// Whether this is a read-only snapshot ([`Store::read`]): everything it sees was committed.
@@ -162,13 +269,13 @@ pub trait Tx {
     fn get_map(&mut self, id: i64) -> Result<Option<StoredMap>, StoreError>;
     fn insert_map(&mut self, body: &Value) -> Result<i64, StoreError>;
     fn update_map(&mut self, id: i64, body: &Value) -> Result<(), StoreError>;
-    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError>;
+    fn set_map_status(&mut self, id: i64, status: MapStatus) -> Result<(), StoreError>;
     fn delete_map(&mut self, id: i64) -> Result<(), StoreError>;
 
     /// The row of `table` on `side` whose key `key_name` has the normalised value `value`.
     fn find_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         key_name: &str,
         value: &str,
@@ -177,7 +284,7 @@ pub trait Tx {
     /// Inserts a row with its unique keys; `Ok(Err(..))` names the key that is already taken.
     fn insert_row(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -186,7 +293,7 @@ pub trait Tx {
     fn update_row(
         &mut self,
         id: i64,
-        side: &str,
+        side: Side,
         table: &str,
         data: &Row,
         keys: &[RowKey],
@@ -195,20 +302,21 @@ pub trait Tx {
     /// Up to `limit` rows of a table with ids above `after`, in id order.
     fn scan_rows(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         after: i64,
         limit: usize,
     ) -> Result<Vec<StoredRow>, StoreError>;
-    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError>;
+    fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError>;
 
-    fn is_available(&mut self, side: &str) -> Result<bool, StoreError>;
-    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError>;
+    fn is_available(&mut self, side: Side) -> Result<bool, StoreError>;
+    fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError>;
 
-    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError>;
+    fn append_event(&mut self, kind: EventKind, map_id: Option<i64>, body: &Value)
+        -> Result<i64, StoreError>;
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
     /// How many events of `kind` for map `map_id` were recorded in the last `seconds` seconds.
-    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
+    fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
 
     /// Marks a point to return to: work after it can be undone alone with [`Tx::rollback_to_savepoint`].
     fn savepoint(&mut self) -> Result<(), StoreError>;
@@ -219,7 +327,7 @@ pub trait Tx {
     /// The rows with these ids, in the order given (missing ones left out).
     fn get_rows(&mut self, ids: &[i64]) -> Result<Vec<StoredRow>, StoreError>;
 
-    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError>;
+    fn enqueue(&mut self, map_id: i64, key: &str, write: &Written) -> Result<i64, StoreError>;
     /// Up to `limit` queued changes of a map after `after`, oldest first, optionally only those of one key.
     fn queued(
         &mut self,
@@ -230,15 +338,15 @@ pub trait Tx {
     ) -> Result<Vec<QueuedChange>, StoreError>;
     fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError>;
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError>;
-    /// Replaces the body of queued change `seq`, which keeps its place in the queue.
-    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError>;
+    /// Replaces the write of queued change `seq`, which keeps its place in the queue.
+    fn set_queued_write(&mut self, seq: i64, write: &Written) -> Result<(), StoreError>;
     /// Drops a map's whole queue; returns how many changes were dropped.
     fn discard_queue(&mut self, map_id: i64) -> Result<u64, StoreError>;
     /// Moves a map's whole queue to its catch-up errors with `code` and `message`.
     fn move_queue_to_catch_up_errors(
         &mut self,
         map_id: i64,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<u64, StoreError>;
 
@@ -246,7 +354,7 @@ pub trait Tx {
         &mut self,
         map_id: i64,
         change: &QueuedChange,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<i64, StoreError>;
     fn catch_up_errors(
@@ -257,7 +365,7 @@ pub trait Tx {
     ) -> Result<Vec<CatchUpError>, StoreError>;
     fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError>;
     fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError>;
-    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError>;
+    fn set_catch_up_error(&mut self, id: i64, code: ErrorCode, message: &str) -> Result<(), StoreError>;
     /// The sequence number of the oldest catch-up error of a map with integration-key value `key`:
     /// the change that key's later changes wait behind.
     fn first_catch_up_error_of_key(&mut self, map_id: i64, key: &str) -> Result<Option<i64>, StoreError>;
@@ -453,28 +561,21 @@ pub fn redacted(url: &str) -> String {
     shown
 }
 
-/// Parses a JSON object stored by this module.
-fn parse_row(text: &str) -> Result<Row, StoreError> {
-    match serde_json::from_str(text) {
-        Ok(Value::Object(row)) => Ok(row),
-        Ok(_) => Err(StoreError::Corrupt("a stored row is not a JSON object".into())),
-        Err(e) => Err(StoreError::Corrupt(format!("a stored row is not JSON: {e}"))),
-    }
-}
-
-fn parse_json(text: &str) -> Result<Value, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
-}
-
-/// `%text%` for LIKE, with LIKE's own wildcards taken literally (escape character `\`).
-fn like_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::redacted;
+    use std::collections::HashSet;
+
+    use super::{redacted, EventKind};
+
+    #[test]
+    fn every_event_kind_is_spelled_once_and_reads_back_as_itself() {
+        let mut seen = HashSet::new();
+        for kind in EventKind::ALL {
+            assert!(seen.insert(kind.as_str()), "{kind} names two kinds");
+            assert_eq!(EventKind::parse(kind.as_str()), Some(*kind));
+        }
+        assert_eq!(EventKind::parse("no_such_kind"), None);
+    }
 
     #[test]
     fn a_password_in_a_database_url_is_never_shown() {

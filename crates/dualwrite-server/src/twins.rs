@@ -44,7 +44,7 @@ impl TwinIndex {
             let table = write::table(schema, side, cmap.map.table(side))?;
             let mut after = 0;
             loop {
-                let page = tx.scan_rows(side.as_str(), &table.name, after, PAGE)?;
+                let page = tx.scan_rows(side, &table.name, after, PAGE)?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for row in page {
@@ -120,12 +120,7 @@ impl Queued {
 
     /// The changes of `key` made on `side`, oldest first.
     pub fn on(&self, key: &str, side: Side) -> Vec<&QueuedChange> {
-        self.by_key
-            .get(key)
-            .into_iter()
-            .flatten()
-            .filter(|c| c.body["side"].as_str() == Some(side.as_str()))
-            .collect()
+        self.by_key.get(key).into_iter().flatten().filter(|c| c.write.side == side).collect()
     }
 }
 
@@ -170,7 +165,7 @@ impl Chunk {
                     continue;
                 };
                 chunk.queued.insert((side, (*key).clone()));
-                if let Some(before) = first.body["before"].as_object() {
+                if let Some(before) = &first.write.before {
                     let now = now(tx, catalog, schema, cmap, side, before)?;
                     chunk.push(side, now, before.clone());
                 }

@@ -95,12 +95,12 @@ pub fn find_by_columns(
     };
     for (name, key_columns) in &candidates {
         if let Some(value) = ordered(key_columns) {
-            return tx.find_row(table.side.as_str(), &table.name, name, &join(&value));
+            return tx.find_row(table.side, &table.name, name, &join(&value));
         }
     }
     let mut after = 0;
     loop {
-        let page = tx.scan_rows(table.side.as_str(), &table.name, after, SCAN_PAGE)?;
+        let page = tx.scan_rows(table.side, &table.name, after, SCAN_PAGE)?;
         let Some(last) = page.last() else { return Ok(None) };
         after = last.id;
         if let Some(hit) =

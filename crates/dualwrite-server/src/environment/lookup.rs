@@ -95,7 +95,7 @@ pub fn id_of(table: &Table, row: &Row) -> Option<String> {
 
 /// Whether a row with this id exists in `table`.
 pub fn exists(tx: &mut dyn Tx, table: &Table, id: &str) -> Result<bool, StoreError> {
-    Ok(tx.find_row(Side::Dataverse.as_str(), &table.name, keys::ID, &keys::id_value(id))?.is_some())
+    Ok(tx.find_row(Side::Dataverse, &table.name, keys::ID, &keys::id_value(id))?.is_some())
 }
 
 /// The stored row `row` of `table` with each of `paths` added in dotted form (null where a lookup is
@@ -126,12 +126,7 @@ pub fn expand(
                         hit.clone()
                     } else {
                         let found = tx
-                            .find_row(
-                                Side::Dataverse.as_str(),
-                                &hop.target.name,
-                                keys::ID,
-                                &keys::id_value(&id),
-                            )?
+                            .find_row(Side::Dataverse, &hop.target.name, keys::ID, &keys::id_value(&id))?
                             .map(|r| r.data);
                         cache.insert(cache_key, found.clone());
                         found

@@ -32,10 +32,19 @@ impl Applied {
             Applied::Deleted => "delete",
         }
     }
+
+    /// The op as the API names it.
+    pub fn op(self) -> OpKind {
+        match self {
+            Applied::Inserted => OpKind::Insert,
+            Applied::Updated => OpKind::Update,
+            Applied::Deleted => OpKind::Delete,
+        }
+    }
 }
 
 /// One applied write: the row before and after, in stored form.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     pub side: Side,
     /// The table's name in the schema's spelling.
@@ -279,7 +288,7 @@ impl Writer<'_> {
             .with("table", self.table.name.clone()));
         }
         self.tx
-            .insert_row(self.side().as_str(), &self.table.name, &row, &keys)?
+            .insert_row(self.side(), &self.table.name, &row, &keys)?
             .map_err(|dup| self.duplicate(&dup.key))?;
         self.check_references(&row)?;
         Ok(Written {
@@ -301,7 +310,7 @@ impl Writer<'_> {
         let row = self.settle(merged, Some(&existing.data))?;
         let keys = row_keys(self.table, &row);
         self.tx
-            .update_row(existing.id, self.side().as_str(), &self.table.name, &row, &keys)?
+            .update_row(existing.id, self.side(), &self.table.name, &row, &keys)?
             .map_err(|dup| self.duplicate(&dup.key))?;
         self.check_references(&row)?;
         Ok(Written {
@@ -417,18 +426,18 @@ impl Writer<'_> {
         };
         let company_row = self
             .tx
-            .find_row(Side::Dataverse.as_str(), COMPANY_TABLE, keys::ID, &keys::id_value(&id))?
+            .find_row(Side::Dataverse, COMPANY_TABLE, keys::ID, &keys::id_value(&id))?
             .ok_or_else(|| {
-                lookup_error(
-                    self.table,
-                    LookupError::NotFound {
-                        path: COMPANY_LOOKUP.into(),
-                        value: Value::String(id.clone()),
-                        table: companies.name.clone(),
-                        company: None,
-                    },
-                )
-            })?;
+            lookup_error(
+                self.table,
+                LookupError::NotFound {
+                    path: COMPANY_LOOKUP.into(),
+                    value: Value::String(id.clone()),
+                    table: companies.name.clone(),
+                    company: None,
+                },
+            )
+        })?;
         let stored_id = lookup::id_of(companies, &company_row.data).unwrap_or(id);
         let code = company_row.data.get(COMPANY_CODE).and_then(Value::as_str).unwrap_or_default().to_owned();
         if let Some(old) = existing.and_then(|e| e.get(COMPANY_LOOKUP)).and_then(Value::as_str) {

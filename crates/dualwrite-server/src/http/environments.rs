@@ -18,6 +18,7 @@ use super::AppState;
 use crate::catalog;
 use crate::environment::write;
 use crate::error::ApiError;
+use crate::store::EventKind;
 use crate::{alerts, transaction};
 
 /// The side named in a path, or a 404.
@@ -125,8 +126,8 @@ pub async fn rows(
             .map(|f| parse_filter(table, f))
             .transpose()?;
         let Some(filter) = filter else {
-            let total = tx.count_rows(side.as_str(), &table.name)?;
-            let mut page = tx.scan_rows(side.as_str(), &table.name, q.after, limit + 1)?;
+            let total = tx.count_rows(side, &table.name)?;
+            let mut page = tx.scan_rows(side, &table.name, q.after, limit + 1)?;
             let more = page.len() > limit;
             page.truncate(limit);
             let next = page.last().map(|r| r.id).filter(|_| more);
@@ -135,7 +136,7 @@ pub async fn rows(
         };
         let (mut total, mut items, mut last, mut more, mut cursor) = (0u64, Vec::new(), 0, false, 0);
         loop {
-            let page = tx.scan_rows(side.as_str(), &table.name, cursor, MAX_PAGE)?;
+            let page = tx.scan_rows(side, &table.name, cursor, MAX_PAGE)?;
             let Some(end) = page.last() else { break };
             cursor = end.id;
             for row in page.into_iter().filter(|r| filter.matches(&r.data)) {
@@ -211,7 +212,7 @@ pub async fn availability(
     Path(side_name): Path<String>,
 ) -> Result<Json<Availability>, ApiError> {
     let side = side(&side_name)?;
-    app.read(move |tx, _| Ok(Json(Availability { side, available: tx.is_available(side.as_str())? }))).await
+    app.read(move |tx, _| Ok(Json(Availability { side, available: tx.is_available(side)? }))).await
 }
 
 /// `PUT /envs/{side}/availability`: marks an environment available or not (maintenance).
@@ -223,9 +224,9 @@ pub async fn set_availability(
     let side = side(&side_name)?;
     app.write(move |tx, _| {
         let availability = Availability { side, available: request.available };
-        if tx.is_available(side.as_str())? != request.available {
-            tx.set_available(side.as_str(), request.available)?;
-            tx.append_event("availability", None, &json!(availability))?;
+        if tx.is_available(side)? != request.available {
+            tx.set_available(side, request.available)?;
+            tx.append_event(EventKind::Availability, None, &json!(availability))?;
         }
         Ok(Json(availability))
     })

@@ -28,7 +28,7 @@ pub async fn list(
         let next = events.last().map(|e| e.seq);
         let items = events
             .into_iter()
-            .map(|e| Event::new(e.seq, e.at, e.kind, e.map_id.map(|id| id.to_string()), e.body))
+            .map(|e| Event::new(e.seq, e.at, e.kind.to_string(), e.map_id.map(|id| id.to_string()), e.body))
             .collect();
         Ok(Json(Events { items, next }))
     })

@@ -57,23 +57,15 @@ pub async fn get(
         let next = (errors.len() == limit).then(|| errors.last().map(|e| e.id)).flatten();
         let items = errors
             .into_iter()
-            .map(|e| {
-                Ok(SyncError {
-                    id: e.id,
-                    side: e.side.parse().map_err(|_| {
-                        ApiError::Internal(anyhow::anyhow!(
-                            "initial-sync error {} on side `{}`",
-                            e.id,
-                            e.side
-                        ))
-                    })?,
-                    key: e.display_key,
-                    company: e.company,
-                    code: e.code,
-                    message: e.message,
-                })
+            .map(|e| SyncError {
+                id: e.id,
+                side: e.side,
+                key: e.display_key,
+                company: e.company,
+                code: e.code.as_str().to_owned(),
+                message: e.message,
             })
-            .collect::<Result<Vec<_>, ApiError>>()?;
+            .collect();
         Ok(Json(InitialSyncState::Latest(LatestInitialSync {
             progress: Progress { done: execution.done, total: execution.total },
             state: execution,

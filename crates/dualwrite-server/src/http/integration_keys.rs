@@ -18,6 +18,7 @@ use super::body::Body;
 use super::AppState;
 use crate::catalog::{self, Catalog};
 use crate::error::ApiError;
+use crate::store::EventKind;
 
 /// The Dataverse tables that have (or need) an integration key: those of the maps, and any with a
 /// stored key.
@@ -77,7 +78,7 @@ pub async fn put(
         keys.set_manual(&definition.name, request.fields.clone());
         catalog::put_keys(tx, &keys)?;
         tx.append_event(
-            "integration_key",
+            EventKind::IntegrationKey,
             None,
             &json!({"table": definition.name, "fields": request.fields, "manual": true}),
         )?;

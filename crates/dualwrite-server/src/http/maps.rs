@@ -17,6 +17,7 @@ use super::body::Body;
 use super::AppState;
 use crate::catalog::{self, Catalog, CatalogMap};
 use crate::error::ApiError;
+use crate::store::EventKind;
 
 /// The map with id `id`, or a 404.
 pub fn find<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c CatalogMap, ApiError> {
@@ -91,7 +92,7 @@ pub async fn create(
         let map = stored_names(catalog, &map);
         let id = tx.insert_map(&map.to_value())?;
         catalog::bump(tx)?;
-        tx.append_event("map_saved", Some(id), &json!({"map": map.name, "version": map.version}))?;
+        tx.append_event(EventKind::MapSaved, Some(id), &json!({"map": map.name, "version": map.version}))?;
         let saved_map = CatalogMap {
             id,
             map: map.clone(),
@@ -129,7 +130,11 @@ pub async fn update(
         refuse_unless_editable(current, "edit")?;
         tx.update_map(current.id, &map.to_value())?;
         catalog::bump(tx)?;
-        tx.append_event("map_saved", Some(current.id), &json!({"map": map.name, "version": map.version}))?;
+        tx.append_event(
+            EventKind::MapSaved,
+            Some(current.id),
+            &json!({"map": map.name, "version": map.version}),
+        )?;
         let updated = CatalogMap { map: map.clone(), ..current.clone() };
         Ok(Json(saved(&updated, diagnose(catalog, &map, Some(current.id)))))
     })
@@ -142,7 +147,7 @@ pub async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> Resu
         refuse_unless_editable(current, "delete")?;
         tx.delete_map(current.id)?;
         catalog::bump(tx)?;
-        tx.append_event("map_deleted", Some(current.id), &json!({"map": current.map.name}))?;
+        tx.append_event(EventKind::MapDeleted, Some(current.id), &json!({"map": current.map.name}))?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -24,7 +24,7 @@ use super::AppState;
 use crate::catalog::{self, Catalog, CatalogMap};
 use crate::error::ApiError;
 use crate::import_ms::{read_package, PackageFileError};
-use crate::store::Tx;
+use crate::store::{EventKind, Tx};
 
 #[derive(schemars::JsonSchema, Deserialize)]
 pub struct ExportQuery {
@@ -174,7 +174,7 @@ pub async fn import(
                 None => tx.insert_map(&map.to_value())?,
             };
             tx.append_event(
-                "map_saved",
+                EventKind::MapSaved,
                 Some(id),
                 &json!({"map": map.name, "version": map.version, "imported": true,
                         "replaced": item.action == ImportAction::Replaced}),

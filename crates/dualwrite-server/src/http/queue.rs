@@ -22,22 +22,16 @@ pub struct QueueQuery {
 }
 
 /// A queued change as the API shows it: its row as written, or for a delete as it was.
-fn change(c: &QueuedChange) -> Result<QueueItem, ApiError> {
-    fn member<T: serde::de::DeserializeOwned>(c: &QueuedChange, name: &str) -> Result<T, ApiError> {
-        serde_json::from_value(c.body[name].clone()).map_err(|e| {
-            ApiError::Internal(anyhow::anyhow!("queued change {} has no readable `{name}`: {e}", c.seq))
-        })
-    }
-    let row = if c.body["after"].is_null() { "before" } else { "after" };
-    Ok(QueueItem {
+fn change(c: &QueuedChange) -> QueueItem {
+    QueueItem {
         seq: c.seq,
         at: c.at.clone(),
         key: c.key.clone(),
-        side: member(c, "side")?,
-        table: member(c, "table")?,
-        op: member(c, "op")?,
-        row: member(c, row)?,
-    })
+        side: c.write.side,
+        table: c.write.table.clone(),
+        op: c.write.applied.op(),
+        row: c.write.row().cloned(),
+    }
 }
 
 pub async fn list(
@@ -53,7 +47,7 @@ pub async fn list(
         let mut page = tx.queued(m.id, key.as_deref(), q.after, limit)?;
         page.retain(|c| c.seq <= horizon);
         let next = (page.len() == limit).then(|| page.last().map(|c| c.seq)).flatten();
-        let items = page.iter().map(change).collect::<Result<_, _>>()?;
+        let items = page.iter().map(change).collect();
         Ok(Json(Paged { total, items, next }))
     })
     .await
@@ -83,8 +77,8 @@ pub async fn errors(
             .map(|e| {
                 Ok(CatchUpError {
                     id: e.id,
-                    change: change(&e.change)?,
-                    code: e.code.clone(),
+                    change: change(&e.change),
+                    code: e.code.as_str().to_owned(),
                     message: e.message.clone(),
                 })
             })

@@ -5,14 +5,20 @@ use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 
 use ::postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::schema::Side;
 use serde_json::Value;
 
+use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
+use super::rows::{self, RowTables};
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease, Log,
-    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, Log, QueuedChange, Row, RowKey,
+    StoreError, StoredMap, StoredRow, Tx, TxError,
 };
+use crate::environment::write::Written;
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
 pub(super) const POOL_SIZE: usize = 16;
@@ -34,10 +40,6 @@ pub struct PgStore {
     returned: Condvar,
 }
 
-fn poisoned<T>(_: T) -> StoreError {
-    StoreError::Poisoned("a previous database call panicked".into())
-}
-
 impl PgStore {
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let store = PgStore {
@@ -50,7 +52,7 @@ impl PgStore {
     }
 
     fn take(&self) -> Result<Conn, StoreError> {
-        let mut pool = self.pool.lock().map_err(poisoned)?;
+        let mut pool = self.pool.lock().map_err(super::poisoned)?;
         loop {
             if let Some(conn) = pool.idle.pop() {
                 if !conn.client.is_closed() {
@@ -65,13 +67,13 @@ impl PgStore {
                 return match Client::connect(&self.url, NoTls) {
                     Ok(client) => Ok(Conn { client, statements: HashMap::new() }),
                     Err(e) => {
-                        self.pool.lock().map_err(poisoned)?.open -= 1;
+                        self.pool.lock().map_err(super::poisoned)?.open -= 1;
                         self.returned.notify_one();
                         Err(e.into())
                     }
                 };
             }
-            pool = self.returned.wait(pool).map_err(poisoned)?;
+            pool = self.returned.wait(pool).map_err(super::poisoned)?;
         }
     }
 
@@ -286,51 +288,106 @@ impl PgTx<'_> {
         Ok(s)
     }
 
-    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
-        let st = self.st("SELECT name, value FROM env_row_keys WHERE row_id = $1")?;
-        Ok(self.tx.query(&st, &[&id])?.iter().map(|r| RowKey { name: r.get(0), value: r.get(1) }).collect())
-    }
-
-    fn taken(
-        &mut self,
-        side: &str,
-        table: &str,
-        keys: &[RowKey],
-        me: i64,
-    ) -> Result<Option<DuplicateKey>, StoreError> {
-        let st = self.st(
-            "SELECT row_id FROM env_row_keys WHERE side = $1 AND tbl = $2 AND name = $3 AND value = $4",
-        )?;
-        for key in keys {
-            let holder =
-                self.tx.query_opt(&st, &[&side, &table, &key.name, &key.value])?.map(|r| r.get::<_, i64>(0));
-            if holder.is_some_and(|h| h != me) {
-                return Ok(Some(DuplicateKey { key: key.name.clone() }));
-            }
-        }
-        Ok(None)
-    }
-
-    fn add_keys(&mut self, side: &str, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
-        let st =
-            self.st("INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES ($1, $2, $3, $4, $5)")?;
-        for key in keys {
-            self.tx.execute(&st, &[&side, &table, &key.name, &key.value, &id])?;
-        }
-        Ok(())
-    }
-
     fn change_from(row: &::postgres::Row, at: usize) -> Result<QueuedChange, StoreError> {
         Ok(QueuedChange {
             seq: row.get(at),
             at: row.get(at + 1),
             key: row.get(at + 2),
-            body: parse_json(row.get(at + 3))?,
+            write: column::write(row.get(at + 3))?,
         })
     }
 
     fn map_from(row: &::postgres::Row) -> Result<StoredMap, StoreError> {
-        Ok(StoredMap { id: row.get(0), body: parse_json(row.get(1))?, status: row.get(2) })
+        Ok(StoredMap {
+            id: row.get(0),
+            body: column::json(row.get(1))?,
+            status: column::map_status(row.get(2))?,
+        })
+    }
+}
+
+impl RowTables for PgTx<'_> {
+    fn cache(&mut self) -> &mut RowCache {
+        &mut self.cache
+    }
+
+    fn select_by_key(
+        &mut self,
+        side: Side,
+        table: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<StoredRow>, StoreError> {
+        let st = self.st("SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
+             WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = $4")?;
+        self.tx
+            .query_opt(&st, &[&side.as_str(), &table, &name, &value])?
+            .map(|r| Ok(StoredRow { id: r.get(0), data: column::row(r.get(1))? }))
+            .transpose()
+    }
+
+    fn select_by_id(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
+        let st = self.st("SELECT data FROM env_rows WHERE id = $1")?;
+        self.tx
+            .query_opt(&st, &[&id])?
+            .map(|r| Ok(StoredRow { id, data: column::row(r.get(0))? }))
+            .transpose()
+    }
+
+    fn insert(
+        &mut self,
+        side: Side,
+        table: &str,
+        data: &str,
+        keys: &[RowKey],
+    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+        // A failed statement aborts the whole transaction in PostgreSQL: look for a taken key first.
+        if let Some(dup) = rows::taken(self, side, table, keys, None)? {
+            return Ok(Err(dup));
+        }
+        let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
+        let id: i64 = self.tx.query_one(&st, &[&side.as_str(), &table, &data])?.get(0);
+        self.add_keys(side, table, id, keys)?;
+        Ok(Ok(id))
+    }
+
+    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
+        let st = self.st("SELECT name, value FROM env_row_keys WHERE row_id = $1")?;
+        Ok(self.tx.query(&st, &[&id])?.iter().map(|r| RowKey { name: r.get(0), value: r.get(1) }).collect())
+    }
+
+    fn holder(&mut self, side: Side, table: &str, key: &RowKey) -> Result<Option<i64>, StoreError> {
+        let st = self.st(
+            "SELECT row_id FROM env_row_keys WHERE side = $1 AND tbl = $2 AND name = $3 AND value = $4",
+        )?;
+        Ok(self.tx.query_opt(&st, &[&side.as_str(), &table, &key.name, &key.value])?.map(|r| r.get(0)))
+    }
+
+    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
+        let st =
+            self.st("INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES ($1, $2, $3, $4, $5)")?;
+        for key in keys {
+            self.tx.execute(&st, &[&side.as_str(), &table, &key.name, &key.value, &id])?;
+        }
+        Ok(())
+    }
+
+    fn drop_key(&mut self, id: i64, key: &RowKey) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM env_row_keys WHERE row_id = $1 AND name = $2 AND value = $3")?;
+        self.tx.execute(&st, &[&id, &key.name, &key.value])?;
+        Ok(())
+    }
+
+    fn set_data(&mut self, id: i64, data: &str) -> Result<(), StoreError> {
+        let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
+        self.tx.execute(&st, &[&id, &data])?;
+        Ok(())
+    }
+
+    fn delete(&mut self, id: i64) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM env_rows WHERE id = $1")?;
+        self.tx.execute(&st, &[&id])?;
+        Ok(())
     }
 }
 
@@ -341,7 +398,7 @@ impl Tx for PgTx<'_> {
 
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let st = self.st("SELECT body FROM documents WHERE name = $1")?;
-        self.tx.query_opt(&st, &[&name])?.map(|r| parse_json(r.get(0))).transpose()
+        self.tx.query_opt(&st, &[&name])?.map(|r| column::json(r.get(0))).transpose()
     }
 
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError> {
@@ -373,9 +430,9 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError> {
+    fn set_map_status(&mut self, id: i64, status: MapStatus) -> Result<(), StoreError> {
         let st = self.st("UPDATE maps SET status = $2, updated_at = now() WHERE id = $1")?;
-        self.tx.execute(&st, &[&id, &status])?;
+        self.tx.execute(&st, &[&id, &status.as_str()])?;
         Ok(())
     }
 
@@ -385,105 +442,11 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn find_row(
-        &mut self,
-        side: &str,
-        table: &str,
-        key_name: &str,
-        value: &str,
-    ) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found(side, table, key_name, value) {
-            return Ok(known);
-        }
-        let st = self.st("SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
-             WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = $4")?;
-        let row = self
-            .tx
-            .query_opt(&st, &[&side, &table, &key_name, &value])?
-            .map(|r| Ok::<_, StoreError>(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
-            .transpose()?;
-        self.cache.remember(side, table, key_name, value, &row);
-        Ok(row)
-    }
-
-    fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found_id(id) {
-            return Ok(known);
-        }
-        let st = self.st("SELECT data FROM env_rows WHERE id = $1")?;
-        let row = self
-            .tx
-            .query_opt(&st, &[&id])?
-            .map(|r| Ok::<_, StoreError>(StoredRow { id, data: parse_row(r.get(0))? }))
-            .transpose()?;
-        self.cache.remember_id(id, &row);
-        Ok(row)
-    }
-
-    fn insert_row(
-        &mut self,
-        side: &str,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, None);
-        if let Some(dup) = self.taken(side, table, keys, -1)? {
-            return Ok(Err(dup));
-        }
-        let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
-        let id: i64 = self
-            .tx
-            .query_one(
-                &st,
-                &[
-                    &side,
-                    &table,
-                    &serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                ],
-            )?
-            .get(0);
-        self.add_keys(side, table, id, keys)?;
-        Ok(Ok(id))
-    }
-
-    fn update_row(
-        &mut self,
-        id: i64,
-        side: &str,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<(), DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, Some(id));
-        let old = self.keys_of(id)?;
-        let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
-        if let Some(dup) = self.taken(side, table, &added, id)? {
-            return Ok(Err(dup));
-        }
-        let drop_key = self.st("DELETE FROM env_row_keys WHERE row_id = $1 AND name = $2 AND value = $3")?;
-        for gone in old.iter().filter(|k| !keys.contains(k)) {
-            self.tx.execute(&drop_key, &[&id, &gone.name, &gone.value])?;
-        }
-        self.add_keys(side, table, id, &added)?;
-        let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
-        self.tx.execute(
-            &st,
-            &[&id, &serde_json::to_string(data).map_err(|e| StoreError::Corrupt(e.to_string()))?],
-        )?;
-        Ok(Ok(()))
-    }
-
-    fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
-        self.cache.forget_all();
-        let st = self.st("DELETE FROM env_rows WHERE id = $1")?;
-        self.tx.execute(&st, &[&id])?;
-        Ok(())
-    }
+    rows::tx_rows!();
 
     fn scan_rows(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         after: i64,
         limit: usize,
@@ -493,35 +456,40 @@ impl Tx for PgTx<'_> {
         )?;
         let limit = limit as i64;
         self.tx
-            .query(&st, &[&side, &table, &after, &limit])?
+            .query(&st, &[&side.as_str(), &table, &after, &limit])?
             .iter()
-            .map(|r| Ok(StoredRow { id: r.get(0), data: parse_row(r.get(1))? }))
+            .map(|r| Ok(StoredRow { id: r.get(0), data: column::row(r.get(1))? }))
             .collect()
     }
 
-    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError> {
+    fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError> {
         let st = self.st("SELECT COUNT(*) FROM env_rows WHERE side = $1 AND tbl = $2")?;
-        let n: i64 = self.tx.query_one(&st, &[&side, &table])?.get(0);
-        Ok(n.max(0) as u64)
+        let n: i64 = self.tx.query_one(&st, &[&side.as_str(), &table])?.get(0);
+        Ok(column::count(n))
     }
 
-    fn is_available(&mut self, side: &str) -> Result<bool, StoreError> {
+    fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
         let st = self.st("SELECT available FROM environments WHERE side = $1")?;
-        Ok(self.tx.query_opt(&st, &[&side])?.map(|r| r.get(0)).unwrap_or(true))
+        Ok(self.tx.query_opt(&st, &[&side.as_str()])?.map(|r| r.get(0)).unwrap_or(true))
     }
 
-    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError> {
+    fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError> {
         let st = self.st("INSERT INTO environments (side, available) VALUES ($1, $2)
              ON CONFLICT (side) DO UPDATE SET available = excluded.available")?;
-        self.tx.execute(&st, &[&side, &available])?;
+        self.tx.execute(&st, &[&side.as_str(), &available])?;
         Ok(())
     }
 
-    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError> {
+    fn append_event(
+        &mut self,
+        kind: EventKind,
+        map_id: Option<i64>,
+        body: &Value,
+    ) -> Result<i64, StoreError> {
         self.announce(Log::Events)?;
         let st =
             self.st("INSERT INTO events (at, kind, map_id, body) VALUES (now(), $1, $2, $3) RETURNING seq")?;
-        Ok(self.tx.query_one(&st, &[&kind, &map_id, &body.to_string()])?.get(0))
+        Ok(self.tx.query_one(&st, &[&kind.as_str(), &map_id, &body.to_string()])?.get(0))
     }
 
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
@@ -537,21 +505,21 @@ impl Tx for PgTx<'_> {
                 Ok(Event {
                     seq: r.get(0),
                     at: r.get(1),
-                    kind: r.get(2),
+                    kind: column::event_kind(r.get(2))?,
                     map_id: r.get(3),
-                    body: parse_json(r.get(4))?,
+                    body: column::json(r.get(4))?,
                 })
             })
             .collect()
     }
 
-    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
+    fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
         let st = self.st(
             "SELECT COUNT(*) FROM events WHERE map_id = $2 AND kind = $1 AND at >= now() - make_interval(secs => $3)",
         )?;
         let seconds = seconds as f64;
-        let n: i64 = self.tx.query_one(&st, &[&kind, &map_id, &seconds])?.get(0);
-        Ok(n.max(0) as u64)
+        let n: i64 = self.tx.query_one(&st, &[&kind.as_str(), &map_id, &seconds])?.get(0);
+        Ok(column::count(n))
     }
 
     fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
@@ -559,12 +527,10 @@ impl Tx for PgTx<'_> {
         // step counts from then.
         let st = self.st("SELECT owner, expires_at > clock_timestamp() FROM leases WHERE name = $1")?;
         let held = self.tx.query_opt(&st, &[&name])?.map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)));
-        let outcome = match held {
-            Some((holder, _)) if holder == owner => Lease::Renewed,
-            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
-            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
-            None => Lease::Taken { previous: None },
-        };
+        let outcome = Lease::claimed_by(owner, held);
+        if let Lease::HeldBy { .. } = outcome {
+            return Ok(outcome);
+        }
         let st = self.st(
             "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
              ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
@@ -579,7 +545,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.cache.forget_all();
+        rows::rolled_back(self);
         // Locks taken since the savepoint go with it: announce again before the next append.
         self.writing = 0;
         self.tx.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
@@ -595,16 +561,16 @@ impl Tx for PgTx<'_> {
         let st = self.st("SELECT id, data FROM env_rows WHERE id = ANY($1)")?;
         let mut found: HashMap<i64, Row> = HashMap::with_capacity(ids.len());
         for r in self.tx.query(&st, &[&ids])? {
-            found.insert(r.get(0), parse_row(r.get(1))?);
+            found.insert(r.get(0), column::row(r.get(1))?);
         }
         Ok(ids.iter().filter_map(|id| found.remove(id).map(|data| StoredRow { id: *id, data })).collect())
     }
 
-    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
+    fn enqueue(&mut self, map_id: i64, key: &str, write: &Written) -> Result<i64, StoreError> {
         self.announce(Log::Queue)?;
         let st =
             self.st("INSERT INTO queue (map_id, key, at, body) VALUES ($1, $2, now(), $3) RETURNING seq")?;
-        Ok(self.tx.query_one(&st, &[&map_id, &key, &body.to_string()])?.get(0))
+        Ok(self.tx.query_one(&st, &[&map_id, &key, &column::write_text(write)])?.get(0))
     }
 
     fn queued(
@@ -630,7 +596,7 @@ impl Tx for PgTx<'_> {
         let st =
             self.st("SELECT COUNT(*) FROM queue WHERE map_id = $1 AND ($2::TEXT IS NULL OR key = $2)")?;
         let n: i64 = self.tx.query_one(&st, &[&map_id, &key])?.get(0);
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError> {
@@ -639,9 +605,9 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError> {
+    fn set_queued_write(&mut self, seq: i64, write: &Written) -> Result<(), StoreError> {
         let st = self.st("UPDATE queue SET body = $2 WHERE seq = $1")?;
-        self.tx.execute(&st, &[&seq, &body.to_string()])?;
+        self.tx.execute(&st, &[&seq, &column::write_text(write)])?;
         Ok(())
     }
 
@@ -653,12 +619,12 @@ impl Tx for PgTx<'_> {
     fn move_queue_to_catch_up_errors(
         &mut self,
         map_id: i64,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<u64, StoreError> {
         let st = self.st("INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
              SELECT map_id, seq, key, at, body, $2, $3 FROM queue WHERE map_id = $1 ORDER BY seq")?;
-        self.tx.execute(&st, &[&map_id, &code, &message])?;
+        self.tx.execute(&st, &[&map_id, &code.as_str(), &message])?;
         self.discard_queue(map_id)
     }
 
@@ -666,16 +632,19 @@ impl Tx for PgTx<'_> {
         &mut self,
         map_id: i64,
         change: &QueuedChange,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<i64, StoreError> {
         self.announce(Log::CatchUpErrors)?;
         let st = self.st("INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
              VALUES ($1, $2, $3, $4::TEXT::TIMESTAMPTZ, $5, $6, $7) RETURNING id")?;
-        let body = change.body.to_string();
+        let body = column::write_text(&change.write);
         Ok(self
             .tx
-            .query_one(&st, &[&map_id, &change.seq, &change.key, &change.at, &body, &code, &message])?
+            .query_one(
+                &st,
+                &[&map_id, &change.seq, &change.key, &change.at, &body, &code.as_str(), &message],
+            )?
             .get(0))
     }
 
@@ -696,7 +665,7 @@ impl Tx for PgTx<'_> {
             .map(|r| {
                 Ok(CatchUpError {
                     id: r.get(0),
-                    code: r.get(1),
+                    code: column::code(r.get(1))?,
                     message: r.get(2),
                     change: Self::change_from(r, 3)?,
                 })
@@ -707,7 +676,7 @@ impl Tx for PgTx<'_> {
     fn catch_up_error_count(&mut self, map_id: i64) -> Result<u64, StoreError> {
         let st = self.st("SELECT COUNT(*) FROM catch_up_errors WHERE map_id = $1")?;
         let n: i64 = self.tx.query_one(&st, &[&map_id])?.get(0);
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError> {
@@ -716,9 +685,9 @@ impl Tx for PgTx<'_> {
         Ok(())
     }
 
-    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError> {
+    fn set_catch_up_error(&mut self, id: i64, code: ErrorCode, message: &str) -> Result<(), StoreError> {
         let st = self.st("UPDATE catch_up_errors SET code = $2, message = $3, at = now() WHERE id = $1")?;
-        self.tx.execute(&st, &[&id, &code, &message])?;
+        self.tx.execute(&st, &[&id, &code.as_str(), &message])?;
         Ok(())
     }
 
@@ -740,7 +709,7 @@ impl Tx for PgTx<'_> {
 
     fn latest_execution(&mut self, map_id: i64) -> Result<Option<(i64, Value)>, StoreError> {
         let st = self.st("SELECT id, body FROM executions WHERE map_id = $1 ORDER BY id DESC LIMIT 1")?;
-        self.tx.query_opt(&st, &[&map_id])?.map(|r| Ok((r.get(0), parse_json(r.get(1))?))).transpose()
+        self.tx.query_opt(&st, &[&map_id])?.map(|r| Ok((r.get(0), column::json(r.get(1))?))).transpose()
     }
 
     fn add_execution_error(&mut self, execution_id: i64, e: &ExecutionError) -> Result<(), StoreError> {
@@ -750,7 +719,15 @@ impl Tx for PgTx<'_> {
         )?;
         self.tx.execute(
             &st,
-            &[&execution_id, &e.side, &e.key, &e.display_key, &e.company, &e.code, &e.message],
+            &[
+                &execution_id,
+                &e.side.as_str(),
+                &e.key,
+                &e.display_key,
+                &e.company,
+                &e.code.as_str(),
+                &e.message,
+            ],
         )?;
         Ok(())
     }
@@ -783,17 +760,19 @@ impl Tx for PgTx<'_> {
             .tx
             .query(&st, &[&execution_id, &pattern, &after, &limit, &offset])?
             .iter()
-            .map(|r| ExecutionError {
-                id: r.get(0),
-                side: r.get(1),
-                key: r.get(2),
-                display_key: r.get(3),
-                company: r.get(4),
-                code: r.get(5),
-                message: r.get(6),
+            .map(|r| {
+                Ok(ExecutionError {
+                    id: r.get(0),
+                    side: column::side(r.get(1))?,
+                    key: r.get(2),
+                    display_key: r.get(3),
+                    company: r.get(4),
+                    code: column::code(r.get(5))?,
+                    message: r.get(6),
+                })
             })
-            .collect();
-        Ok((total.max(0) as u64, items))
+            .collect::<Result<_, StoreError>>()?;
+        Ok((column::count(total), items))
     }
 
     fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError> {
@@ -813,7 +792,7 @@ impl Tx for PgTx<'_> {
         self.tx
             .query(&st, &[&execution_id, &after, &limit])?
             .iter()
-            .map(|r| Ok((r.get(0), parse_json(r.get(1))?)))
+            .map(|r| Ok((r.get(0), column::json(r.get(1))?)))
             .collect()
     }
 }

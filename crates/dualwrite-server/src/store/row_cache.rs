@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use dualwrite_core::schema::Side;
+
 use super::StoredRow;
 
 /// Entries kept at most; past that the cache starts over.
@@ -17,16 +19,16 @@ pub(super) struct RowCache {
     by_id: HashMap<i64, Option<StoredRow>>,
 }
 
-fn key(side: &str, table: &str, name: &str, value: &str) -> String {
-    format!("{side}\u{1f}{table}\u{1f}{name}\u{1f}{value}")
+fn key(side: Side, table: &str, name: &str, value: &str) -> String {
+    format!("{}\u{1f}{table}\u{1f}{name}\u{1f}{value}", side.as_str())
 }
 
 impl RowCache {
-    pub fn found(&self, side: &str, table: &str, name: &str, value: &str) -> Option<Option<StoredRow>> {
+    pub fn found(&self, side: Side, table: &str, name: &str, value: &str) -> Option<Option<StoredRow>> {
         self.by_key.get(&key(side, table, name, value)).cloned()
     }
 
-    pub fn remember(&mut self, side: &str, table: &str, name: &str, value: &str, row: &Option<StoredRow>) {
+    pub fn remember(&mut self, side: Side, table: &str, name: &str, value: &str, row: &Option<StoredRow>) {
         if self.by_key.len() >= CAPACITY {
             self.by_key.clear();
         }
@@ -45,8 +47,8 @@ impl RowCache {
     }
 
     /// A row of `side`/`table` (with id `id`, when known) was written.
-    pub fn wrote(&mut self, side: &str, table: &str, id: Option<i64>) {
-        let prefix = format!("{side}\u{1f}{table}\u{1f}");
+    pub fn wrote(&mut self, side: Side, table: &str, id: Option<i64>) {
+        let prefix = format!("{}\u{1f}{table}\u{1f}", side.as_str());
         self.by_key.retain(|k, _| !k.starts_with(&prefix));
         match id {
             Some(id) => {

@@ -4,15 +4,21 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::schema::Side;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
+use super::column::{self, like_pattern};
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
+use super::rows::{self, RowTables};
 use super::{
-    like_pattern, parse_json, parse_row, CatchUpError, DuplicateKey, Event, ExecutionError, Lease,
-    QueuedChange, Row, RowKey, StoreError, StoredMap, StoredRow, Tx, TxError,
+    CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, QueuedChange, RowKey, StoreError,
+    StoredMap, StoredRow, Tx, TxError,
 };
+use crate::environment::write::Written;
 
 pub struct SqliteStore {
     path: String,
@@ -33,10 +39,6 @@ fn connect(path: &str) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
-}
-
-fn poisoned<T>(_: T) -> StoreError {
-    StoreError::Poisoned("a previous database call panicked".into())
 }
 
 impl SqliteStore {
@@ -114,7 +116,7 @@ impl SqliteStore {
         if self.path == ":memory:" {
             return self.on_writer(work, true);
         }
-        let reused = self.readers.lock().map_err(poisoned)?.pop();
+        let reused = self.readers.lock().map_err(super::poisoned)?.pop();
         let mut conn = match reused {
             Some(c) => c,
             None => connect(&self.path)?,
@@ -126,7 +128,7 @@ impl SqliteStore {
             tx.finish().map_err(StoreError::from)?;
             out
         };
-        self.readers.lock().map_err(poisoned)?.push(conn);
+        self.readers.lock().map_err(super::poisoned)?.push(conn);
         out
     }
 }
@@ -141,8 +143,70 @@ struct SqliteTx<'a> {
     read_only: bool,
 }
 
-impl SqliteTx<'_> {
-    fn keys_of(&self, id: i64) -> Result<Vec<RowKey>, StoreError> {
+impl RowTables for SqliteTx<'_> {
+    fn cache(&mut self) -> &mut RowCache {
+        &mut self.cache
+    }
+
+    fn select_by_key(
+        &mut self,
+        side: Side,
+        table: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<StoredRow>, StoreError> {
+        let found: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
+                 WHERE k.side = ?1 AND k.tbl = ?2 AND k.name = ?3 AND k.value = ?4",
+            )?
+            .query_row(params![side.as_str(), table, name, value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        found.map(|(id, data)| Ok(StoredRow { id, data: column::row(&data)? })).transpose()
+    }
+
+    fn select_by_id(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
+        let data: Option<String> = self
+            .conn
+            .prepare_cached("SELECT data FROM env_rows WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        data.map(|d| Ok(StoredRow { id, data: column::row(&d)? })).transpose()
+    }
+
+    fn insert(
+        &mut self,
+        side: Side,
+        table: &str,
+        data: &str,
+        keys: &[RowKey],
+    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO env_rows (side, tbl, data) VALUES (?1, ?2, ?3)")?
+            .execute(params![side.as_str(), table, data])?;
+        let id = self.conn.last_insert_rowid();
+        // The keys' primary key refuses a taken one; a failed statement leaves the rest of the
+        // transaction intact in SQLite, so the row is simply taken back out.
+        let mut add = self.conn.prepare_cached(
+            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for key in keys {
+            match add.execute(params![side.as_str(), table, key.name, key.value, id]) {
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
+                    return Ok(Err(DuplicateKey { key: key.name.clone() }));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(Ok(id))
+    }
+
+    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT name, value FROM env_row_keys WHERE row_id = ?1")?;
         let keys = stmt
             .query_map([id], |r| Ok(RowKey { name: r.get(0)?, value: r.get(1)? }))?
@@ -150,42 +214,44 @@ impl SqliteTx<'_> {
         Ok(keys)
     }
 
-    /// The first of `keys` already held by a row other than `me`.
-    fn taken(
-        &self,
-        side: &str,
-        table: &str,
-        keys: &[RowKey],
-        me: i64,
-    ) -> Result<Option<DuplicateKey>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT row_id FROM env_row_keys WHERE side = ?1 AND tbl = ?2 AND name = ?3 AND value = ?4",
-        )?;
-        for key in keys {
-            let holder: Option<i64> =
-                stmt.query_row(params![side, table, key.name, key.value], |r| r.get(0)).optional()?;
-            if holder.is_some_and(|h| h != me) {
-                return Ok(Some(DuplicateKey { key: key.name.clone() }));
-            }
-        }
-        Ok(None)
+    fn holder(&mut self, side: Side, table: &str, key: &RowKey) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT row_id FROM env_row_keys WHERE side = ?1 AND tbl = ?2 AND name = ?3 AND value = ?4",
+            )?
+            .query_row(params![side.as_str(), table, key.name, key.value], |r| r.get(0))
+            .optional()?)
     }
 
-    fn add_keys(&self, side: &str, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
+    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for key in keys {
-            stmt.execute(params![side, table, key.name, key.value, id])?;
+            stmt.execute(params![side.as_str(), table, key.name, key.value, id])?;
         }
         Ok(())
     }
-}
 
-/// A row as stored text.
-fn json_text(data: &Row) -> Result<String, StoreError> {
-    serde_json::to_string(data)
-        .map_err(|e| StoreError::Corrupt(format!("a row cannot be written as JSON: {e}")))
+    fn drop_key(&mut self, id: i64, key: &RowKey) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM env_row_keys WHERE row_id = ?1 AND name = ?2 AND value = ?3")?
+            .execute(params![id, key.name, key.value])?;
+        Ok(())
+    }
+
+    fn set_data(&mut self, id: i64, data: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
+            .execute(params![id, data])?;
+        Ok(())
+    }
+
+    fn delete(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
 }
 
 type RawChange = (i64, String, String, String);
@@ -195,7 +261,7 @@ fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
 }
 
 fn to_change((seq, at, key, body): RawChange) -> Result<QueuedChange, StoreError> {
-    Ok(QueuedChange { seq, at, key, body: parse_json(&body)? })
+    Ok(QueuedChange { seq, at, key, write: column::write(&body)? })
 }
 
 fn stored_map(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> {
@@ -203,7 +269,7 @@ fn stored_map(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String)> 
 }
 
 fn to_map((id, body, status): (i64, String, String)) -> Result<StoredMap, StoreError> {
-    Ok(StoredMap { id, body: parse_json(&body)?, status })
+    Ok(StoredMap { id, body: column::json(&body)?, status: column::map_status(&status)? })
 }
 
 impl Tx for SqliteTx<'_> {
@@ -217,7 +283,7 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT body FROM documents WHERE name = ?1")?
             .query_row([name], |r| r.get(0))
             .optional()?;
-        body.map(|b| parse_json(&b)).transpose()
+        body.map(|b| column::json(&b)).transpose()
     }
 
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError> {
@@ -258,10 +324,10 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn set_map_status(&mut self, id: i64, status: &str) -> Result<(), StoreError> {
+    fn set_map_status(&mut self, id: i64, status: MapStatus) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(&format!("UPDATE maps SET status = ?2, updated_at = {NOW} WHERE id = ?1"))?
-            .execute(params![id, status])?;
+            .execute(params![id, status.as_str()])?;
         Ok(())
     }
 
@@ -270,113 +336,11 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn find_row(
-        &mut self,
-        side: &str,
-        table: &str,
-        key_name: &str,
-        value: &str,
-    ) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found(side, table, key_name, value) {
-            return Ok(known);
-        }
-        let found: Option<(i64, String)> = self
-            .conn
-            .prepare_cached(
-                "SELECT r.id, r.data FROM env_row_keys k JOIN env_rows r ON r.id = k.row_id
-                 WHERE k.side = ?1 AND k.tbl = ?2 AND k.name = ?3 AND k.value = ?4",
-            )?
-            .query_row(params![side, table, key_name, value], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let row = found
-            .map(|(id, data)| Ok::<_, StoreError>(StoredRow { id, data: parse_row(&data)? }))
-            .transpose()?;
-        self.cache.remember(side, table, key_name, value, &row);
-        Ok(row)
-    }
-
-    fn get_row(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
-        if let Some(known) = self.cache.found_id(id) {
-            return Ok(known);
-        }
-        let data: Option<String> = self
-            .conn
-            .prepare_cached("SELECT data FROM env_rows WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
-            .optional()?;
-        let row = data.map(|d| Ok::<_, StoreError>(StoredRow { id, data: parse_row(&d)? })).transpose()?;
-        self.cache.remember_id(id, &row);
-        Ok(row)
-    }
-
-    fn insert_row(
-        &mut self,
-        side: &str,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, None);
-        self.conn
-            .prepare_cached("INSERT INTO env_rows (side, tbl, data) VALUES (?1, ?2, ?3)")?
-            .execute(params![side, table, json_text(data)?])?;
-        let id = self.conn.last_insert_rowid();
-        // The keys' primary key refuses a taken one; a failed statement leaves the rest of the
-        // transaction intact in SQLite, so the row is simply taken back out.
-        let mut add = self.conn.prepare_cached(
-            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for key in keys {
-            match add.execute(params![side, table, key.name, key.value, id]) {
-                Ok(_) => {}
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
-                    return Ok(Err(DuplicateKey { key: key.name.clone() }));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(Ok(id))
-    }
-
-    fn update_row(
-        &mut self,
-        id: i64,
-        side: &str,
-        table: &str,
-        data: &Row,
-        keys: &[RowKey],
-    ) -> Result<Result<(), DuplicateKey>, StoreError> {
-        self.cache.wrote(side, table, Some(id));
-        let old = self.keys_of(id)?;
-        let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
-        if let Some(dup) = self.taken(side, table, &added, id)? {
-            return Ok(Err(dup));
-        }
-        let mut drop_key = self
-            .conn
-            .prepare_cached("DELETE FROM env_row_keys WHERE row_id = ?1 AND name = ?2 AND value = ?3")?;
-        for gone in old.iter().filter(|k| !keys.contains(k)) {
-            drop_key.execute(params![id, gone.name, gone.value])?;
-        }
-        self.add_keys(side, table, id, &added)?;
-        self.conn
-            .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
-            .execute(params![id, json_text(data)?])?;
-        Ok(Ok(()))
-    }
-
-    fn delete_row(&mut self, id: i64) -> Result<(), StoreError> {
-        self.cache.forget_all();
-        self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
-        Ok(())
-    }
+    rows::tx_rows!();
 
     fn scan_rows(
         &mut self,
-        side: &str,
+        side: Side,
         table: &str,
         after: i64,
         limit: usize,
@@ -385,46 +349,51 @@ impl Tx for SqliteTx<'_> {
             "SELECT id, data FROM env_rows WHERE side = ?1 AND tbl = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
         )?;
         let raw = stmt
-            .query_map(params![side, table, after, limit as i64], |r| {
+            .query_map(params![side.as_str(), table, after, limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        raw.into_iter().map(|(id, d)| Ok(StoredRow { id, data: parse_row(&d)? })).collect()
+        raw.into_iter().map(|(id, d)| Ok(StoredRow { id, data: column::row(&d)? })).collect()
     }
 
-    fn count_rows(&mut self, side: &str, table: &str) -> Result<u64, StoreError> {
+    fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
             .prepare_cached("SELECT COUNT(*) FROM env_rows WHERE side = ?1 AND tbl = ?2")?
-            .query_row(params![side, table], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+            .query_row(params![side.as_str(), table], |r| r.get(0))?;
+        Ok(column::count(n))
     }
 
-    fn is_available(&mut self, side: &str) -> Result<bool, StoreError> {
+    fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
         let v: Option<bool> = self
             .conn
             .prepare_cached("SELECT available FROM environments WHERE side = ?1")?
-            .query_row([side], |r| r.get(0))
+            .query_row([side.as_str()], |r| r.get(0))
             .optional()?;
         Ok(v.unwrap_or(true))
     }
 
-    fn set_available(&mut self, side: &str, available: bool) -> Result<(), StoreError> {
+    fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO environments (side, available) VALUES (?1, ?2)
                  ON CONFLICT (side) DO UPDATE SET available = excluded.available",
             )?
-            .execute(params![side, available])?;
+            .execute(params![side.as_str(), available])?;
         Ok(())
     }
 
-    fn append_event(&mut self, kind: &str, map_id: Option<i64>, body: &Value) -> Result<i64, StoreError> {
+    fn append_event(
+        &mut self,
+        kind: EventKind,
+        map_id: Option<i64>,
+        body: &Value,
+    ) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached(&format!(
                 "INSERT INTO events (at, kind, map_id, body) VALUES ({NOW}, ?1, ?2, ?3)"
             ))?
-            .execute(params![kind, map_id, body.to_string()])?;
+            .execute(params![kind.as_str(), map_id, body.to_string()])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -439,20 +408,20 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<Vec<(i64, String, String, Option<i64>, String)>, _>>()?;
         raw.into_iter()
             .map(|(seq, at, kind, map_id, body)| {
-                Ok(Event { seq, at, kind, map_id, body: parse_json(&body)? })
+                Ok(Event { seq, at, kind: column::event_kind(&kind)?, map_id, body: column::json(&body)? })
             })
             .collect()
     }
 
-    fn count_recent_events(&mut self, kind: &str, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
+    fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM events WHERE map_id = ?2 AND kind = ?1
                  AND at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-' || ?3 || ' seconds')",
             )?
-            .query_row(params![kind, map_id, seconds as i64], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+            .query_row(params![kind.as_str(), map_id, seconds as i64], |r| r.get(0))?;
+        Ok(column::count(n))
     }
 
     fn claim_lease(&mut self, name: &str, owner: &str, seconds: u64) -> Result<Lease, StoreError> {
@@ -462,12 +431,10 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached(&format!("SELECT owner, expires_at > {NOW_MS} FROM leases WHERE name = ?1"))?
             .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let outcome = match held {
-            Some((holder, _)) if holder == owner => Lease::Renewed,
-            Some((holder, true)) => return Ok(Lease::HeldBy { owner: holder }),
-            Some((holder, false)) => Lease::Taken { previous: Some(holder) },
-            None => Lease::Taken { previous: None },
-        };
+        let outcome = Lease::claimed_by(owner, held);
+        if let Lease::HeldBy { .. } = outcome {
+            return Ok(outcome);
+        }
         self.conn
             .prepare_cached(&format!(
                 "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, {NOW_MS} + ?3 * 1000)
@@ -483,7 +450,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.cache.forget_all();
+        rows::rolled_back(self);
         self.conn.prepare_cached("ROLLBACK TO SAVEPOINT item")?.execute([])?;
         self.release_savepoint()
     }
@@ -502,14 +469,14 @@ impl Tx for SqliteTx<'_> {
             stmt.query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         ids.iter()
             .filter_map(|id| found.remove(id).map(|data| (*id, data)))
-            .map(|(id, data)| Ok(StoredRow { id, data: parse_row(&data)? }))
+            .map(|(id, data)| Ok(StoredRow { id, data: column::row(&data)? }))
             .collect()
     }
 
-    fn enqueue(&mut self, map_id: i64, key: &str, body: &Value) -> Result<i64, StoreError> {
+    fn enqueue(&mut self, map_id: i64, key: &str, write: &Written) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached(&format!("INSERT INTO queue (map_id, key, at, body) VALUES (?1, ?2, {NOW}, ?3)"))?
-            .execute(params![map_id, key, body.to_string()])?;
+            .execute(params![map_id, key, column::write_text(write)])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -535,7 +502,7 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT COUNT(*) FROM queue WHERE map_id = ?1 AND (?2 IS NULL OR key = ?2)")?
             .query_row(params![map_id, key], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError> {
@@ -543,10 +510,10 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn set_queued_body(&mut self, seq: i64, body: &Value) -> Result<(), StoreError> {
+    fn set_queued_write(&mut self, seq: i64, write: &Written) -> Result<(), StoreError> {
         self.conn
             .prepare_cached("UPDATE queue SET body = ?2 WHERE seq = ?1")?
-            .execute(params![seq, body.to_string()])?;
+            .execute(params![seq, column::write_text(write)])?;
         Ok(())
     }
 
@@ -557,7 +524,7 @@ impl Tx for SqliteTx<'_> {
     fn move_queue_to_catch_up_errors(
         &mut self,
         map_id: i64,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<u64, StoreError> {
         self.conn
@@ -565,7 +532,7 @@ impl Tx for SqliteTx<'_> {
                 "INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message)
                  SELECT map_id, seq, key, at, body, ?2, ?3 FROM queue WHERE map_id = ?1 ORDER BY seq",
             )?
-            .execute(params![map_id, code, message])?;
+            .execute(params![map_id, code.as_str(), message])?;
         self.discard_queue(map_id)
     }
 
@@ -573,14 +540,14 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         map_id: i64,
         change: &QueuedChange,
-        code: &str,
+        code: ErrorCode,
         message: &str,
     ) -> Result<i64, StoreError> {
         self.conn
             .prepare_cached(
                 "INSERT INTO catch_up_errors (map_id, seq, key, at, body, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![map_id, change.seq, change.key, change.at, change.body.to_string(), code, message])?;
+            .execute(params![map_id, change.seq, change.key, change.at, column::write_text(&change.write), code.as_str(), message])?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -606,7 +573,7 @@ impl Tx for SqliteTx<'_> {
             .collect::<Result<Vec<_>, _>>()?;
         raw.into_iter()
             .map(|(id, change, code, message)| {
-                Ok(CatchUpError { id, change: to_change(change)?, code, message })
+                Ok(CatchUpError { id, change: to_change(change)?, code: column::code(&code)?, message })
             })
             .collect()
     }
@@ -616,7 +583,7 @@ impl Tx for SqliteTx<'_> {
             .conn
             .prepare_cached("SELECT COUNT(*) FROM catch_up_errors WHERE map_id = ?1")?
             .query_row([map_id], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
+        Ok(column::count(n))
     }
 
     fn delete_catch_up_error(&mut self, id: i64) -> Result<(), StoreError> {
@@ -624,12 +591,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn set_catch_up_error(&mut self, id: i64, code: &str, message: &str) -> Result<(), StoreError> {
+    fn set_catch_up_error(&mut self, id: i64, code: ErrorCode, message: &str) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(&format!(
                 "UPDATE catch_up_errors SET code = ?2, message = ?3, at = {NOW} WHERE id = ?1"
             ))?
-            .execute(params![id, code, message])?;
+            .execute(params![id, code.as_str(), message])?;
         Ok(())
     }
 
@@ -660,7 +627,7 @@ impl Tx for SqliteTx<'_> {
             .prepare_cached("SELECT id, body FROM executions WHERE map_id = ?1 ORDER BY id DESC LIMIT 1")?
             .query_row([map_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        raw.map(|(id, body)| Ok((id, parse_json(&body)?))).transpose()
+        raw.map(|(id, body)| Ok((id, column::json(&body)?))).transpose()
     }
 
     fn add_execution_error(&mut self, execution_id: i64, e: &ExecutionError) -> Result<(), StoreError> {
@@ -669,7 +636,15 @@ impl Tx for SqliteTx<'_> {
                 "INSERT INTO execution_errors (execution_id, side, key, display_key, company, code, message)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![execution_id, e.side, e.key, e.display_key, e.company, e.code, e.message])?;
+            .execute(params![
+                execution_id,
+                e.side.as_str(),
+                e.key,
+                e.display_key,
+                e.company,
+                e.code.as_str(),
+                e.message
+            ])?;
         Ok(())
     }
 
@@ -693,20 +668,34 @@ impl Tx for SqliteTx<'_> {
             "SELECT id, side, key, COALESCE(display_key, key), company, code, message FROM execution_errors
              WHERE {MATCH} AND id > ?3 ORDER BY id LIMIT ?4 OFFSET ?5"
         ))?;
-        let items = stmt
+        let raw = stmt
             .query_map(params![execution_id, pattern, after, limit as i64, offset as i64], |r| {
-                Ok(ExecutionError {
-                    id: r.get(0)?,
-                    side: r.get(1)?,
-                    key: r.get(2)?,
-                    display_key: r.get(3)?,
-                    company: r.get(4)?,
-                    code: r.get(5)?,
-                    message: r.get(6)?,
-                })
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((total.max(0) as u64, items))
+        let items = raw
+            .into_iter()
+            .map(|(id, side, key, display_key, company, code, message)| {
+                Ok(ExecutionError {
+                    id,
+                    side: column::side(&side)?,
+                    key,
+                    display_key,
+                    company,
+                    code: column::code(&code)?,
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok((column::count(total), items))
     }
 
     fn add_deferred(&mut self, execution_id: i64, body: &Value) -> Result<(), StoreError> {
@@ -730,6 +719,6 @@ impl Tx for SqliteTx<'_> {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        raw.into_iter().map(|(id, body)| Ok((id, parse_json(&body)?))).collect()
+        raw.into_iter().map(|(id, body)| Ok((id, column::json(&body)?))).collect()
     }
 }

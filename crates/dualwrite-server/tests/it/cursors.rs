@@ -7,13 +7,13 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::support::{TestApp, TestDb};
-use dualwrite_server::store::{Store, StoreError};
+use dualwrite_server::store::{EventKind, Store, StoreError};
 
 /// Appends a probe event in a transaction of its own on `store`; `hold` keeps it open until told.
 fn append(store: &Store, writer: &str, hold: Option<(&mpsc::Sender<i64>, &mpsc::Receiver<()>)>) -> i64 {
     store
         .write(|tx| {
-            let seq = tx.append_event("probe", None, &json!({ "writer": writer }))?;
+            let seq = tx.append_event(EventKind::TwinWrite, None, &json!({ "writer": writer }))?;
             if let Some((started, go)) = hold {
                 started.send(seq).expect("the test listens");
                 go.recv().expect("the test lets the writer go");
@@ -27,8 +27,10 @@ fn append(store: &Store, writer: &str, hold: Option<(&mpsc::Sender<i64>, &mpsc::
 async fn probes_after(app: &TestApp, after: i64) -> (Vec<String>, i64) {
     let (_, page) = app.get(&format!("/api/v1/events?after={after}&limit=1000")).await;
     let items = page["items"].as_array().cloned().unwrap_or_default();
-    let probes =
-        items.iter().filter(|e| e["kind"] == "probe").map(|e| e["writer"].as_str().unwrap_or("").to_owned());
+    let probes = items
+        .iter()
+        .filter(|e| e["kind"] == EventKind::TwinWrite.as_str())
+        .map(|e| e["writer"].as_str().unwrap_or("").to_owned());
     (probes.collect(), page["next"].as_i64().unwrap_or(after))
 }
 

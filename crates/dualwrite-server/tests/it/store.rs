@@ -1,7 +1,13 @@
 //! The store contract: what every backend must do alike. Runs on SQLite always and on PostgreSQL
 //! when `DUALWRITE_TEST_POSTGRES_URL` is set.
 
-use dualwrite_server::store::{DuplicateKey, ExecutionError, Lease, Row, RowKey, Store, StoreError, Tx};
+use dualwrite_core::error_code::ErrorCode;
+use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::schema::Side;
+use dualwrite_server::environment::write::{Applied, Written};
+use dualwrite_server::store::{
+    DuplicateKey, EventKind, ExecutionError, Lease, Row, RowKey, Store, StoreError, Tx,
+};
 use serde_json::json;
 
 use crate::support::TestDb;
@@ -10,6 +16,17 @@ fn row(v: serde_json::Value) -> Row {
     match v {
         serde_json::Value::Object(m) => m,
         other => panic!("not an object: {other}"),
+    }
+}
+
+/// A queued insert of `after` into finops table `T`.
+fn inserted(after: serde_json::Value) -> Written {
+    Written {
+        side: Side::Finops,
+        table: "T".into(),
+        applied: Applied::Inserted,
+        before: None,
+        after: Some(row(after)),
     }
 }
 
@@ -47,18 +64,18 @@ fn rows_are_found_by_any_of_their_keys_and_keys_are_unique() {
     each_backend(|backend, store| {
         let id = write(store, |tx| {
             tx.insert_row(
-                "dataverse",
+                Side::Dataverse,
                 "account",
                 &row(json!({"accountnumber": "A1"})),
                 &[key("id", "g1"), key("ak", "a1")],
             )
         })
         .expect("inserted");
-        let by_ak = store.read(|tx| tx.find_row("dataverse", "account", "ak", "a1")).expect("read");
+        let by_ak = store.read(|tx| tx.find_row(Side::Dataverse, "account", "ak", "a1")).expect("read");
         assert_eq!(by_ak.map(|r| r.id), Some(id), "{backend}");
         let dup = write(store, |tx| {
             tx.insert_row(
-                "dataverse",
+                Side::Dataverse,
                 "account",
                 &row(json!({"accountnumber": "a1"})),
                 &[key("id", "g2"), key("ak", "a1")],
@@ -66,11 +83,18 @@ fn rows_are_found_by_any_of_their_keys_and_keys_are_unique() {
         });
         assert_eq!(dup, Err(DuplicateKey { key: "ak".into() }), "{backend}");
         // The refused insert left nothing behind.
-        assert_eq!(store.read(|tx| tx.count_rows("dataverse", "account")).expect("count"), 1, "{backend}");
-        assert!(store.read(|tx| tx.find_row("dataverse", "account", "id", "g2")).expect("read").is_none());
+        assert_eq!(
+            store.read(|tx| tx.count_rows(Side::Dataverse, "account")).expect("count"),
+            1,
+            "{backend}"
+        );
+        assert!(store
+            .read(|tx| tx.find_row(Side::Dataverse, "account", "id", "g2"))
+            .expect("read")
+            .is_none());
         // The same key value in another table or on the other side is no clash.
         let other =
-            write(store, |tx| tx.insert_row("finops", "account", &row(json!({})), &[key("ak", "a1")]));
+            write(store, |tx| tx.insert_row(Side::Finops, "account", &row(json!({})), &[key("ak", "a1")]));
         assert!(other.is_ok(), "{backend}");
     });
 }
@@ -78,21 +102,25 @@ fn rows_are_found_by_any_of_their_keys_and_keys_are_unique() {
 #[test]
 fn updating_a_row_moves_its_keys_and_refuses_a_taken_one() {
     each_backend(|backend, store| {
-        let a = write(store, |tx| tx.insert_row("finops", "T", &row(json!({"K": "a"})), &[key("key", "a")]))
-            .expect("a");
-        write(store, |tx| tx.insert_row("finops", "T", &row(json!({"K": "b"})), &[key("key", "b")]))
+        let a =
+            write(store, |tx| tx.insert_row(Side::Finops, "T", &row(json!({"K": "a"})), &[key("key", "a")]))
+                .expect("a");
+        write(store, |tx| tx.insert_row(Side::Finops, "T", &row(json!({"K": "b"})), &[key("key", "b")]))
             .expect("b");
-        let moved =
-            write(store, |tx| tx.update_row(a, "finops", "T", &row(json!({"K": "c"})), &[key("key", "c")]));
+        let moved = write(store, |tx| {
+            tx.update_row(a, Side::Finops, "T", &row(json!({"K": "c"})), &[key("key", "c")])
+        });
         assert_eq!(moved, Ok(()), "{backend}");
         assert!(
-            store.read(|tx| tx.find_row("finops", "T", "key", "a")).expect("read").is_none(),
+            store.read(|tx| tx.find_row(Side::Finops, "T", "key", "a")).expect("read").is_none(),
             "{backend}"
         );
-        let found = store.read(|tx| tx.find_row("finops", "T", "key", "c")).expect("read").expect("row c");
+        let found =
+            store.read(|tx| tx.find_row(Side::Finops, "T", "key", "c")).expect("read").expect("row c");
         assert_eq!(found.data["K"], "c");
-        let clash =
-            write(store, |tx| tx.update_row(a, "finops", "T", &row(json!({"K": "b"})), &[key("key", "b")]));
+        let clash = write(store, |tx| {
+            tx.update_row(a, Side::Finops, "T", &row(json!({"K": "b"})), &[key("key", "b")])
+        });
         assert_eq!(clash, Err(DuplicateKey { key: "key".into() }), "{backend}");
         assert_eq!(store.read(|tx| tx.get_row(a)).expect("read").expect("a").data["K"], "c", "{backend}");
     });
@@ -101,11 +129,11 @@ fn updating_a_row_moves_its_keys_and_refuses_a_taken_one() {
 #[test]
 fn deleting_a_row_frees_its_keys() {
     each_backend(|backend, store| {
-        let id =
-            write(store, |tx| tx.insert_row("finops", "T", &row(json!({})), &[key("key", "x")])).expect("x");
+        let id = write(store, |tx| tx.insert_row(Side::Finops, "T", &row(json!({})), &[key("key", "x")]))
+            .expect("x");
         write(store, |tx| tx.delete_row(id));
         assert!(store.read(|tx| tx.get_row(id)).expect("read").is_none(), "{backend}");
-        let again = write(store, |tx| tx.insert_row("finops", "T", &row(json!({})), &[key("key", "x")]));
+        let again = write(store, |tx| tx.insert_row(Side::Finops, "T", &row(json!({})), &[key("key", "x")]));
         assert!(again.is_ok(), "{backend}: the key is free again");
     });
 }
@@ -115,22 +143,22 @@ fn scanning_pages_through_a_table_in_insertion_order() {
     each_backend(|backend, store| {
         write(store, |tx| {
             for i in 0..25 {
-                tx.insert_row("finops", "T", &row(json!({"n": i})), &[key("key", &i.to_string())])?
+                tx.insert_row(Side::Finops, "T", &row(json!({"n": i})), &[key("key", &i.to_string())])?
                     .expect("unique");
             }
-            tx.insert_row("finops", "Other", &row(json!({"n": 99})), &[])?.expect("unique");
+            tx.insert_row(Side::Finops, "Other", &row(json!({"n": 99})), &[])?.expect("unique");
             Ok(())
         });
         let mut seen = Vec::new();
         let mut after = 0;
         loop {
-            let page = store.read(|tx| tx.scan_rows("finops", "T", after, 10)).expect("scan");
+            let page = store.read(|tx| tx.scan_rows(Side::Finops, "T", after, 10)).expect("scan");
             let Some(last) = page.last() else { break };
             after = last.id;
             seen.extend(page.iter().map(|r| r.data["n"].as_i64().expect("n")));
         }
         assert_eq!(seen, (0..25).collect::<Vec<_>>(), "{backend}");
-        assert_eq!(store.read(|tx| tx.count_rows("finops", "T")).expect("count"), 25);
+        assert_eq!(store.read(|tx| tx.count_rows(Side::Finops, "T")).expect("count"), 25);
     });
 }
 
@@ -138,12 +166,12 @@ fn scanning_pages_through_a_table_in_insertion_order() {
 fn a_failed_transaction_leaves_nothing_behind() {
     each_backend(|backend, store| {
         let failed: Result<(), StoreError> = store.write(|tx| {
-            tx.insert_row("finops", "T", &row(json!({})), &[key("key", "x")])?.expect("unique");
-            tx.append_event("twin_write", None, &json!({}))?;
+            tx.insert_row(Side::Finops, "T", &row(json!({})), &[key("key", "x")])?.expect("unique");
+            tx.append_event(EventKind::TwinWrite, None, &json!({}))?;
             Err(StoreError::Corrupt("the work failed".into()))
         });
         assert!(failed.is_err());
-        assert_eq!(store.read(|tx| tx.count_rows("finops", "T")).expect("count"), 0, "{backend}");
+        assert_eq!(store.read(|tx| tx.count_rows(Side::Finops, "T")).expect("count"), 0, "{backend}");
         assert!(store.read(|tx| tx.events_after(0, 10)).expect("events").is_empty(), "{backend}");
     });
 }
@@ -152,10 +180,10 @@ fn a_failed_transaction_leaves_nothing_behind() {
 fn maps_keep_their_body_and_status() {
     each_backend(|backend, store| {
         let id = write(store, |tx| tx.insert_map(&json!({"name": "m"})));
-        write(store, |tx| tx.set_map_status(id, "running"));
+        write(store, |tx| tx.set_map_status(id, MapStatus::Running));
         write(store, |tx| tx.update_map(id, &json!({"name": "m2"})));
         let map = store.read(|tx| tx.get_map(id)).expect("read").expect("map");
-        assert_eq!((map.body["name"].as_str(), map.status.as_str()), (Some("m2"), "running"), "{backend}");
+        assert_eq!((map.body["name"].as_str(), map.status), (Some("m2"), MapStatus::Running), "{backend}");
         write(store, |tx| tx.delete_map(id));
         assert!(store.read(|tx| tx.list_maps()).expect("list").is_empty(), "{backend}");
     });
@@ -165,7 +193,7 @@ fn maps_keep_their_body_and_status() {
 fn events_come_back_in_order_after_a_sequence_number() {
     each_backend(|backend, store| {
         let seqs: Vec<i64> = (0..5)
-            .map(|i| write(store, |tx| tx.append_event("twin_write", Some(1), &json!({"i": i}))))
+            .map(|i| write(store, |tx| tx.append_event(EventKind::TwinWrite, Some(1), &json!({"i": i}))))
             .collect();
         let after_second = store.read(|tx| tx.events_after(seqs[1], 100)).expect("events");
         let order: Vec<i64> = after_second.iter().map(|e| e.body["i"].as_i64().expect("i")).collect();
@@ -181,10 +209,10 @@ fn events_come_back_in_order_after_a_sequence_number() {
 #[test]
 fn environments_are_available_until_marked_otherwise() {
     each_backend(|backend, store| {
-        assert!(store.read(|tx| tx.is_available("finops")).expect("read"), "{backend}");
-        write(store, |tx| tx.set_available("finops", false));
-        assert!(!store.read(|tx| tx.is_available("finops")).expect("read"), "{backend}");
-        assert!(store.read(|tx| tx.is_available("dataverse")).expect("read"), "{backend}");
+        assert!(store.read(|tx| tx.is_available(Side::Finops)).expect("read"), "{backend}");
+        write(store, |tx| tx.set_available(Side::Finops, false));
+        assert!(!store.read(|tx| tx.is_available(Side::Finops)).expect("read"), "{backend}");
+        assert!(store.read(|tx| tx.is_available(Side::Dataverse)).expect("read"), "{backend}");
     });
 }
 
@@ -197,9 +225,9 @@ fn a_keys_first_catch_up_error_is_the_oldest_change_of_that_key_and_map() {
         let errors: Vec<i64> = write(store, |tx| {
             let mut ids = Vec::new();
             for (map, key) in [(1, "k1"), (1, "k2"), (1, "k1"), (2, "k1")] {
-                let seq = tx.enqueue(map, key, &json!({"key": key}))?;
+                let seq = tx.enqueue(map, key, &inserted(json!({"key": key})))?;
                 let change = tx.queued(map, Some(key), seq - 1, 1)?.remove(0);
-                tx.add_catch_up_error(map, &change, "X", "failed")?;
+                tx.add_catch_up_error(map, &change, ErrorCode::TwinFailed, "failed")?;
                 tx.dequeue(seq)?;
                 ids.push(seq);
             }
@@ -240,7 +268,7 @@ fn panic_then_write(store: &Store) -> Result<(bool, u64), String> {
     for i in 0..store.connections() + 2 {
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             store.write(|tx| -> Result<(), StoreError> {
-                tx.insert_row("finops", "T", &row(json!({"i": i})), &[key("key", &format!("p{i}"))])?
+                tx.insert_row(Side::Finops, "T", &row(json!({"i": i})), &[key("key", &format!("p{i}"))])?
                     .expect("unique");
                 panic!("the work panics mid-transaction");
             })
@@ -260,10 +288,11 @@ fn panic_then_write(store: &Store) -> Result<(bool, u64), String> {
         }
     }
     let written = store
-        .write(|tx| tx.insert_row("finops", "T", &row(json!({"i": "after"})), &[key("key", "after")]))
+        .write(|tx| tx.insert_row(Side::Finops, "T", &row(json!({"i": "after"})), &[key("key", "after")]))
         .map_err(|e| format!("a write after the panics: {e}"))?;
-    let count =
-        store.read(|tx| tx.count_rows("finops", "T")).map_err(|e| format!("a read after the panics: {e}"))?;
+    let count = store
+        .read(|tx| tx.count_rows(Side::Finops, "T"))
+        .map_err(|e| format!("a read after the panics: {e}"))?;
     Ok((written.is_ok(), count))
 }
 
@@ -271,11 +300,13 @@ fn panic_then_write(store: &Store) -> Result<(bool, u64), String> {
 fn a_queued_change_keeps_its_place_when_its_body_is_replaced() {
     each_backend(|backend, store| {
         let seqs: Vec<i64> =
-            (0..3).map(|i| write(store, |tx| tx.enqueue(7, "k", &json!({"i": i})))).collect();
-        write(store, |tx| tx.set_queued_body(seqs[1], &json!({"i": 10})));
+            (0..3).map(|i| write(store, |tx| tx.enqueue(7, "k", &inserted(json!({"i": i}))))).collect();
+        write(store, |tx| tx.set_queued_write(seqs[1], &inserted(json!({"i": 10}))));
         let queued = store.read(|tx| tx.queued(7, Some("k"), 0, 10)).expect("queued");
-        let seen: Vec<(i64, i64)> =
-            queued.iter().map(|c| (c.seq, c.body["i"].as_i64().expect("i"))).collect();
+        let seen: Vec<(i64, i64)> = queued
+            .iter()
+            .map(|c| (c.seq, c.write.after.as_ref().expect("after")["i"].as_i64().expect("i")))
+            .collect();
         assert_eq!(seen, vec![(seqs[0], 0), (seqs[1], 10), (seqs[2], 2)], "{backend}");
     });
 }
@@ -285,11 +316,11 @@ fn an_initial_sync_error_keeps_its_key_as_shown_and_its_company_and_is_found_by_
     each_backend(|backend, store| {
         let error = ExecutionError {
             id: 0,
-            side: "finops".into(),
+            side: Side::Finops,
             key: "de-100|demf".into(),
             display_key: "De-100".into(),
             company: Some("DEMF".into()),
-            code: "LOOKUP_NOT_FOUND".into(),
+            code: ErrorCode::LookupNotFound,
             message: "no contact".into(),
         };
         write(store, |tx| tx.add_execution_error(7, &error));

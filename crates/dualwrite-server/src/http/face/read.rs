@@ -206,7 +206,7 @@ pub(super) fn matching(
     let mut rows = Vec::new();
     let mut cursor = 0;
     loop {
-        let batch = tx.scan_rows(face.side().as_str(), &table.name, cursor, dualwrite_core::api::MAX_PAGE)?;
+        let batch = tx.scan_rows(face.side(), &table.name, cursor, dualwrite_core::api::MAX_PAGE)?;
         let Some(last) = batch.last() else { break };
         cursor = last.id;
         rows.extend(
