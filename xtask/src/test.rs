@@ -96,7 +96,7 @@ fn end_to_end() -> anyhow::Result<()> {
 pub fn end_to_end_command() -> Command {
     let root = crate::project_root();
     let mut c: Command = cmd::cargo();
-    c.args(["test", "-p", "dualwrite-studio", "--test", "e2e", "--", "--ignored", "--test-threads=1"])
+    c.args(["test", "-p", "dualwrite-browser-tests", "--test", "e2e", "--", "--ignored", "--test-threads=1"])
         .env("DUALWRITE_BIN", root.join("target/debug/dualwrite"))
         .env("DUALWRITE_STUDIO_DIR", root.join("dist"))
         .env("CHROMIUM", tools::CHROMIUM)

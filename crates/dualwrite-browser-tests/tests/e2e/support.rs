@@ -27,6 +27,13 @@ fn env_path(name: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("{name} is not set; run the browser tests through `cargo xtask test`"))
 }
 
+/// The repository's fixture at `path` (under `fixtures/`), as an absolute path a file input takes.
+pub fn fixture(path: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let file = root.join(path);
+    file.canonicalize().unwrap_or(file)
+}
+
 /// A child process killed when the test is done with it.
 struct Process(Child);
 

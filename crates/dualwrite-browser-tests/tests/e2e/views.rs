@@ -1,7 +1,7 @@
 //! Every view opens from its own URL, at a desktop and a phone size; packages and keys round-trip
 //! through the pages.
 
-use crate::support::Product;
+use crate::support::{fixture, Product};
 
 #[tokio::test]
 #[ignore = "needs the built studio and Chromium; run by `cargo xtask test`"]
@@ -94,8 +94,7 @@ async fn a_solution_zip_is_previewed_map_by_map_and_imported() -> anyhow::Result
     stop_every_map(&product).await?;
     let browser = product.browser().await?;
     browser.goto("/import").await?;
-    let zip = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/solutions/ContosoDualWriteMaps_1_0_0_1.zip");
+    let zip = fixture("solutions/ContosoDualWriteMaps_1_0_0_1.zip");
     browser.find("[data-testid=import-file]").await?.send_keys(&zip.display().to_string()).await?;
     let chosen = browser.find("[data-testid=import-chosen]").await?.text().await?;
     assert!(chosen.starts_with("ContosoDualWriteMaps_1_0_0_1.zip"), "{chosen}");
@@ -115,9 +114,7 @@ async fn a_metadata_document_is_previewed_and_merged_into_the_schema() -> anyhow
     stop_every_map(&product).await?;
     let browser = product.browser().await?;
     browser.goto("/import").await?;
-    let xml = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/contoso/finops-metadata.xml"),
-    )?;
+    let xml = std::fs::read_to_string(fixture("contoso/finops-metadata.xml"))?;
     browser.find("[data-testid=schema-import-side]").await?.select_by_value("finops").await?;
     browser.paste("[data-testid=schema-import-xml]", &xml).await?;
     browser.type_into("[data-testid=schema-import-tables]", "Customers V3").await?;

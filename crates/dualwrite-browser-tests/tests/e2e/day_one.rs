@@ -6,14 +6,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::support::{Browser, Product};
+use crate::support::{fixture, Browser, Product};
 
 const CUSTOMERS: &str = "Customers V3 (accounts)";
 const GROUPS: &str = "Customer groups (msdyn_customergroups)";
-
-fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
-}
 
 /// An export the user has on disk, named as they named it.
 fn export(dir: &Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
