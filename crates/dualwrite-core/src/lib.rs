@@ -29,6 +29,7 @@ pub mod package;
 pub mod related;
 pub mod row_mapping;
 pub mod schema;
+mod spelled;
 pub mod table_map;
 pub mod validation;
 

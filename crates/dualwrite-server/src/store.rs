@@ -97,83 +97,45 @@ pub struct StoredMap {
     pub status: MapStatus,
 }
 
-macro_rules! event_kinds {
-    ($($(#[doc = $doc:literal])* $variant:ident = $text:literal,)*) => {
-        /// What an audit event records; [`EventKind::as_str`] is how `GET /events` and the store
-        /// write it.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum EventKind {
-            $($(#[doc = $doc])* $variant,)*
-        }
-
-        impl EventKind {
-            /// Every kind.
-            pub const ALL: &'static [EventKind] = &[$(EventKind::$variant,)*];
-
-            /// The kind as clients and the store see it (`snake_case`).
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(EventKind::$variant => $text,)*
-                }
-            }
-        }
-    };
-}
-
-event_kinds! {
-    /// A client write and its twin write on the other side.
-    TwinWrite = "twin_write",
-    /// A write to a map's table queued while the map does not sync live.
-    Queued = "queued",
-    /// A queued change taken off the queue without a twin write.
-    Replayed = "replayed",
-    /// A batch of a map's catch-up.
-    CatchUp = "catch_up",
-    /// A queued change that did not apply.
-    CatchUpError = "catch_up_error",
-    /// A write refused while syncing, counted by the alert rules.
-    SyncError = "sync_error",
-    /// An alert rule fired.
-    Alert = "alert",
-    /// A map moved between statuses.
-    StatusChange = "status_change",
-    /// A map was created or edited.
-    MapSaved = "map_saved",
-    /// A map was deleted.
-    MapDeleted = "map_deleted",
-    /// A side became available or unavailable.
-    Availability = "availability",
-    /// The integration keys of a table changed.
-    IntegrationKey = "integration_key",
-    /// An initial sync started, completed, failed or was skipped.
-    InitialSync = "initial_sync",
-    /// A chunk of an initial sync was copied.
-    Copied = "copied",
-    /// A server took over a map's background work.
-    Owner = "owner",
-    /// Rows were loaded into a side.
-    Loaded = "loaded",
-    /// Written by earlier versions (changes folded into one while a map initialized); kept so their
-    /// audit trail still reads.
-    Folded = "folded",
-}
-
-impl EventKind {
-    /// The kind written `text`, if there is one.
-    pub fn parse(text: &str) -> Option<EventKind> {
-        EventKind::ALL.iter().copied().find(|kind| kind.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for EventKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for EventKind {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
+dualwrite_core::spelled! {
+    /// What an audit event records; [`EventKind::as_str`] is how `GET /events` and the store write it
+    /// (`snake_case`).
+    pub enum EventKind {
+        /// A client write and its twin write on the other side.
+        TwinWrite = "twin_write",
+        /// A write to a map's table queued while the map does not sync live.
+        Queued = "queued",
+        /// A queued change taken off the queue without a twin write.
+        Replayed = "replayed",
+        /// A batch of a map's catch-up.
+        CatchUp = "catch_up",
+        /// A queued change that did not apply.
+        CatchUpError = "catch_up_error",
+        /// A write refused while syncing, counted by the alert rules.
+        SyncError = "sync_error",
+        /// An alert rule fired.
+        Alert = "alert",
+        /// A map moved between statuses.
+        StatusChange = "status_change",
+        /// A map was created or edited.
+        MapSaved = "map_saved",
+        /// A map was deleted.
+        MapDeleted = "map_deleted",
+        /// A side became available or unavailable.
+        Availability = "availability",
+        /// The integration keys of a table changed.
+        IntegrationKey = "integration_key",
+        /// An initial sync started, completed, failed or was skipped.
+        InitialSync = "initial_sync",
+        /// A chunk of an initial sync was copied.
+        Copied = "copied",
+        /// A server took over a map's background work.
+        Owner = "owner",
+        /// Rows were loaded into a side.
+        Loaded = "loaded",
+        /// Written by earlier versions (changes folded into one while a map initialized); kept so their
+        /// audit trail still reads.
+        Folded = "folded",
     }
 }
 
