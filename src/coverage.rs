@@ -8,29 +8,13 @@ use dualwrite_core::validation::{key_coverage, KeyFieldCoverage, KeyGap};
 
 use crate::catalog::Catalog;
 
-/// How one key field is covered, with what is missing in words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldCoverage {
-    pub field: String,
-    /// The mappings that write or read it (indexes into `fields`).
-    pub mappings: Vec<usize>,
-    /// `lookup → target table` when the field goes through a lookup.
-    pub lookup: Option<(String, String)>,
-    /// The row's company supplies it (`dataAreaId` ↔ `msdyn_company`), not a mapping.
-    pub from_company: bool,
-    /// Whether the field is mapped both ways (where any mapping is).
-    pub both_ways: bool,
-    /// `None` when covered; else what is missing, in words.
-    pub problem: Option<String>,
-}
-
 /// The coverage of the map's Dataverse table's key, or why there is none to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coverage {
     pub key: EffectiveKey,
     /// Whether any field syncs both ways (then every key field must).
     pub needs_both_ways: bool,
-    pub fields: Vec<FieldCoverage>,
+    pub fields: Vec<KeyFieldCoverage>,
 }
 
 /// The coverage of `doc`'s integration key against the catalog, by core's own rules; an error in
@@ -47,18 +31,13 @@ pub fn coverage(catalog: &Catalog, doc: &MapDoc) -> Result<Coverage, String> {
         )
     })?;
     let map = doc.to_map().map_err(|e| format!("the draft is not a complete map yet: {e}"))?;
-    let fields = key_coverage(schema, &map, table, &key)
-        .into_iter()
-        .map(|c| FieldCoverage {
-            problem: c.gap.as_ref().map(|gap| words(&c, gap)),
-            field: c.field,
-            mappings: c.mappings,
-            lookup: c.lookup,
-            from_company: c.from_company,
-            both_ways: c.both_ways,
-        })
-        .collect();
+    let fields = key_coverage(schema, &map, table, &key);
     Ok(Coverage { key, needs_both_ways: map.is_bidirectional(), fields })
+}
+
+/// What keeps a key field from letting rows match, in words; `None` when it is covered.
+pub fn problem(c: &KeyFieldCoverage) -> Option<String> {
+    c.gap.as_ref().map(|gap| words(c, gap))
 }
 
 /// What a gap means for the user.
@@ -95,8 +74,8 @@ mod tests {
         assert!(c.needs_both_ways);
         assert_eq!(c.fields.len(), 2);
         assert_eq!(c.fields[0].mappings, vec![0]);
-        assert!(c.fields[0].both_ways && c.fields[0].problem.is_none());
-        assert!(c.fields[1].from_company && c.fields[1].problem.is_none());
+        assert!(c.fields[0].both_ways && problem(&c.fields[0]).is_none());
+        assert!(c.fields[1].from_company && problem(&c.fields[1]).is_none());
     }
 
     #[test]
@@ -104,9 +83,9 @@ mod tests {
         let (catalog, mut doc) = accounts();
         doc.fields[0].direction = "to_dataverse".into();
         let c = coverage(&catalog, &doc).expect("coverage");
-        assert!(c.fields[0].problem.as_deref().is_some_and(|p| p.contains("both ways")));
+        assert!(problem(&c.fields[0]).is_some_and(|p| p.contains("both ways")));
         doc.fields.remove(0);
         let c = coverage(&catalog, &doc).expect("coverage");
-        assert!(c.fields[0].problem.as_deref().is_some_and(|p| p.starts_with("not mapped")));
+        assert!(problem(&c.fields[0]).is_some_and(|p| p.starts_with("not mapped")));
     }
 }

@@ -25,7 +25,8 @@ pub fn KeyCoverage(
                 .fields
                 .into_iter()
                 .map(|f| {
-                    let covered = f.problem.is_none();
+                    let problem = crate::coverage::problem(&f);
+                    let covered = problem.is_none();
                     let by = f
                         .mappings
                         .iter()
@@ -57,7 +58,7 @@ pub fn KeyCoverage(
                             <td>{if f.from_company { "—" } else if c.needs_both_ways { yes_no(f.both_ways) } else { "not needed" }}</td>
                             <td>{f.lookup.as_ref().map_or_else(|| "—".to_owned(), |(l, t)| format!("{l} → {t}"))}</td>
                             <td>{yes_no(f.from_company)}</td>
-                            <td class="verdict">{match f.problem.clone() {
+                            <td class="verdict">{match problem {
                                 None => view! { <span class="ok">"✔ covered"</span> }.into_any(),
                                 Some(p) => view! { <span class="error">"✖ "{p}</span> }.into_any(),
                             }}</td>

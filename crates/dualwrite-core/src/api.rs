@@ -80,6 +80,21 @@ pub struct MapDoc {
 }
 
 impl MapDoc {
+    /// A map with nothing in it yet but its name, at the first version: what a new map starts as.
+    pub fn blank(name: impl Into<String>) -> MapDoc {
+        MapDoc {
+            name: name.into(),
+            version: "1.0.0.0".into(),
+            publisher: String::new(),
+            description: String::new(),
+            finops: String::new(),
+            dataverse: String::new(),
+            fields: Vec::new(),
+            finops_filter: None,
+            dataverse_filter: None,
+        }
+    }
+
     /// The domain map; every problem reported with its path (`fields[2].direction`).
     pub fn to_map(&self) -> Result<TableMap, DocumentError> {
         let value = serde_json::to_value(self).map_err(|e| DocumentError {
