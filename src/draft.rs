@@ -8,6 +8,7 @@
 //! That takes about half the characters. A fragment holding the package object still opens.
 
 use dualwrite_core::api::{FieldDoc, MapDoc};
+use dualwrite_core::table_map::Direction;
 use serde_json::{json, Value};
 
 /// What starts the fragment of a link that carries a draft.
@@ -19,16 +20,14 @@ pub fn encode(doc: &MapDoc) -> String {
     format!("{PREFIX}{}", base64url_encode(json.as_bytes()))
 }
 
-const DIRECTIONS: [&str; 3] = ["both", "to_dataverse", "to_finops"];
-
 fn compact(doc: &MapDoc) -> Value {
     let fields: Vec<Value> = doc
         .fields
         .iter()
         .map(|f| {
-            let direction = DIRECTIONS
+            let direction = Direction::ALL
                 .iter()
-                .position(|d| *d == f.direction)
+                .position(|d| d.as_str() == f.direction)
                 .map_or_else(|| json!(f.direction), |i| json!(i));
             let mut field = vec![json!(f.finops), json!(f.dataverse), direction];
             if !f.transforms.is_empty() {
@@ -92,8 +91,8 @@ fn expand(value: Value) -> Result<MapDoc, String> {
             let direction = match f.get(2) {
                 Some(Value::Number(n)) => n
                     .as_u64()
-                    .and_then(|i| DIRECTIONS.get(i as usize))
-                    .map(|d| (*d).to_owned())
+                    .and_then(|i| Direction::ALL.get(i as usize))
+                    .map(|d| d.as_str().to_owned())
                     .ok_or("a field of the draft has an unknown direction")?,
                 Some(Value::String(s)) => s.clone(),
                 _ => return Err("a field of the draft has no direction"),
@@ -215,6 +214,19 @@ mod tests {
         );
         assert_eq!(decode(&array), Some(Ok(accounts.clone())));
         assert_eq!(decode(&object), Some(Ok(accounts)), "a link in the package shape still opens");
+    }
+
+    #[test]
+    fn directions_keep_the_numbers_links_already_shared_carry() {
+        let mut d = doc();
+        let numbers: Vec<Value> = ["both", "to_dataverse", "to_finops"]
+            .into_iter()
+            .map(|direction| {
+                d.fields[0].direction = direction.into();
+                compact(&d)[8][0][2].clone()
+            })
+            .collect();
+        assert_eq!(numbers, [json!(0), json!(1), json!(2)]);
     }
 
     #[test]

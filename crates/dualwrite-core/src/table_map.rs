@@ -132,6 +132,10 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// Every direction, in the order a shared map draft numbers them (links in the wild hold these
+    /// numbers: never reorder).
+    pub const ALL: [Direction; 3] = [Direction::Both, Direction::ToDataverse, Direction::ToFinops];
+
     /// Whether values flow into `side`.
     pub fn writes(self, side: Side) -> bool {
         match self {
