@@ -239,7 +239,7 @@ impl EditorState {
     pub fn act(self, action: Action) {
         spawn_local(async move {
             let result = api::act(&self.id.get_value(), action).await;
-            self.outcome.set(Some(Outcome::of(result, |_| format!("{}: done", action.name()))));
+            self.outcome.set(Some(Outcome::of_action(result, action)));
             self.reload();
         });
     }

@@ -1,10 +1,11 @@
 //! The editor's toolbar: save, discard and share the draft, and the lifecycle actions the map's status
 //! allows, as core's lifecycle says.
 
-use dualwrite_core::lifecycle::{transition, Action, MapStatus, ResumeMode};
+use dualwrite_core::lifecycle::{Action, MapStatus, ResumeMode};
 use leptos::prelude::*;
 
 use crate::components::share::ShareLink;
+use crate::components::status::allows;
 use crate::session;
 
 /// The lifecycle buttons a map's page offers, in the order it shows them: each appears when core's
@@ -15,10 +16,6 @@ const LIFECYCLE: [(Action, &str, &str); 4] = [
     (Action::SkipToLive, "skip-to-live", "Skip to live"),
     (Action::Stop, "stop", "Stop"),
 ];
-
-fn allows(status: MapStatus, action: Action) -> bool {
-    transition(status, action).is_ok()
-}
 
 #[component]
 pub fn MapToolbar(
