@@ -11,7 +11,7 @@ use dualwrite_core::api::{
     TokenInfo, TransactionRequest, TransactionResponse,
 };
 use dualwrite_core::error_code::ErrorCode;
-use dualwrite_core::lifecycle::ResumeMode;
+use dualwrite_core::lifecycle::{Action, ResumeMode};
 use dualwrite_core::schema::{Row, Side};
 use dualwrite_core::validation::Diagnostic;
 use gloo_net::http::{Method, Request, RequestBuilder};
@@ -264,6 +264,21 @@ pub async fn resume(id: &str, mode: ResumeMode) -> Result<MapResource, ApiError>
 /// `POST /maps/{id}/skip-to-live`.
 pub async fn skip_to_live(id: &str) -> Result<MapResource, ApiError> {
     post(&format!("/maps/{}/skip-to-live", encode(id)), &json!({})).await
+}
+
+/// A lifecycle action on map `id` a person takes from a map's own page: pause (this map alone),
+/// resume, skip to live or stop. Run and delete have their own calls; the rest are the runtime's.
+pub async fn act(id: &str, action: Action) -> Result<(), ApiError> {
+    match action {
+        Action::Pause => pause(id, false).await.map(drop),
+        Action::Resume { mode } => resume(id, mode).await.map(drop),
+        Action::SkipToLive => skip_to_live(id).await.map(drop),
+        Action::Stop => stop(id).await.map(drop),
+        other => Err(ApiError::local(
+            "NOT_OFFERED",
+            format!("expected pause, resume, skip to live or stop, found {}", other.name()),
+        )),
+    }
 }
 
 /// `GET /maps/{id}/initial-sync?offset=&limit=&search=`; `offset` counts the errors to skip.

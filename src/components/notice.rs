@@ -1,3 +1,4 @@
+use dualwrite_core::lifecycle::Action;
 use leptos::prelude::*;
 
 use crate::api::ApiError;
@@ -31,6 +32,11 @@ impl Outcome {
             Ok(value) => Outcome::Done(done(value)),
             Err(e) => Outcome::Failed(e),
         }
+    }
+
+    /// The outcome of a lifecycle action on a map: "pause: done", or why it was refused.
+    pub fn of_action<T>(result: Result<T, ApiError>, action: Action) -> Outcome {
+        Outcome::of(result, |_| format!("{}: done", action.name().replace('_', " ")))
     }
 }
 

@@ -1,4 +1,4 @@
-use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::lifecycle::{transition, Action, MapStatus};
 use leptos::prelude::*;
 
 /// A map's status, as words.
@@ -10,6 +10,12 @@ pub fn label(status: MapStatus) -> &'static str {
         MapStatus::Paused => "Paused",
         MapStatus::Resuming => "Resuming",
     }
+}
+
+/// Whether a map in `status` offers `action`: core's lifecycle decides, so a button shows exactly
+/// when the server would take it.
+pub fn allows(status: MapStatus, action: Action) -> bool {
+    transition(status, action).is_ok()
 }
 
 /// A map's status as a coloured badge.

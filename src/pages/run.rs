@@ -2,13 +2,14 @@
 //! order and choose, then run them.
 
 use dualwrite_core::api::{RunItem, RunRequest};
-use dualwrite_core::lifecycle::MapStatus;
+use dualwrite_core::lifecycle::Action;
 use dualwrite_core::schema::Side;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::components::run_dialog::{RunDialog, RunRow};
+use crate::components::status::allows;
 
 /// The state of an open Run dialog.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +51,8 @@ impl RunFlow {
                             if rows.iter().any(|r| r.id == m.id) {
                                 continue;
                             }
-                            let idle = m.status == MapStatus::NotRunning;
+                            // A run includes the maps core's lifecycle lets run from their status.
+                            let idle = allows(m.status, Action::Run { initial_sync: true });
                             if !idle {
                                 notes.push(format!(
                                     "{} is {} already; it is left as it is.",

@@ -1,37 +1,28 @@
+//! The queue tab: pause and resume, the queued changes (filter by key), catch-up progress, and the
+//! catch-up errors with retry.
+
+mod controls;
+mod errors;
+mod items;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use dualwrite_core::access::Permission;
-use dualwrite_core::lifecycle::{MapStatus, ResumeMode};
+use dualwrite_core::lifecycle::{Action, MapStatus, ResumeMode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use serde_json::Value;
 
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
-use crate::components::resume_mode::ResumeModeSelect;
 use crate::route::{MapTab, Route};
 use crate::session;
 
 const PAGE: u32 = 50;
 
-fn compact(v: &Value) -> String {
-    match v {
-        Value::Object(o) => o
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-/// The queue tab: pause and resume, the queued changes (filter by key), catch-up progress, and the
-/// catch-up errors with retry.
 #[component]
 pub fn QueueTab(
     id: String,
@@ -67,22 +58,22 @@ pub fn QueueTab(
 
     // Pausing, resuming and retrying change the map's lifecycle: only roles that design may.
     let designer = session::may(Permission::Design);
-    let act = move |action: &'static str| {
-        if action == "resume" {
+    let refresh = move || {
+        queue.refetch();
+        errors.refetch();
+        on_change.run(());
+    };
+    let act = move |action: Option<Action>| {
+        if matches!(action, Some(Action::Resume { .. })) {
             catch_up_total.set(Some(remaining.get_untracked().unwrap_or(0)));
         }
         spawn_local(async move {
             let id = id.get_value();
-            let result = match action {
-                "pause" => api::pause(&id, false).await.map(drop),
-                "pause_related" => api::pause(&id, true).await.map(drop),
-                "skip" => api::skip_to_live(&id).await.map(drop),
-                _ => api::resume(&id, mode.get_untracked()).await.map(drop),
-            };
-            outcome.set(Some(Outcome::of(result, |_| format!("{}: done", action.replace('_', " ")))));
-            queue.refetch();
-            errors.refetch();
-            on_change.run(());
+            outcome.set(Some(match action {
+                Some(action) => Outcome::of_action(api::act(&id, action).await, action),
+                None => Outcome::of(api::pause(&id, true).await, |_| "pause related: done".into()),
+            }));
+            refresh();
         });
     };
     let retry = move |ids: Option<Vec<i64>>| {
@@ -100,25 +91,15 @@ pub fn QueueTab(
         ]);
         navigate(&path, NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
-    let go2 = go.clone();
-    let go3 = go.clone();
+    let on_page = Callback::new({
+        let go = go.clone();
+        move |after: i64| go(key.get_untracked(), after)
+    });
 
     view! {
         <div class="queue" data-testid="queue">
-            <div class="toolbar">
-                <Show when=move || designer && status.get() == MapStatus::Running>
-                    <button type="button" data-testid="queue-pause" on:click=move |_| act("pause")>"Pause"</button>
-                    <button type="button" on:click=move |_| act("pause_related")>"Pause with related maps"</button>
-                </Show>
-                <Show when=move || designer && status.get() == MapStatus::Paused>
-                    <ResumeModeSelect mode=mode />
-                    <button type="button" class="primary" data-testid="queue-resume" on:click=move |_| act("resume")>"Resume"</button>
-                </Show>
-                <Show when=move || designer && status.get() == MapStatus::Resuming>
-                    <button type="button" on:click=move |_| act("skip")>"Skip to live (keep the rest as errors)"</button>
-                </Show>
-                <button type="button" data-testid="queue-refresh" on:click=move |_| { queue.refetch(); errors.refetch(); on_change.run(()); }>"Refresh"</button>
-            </div>
+            <controls::QueueControls status=status designer=designer mode=mode
+                on_act=move |a| act(Some(a)) on_pause_related=move |()| act(None) on_refresh=move |()| refresh() />
             <OutcomeNotice outcome=outcome />
             {move || catch_up_total.get().map(|total| view! {
                 <div class="catch-up">
@@ -139,68 +120,18 @@ pub fn QueueTab(
             {move || queue.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(page) => {
-                    let last = page.items.last().map(|i| i.seq);
                     let more = page.items.len() as u32 >= PAGE;
-                    let go_next = go2.clone();
-                    let go_first = go3.clone();
-                    view! {
-                        {page.items.is_empty().then(|| view! { <p class="muted" data-testid="queue-empty">"Nothing is queued."</p> })}
-                        <div class="grid-scroll">
-                        <table class="queue-items">
-                            <thead><tr><th>"#"</th><th>"When"</th><th>"Side"</th><th>"Table"</th><th>"Op"</th><th>"Key"</th><th>"Row"</th></tr></thead>
-                            <tbody>
-                                {page.items.into_iter().map(|q| view! {
-                                    <tr data-testid="queue-item"><td>{q.seq}</td><td>{q.at}</td><td>{q.side.to_string()}</td><td>{q.table}</td><td>{q.op.to_string()}</td>
-                                        <td><code>{q.key}</code></td><td class="clip"><code>{q.row.map(|r| compact(&Value::Object(r))).unwrap_or_default()}</code></td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        </div>
-                        <div class="pager">
-                            <button type="button" disabled=move || after.get() == 0 on:click=move |_| go_first(key.get_untracked(), 0)>"First"</button>
-                            <button type="button" disabled=!more on:click=move |_| if let Some(l) = last { go_next(key.get_untracked(), l) }>"Next →"</button>
-                        </div>
-                    }.into_any()
+                    view! { <items::QueueItems items=page.items more=more first_page=Signal::derive(move || after.get() == 0) on_page=on_page /> }.into_any()
                 }
             })}
             <h3>"Catch-up errors"</h3>
             {move || errors.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(page) if page.items.is_empty() => view! { <p class="muted">"No catch-up errors."</p> }.into_any(),
-                Ok(page) => {
-                    let ids: Vec<i64> = page.items.iter().map(|e| e.id).collect();
-                    let total = page.total;
-                    view! {
-                        {designer.then(|| view! {
-                            <div class="toolbar">
-                                <button type="button" disabled=move || chosen.with(BTreeSet::is_empty) on:click=move |_| {
-                                    let picked: Vec<i64> = ids.iter().filter(|i| chosen.with(|c| c.contains(&i.to_string()))).copied().collect();
-                                    retry(Some(picked));
-                                }>"Retry selected"</button>
-                                <button type="button" on:click=move |_| retry(None)>{format!("Retry all ({total})")}</button>
-                            </div>
-                        })}
-                        <div class="grid-scroll">
-                        <table class="errors" data-testid="catch-up-errors">
-                            <thead><tr><th></th><th>"When"</th><th>"Table"</th><th>"Op"</th><th>"Key"</th><th>"Code"</th><th>"Message"</th></tr></thead>
-                            <tbody>
-                                {page.items.into_iter().map(|e| {
-                                    let token = e.id.to_string();
-                                    let token2 = token.clone();
-                                    view! {
-                                        <tr>
-                                            <td><input type="checkbox" aria-label="select error" prop:checked=move || chosen.with(|c| c.contains(&token))
-                                                on:change=move |ev| { let on = event_target_checked(&ev); let t = token2.clone(); chosen.update(|c| { if on { c.insert(t); } else { c.remove(&t); } }); } /></td>
-                                            <td>{e.change.at}</td><td>{format!("{} {}", e.change.side, e.change.table)}</td><td>{e.change.op.to_string()}</td>
-                                            <td><code>{e.change.key}</code></td><td><code>{e.code}</code></td><td>{e.message}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        </div>
-                    }.into_any()
-                }
+                Ok(page) => view! {
+                    <errors::CatchUpErrors items=page.items total=page.total designer=designer chosen=chosen
+                        on_retry=move |ids| retry(ids) />
+                }.into_any(),
             })}
         </div>
     }
