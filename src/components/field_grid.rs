@@ -39,7 +39,7 @@ impl FieldEdit {
                 fields.push(FieldDoc {
                     finops: None,
                     dataverse: None,
-                    direction: "both".into(),
+                    direction: Direction::Both.as_str().into(),
                     transforms: Vec::new(),
                 });
                 Some(fields.len() - 1)

@@ -17,20 +17,8 @@ use crate::draft;
 use crate::route::{MapTab, Route};
 use crate::session;
 
-/// A map not saved yet.
-fn blank() -> MapDoc {
-    MapDoc {
-        name: "New table map".into(),
-        version: "1.0.0.0".into(),
-        publisher: String::new(),
-        description: String::new(),
-        finops: String::new(),
-        dataverse: String::new(),
-        fields: Vec::new(),
-        finops_filter: None,
-        dataverse_filter: None,
-    }
-}
+/// What a map not saved yet is called.
+const NEW_MAP: &str = "New table map";
 
 #[derive(Clone, Copy)]
 pub struct EditorState {
@@ -89,7 +77,8 @@ impl EditorState {
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
         };
-        let draft = RwSignal::new(if is_new { initial.or_else(|| Some(blank())) } else { initial });
+        let draft =
+            RwSignal::new(if is_new { initial.or_else(|| Some(MapDoc::blank(NEW_MAP))) } else { initial });
         let saved_map = Memo::new(move |_| saved.get().and_then(Result::ok).flatten());
         let current = Memo::new(move |_| draft.get().or_else(|| saved_map.get().map(|m| m.map)));
         let status =
@@ -231,7 +220,7 @@ impl EditorState {
     }
 
     pub fn discard(self) {
-        self.draft.set(if self.is_new { Some(blank()) } else { None });
+        self.draft.set(if self.is_new { Some(MapDoc::blank(NEW_MAP)) } else { None });
         self.outcome.set(Some(Outcome::Done("Draft discarded: this is the saved map.".into())));
     }
 
