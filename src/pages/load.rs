@@ -46,6 +46,18 @@ pub fn LoadPage() -> impl IntoView {
     let package = move || chosen.with(|c| c.as_deref().is_some_and(is_package));
     let file = move || input.get_untracked().and_then(|i| i.files()).and_then(|f| f.get(0));
 
+    // A file and a table chosen for one side mean nothing on the other.
+    Effect::new(move |_| {
+        side.track();
+        table.set(String::new());
+        chosen.set(None);
+        outcome.set(None);
+        sent.set((0, 0));
+        if let Some(input) = input.get_untracked() {
+            input.set_value("");
+        }
+    });
+
     let on_choose = move |_| {
         let name = file().map(|f| f.name());
         outcome.set(None);

@@ -298,5 +298,16 @@ async fn a_file_with_a_bad_row_loads_nothing_until_its_good_rows_are_kept() -> a
         )
         .await?;
     assert_eq!(kept["items"].as_array().map(Vec::len), Some(1), "the good rows kept: {kept}");
+
+    // The other side's tab starts over: the file, the table and the report were Dataverse's.
+    browser.click("a[href=\"/envs/finops/load\"]").await?;
+    browser
+        .eventually("the load page of finops, with nothing chosen", || async {
+            let table = browser.find("[data-testid=load-table]").await?.prop("value").await?;
+            let disabled = browser.find("[data-testid=load-button]").await?.attr("disabled").await?;
+            let report = browser.find_all("[data-testid=load-result]").await?;
+            Ok((table.as_deref() == Some("") && disabled.is_some() && report.is_empty()).then_some(()))
+        })
+        .await?;
     browser.close().await
 }
