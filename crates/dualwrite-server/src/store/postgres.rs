@@ -306,6 +306,11 @@ impl PgTx<'_> {
     }
 }
 
+/// A row's keys as two parallel arrays (names, values), for `unnest` in a statement.
+fn key_columns(keys: &[RowKey]) -> (Vec<&str>, Vec<&str>) {
+    keys.iter().map(|k| (k.name.as_str(), k.value.as_str())).unzip()
+}
+
 impl RowTables for PgTx<'_> {
     fn cache(&mut self) -> &mut RowCache {
         &mut self.cache
@@ -341,47 +346,61 @@ impl RowTables for PgTx<'_> {
         data: &str,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError> {
-        // A failed statement aborts the whole transaction in PostgreSQL: look for a taken key first.
-        if let Some(dup) = rows::taken(self, side, table, keys, None)? {
-            return Ok(Err(dup));
-        }
-        let st = self.st("INSERT INTO env_rows (side, tbl, data) VALUES ($1, $2, $3) RETURNING id")?;
-        let id: i64 = self.tx.query_one(&st, &[&side.as_str(), &table, &data])?.get(0);
-        self.add_keys(side, table, id, keys)?;
-        Ok(Ok(id))
-    }
-
-    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
-        let st = self.st("SELECT name, value FROM env_row_keys WHERE row_id = $1")?;
-        Ok(self.tx.query(&st, &[&id])?.iter().map(|r| RowKey { name: r.get(0), value: r.get(1) }).collect())
-    }
-
-    fn holder(&mut self, side: Side, table: &str, key: &RowKey) -> Result<Option<i64>, StoreError> {
+        // A failed statement aborts the whole transaction in PostgreSQL: the statement looks for a
+        // taken key first, and writes the row and its keys only when none is. Each key is looked up on
+        // its own (`LATERAL … LIMIT 1`, which the planner cannot turn into a join): a prepared
+        // statement's generic plan would otherwise scan the table's keys by side and table.
         let st = self.st(
-            "SELECT row_id FROM env_row_keys WHERE side = $1 AND tbl = $2 AND name = $3 AND value = $4",
+            "WITH k AS (SELECT * FROM unnest($4::TEXT[], $5::TEXT[]) WITH ORDINALITY AS k (name, value, n)),
+             taken AS (SELECT k.name FROM k, LATERAL (SELECT 1 FROM env_row_keys e
+                         WHERE e.side = $1 AND e.tbl = $2 AND e.name = k.name AND e.value = k.value LIMIT 1) held
+                       ORDER BY k.n LIMIT 1),
+             r AS (INSERT INTO env_rows (side, tbl, data) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM taken)
+                   RETURNING id),
+             added AS (INSERT INTO env_row_keys (side, tbl, name, value, row_id)
+                       SELECT $1, $2, k.name, k.value, r.id FROM r, k)
+             SELECT (SELECT id FROM r), (SELECT name FROM taken)",
         )?;
-        Ok(self.tx.query_opt(&st, &[&side.as_str(), &table, &key.name, &key.value])?.map(|r| r.get(0)))
+        let (names, values) = key_columns(keys);
+        let found = self.tx.query_one(&st, &[&side.as_str(), &table, &data, &names, &values])?;
+        Ok(match (found.get::<_, Option<i64>>(0), found.get::<_, Option<String>>(1)) {
+            (Some(id), _) => Ok(id),
+            (None, key) => Err(DuplicateKey { key: key.unwrap_or_default() }),
+        })
     }
 
-    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
-        let st =
-            self.st("INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES ($1, $2, $3, $4, $5)")?;
-        for key in keys {
-            self.tx.execute(&st, &[&side.as_str(), &table, &key.name, &key.value, &id])?;
-        }
-        Ok(())
-    }
-
-    fn drop_key(&mut self, id: i64, key: &RowKey) -> Result<(), StoreError> {
-        let st = self.st("DELETE FROM env_row_keys WHERE row_id = $1 AND name = $2 AND value = $3")?;
-        self.tx.execute(&st, &[&id, &key.name, &key.value])?;
-        Ok(())
-    }
-
-    fn set_data(&mut self, id: i64, data: &str) -> Result<(), StoreError> {
-        let st = self.st("UPDATE env_rows SET data = $2 WHERE id = $1")?;
-        self.tx.execute(&st, &[&id, &data])?;
-        Ok(())
+    fn replace(
+        &mut self,
+        id: i64,
+        side: Side,
+        table: &str,
+        data: &str,
+        keys: &[RowKey],
+    ) -> Result<Result<(), DuplicateKey>, StoreError> {
+        // One statement, as for an insert: nothing changes when another row holds one of the keys.
+        // Its parts see the same snapshot, so a key that moves is deleted and added as two rows
+        // of the keys' table, and a key kept is left alone.
+        let st = self.st(
+            "WITH k AS (SELECT * FROM unnest($5::TEXT[], $6::TEXT[]) WITH ORDINALITY AS k (name, value, n)),
+             taken AS (SELECT k.name FROM k, LATERAL (SELECT 1 FROM env_row_keys e
+                         WHERE e.side = $2 AND e.tbl = $3 AND e.name = k.name AND e.value = k.value AND e.row_id <> $1
+                         LIMIT 1) held
+                       ORDER BY k.n LIMIT 1),
+             gone AS (DELETE FROM env_row_keys e WHERE e.row_id = $1 AND NOT EXISTS (SELECT 1 FROM taken)
+                        AND NOT EXISTS (SELECT 1 FROM k WHERE k.name = e.name AND k.value = e.value)),
+             added AS (INSERT INTO env_row_keys (side, tbl, name, value, row_id)
+                       SELECT $2, $3, k.name, k.value, $1 FROM k WHERE NOT EXISTS (SELECT 1 FROM taken)
+                         AND NOT EXISTS (SELECT 1 FROM env_row_keys e
+                                         WHERE e.row_id = $1 AND e.name = k.name AND e.value = k.value)),
+             changed AS (UPDATE env_rows SET data = $4 WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM taken))
+             SELECT name FROM taken",
+        )?;
+        let (names, values) = key_columns(keys);
+        let taken = self.tx.query_opt(&st, &[&id, &side.as_str(), &table, &data, &names, &values])?;
+        Ok(match taken {
+            Some(row) => Err(DuplicateKey { key: row.get(0) }),
+            None => Ok(()),
+        })
     }
 
     fn delete(&mut self, id: i64) -> Result<(), StoreError> {
@@ -580,22 +599,39 @@ impl Tx for PgTx<'_> {
         after: i64,
         limit: usize,
     ) -> Result<Vec<QueuedChange>, StoreError> {
-        let st = self.st(
-            "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key, body FROM queue
-             WHERE map_id = $1 AND seq > $2 AND ($3::TEXT IS NULL OR key = $3) ORDER BY seq LIMIT $4",
-        )?;
+        // One statement per shape, so that a key's changes are found through the key's index (a
+        // generic plan for `$3 IS NULL OR key = $3` scans the rest of the map's queue for every key).
         let limit = limit as i64;
-        self.tx
-            .query(&st, &[&map_id, &after, &key, &limit])?
-            .iter()
-            .map(|r| Self::change_from(r, 0))
-            .collect()
+        let rows = match key {
+            Some(key) => {
+                let st = self.st(
+                    "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key, body FROM queue
+                     WHERE map_id = $1 AND key = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+                )?;
+                self.tx.query(&st, &[&map_id, &key, &after, &limit])?
+            }
+            None => {
+                let st = self.st(
+                    "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key, body FROM queue
+                     WHERE map_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                )?;
+                self.tx.query(&st, &[&map_id, &after, &limit])?
+            }
+        };
+        rows.iter().map(|r| Self::change_from(r, 0)).collect()
     }
 
     fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError> {
-        let st =
-            self.st("SELECT COUNT(*) FROM queue WHERE map_id = $1 AND ($2::TEXT IS NULL OR key = $2)")?;
-        let n: i64 = self.tx.query_one(&st, &[&map_id, &key])?.get(0);
+        let n: i64 = match key {
+            Some(key) => {
+                let st = self.st("SELECT COUNT(*) FROM queue WHERE map_id = $1 AND key = $2")?;
+                self.tx.query_one(&st, &[&map_id, &key])?.get(0)
+            }
+            None => {
+                let st = self.st("SELECT COUNT(*) FROM queue WHERE map_id = $1")?;
+                self.tx.query_one(&st, &[&map_id])?.get(0)
+            }
+        };
         Ok(column::count(n))
     }
 

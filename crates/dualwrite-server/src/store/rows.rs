@@ -1,6 +1,8 @@
 //! The environments' rows above the SQL, once for both backends: the transaction's row cache (what a
 //! lookup remembers and what a write makes it forget), rows as stored text, and a row's unique keys
-//! kept in step with its data. Each backend supplies only the statements ([`RowTables`]).
+//! kept in step with its data. Each backend supplies only the statements ([`RowTables`]), each taking
+//! a whole row with its keys, so a backend whose every statement is a round trip (PostgreSQL) writes
+//! a row, its keys and the check that no other row holds them in one.
 
 use dualwrite_core::schema::Side;
 
@@ -29,12 +31,17 @@ pub(super) trait RowTables {
         data: &str,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError>;
-    fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError>;
-    /// The row that holds `key` in `side`/`table`.
-    fn holder(&mut self, side: Side, table: &str, key: &RowKey) -> Result<Option<i64>, StoreError>;
-    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError>;
-    fn drop_key(&mut self, id: i64, key: &RowKey) -> Result<(), StoreError>;
-    fn set_data(&mut self, id: i64, data: &str) -> Result<(), StoreError>;
+    /// Replaces a row's data and its keys by `keys`: the ones it no longer has go, the new ones are
+    /// added, unless another row of `side`/`table` holds one of them (`Ok(Err(..))`, the first of
+    /// `keys` taken, and then nothing is changed).
+    fn replace(
+        &mut self,
+        id: i64,
+        side: Side,
+        table: &str,
+        data: &str,
+        keys: &[RowKey],
+    ) -> Result<Result<(), DuplicateKey>, StoreError>;
     fn delete(&mut self, id: i64) -> Result<(), StoreError>;
 }
 
@@ -73,24 +80,7 @@ pub(super) fn insert(
     t.insert(side, table, &column::row_text(data)?, keys)
 }
 
-/// The first of `keys` already held by a row other than `me`.
-pub(super) fn taken(
-    t: &mut impl RowTables,
-    side: Side,
-    table: &str,
-    keys: &[RowKey],
-    me: Option<i64>,
-) -> Result<Option<DuplicateKey>, StoreError> {
-    for key in keys {
-        if t.holder(side, table, key)?.is_some_and(|h| Some(h) != me) {
-            return Ok(Some(DuplicateKey { key: key.name.clone() }));
-        }
-    }
-    Ok(None)
-}
-
-/// Replaces a row's data and moves its keys: the ones it no longer has are dropped, the new ones
-/// added, unless another row holds one of them.
+/// Replaces a row's data and moves its keys (see [`RowTables::replace`]).
 pub(super) fn update(
     t: &mut impl RowTables,
     id: i64,
@@ -100,17 +90,7 @@ pub(super) fn update(
     keys: &[RowKey],
 ) -> Result<Result<(), DuplicateKey>, StoreError> {
     t.cache().wrote(side, table, Some(id));
-    let old = t.keys_of(id)?;
-    let added: Vec<RowKey> = keys.iter().filter(|k| !old.contains(k)).cloned().collect();
-    if let Some(dup) = taken(t, side, table, &added, Some(id))? {
-        return Ok(Err(dup));
-    }
-    for gone in old.iter().filter(|k| !keys.contains(k)) {
-        t.drop_key(id, gone)?;
-    }
-    t.add_keys(side, table, id, &added)?;
-    t.set_data(id, &column::row_text(data)?)?;
-    Ok(Ok(()))
+    t.replace(id, side, table, &column::row_text(data)?, keys)
 }
 
 pub(super) fn delete(t: &mut impl RowTables, id: i64) -> Result<(), StoreError> {

@@ -206,6 +206,45 @@ impl RowTables for SqliteTx<'_> {
         Ok(Ok(id))
     }
 
+    fn replace(
+        &mut self,
+        id: i64,
+        side: Side,
+        table: &str,
+        data: &str,
+        keys: &[RowKey],
+    ) -> Result<Result<(), DuplicateKey>, StoreError> {
+        let old = self.keys_of(id)?;
+        let added: Vec<&RowKey> = keys.iter().filter(|k| !old.contains(k)).collect();
+        for key in &added {
+            if self.holder(side, table, key)?.is_some_and(|h| h != id) {
+                return Ok(Err(DuplicateKey { key: key.name.clone() }));
+            }
+        }
+        for gone in old.iter().filter(|k| !keys.contains(k)) {
+            self.conn
+                .prepare_cached("DELETE FROM env_row_keys WHERE row_id = ?1 AND name = ?2 AND value = ?3")?
+                .execute(params![id, gone.name, gone.value])?;
+        }
+        let mut add = self.conn.prepare_cached(
+            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for key in added {
+            add.execute(params![side.as_str(), table, key.name, key.value, id])?;
+        }
+        self.conn
+            .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
+            .execute(params![id, data])?;
+        Ok(Ok(()))
+    }
+
+    fn delete(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+}
+
+impl SqliteTx<'_> {
     fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT name, value FROM env_row_keys WHERE row_id = ?1")?;
         let keys = stmt
@@ -222,35 +261,6 @@ impl RowTables for SqliteTx<'_> {
             )?
             .query_row(params![side.as_str(), table, key.name, key.value], |r| r.get(0))
             .optional()?)
-    }
-
-    fn add_keys(&mut self, side: Side, table: &str, id: i64, keys: &[RowKey]) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for key in keys {
-            stmt.execute(params![side.as_str(), table, key.name, key.value, id])?;
-        }
-        Ok(())
-    }
-
-    fn drop_key(&mut self, id: i64, key: &RowKey) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("DELETE FROM env_row_keys WHERE row_id = ?1 AND name = ?2 AND value = ?3")?
-            .execute(params![id, key.name, key.value])?;
-        Ok(())
-    }
-
-    fn set_data(&mut self, id: i64, data: &str) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
-            .execute(params![id, data])?;
-        Ok(())
-    }
-
-    fn delete(&mut self, id: i64) -> Result<(), StoreError> {
-        self.conn.prepare_cached("DELETE FROM env_rows WHERE id = ?1")?.execute([id])?;
-        Ok(())
     }
 }
 
@@ -487,21 +497,38 @@ impl Tx for SqliteTx<'_> {
         after: i64,
         limit: usize,
     ) -> Result<Vec<QueuedChange>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, at, key, body FROM queue WHERE map_id = ?1 AND seq > ?2 AND (?3 IS NULL OR key = ?3)
-             ORDER BY seq LIMIT ?4",
-        )?;
-        let raw = stmt
-            .query_map(params![map_id, after, key, limit as i64], raw_change)?
-            .collect::<Result<Vec<_>, _>>()?;
+        // One statement per shape, so that a key's changes are found through the key's index (an
+        // `?3 IS NULL OR key = ?3` would scan the rest of the map's queue for every key).
+        let limit = limit as i64;
+        let raw = match key {
+            Some(key) => self
+                .conn
+                .prepare_cached(
+                    "SELECT seq, at, key, body FROM queue WHERE map_id = ?1 AND key = ?2 AND seq > ?3
+                     ORDER BY seq LIMIT ?4",
+                )?
+                .query_map(params![map_id, key, after, limit], raw_change)?
+                .collect::<Result<Vec<_>, _>>()?,
+            None => self
+                .conn
+                .prepare_cached("SELECT seq, at, key, body FROM queue WHERE map_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?
+                .query_map(params![map_id, after, limit], raw_change)?
+                .collect::<Result<Vec<_>, _>>()?,
+        };
         raw.into_iter().map(to_change).collect()
     }
 
     fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached("SELECT COUNT(*) FROM queue WHERE map_id = ?1 AND (?2 IS NULL OR key = ?2)")?
-            .query_row(params![map_id, key], |r| r.get(0))?;
+        let n: i64 = match key {
+            Some(key) => self
+                .conn
+                .prepare_cached("SELECT COUNT(*) FROM queue WHERE map_id = ?1 AND key = ?2")?
+                .query_row(params![map_id, key], |r| r.get(0))?,
+            None => self
+                .conn
+                .prepare_cached("SELECT COUNT(*) FROM queue WHERE map_id = ?1")?
+                .query_row(params![map_id], |r| r.get(0))?,
+        };
         Ok(column::count(n))
     }
 
