@@ -183,6 +183,7 @@ impl PgStore {
                 cache: RowCache::default(),
                 writing: 0,
                 read_only: false,
+                available: [None; 2],
             };
             let out = work(&mut t)?;
             t.tx.commit().map_err(StoreError::from)?;
@@ -205,6 +206,7 @@ impl PgStore {
                 cache: RowCache::default(),
                 writing: 0,
                 read_only: true,
+                available: [None; 2],
             };
             work(&mut t)
         })?
@@ -253,6 +255,10 @@ struct PgTx<'a> {
     /// The logs this transaction has announced itself as a writer of (see [`Log`]), one bit each.
     writing: u8,
     read_only: bool,
+    /// Whether each side takes writes, as this transaction has read or written it (finops,
+    /// dataverse): asked for every replayed change, and the same all through a transaction that
+    /// sees one snapshot, so read once.
+    available: [Option<bool>; 2],
 }
 
 impl PgTx<'_> {
@@ -303,6 +309,13 @@ impl PgTx<'_> {
             body: column::json(row.get(1))?,
             status: column::map_status(row.get(2))?,
         })
+    }
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Finops => 0,
+        Side::Dataverse => 1,
     }
 }
 
@@ -488,14 +501,20 @@ impl Tx for PgTx<'_> {
     }
 
     fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
+        if let Some(known) = self.available[side_index(side)] {
+            return Ok(known);
+        }
         let st = self.st("SELECT available FROM environments WHERE side = $1")?;
-        Ok(self.tx.query_opt(&st, &[&side.as_str()])?.map(|r| r.get(0)).unwrap_or(true))
+        let available = self.tx.query_opt(&st, &[&side.as_str()])?.map(|r| r.get(0)).unwrap_or(true);
+        self.available[side_index(side)] = Some(available);
+        Ok(available)
     }
 
     fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError> {
         let st = self.st("INSERT INTO environments (side, available) VALUES ($1, $2)
              ON CONFLICT (side) DO UPDATE SET available = excluded.available")?;
         self.tx.execute(&st, &[&side.as_str(), &available])?;
+        self.available[side_index(side)] = Some(available);
         Ok(())
     }
 
@@ -567,6 +586,7 @@ impl Tx for PgTx<'_> {
         rows::rolled_back(self);
         // Locks taken since the savepoint go with it: announce again before the next append.
         self.writing = 0;
+        self.available = [None; 2];
         self.tx.batch_execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item")?;
         Ok(())
     }
