@@ -97,6 +97,10 @@ fn report_figure(figure: &str, value: f64, unit: &str) {
     println!("BENCH\t{figure}\t{value:.3}\t{unit}");
 }
 
+/// The server's allocator (see `main.rs`), so the figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A fresh store of the backend with the bench schema, map and companies.
 fn fresh(backend: &Backend) -> (Arc<Store>, Arc<CatalogCache>, i64, [String; 2]) {
     let store = Arc::new(backend.open());
