@@ -320,12 +320,25 @@ impl Job {
                 shown: rows.display_key(&planner, update.side.other(), update.source_index),
             });
         }
-        // The chunk's writes go in under one savepoint. If any is refused, they are all undone and
-        // made again one by one, each under a savepoint of its own, so that the refused ones are
-        // recorded and the rest kept.
+        // The chunk's writes go in under one savepoint, each side's creates as one set. If any is
+        // refused, they are all undone and made again one by one, each under a savepoint of its own,
+        // so that the refused ones are recorded and the rest kept.
         let perform = |tx: &mut dyn Tx, w: &RowWrite| w.perform(tx, schema, &deferred, self.execution_id);
+        let all = |tx: &mut dyn Tx| -> Result<(), SyncError> {
+            for side in [Side::Finops, Side::Dataverse] {
+                let creates: Vec<&RowWrite> =
+                    writes.iter().filter(|w| w.existing.is_none() && w.table.side == side).collect();
+                let Some(first) = creates.first() else { continue };
+                let rows = creates
+                    .iter()
+                    .map(|w| w.settled(tx, &deferred, self.execution_id))
+                    .collect::<Result<Vec<_>, _>>()?;
+                write::insert_all(tx, schema, first.table, &rows)?;
+            }
+            writes.iter().filter(|w| w.existing.is_some()).try_for_each(|w| perform(tx, w))
+        };
         tx.savepoint()?;
-        let careful = match writes.iter().try_for_each(|w| perform(tx, w)) {
+        let careful = match all(tx) {
             Ok(()) => {
                 tx.release_savepoint()?;
                 false
@@ -374,6 +387,11 @@ struct RowWrite<'a> {
 }
 
 impl RowWrite<'_> {
+    /// The row or fields to write, its self-references set aside for the second pass.
+    fn settled(&self, tx: &mut dyn Tx, deferred: &Deferred, execution_id: i64) -> Result<Row, SyncError> {
+        deferred.set_aside(tx, execution_id, self.table.side, (self.key, &self.shown), self.row)
+    }
+
     fn perform(
         &self,
         tx: &mut dyn Tx,
@@ -381,7 +399,7 @@ impl RowWrite<'_> {
         deferred: &Deferred,
         execution_id: i64,
     ) -> Result<(), SyncError> {
-        let row = deferred.set_aside(tx, execution_id, self.table.side, (self.key, &self.shown), self.row)?;
+        let row = self.settled(tx, deferred, execution_id)?;
         match self.existing {
             None => write::insert(tx, schema, self.table, &row).map(drop),
             Some(existing) => write_under_queued(tx, schema, self.table, existing, &row, &self.queued),

@@ -251,6 +251,14 @@ pub trait Tx {
         data: &Row,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError>;
+    /// Inserts rows of one table with their unique keys, all or none: `Ok(Err(..))` names a key that
+    /// a row already has, or that two of them share, and then none is inserted. Their ids, in order.
+    fn insert_rows(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(&Row, &[RowKey])],
+    ) -> Result<Result<Vec<i64>, DuplicateKey>, StoreError>;
     /// Replaces a row's data and unique keys; `Ok(Err(..))` names a key another row already has.
     fn update_row(
         &mut self,

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::keys::{self, find_by_columns, row_keys};
 use super::lookup::{self, Company, LookupError};
-use crate::store::{StoredRow, Tx};
+use crate::store::{RowKey, StoredRow, Tx};
 use crate::sync_error::SyncError;
 
 /// What a write did to one row.
@@ -160,6 +160,18 @@ pub fn insert(tx: &mut dyn Tx, schema: &Schema, table: &Table, row: &Row) -> Res
     Writer { tx, schema, table }.insert(row)
 }
 
+/// Inserts `rows` into `table` together, each checked as a client's insert is: all or none, in a
+/// few statements rather than a few per row. A refused row refuses them all; the caller may insert
+/// them one by one to learn which.
+pub fn insert_all(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    rows: &[Row],
+) -> Result<Vec<Written>, SyncError> {
+    Writer { tx, schema, table }.insert_all(rows)
+}
+
 /// Changes `existing`, a row of `table`, checked as a client's update is.
 pub fn update(
     tx: &mut dyn Tx,
@@ -267,6 +279,23 @@ impl Writer<'_> {
     }
 
     fn insert(&mut self, row: &Row) -> Result<Written, SyncError> {
+        let (row, keys) = self.insertable(row)?;
+        self.tx
+            .insert_row(self.side(), &self.table.name, &row, &keys)?
+            .map_err(|dup| self.duplicate(&dup.key))?;
+        self.inserted(row)
+    }
+
+    /// Inserts `rows` together (see [`insert_all`]).
+    fn insert_all(&mut self, rows: &[Row]) -> Result<Vec<Written>, SyncError> {
+        let ready = rows.iter().map(|row| self.insertable(row)).collect::<Result<Vec<_>, _>>()?;
+        let set: Vec<(&Row, &[RowKey])> = ready.iter().map(|(row, keys)| (row, keys.as_slice())).collect();
+        self.tx.insert_rows(self.side(), &self.table.name, &set)?.map_err(|dup| self.duplicate(&dup.key))?;
+        ready.into_iter().map(|(row, _)| self.inserted(row)).collect()
+    }
+
+    /// A row checked and settled for an insert, with its keys.
+    fn insertable(&mut self, row: &Row) -> Result<(Row, Vec<RowKey>), SyncError> {
         let mut row = self.check(row, false)?;
         if self.side() == Side::Dataverse {
             let id_column = self.table.id_column_name().to_owned();
@@ -287,9 +316,12 @@ impl Writer<'_> {
             )
             .with("table", self.table.name.clone()));
         }
-        self.tx
-            .insert_row(self.side(), &self.table.name, &row, &keys)?
-            .map_err(|dup| self.duplicate(&dup.key))?;
+        Ok((row, keys))
+    }
+
+    /// What inserting `row` wrote, once its references are checked (after the write, so that a row
+    /// may reference itself).
+    fn inserted(&mut self, row: Row) -> Result<Written, SyncError> {
         self.check_references(&row)?;
         Ok(Written {
             side: self.side(),

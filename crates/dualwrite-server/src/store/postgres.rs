@@ -391,6 +391,49 @@ impl RowTables for PgTx<'_> {
         })
     }
 
+    fn insert_many(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(String, &[RowKey])],
+    ) -> Result<Result<Vec<i64>, DuplicateKey>, StoreError> {
+        // Two round trips for all the rows: their ids first (so each key knows its row), then one
+        // statement that writes them and their keys unless a key is taken or given twice.
+        let st = self.st("SELECT nextval('env_rows_id_seq') FROM generate_series(1, $1::BIGINT)")?;
+        let count = rows.len() as i64;
+        let mut ids: Vec<i64> = self.tx.query(&st, &[&count])?.iter().map(|r| r.get(0)).collect();
+        ids.sort_unstable();
+        let data: Vec<&str> = rows.iter().map(|(data, _)| data.as_str()).collect();
+        let (mut names, mut values, mut owners) = (Vec::new(), Vec::new(), Vec::new());
+        for ((_, keys), id) in rows.iter().zip(&ids) {
+            for key in keys.iter() {
+                names.push(key.name.as_str());
+                values.push(key.value.as_str());
+                owners.push(*id);
+            }
+        }
+        let st = self.st(
+            "WITH k AS (SELECT * FROM unnest($3::TEXT[], $4::TEXT[], $5::BIGINT[]) AS k (name, value, row_id)),
+             twice AS (SELECT name FROM k GROUP BY name, value HAVING count(*) > 1 LIMIT 1),
+             held AS (SELECT k.name FROM k, LATERAL (SELECT 1 FROM env_row_keys e
+                        WHERE e.side = $1 AND e.tbl = $2 AND e.name = k.name AND e.value = k.value LIMIT 1) h
+                      LIMIT 1),
+             taken AS (SELECT name FROM twice UNION ALL SELECT name FROM held LIMIT 1),
+             r AS (INSERT INTO env_rows (id, side, tbl, data)
+                   SELECT id, $1, $2, data FROM unnest($6::BIGINT[], $7::TEXT[]) AS r (id, data)
+                   WHERE NOT EXISTS (SELECT 1 FROM taken)),
+             added AS (INSERT INTO env_row_keys (side, tbl, name, value, row_id)
+                       SELECT $1, $2, name, value, row_id FROM k WHERE NOT EXISTS (SELECT 1 FROM taken))
+             SELECT name FROM taken",
+        )?;
+        let taken =
+            self.tx.query_opt(&st, &[&side.as_str(), &table, &names, &values, &owners, &ids, &data])?;
+        Ok(match taken {
+            Some(row) => Err(DuplicateKey { key: row.get(0) }),
+            None => Ok(ids),
+        })
+    }
+
     fn replace(
         &mut self,
         id: i64,

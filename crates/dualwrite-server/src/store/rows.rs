@@ -31,6 +31,14 @@ pub(super) trait RowTables {
         data: &str,
         keys: &[RowKey],
     ) -> Result<Result<i64, DuplicateKey>, StoreError>;
+    /// Inserts rows (their data already as text) with their keys, all or none: `Ok(Err(..))` names a
+    /// key another row holds or two of them share, and then nothing is left inserted.
+    fn insert_many(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(String, &[RowKey])],
+    ) -> Result<Result<Vec<i64>, DuplicateKey>, StoreError>;
     /// Replaces a row's data and its keys by `keys`: the ones it no longer has go, the new ones are
     /// added, unless another row of `side`/`table` holds one of them (`Ok(Err(..))`, the first of
     /// `keys` taken, and then nothing is changed).
@@ -78,6 +86,20 @@ pub(super) fn insert(
 ) -> Result<Result<i64, DuplicateKey>, StoreError> {
     t.cache().wrote(side, table, None);
     t.insert(side, table, &column::row_text(data)?, keys)
+}
+
+pub(super) fn insert_all(
+    t: &mut impl RowTables,
+    side: Side,
+    table: &str,
+    rows: &[(&Row, &[RowKey])],
+) -> Result<Result<Vec<i64>, DuplicateKey>, StoreError> {
+    t.cache().wrote(side, table, None);
+    let texts = rows
+        .iter()
+        .map(|(data, keys)| Ok((column::row_text(data)?, *keys)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    t.insert_many(side, table, &texts)
 }
 
 /// Replaces a row's data and moves its keys (see [`RowTables::replace`]).
@@ -133,6 +155,15 @@ macro_rules! tx_rows {
             keys: &[$crate::store::RowKey],
         ) -> Result<Result<i64, $crate::store::DuplicateKey>, $crate::store::StoreError> {
             $crate::store::rows::insert(self, side, table, data, keys)
+        }
+
+        fn insert_rows(
+            &mut self,
+            side: dualwrite_core::schema::Side,
+            table: &str,
+            rows: &[(&$crate::store::Row, &[$crate::store::RowKey])],
+        ) -> Result<Result<Vec<i64>, $crate::store::DuplicateKey>, $crate::store::StoreError> {
+            $crate::store::rows::insert_all(self, side, table, rows)
         }
 
         fn update_row(

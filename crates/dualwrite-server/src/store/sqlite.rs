@@ -206,6 +206,28 @@ impl RowTables for SqliteTx<'_> {
         Ok(Ok(id))
     }
 
+    fn insert_many(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(String, &[RowKey])],
+    ) -> Result<Result<Vec<i64>, DuplicateKey>, StoreError> {
+        // In process, a statement costs no round trip: row by row, under a savepoint of its own.
+        self.conn.execute_batch("SAVEPOINT many")?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for (data, keys) in rows {
+            match RowTables::insert(self, side, table, data, keys)? {
+                Ok(id) => ids.push(id),
+                Err(dup) => {
+                    self.conn.execute_batch("ROLLBACK TO SAVEPOINT many; RELEASE SAVEPOINT many")?;
+                    return Ok(Err(dup));
+                }
+            }
+        }
+        self.conn.execute_batch("RELEASE SAVEPOINT many")?;
+        Ok(Ok(ids))
+    }
+
     fn replace(
         &mut self,
         id: i64,

@@ -100,6 +100,42 @@ fn rows_are_found_by_any_of_their_keys_and_keys_are_unique() {
 }
 
 #[test]
+fn rows_inserted_together_all_land_in_order_or_none_when_a_key_is_taken_or_given_twice() {
+    each_backend(|backend, store| {
+        let held = write(store, |tx| {
+            tx.insert_row(Side::Finops, "T", &row(json!({"K": "held"})), &[key("key", "held")])
+        })
+        .expect("held");
+        let (a, b, c) = (row(json!({"K": "a"})), row(json!({"K": "b"})), row(json!({"K": "held"})));
+        let (ka, kb, kheld) = ([key("key", "a")], [key("key", "b")], [key("key", "held")]);
+        let taken = write(store, |tx| {
+            tx.insert_rows(Side::Finops, "T", &[(&a, &ka[..]), (&b, &kb[..]), (&c, &kheld[..])])
+        });
+        assert_eq!(taken, Err(DuplicateKey { key: "key".into() }), "{backend}");
+        let twice = write(store, |tx| tx.insert_rows(Side::Finops, "T", &[(&a, &ka[..]), (&b, &ka[..])]));
+        assert_eq!(twice, Err(DuplicateKey { key: "key".into() }), "{backend}: two of them share a key");
+        assert_eq!(
+            store.read(|tx| tx.count_rows(Side::Finops, "T")).expect("count"),
+            1,
+            "{backend}: a refused set leaves none of its rows"
+        );
+        let ids = write(store, |tx| tx.insert_rows(Side::Finops, "T", &[(&a, &ka[..]), (&b, &kb[..])]))
+            .expect("inserted");
+        assert_eq!(ids.len(), 2, "{backend}");
+        assert!(
+            held < ids[0] && ids[0] < ids[1],
+            "{backend}: ids follow the order of insertion: {held} {ids:?}"
+        );
+        for (id, name, value) in [(ids[0], "a", "a"), (ids[1], "b", "b")] {
+            let found = store.read(|tx| tx.find_row(Side::Finops, "T", "key", value)).expect("read");
+            assert_eq!(found.map(|r| (r.id, r.data["K"].clone())), Some((id, json!(name))), "{backend}");
+        }
+        let none = write(store, |tx| tx.insert_rows(Side::Finops, "T", &[]));
+        assert_eq!(none, Ok(Vec::new()), "{backend}");
+    });
+}
+
+#[test]
 fn updating_a_row_moves_its_keys_and_refuses_a_taken_one() {
     each_backend(|backend, store| {
         let a =
