@@ -12,15 +12,15 @@ use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use dualwrite_artifacts::data_export::package::{Package, PackageEntity};
-use dualwrite_artifacts::data_export::{self, ExportError, Format, Limits, Rows};
+use dualwrite_artifacts::data_export::{self, ExportError, ExportRow, Format, Limits, Rows};
 use dualwrite_core::api::{BadRow, LoadReport, LoadedFile, Op, OpKind};
 use dualwrite_core::error_code::ErrorCode;
-use dualwrite_core::schema::{Schema, Side, Table};
+use dualwrite_core::schema::{Row, Schema, Side, Table};
 use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, CatalogCache};
 use crate::environment::write::{self, Applied};
-use crate::store::{EventKind, Store};
+use crate::store::{EventKind, Store, Tx};
 use crate::sync_error::SyncError;
 
 /// Bad rows listed per file; more are counted.
@@ -153,25 +153,22 @@ fn load_rows(
         let mut file =
             LoadedFile { file: place.to_owned(), table: table.name.clone(), ..LoadedFile::default() };
         let mut rows = source.rows(place, schema, table, &options.limits)?;
+        let mut batch = Vec::with_capacity(BATCH);
         for item in &mut rows {
-            let row = match item {
-                Ok(row) => row,
+            match item {
+                Ok(row) => batch.push(row),
                 Err(e) if e.fatal => return Err(unreadable(e)),
                 Err(e) => {
+                    // The rows before it first, so bad rows are listed in the file's order.
+                    upsert(tx, schema, table, &mut batch, &mut file)?;
                     bad(&mut file, e.line, e.message);
-                    continue;
                 }
-            };
-            let op = Op { op: OpKind::Upsert, table: table.name.clone(), key: None, row: Some(row.row) };
-            match write::apply(tx, schema, side, &op) {
-                Ok(written) => match written.applied {
-                    Applied::Updated => file.updated += 1,
-                    _ => file.inserted += 1,
-                },
-                Err(e @ SyncError::Internal(_)) => return Err(e),
-                Err(e) => bad(&mut file, Some(row.line), reason(&e)),
+            }
+            if batch.len() == BATCH {
+                upsert(tx, schema, table, &mut batch, &mut file)?;
             }
         }
+        upsert(tx, schema, table, &mut batch, &mut file)?;
         file.warnings = rows.warnings();
         drop(rows);
         if file.refused > 0 && !options.skip_bad_rows {
@@ -196,6 +193,48 @@ fn load_rows(
         (Err(_), Some(file)) => Ok(file),
         (Err(e), None) => Err(e),
     }
+}
+
+/// Rows of a file written together when they are all new.
+const BATCH: usize = 1000;
+
+/// Writes `batch` (emptied) into `table`, each row an upsert by its key. Rows new to the table, as
+/// in a first load, go in as one set (`write::upsert_new`); if any of them is refused, or already
+/// there, or given twice, the set is undone and the rows are upserted one by one, so each refusal is
+/// reported on its line and the outcome is the same as row by row.
+fn upsert(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    batch: &mut Vec<ExportRow>,
+    file: &mut LoadedFile,
+) -> Result<(), SyncError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let (lines, rows): (Vec<u64>, Vec<Row>) = batch.drain(..).map(|r| (r.line, r.row)).unzip();
+    tx.savepoint()?;
+    match write::upsert_new(tx, schema, table, &rows) {
+        Ok(written) => {
+            tx.release_savepoint()?;
+            file.inserted += written.len() as u64;
+            return Ok(());
+        }
+        Err(e @ SyncError::Internal(_)) => return Err(e),
+        Err(_) => tx.rollback_to_savepoint()?,
+    }
+    for (line, row) in lines.into_iter().zip(rows) {
+        let op = Op { op: OpKind::Upsert, table: table.name.clone(), key: None, row: Some(row) };
+        match write::apply(tx, schema, table.side, &op) {
+            Ok(written) => match written.applied {
+                Applied::Updated => file.updated += 1,
+                _ => file.inserted += 1,
+            },
+            Err(e @ SyncError::Internal(_)) => return Err(e),
+            Err(e) => bad(file, Some(line), reason(&e)),
+        }
+    }
+    Ok(())
 }
 
 fn bad(file: &mut LoadedFile, line: Option<u64>, reason: String) {

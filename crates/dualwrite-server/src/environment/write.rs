@@ -172,6 +172,23 @@ pub fn insert_all(
     Writer { tx, schema, table }.insert_all(rows)
 }
 
+/// Upserts `rows` of `table` that are all new, together: what upserting each would do when none of
+/// them is there yet (each must hold one of the table's keys, as an upsert's row does). All or none:
+/// a row refused, already there, or given twice refuses them all, and the caller may upsert them one
+/// by one instead.
+pub fn upsert_new(
+    tx: &mut dyn Tx,
+    schema: &Schema,
+    table: &Table,
+    rows: &[Row],
+) -> Result<Vec<Written>, SyncError> {
+    let mut w = Writer { tx, schema, table };
+    for row in rows {
+        w.key_of(row)?;
+    }
+    w.insert_all(rows)
+}
+
 /// Changes `existing`, a row of `table`, checked as a client's update is.
 pub fn update(
     tx: &mut dyn Tx,
