@@ -107,6 +107,22 @@ async fn a_dataverse_export_resolves_its_lookups_by_their_dotted_keys() {
 }
 
 #[tokio::test]
+async fn a_row_given_twice_in_one_file_is_written_then_updated_as_row_by_row() {
+    let app = TestApp::new().await.with_contoso().await;
+    let csv = "CURRENCYCODE,NAME,SYMBOL\nUSD,US Dollar,$\nEUR,Euro,€\nUSD,US Dollar (again),$\nGBP,Pound,£\n";
+    let (status, body) = app
+        .post_document("/api/v1/envs/finops/tables/Currencies/load", "text/csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file = &body["files"][0];
+    assert_eq!((file["inserted"].as_u64(), file["updated"].as_u64()), (Some(3), Some(1)), "{file}");
+    let rows = app.rows("finops", "Currencies", "").await;
+    assert_eq!(rows.len(), 3, "the key given twice is one row: {rows:?}");
+    let usd = app.row("finops", "Currencies", "CURRENCYCODE == \"USD\"").await;
+    assert_eq!(usd["NAME"], "US Dollar (again)", "the later line wins, as it would row by row");
+}
+
+#[tokio::test]
 async fn a_file_with_a_bad_row_loads_nothing_unless_bad_rows_are_skipped() {
     let app = TestApp::new().await.with_contoso().await;
     let csv =
