@@ -188,11 +188,8 @@ impl RowTables for SqliteTx<'_> {
         let id = self.conn.last_insert_rowid();
         // The keys' primary key refuses a taken one; a failed statement leaves the rest of the
         // transaction intact in SQLite, so the row is simply taken back out.
-        let mut add = self.conn.prepare_cached(
-            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
         for key in keys {
-            match add.execute(params![side.as_str(), table, key.name, key.value, id]) {
+            match self.add_key(side, table, id, key) {
                 Ok(_) => {}
                 Err(rusqlite::Error::SqliteFailure(e, _))
                     if e.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -248,11 +245,8 @@ impl RowTables for SqliteTx<'_> {
                 .prepare_cached("DELETE FROM env_row_keys WHERE row_id = ?1 AND name = ?2 AND value = ?3")?
                 .execute(params![id, gone.name, gone.value])?;
         }
-        let mut add = self.conn.prepare_cached(
-            "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
         for key in added {
-            add.execute(params![side.as_str(), table, key.name, key.value, id])?;
+            self.add_key(side, table, id, key)?;
         }
         self.conn
             .prepare_cached("UPDATE env_rows SET data = ?2 WHERE id = ?1")?
@@ -267,6 +261,15 @@ impl RowTables for SqliteTx<'_> {
 }
 
 impl SqliteTx<'_> {
+    /// Gives row `id` the key `key`; the keys' primary key refuses one another row holds.
+    fn add_key(&self, side: Side, table: &str, id: i64, key: &RowKey) -> rusqlite::Result<usize> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO env_row_keys (side, tbl, name, value, row_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![side.as_str(), table, key.name, key.value, id])
+    }
+
     fn keys_of(&mut self, id: i64) -> Result<Vec<RowKey>, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT name, value FROM env_row_keys WHERE row_id = ?1")?;
         let keys = stmt
