@@ -1,5 +1,6 @@
 //! Benchmarks of the runtime, each beside its physical limit measured in the same run: live-sync
-//! latency and throughput over HTTP on loopback, initial sync, and catch-up, on SQLite and (when
+//! latency and throughput over HTTP on loopback, preflight, initial sync, loads and catch-up beside
+//! the engine's own insert and scan of the same rows (see `engine`), on SQLite and (when
 //! `DUALWRITE_BENCH_POSTGRES_URL` names a server) PostgreSQL. Rows are those of a small item map:
 //! company-specific on both sides, a value map, the company carried as a lookup.
 //!
@@ -27,6 +28,9 @@ use dualwrite_server::queue::{self, CatchUp};
 use dualwrite_server::store::Store;
 use dualwrite_server::{lifecycle, preflight, transaction};
 use serde_json::{json, Value};
+
+#[path = "runtime/engine.rs"]
+mod engine;
 
 const COMPANIES: [&str; 2] = ["USMF", "DEMF"];
 const STATUSES: [&str; 3] = ["active", "blocked", "retired"];
@@ -145,6 +149,20 @@ impl Backend {
         }
     }
 
+    /// The engine's own limits on `rows` items per side (see [`engine`]).
+    fn limits(&self, rows: usize) -> engine::Limits {
+        let companies = [uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string()];
+        match self {
+            Backend::Sqlite(dir) => engine::sqlite(dir.path(), rows, &companies),
+            Backend::Postgres { admin, n } => engine::postgres(
+                admin,
+                &format!("dw_bench_{}_{n}_engine", std::process::id()),
+                rows,
+                &companies,
+            ),
+        }
+    }
+
     fn open(&self) -> Store {
         match self {
             Backend::Sqlite(dir) => {
@@ -161,29 +179,6 @@ impl Backend {
             }
         }
     }
-}
-
-/// The raw rate: the same rows inserted straight into the same store, 10k a transaction.
-fn raw_insert(backend: &Backend, rows: usize) -> f64 {
-    let (store, _, _, companies) = fresh(backend);
-    let schema = schema();
-    let finops = schema.table(Side::Finops, "Items").expect("Items");
-    let dataverse = schema.table(Side::Dataverse, "item").expect("item");
-    let started = Instant::now();
-    for start in (0..rows).step_by(10_000) {
-        store
-            .write(|tx| {
-                for n in start..(start + 10_000).min(rows) {
-                    let f = finops_item(n);
-                    tx.insert_row(Side::Finops, "Items", &f, &row_keys(finops, &f))?.ok();
-                    let d = dataverse_item(n + rows / 2, &companies, false);
-                    tx.insert_row(Side::Dataverse, "item", &d, &row_keys(dataverse, &d))?.ok();
-                }
-                Ok::<_, ApiError>(())
-            })
-            .expect("raw insert");
-    }
-    (2 * rows) as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Loading a CSV export of `rows` finops rows (`dualwrite load`'s path: read, checked by the write
@@ -429,11 +424,9 @@ fn main() {
         }
         let sizes = if matches!(backend, Backend::Postgres { .. }) { &postgres_sizes } else { &sizes };
         for &rows in sizes {
-            report_figure(
-                &format!("{name}: raw bulk insert, {rows} rows per side"),
-                raw_insert(backend, rows),
-                "rows/s",
-            );
+            let limits = backend.limits(rows);
+            report_figure(&format!("{name}: engine insert, {rows} rows per side"), limits.insert, "rows/s");
+            report_figure(&format!("{name}: engine scan, {rows} rows per side"), limits.scan, "s");
             report_figure(&format!("{name}: load, {rows} CSV rows"), load_csv(backend, rows), "rows/s");
             let (rate, store, cache, map_id) = initial_sync(backend, rows);
             report_figure(&format!("{name}: initial sync, {rows} rows per side"), rate, "rows/s");
