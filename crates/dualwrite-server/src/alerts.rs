@@ -42,7 +42,7 @@ pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &SyncError
     let Some(cmap) = catalog.map(map_id) else { return Ok(()) };
     let kind = error_type(error);
     let message = error.refusal().map_or("internal error", |r| r.message.as_str());
-    tx.append_event(
+    tx.record_event(
         EventKind::SyncError,
         Some(map_id),
         &json!({"map": cmap.map.name, "type": kind, "code": error.code(), "message": message}),
@@ -62,7 +62,7 @@ pub fn record(tx: &mut dyn Tx, catalog: &Catalog, map_id: i64, error: &SyncError
             (AlertAction::Stop, MapStatus::Running | MapStatus::Paused) => Some(Action::Stop),
             _ => None,
         };
-        tx.append_event(
+        tx.record_event(
             EventKind::Alert,
             Some(map_id),
             &json!({"map": cmap.map.name, "rule": i, "count": count, "window_seconds": rule.window_seconds, "action": rule.action}),

@@ -61,7 +61,7 @@ fn save(tx: &mut dyn Tx, id: i64, execution: &Execution) -> Result<(), SyncError
 /// Starts an initial sync of `cmap` (which the caller moves to `initializing`).
 pub fn start(tx: &mut dyn Tx, cmap: &CatalogMap, execution: &Execution) -> Result<i64, SyncError> {
     let id = tx.insert_execution(cmap.id, &serde_json::to_value(execution).map_err(corrupt)?)?;
-    tx.append_event(
+    tx.record_event(
         EventKind::InitialSync,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "execution": id, "status": "running", "master": execution.master}),
@@ -80,7 +80,7 @@ pub fn finish(tx: &mut dyn Tx, map_id: i64) -> Result<(), SyncError> {
         execution.phase = Phase::Done;
         execution.status = "completed".into();
         save(tx, id, &execution)?;
-        tx.append_event(
+        tx.record_event(
             EventKind::InitialSync,
             Some(map_id),
             &json!({"execution": id, "status": "completed", "counts": execution.counts}),
@@ -118,7 +118,7 @@ pub fn skip(tx: &mut dyn Tx, cmap: &CatalogMap) -> Result<(), SyncError> {
     execution.status = "skipped".into();
     execution.phase = Phase::Draining;
     save(tx, id, &execution)?;
-    tx.append_event(
+    tx.record_event(
         EventKind::InitialSync,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "execution": id, "status": "skipped"}),
@@ -224,7 +224,7 @@ impl Job {
                 Phase::Draining | Phase::Done => return Ok(Step::Idle),
             }
             owner.hold(tx, cmap.id, &cmap.map.name)?;
-            tx.append_event(
+            tx.record_event(
                 EventKind::Copied,
                 Some(cmap.id),
                 &json!({"map": cmap.map.name, "owner": owner.id(), "execution": id, "phase": phase, "rows": execution.done - before, "done": execution.done, "deferred_cursor": execution.deferred_cursor}),
@@ -233,7 +233,7 @@ impl Job {
             save(tx, id, &execution)?;
             if execution.status == "failed" {
                 lifecycle::act(tx, cmap, Action::InitialSyncFailed)?;
-                tx.append_event(
+                tx.record_event(
                     EventKind::InitialSync,
                     Some(cmap.id),
                     &json!({"map": cmap.map.name, "execution": id, "status": "failed", "counts": execution.counts}),

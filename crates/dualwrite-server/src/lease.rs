@@ -68,7 +68,7 @@ impl Owner {
         match tx.claim_lease(&format!("map:{map_id}"), &self.id, seconds)? {
             Lease::Renewed => Ok(true),
             Lease::Taken { previous } => {
-                tx.append_event(
+                tx.record_event(
                     EventKind::Owner,
                     Some(map_id),
                     &json!({"map": map, "owner": self.id, "previous": previous}),

@@ -47,7 +47,7 @@ pub fn act(tx: &mut dyn Tx, map: &CatalogMap, action: Action) -> Result<MapStatu
         tx.set_map_status(map.id, next)?;
         catalog::bump(tx)?;
     }
-    tx.append_event(
+    tx.record_event(
         EventKind::StatusChange,
         Some(map.id),
         &json!({"map": map.map.name, "action": action.name(), "from": map.status, "to": next, "queue_moved": queue}),

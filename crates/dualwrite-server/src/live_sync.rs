@@ -88,7 +88,7 @@ pub fn twin_write(
         .and_then(|p| p.sync(written))
         .map_err(|e| in_map(e, cmap, written))?;
     if let Some(twin) = &twin {
-        tx.append_event(
+        tx.record_event(
             EventKind::TwinWrite,
             Some(cmap.id),
             &json!({

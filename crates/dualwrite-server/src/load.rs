@@ -180,7 +180,7 @@ fn load_rows(
         }
         file.loaded = file.inserted + file.updated;
         file.written = true;
-        tx.append_event(
+        tx.record_event(
             EventKind::Loaded,
             None,
             &json!({"side": side.as_str(), "table": table.name, "file": place,

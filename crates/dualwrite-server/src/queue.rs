@@ -88,7 +88,7 @@ pub fn enqueue(
         }
     };
     let seq = tx.enqueue(cmap.id, &key, written)?;
-    tx.append_event(
+    tx.record_event(
         EventKind::Queued,
         Some(cmap.id),
         &json!({"map": cmap.map.name, "seq": seq, "side": written.side, "table": written.table, "op": written.applied.as_str(), "key": key}),
@@ -103,19 +103,61 @@ pub fn replay(
     cmap: &CatalogMap,
     change: &QueuedChange,
 ) -> Result<Option<TwinWrite>, SyncError> {
-    replay_written(tx, catalog, cmap, change, &change.write)
+    let later = queued_after(tx, cmap, change)?;
+    replay_written(tx, catalog, cmap, change, &change.write, &later)
 }
 
-/// Applies `written`, what is left of `change`, as live sync would have, and records the replay.
+/// The changes of `change`'s key queued after it (none for a change without a key).
+fn queued_after(
+    tx: &mut dyn Tx,
+    cmap: &CatalogMap,
+    change: &QueuedChange,
+) -> Result<Vec<QueuedChange>, SyncError> {
+    if change.key.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tx.queued(cmap.id, Some(&change.key), change.seq, usize::MAX >> 1)?)
+}
+
+/// The changes queued after the first of a batch under any of the batch's keys, by key, read in one
+/// statement: for each change of the batch, what [`queued_after`] would answer while the batch is
+/// replayed (no change is taken off the queue until the batch is done, and a replay queues nothing
+/// on its own map).
+struct BatchLater(HashMap<String, Vec<QueuedChange>>);
+
+impl BatchLater {
+    fn read(tx: &mut dyn Tx, map_id: i64, changes: &[QueuedChange]) -> Result<BatchLater, SyncError> {
+        let Some(first) = changes.first() else { return Ok(BatchLater(HashMap::new())) };
+        let mut keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).filter(|k| !k.is_empty()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut by_key: HashMap<String, Vec<QueuedChange>> = HashMap::new();
+        for later in tx.queued_under(map_id, &keys, first.seq)? {
+            by_key.entry(later.key.clone()).or_default().push(later);
+        }
+        Ok(BatchLater(by_key))
+    }
+
+    /// The changes of `change`'s key queued after it.
+    fn after<'b>(&'b self, change: &QueuedChange) -> &'b [QueuedChange] {
+        let Some(later) = self.0.get(&change.key) else { return &[] };
+        let from = later.partition_point(|c| c.seq <= change.seq);
+        &later[from..]
+    }
+}
+
+/// Applies `written`, what is left of `change`, as live sync would have, and records the replay;
+/// `later` holds the changes of its key queued after it.
 fn replay_written(
     tx: &mut dyn Tx,
     catalog: &Catalog,
     cmap: &CatalogMap,
     change: &QueuedChange,
     written: &Written,
+    later: &[QueuedChange],
 ) -> Result<Option<TwinWrite>, SyncError> {
     let schema = catalog.require_schema()?;
-    let twin = match later_on_target(tx, cmap, change, written)? {
+    let twin = match later_on_target(written, later) {
         Later::Columns(leave) => live_sync::twin_write(
             tx,
             catalog,
@@ -129,7 +171,7 @@ fn replay_written(
     if twin.is_none() {
         // Replayed without a twin write (outside the filter, or no mapped field changed): the audit
         // trail still shows the change was taken off the queue.
-        tx.append_event(
+        tx.record_event(
             EventKind::Replayed,
             Some(cmap.id),
             &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key}),
@@ -147,25 +189,14 @@ enum Later {
     Row,
 }
 
-/// What later changes of `change`'s key, queued on the other side, rewrite: replaying `change` over
-/// them would put an older value on that side while their own replay puts the newer one on this
-/// side, and the two sides would end up different. Changes on one side stay in order as they are.
-fn later_on_target(
-    tx: &mut dyn Tx,
-    cmap: &CatalogMap,
-    change: &QueuedChange,
-    written: &Written,
-) -> Result<Later, SyncError> {
+/// What the changes in `later` (of the key of the change that wrote `written`, queued after it) that
+/// are on the other side rewrite: replaying the change over them would put an older value on that
+/// side while their own replay puts the newer one on this side, and the two sides would end up
+/// different. Changes on one side stay in order as they are.
+fn later_on_target(written: &Written, later: &[QueuedChange]) -> Later {
     let mut leave = HashSet::new();
-    if change.key.is_empty() {
-        return Ok(Later::Columns(leave));
-    }
     let target = written.side.other();
-    for later in tx.queued(cmap.id, Some(&change.key), change.seq, usize::MAX >> 1)? {
-        let later = later.write;
-        if later.side != target {
-            continue;
-        }
+    for later in later.iter().map(|c| &c.write).filter(|w| w.side == target) {
         match (later.applied, &later.before, &later.after) {
             (Applied::Updated, Some(before), Some(after)) if written.applied != Applied::Deleted => {
                 leave.extend(
@@ -175,10 +206,10 @@ fn later_on_target(
                         .map(|(column, _)| column.to_lowercase()),
                 );
             }
-            _ => return Ok(Later::Row),
+            _ => return Later::Row,
         }
     }
-    Ok(Later::Columns(leave))
+    Later::Columns(leave)
 }
 
 /// What of a change set aside as a catch-up error still holds when it is retried, after its source
@@ -289,7 +320,7 @@ pub fn catch_up(
     let progressed = |tx: &mut dyn Tx, cmap: &CatalogMap, changes: &[QueuedChange], replayed, failed| {
         owner.hold(tx, cmap.id, &cmap.map.name)?;
         let (first, last) = (changes.first().map(|c| c.seq), changes.last().map(|c| c.seq));
-        tx.append_event(
+        tx.record_event(
             EventKind::CatchUp,
             Some(cmap.id),
             &json!({"map": cmap.map.name, "owner": owner.id(), "first": first, "last": last, "replayed": replayed, "failed": failed}),
@@ -329,11 +360,17 @@ pub fn catch_up(
         // failed one), it is undone and replayed again one change at a time, so that the refused one
         // becomes a catch-up error, its key's later changes wait behind it and the rest stay applied.
         if !waiting {
+            let later = BatchLater::read(tx, map_id, &changes)?;
             tx.savepoint()?;
-            let fast = changes.iter().try_for_each(|change| {
-                replay(tx, &catalog, cmap, change)?;
-                tx.dequeue(change.seq).map_err(SyncError::from)
-            });
+            let fast = changes
+                .iter()
+                .try_for_each(|change| {
+                    replay_written(tx, &catalog, cmap, change, &change.write, later.after(change)).map(drop)
+                })
+                .and_then(|()| {
+                    let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
+                    tx.dequeue_all(&seqs).map_err(SyncError::from)
+                });
             match fast {
                 Ok(()) => {
                     tx.release_savepoint()?;
@@ -348,7 +385,7 @@ pub fn catch_up(
             if let Some(seq) = held.behind(tx, map_id, change)? {
                 let message = behind_message(seq);
                 tx.add_catch_up_error(map_id, change, ErrorCode::BehindFailedChange, &message)?;
-                tx.append_event(
+                tx.record_event(
                     EventKind::CatchUpError,
                     Some(map_id),
                     &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": ErrorCode::BehindFailedChange, "message": message, "behind": seq}),
@@ -376,7 +413,7 @@ pub fn catch_up(
                     tx.rollback_to_savepoint()?;
                     held.hold(change);
                     tx.add_catch_up_error(map_id, change, code, &message)?;
-                    tx.append_event(
+                    tx.record_event(
                         EventKind::CatchUpError,
                         Some(map_id),
                         &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "code": code, "message": message}),
@@ -433,15 +470,16 @@ pub fn retry(
             }
             tx.savepoint()?;
             let retried = match still_holding(tx, schema, change.write.clone())? {
-                Some(written) => replay_written(tx, catalog, cmap, change, &written).map(drop),
+                Some(written) => queued_after(tx, cmap, change)
+                    .and_then(|later| replay_written(tx, catalog, cmap, change, &written, &later))
+                    .map(drop),
                 // Its row was deleted or created again since, and that write went its own way.
                 None => tx
-                    .append_event(
+                    .record_event(
                         EventKind::Replayed,
                         Some(cmap.id),
                         &json!({"map": cmap.map.name, "seq": change.seq, "key": change.key, "superseded": true}),
                     )
-                    .map(drop)
                     .map_err(SyncError::from),
             };
             match retried {

@@ -282,8 +282,15 @@ pub trait Tx {
     fn is_available(&mut self, side: Side) -> Result<bool, StoreError>;
     fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError>;
 
+    /// Appends an event to the log now and returns its number.
     fn append_event(&mut self, kind: EventKind, map_id: Option<i64>, body: &Value)
         -> Result<i64, StoreError>;
+    /// Appends an event to the log with this transaction, in order with every other event it
+    /// appends: a backend may hold it until the transaction commits (or reads the log) and write
+    /// all it holds in one statement. What the runtime records goes this way.
+    fn record_event(&mut self, kind: EventKind, map_id: Option<i64>, body: &Value) -> Result<(), StoreError> {
+        self.append_event(kind, map_id, body).map(drop)
+    }
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError>;
     /// How many events of `kind` for map `map_id` were recorded in the last `seconds` seconds.
     fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
@@ -306,8 +313,26 @@ pub trait Tx {
         after: i64,
         limit: usize,
     ) -> Result<Vec<QueuedChange>, StoreError>;
+    /// Every queued change of a map after `after` whose key is one of `keys`, oldest first.
+    fn queued_under(
+        &mut self,
+        map_id: i64,
+        keys: &[&str],
+        after: i64,
+    ) -> Result<Vec<QueuedChange>, StoreError> {
+        let mut all = Vec::new();
+        for key in keys {
+            all.extend(self.queued(map_id, Some(key), after, usize::MAX >> 1)?);
+        }
+        all.sort_unstable_by_key(|c| c.seq);
+        Ok(all)
+    }
     fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError>;
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError>;
+    /// Takes the changes `seqs` off the queue.
+    fn dequeue_all(&mut self, seqs: &[i64]) -> Result<(), StoreError> {
+        seqs.iter().try_for_each(|&seq| self.dequeue(seq))
+    }
     /// Replaces the write of queued change `seq`, which keeps its place in the queue.
     fn set_queued_write(&mut self, seq: i64, write: &Written) -> Result<(), StoreError>;
     /// Drops a map's whole queue; returns how many changes were dropped.

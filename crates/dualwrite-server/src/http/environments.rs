@@ -226,7 +226,7 @@ pub async fn set_availability(
         let availability = Availability { side, available: request.available };
         if tx.is_available(side)? != request.available {
             tx.set_available(side, request.available)?;
-            tx.append_event(EventKind::Availability, None, &json!(availability))?;
+            tx.record_event(EventKind::Availability, None, &json!(availability))?;
         }
         Ok(Json(availability))
     })

@@ -77,7 +77,7 @@ pub async fn put(
         let mut keys = catalog.keys.clone();
         keys.set_manual(&definition.name, request.fields.clone());
         catalog::put_keys(tx, &keys)?;
-        tx.append_event(
+        tx.record_event(
             EventKind::IntegrationKey,
             None,
             &json!({"table": definition.name, "fields": request.fields, "manual": true}),

@@ -92,7 +92,7 @@ pub async fn create(
         let map = stored_names(catalog, &map);
         let id = tx.insert_map(&map.to_value())?;
         catalog::bump(tx)?;
-        tx.append_event(EventKind::MapSaved, Some(id), &json!({"map": map.name, "version": map.version}))?;
+        tx.record_event(EventKind::MapSaved, Some(id), &json!({"map": map.name, "version": map.version}))?;
         let saved_map = CatalogMap {
             id,
             map: map.clone(),
@@ -130,7 +130,7 @@ pub async fn update(
         refuse_unless_editable(current, "edit")?;
         tx.update_map(current.id, &map.to_value())?;
         catalog::bump(tx)?;
-        tx.append_event(
+        tx.record_event(
             EventKind::MapSaved,
             Some(current.id),
             &json!({"map": map.name, "version": map.version}),
@@ -147,7 +147,7 @@ pub async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> Resu
         refuse_unless_editable(current, "delete")?;
         tx.delete_map(current.id)?;
         catalog::bump(tx)?;
-        tx.append_event(EventKind::MapDeleted, Some(current.id), &json!({"map": current.map.name}))?;
+        tx.record_event(EventKind::MapDeleted, Some(current.id), &json!({"map": current.map.name}))?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -173,7 +173,7 @@ pub async fn import(
                 }
                 None => tx.insert_map(&map.to_value())?,
             };
-            tx.append_event(
+            tx.record_event(
                 EventKind::MapSaved,
                 Some(id),
                 &json!({"map": map.name, "version": map.version, "imported": true,

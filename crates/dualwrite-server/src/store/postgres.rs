@@ -193,8 +193,11 @@ impl PgStore {
                 writing: 0,
                 read_only: false,
                 available: [None; 2],
+                events: Vec::new(),
+                savepoints: Vec::new(),
             };
             let out = work(&mut t)?;
+            t.flush_events()?;
             t.tx.commit().map_err(StoreError::from)?;
             Ok(out)
         })?
@@ -216,6 +219,8 @@ impl PgStore {
                 writing: 0,
                 read_only: true,
                 available: [None; 2],
+                events: Vec::new(),
+                savepoints: Vec::new(),
             };
             work(&mut t)
         })?
@@ -268,9 +273,34 @@ struct PgTx<'a> {
     /// dataverse): asked for every replayed change, and the same all through a transaction that
     /// sees one snapshot, so read once.
     available: [Option<bool>; 2],
+    /// Events recorded and not yet written, in order (kind, map, body): they go in one statement
+    /// before the transaction commits or reads the log (see [`Tx::record_event`]).
+    events: Vec<(EventKind, Option<i64>, String)>,
+    /// How many of `events` each open savepoint came after, innermost last.
+    savepoints: Vec<usize>,
 }
 
 impl PgTx<'_> {
+    /// Writes the recorded events, in the order recorded.
+    fn flush_events(&mut self) -> Result<(), StoreError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        self.announce(Log::Events)?;
+        let st = self.st("INSERT INTO events (at, kind, map_id, body)
+             SELECT now(), kind, map_id, body FROM unnest($1::TEXT[], $2::BIGINT[], $3::TEXT[])
+               WITH ORDINALITY AS e (kind, map_id, body, n)
+             ORDER BY n")?;
+        let kinds: Vec<&str> = self.events.iter().map(|(kind, _, _)| kind.as_str()).collect();
+        let maps: Vec<Option<i64>> = self.events.iter().map(|(_, map, _)| *map).collect();
+        let bodies: Vec<&str> = self.events.iter().map(|(_, _, body)| body.as_str()).collect();
+        self.tx.execute(&st, &[&kinds, &maps, &bodies])?;
+        self.events.clear();
+        // Written now: rolling back to a savepoint undoes them in the database, not here.
+        self.savepoints.iter_mut().for_each(|held| *held = 0);
+        Ok(())
+    }
+
     /// Announces this transaction as a writer of `log` before it takes its first sequence number
     /// there: a shared transaction-level advisory lock whose key holds a number no higher than any it
     /// will take. Readers see the lock in `pg_locks` until the transaction ends, and hand out nothing
@@ -576,13 +606,20 @@ impl Tx for PgTx<'_> {
         map_id: Option<i64>,
         body: &Value,
     ) -> Result<i64, StoreError> {
+        self.flush_events()?;
         self.announce(Log::Events)?;
         let st =
             self.st("INSERT INTO events (at, kind, map_id, body) VALUES (now(), $1, $2, $3) RETURNING seq")?;
         Ok(self.tx.query_one(&st, &[&kind.as_str(), &map_id, &body.to_string()])?.get(0))
     }
 
+    fn record_event(&mut self, kind: EventKind, map_id: Option<i64>, body: &Value) -> Result<(), StoreError> {
+        self.events.push((kind, map_id, body.to_string()));
+        Ok(())
+    }
+
     fn events_after(&mut self, after: i64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.flush_events()?;
         let st = self.st(
             "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), kind, map_id, body
              FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -604,6 +641,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError> {
+        self.flush_events()?;
         let st = self.st(
             "SELECT COUNT(*) FROM events WHERE map_id = $2 AND kind = $1 AND at >= now() - make_interval(secs => $3)",
         )?;
@@ -631,11 +669,14 @@ impl Tx for PgTx<'_> {
 
     fn savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.batch_execute("SAVEPOINT item")?;
+        self.savepoints.push(self.events.len());
         Ok(())
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
         rows::rolled_back(self);
+        let held = self.savepoints.pop().unwrap_or(0);
+        self.events.truncate(held);
         // Locks taken since the savepoint go with it: announce again before the next append.
         self.writing = 0;
         self.available = [None; 2];
@@ -645,6 +686,7 @@ impl Tx for PgTx<'_> {
 
     fn release_savepoint(&mut self) -> Result<(), StoreError> {
         self.tx.batch_execute("RELEASE SAVEPOINT item")?;
+        self.savepoints.pop();
         Ok(())
     }
 
@@ -693,6 +735,20 @@ impl Tx for PgTx<'_> {
         rows.iter().map(|r| Self::change_from(r, 0)).collect()
     }
 
+    fn queued_under(
+        &mut self,
+        map_id: i64,
+        keys: &[&str],
+        after: i64,
+    ) -> Result<Vec<QueuedChange>, StoreError> {
+        let st = self.st(
+            "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), key, body FROM queue
+             WHERE map_id = $1 AND key = ANY($2) AND seq > $3 ORDER BY seq",
+        )?;
+        let rows = self.tx.query(&st, &[&map_id, &keys, &after])?;
+        rows.iter().map(|r| Self::change_from(r, 0)).collect()
+    }
+
     fn queue_len(&mut self, map_id: i64, key: Option<&str>) -> Result<u64, StoreError> {
         let n: i64 = match key {
             Some(key) => {
@@ -710,6 +766,12 @@ impl Tx for PgTx<'_> {
     fn dequeue(&mut self, seq: i64) -> Result<(), StoreError> {
         let st = self.st("DELETE FROM queue WHERE seq = $1")?;
         self.tx.execute(&st, &[&seq])?;
+        Ok(())
+    }
+
+    fn dequeue_all(&mut self, seqs: &[i64]) -> Result<(), StoreError> {
+        let st = self.st("DELETE FROM queue WHERE seq = ANY($1)")?;
+        self.tx.execute(&st, &[&seqs])?;
         Ok(())
     }
 

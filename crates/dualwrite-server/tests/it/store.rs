@@ -225,6 +225,44 @@ fn maps_keep_their_body_and_status() {
     });
 }
 
+/// The `i` of each event after `after`, in the log's order.
+fn event_order(tx: &mut dyn Tx, after: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(tx.events_after(after, 100)?.iter().map(|e| e.body["i"].as_i64().unwrap_or(-100)).collect())
+}
+
+#[test]
+fn recorded_events_land_in_order_with_appended_ones_and_go_with_what_is_undone() {
+    each_backend(|backend, store| {
+        let record =
+            |tx: &mut dyn Tx, i: i64| tx.record_event(EventKind::TwinWrite, Some(1), &json!({ "i": i }));
+        let seen_inside = write(store, |tx| {
+            record(tx, 0)?;
+            tx.savepoint()?;
+            record(tx, -1)?;
+            tx.rollback_to_savepoint()?;
+            tx.append_event(EventKind::TwinWrite, Some(1), &json!({"i": 1}))?;
+            tx.savepoint()?;
+            record(tx, 2)?;
+            tx.release_savepoint()?;
+            record(tx, 3)?;
+            let seen = event_order(tx, 0)?;
+            tx.savepoint()?;
+            record(tx, -2)?;
+            tx.rollback_to_savepoint()?;
+            record(tx, 4)?;
+            Ok(seen)
+        });
+        assert_eq!(seen_inside, vec![0, 1, 2, 3], "{backend}: the transaction reads what it recorded");
+        let failed: Result<(), StoreError> = store.write(|tx| {
+            record(tx, -3)?;
+            Err(StoreError::Corrupt("the work failed".into()))
+        });
+        assert!(failed.is_err());
+        let order = store.read(|tx| event_order(tx, 0)).expect("events");
+        assert_eq!(order, vec![0, 1, 2, 3, 4], "{backend}: in order, nothing undone kept");
+    });
+}
+
 #[test]
 fn events_come_back_in_order_after_a_sequence_number() {
     each_backend(|backend, store| {
@@ -273,6 +311,41 @@ fn a_keys_first_catch_up_error_is_the_oldest_change_of_that_key_and_map() {
         assert_eq!(first("k2", 1), Some(errors[1]), "{backend}");
         assert_eq!(first("k1", 2), Some(errors[3]), "{backend}: per map");
         assert_eq!(first("k3", 1), None, "{backend}");
+    });
+}
+
+#[test]
+fn a_batch_reads_its_keys_later_changes_at_once_and_leaves_the_queue_together() {
+    each_backend(|backend, store| {
+        let seqs: Vec<i64> = write(store, |tx| {
+            [(1, "a"), (1, "b"), (2, "a"), (1, "c"), (1, "a"), (1, ""), (1, "b")]
+                .iter()
+                .map(|(map, key)| tx.enqueue(*map, key, &inserted(json!({ "key": key }))))
+                .collect()
+        });
+        let under = |keys: &[&str], after: i64| {
+            store
+                .read(|tx| tx.queued_under(1, keys, after))
+                .expect("read")
+                .iter()
+                .map(|c| (c.seq, c.key.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            under(&["a", "b"], seqs[0]),
+            vec![(seqs[1], "b".into()), (seqs[4], "a".into()), (seqs[6], "b".into())],
+            "{backend}: the keys' changes of the map after the first, oldest first"
+        );
+        assert_eq!(under(&[], 0), vec![], "{backend}");
+        write(store, |tx| tx.dequeue_all(&[seqs[0], seqs[1], seqs[3]]));
+        let left: Vec<i64> =
+            store.read(|tx| tx.queued(1, None, 0, 100)).expect("read").iter().map(|c| c.seq).collect();
+        assert_eq!(left, vec![seqs[4], seqs[5], seqs[6]], "{backend}: exactly those taken off");
+        assert_eq!(
+            store.read(|tx| tx.queue_len(2, None)).expect("read"),
+            1,
+            "{backend}: other maps keep theirs"
+        );
     });
 }
 
