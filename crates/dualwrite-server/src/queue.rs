@@ -362,10 +362,16 @@ pub fn catch_up(
         if !waiting {
             let later = BatchLater::read(tx, map_id, &changes)?;
             tx.savepoint()?;
+            // The batch's row updates are written together at its end; a key taken refuses the set.
+            tx.hold_updates();
             let fast = changes
                 .iter()
                 .try_for_each(|change| {
                     replay_written(tx, &catalog, cmap, change, &change.write, later.after(change)).map(drop)
+                })
+                .and_then(|()| match tx.write_held()? {
+                    Ok(()) => Ok(()),
+                    Err(taken) => Err(SyncError::conflict(ErrorCode::DuplicateKey, taken.to_string())),
                 })
                 .and_then(|()| {
                     let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();

@@ -9,6 +9,7 @@
 //! effects outside the transaction. Calls block: run them on tokio's blocking pool.
 
 mod column;
+mod held;
 mod migration;
 mod postgres;
 mod row_cache;
@@ -295,6 +296,17 @@ pub trait Tx {
     /// How many events of `kind` for map `map_id` were recorded in the last `seconds` seconds.
     fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
 
+    /// From here on a backend may hold row updates back and write them together at
+    /// [`Tx::write_held`] (or before a read or write they could change): reads in this transaction
+    /// see them, but an update whose key another row holds answers `Ok(Ok(()))`, and the refusal
+    /// comes from `write_held` for the whole set. Take a savepoint first and roll back to it when the
+    /// set is refused; rolling back to it also stops the holding.
+    fn hold_updates(&mut self) {}
+    /// Writes the updates held since [`Tx::hold_updates`] and stops holding; `Ok(Err(..))` names a
+    /// key of the set another row holds (or two of its rows give), and then the set is not written.
+    fn write_held(&mut self) -> Result<Result<(), DuplicateKey>, StoreError> {
+        Ok(Ok(()))
+    }
     /// Marks a point to return to: work after it can be undone alone with [`Tx::rollback_to_savepoint`].
     fn savepoint(&mut self) -> Result<(), StoreError>;
     /// Undoes everything since the last savepoint and forgets it.

@@ -11,6 +11,7 @@ use dualwrite_core::schema::Side;
 use serde_json::Value;
 
 use super::column::{self, like_pattern};
+use super::held::Held;
 use super::migration::{self, Migration};
 use super::row_cache::RowCache;
 use super::rows::{self, RowTables};
@@ -195,8 +196,15 @@ impl PgStore {
                 available: [None; 2],
                 events: Vec::new(),
                 savepoints: Vec::new(),
+                held: Held::default(),
             };
             let out = work(&mut t)?;
+            if let Err(taken) = rows::write_held(&mut t)? {
+                return Err(StoreError::Corrupt(format!(
+                    "row updates held to the end were refused: {taken}"
+                ))
+                .into());
+            }
             t.flush_events()?;
             t.tx.commit().map_err(StoreError::from)?;
             Ok(out)
@@ -221,6 +229,7 @@ impl PgStore {
                 available: [None; 2],
                 events: Vec::new(),
                 savepoints: Vec::new(),
+                held: Held::default(),
             };
             work(&mut t)
         })?
@@ -278,6 +287,8 @@ struct PgTx<'a> {
     events: Vec<(EventKind, Option<i64>, String)>,
     /// How many of `events` each open savepoint came after, innermost last.
     savepoints: Vec<usize>,
+    /// Row updates held back to be written together (see [`Tx::hold_updates`]).
+    held: Held,
 }
 
 impl PgTx<'_> {
@@ -366,6 +377,56 @@ fn key_columns(keys: &[RowKey]) -> (Vec<&str>, Vec<&str>) {
 impl RowTables for PgTx<'_> {
     fn cache(&mut self) -> &mut RowCache {
         &mut self.cache
+    }
+
+    fn held(&mut self) -> Option<&mut Held> {
+        Some(&mut self.held)
+    }
+
+    fn replace_many(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(i64, String, &[RowKey])],
+    ) -> Result<Result<(), DuplicateKey>, StoreError> {
+        // One statement for the set, as `replace` for one row. A key another row holds refuses the
+        // set, even when that row is in the set and gives the key up: the set is then written row
+        // by row by its caller, in order.
+        let st = self.st(
+            "WITH r AS (SELECT * FROM unnest($3::BIGINT[], $4::TEXT[]) AS r (id, data)),
+             k AS (SELECT * FROM unnest($5::BIGINT[], $6::TEXT[], $7::TEXT[]) AS k (row_id, name, value)),
+             twice AS (SELECT name FROM k GROUP BY name, value HAVING count(*) > 1 LIMIT 1),
+             held AS (SELECT k.name FROM k, LATERAL (SELECT 1 FROM env_row_keys e
+                        WHERE e.side = $1 AND e.tbl = $2 AND e.name = k.name AND e.value = k.value
+                          AND e.row_id <> k.row_id LIMIT 1) h
+                      LIMIT 1),
+             taken AS (SELECT name FROM twice UNION ALL SELECT name FROM held LIMIT 1),
+             gone AS (DELETE FROM env_row_keys e WHERE e.row_id = ANY($3) AND NOT EXISTS (SELECT 1 FROM taken)
+                        AND NOT EXISTS (SELECT 1 FROM k WHERE k.row_id = e.row_id AND k.name = e.name AND k.value = e.value)),
+             added AS (INSERT INTO env_row_keys (side, tbl, name, value, row_id)
+                       SELECT $1, $2, k.name, k.value, k.row_id FROM k WHERE NOT EXISTS (SELECT 1 FROM taken)
+                         AND NOT EXISTS (SELECT 1 FROM env_row_keys e
+                                         WHERE e.row_id = k.row_id AND e.name = k.name AND e.value = k.value)),
+             changed AS (UPDATE env_rows SET data = r.data FROM r
+                         WHERE env_rows.id = r.id AND env_rows.id = ANY($3) AND NOT EXISTS (SELECT 1 FROM taken))
+             SELECT name FROM taken",
+        )?;
+        let ids: Vec<i64> = rows.iter().map(|(id, _, _)| *id).collect();
+        let data: Vec<&str> = rows.iter().map(|(_, data, _)| data.as_str()).collect();
+        let (mut owners, mut names, mut values) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, _, keys) in rows {
+            for key in keys.iter() {
+                owners.push(*id);
+                names.push(key.name.as_str());
+                values.push(key.value.as_str());
+            }
+        }
+        let taken =
+            self.tx.query_opt(&st, &[&side.as_str(), &table, &ids, &data, &owners, &names, &values])?;
+        Ok(match taken {
+            Some(row) => Err(DuplicateKey { key: row.get(0) }),
+            None => Ok(()),
+        })
     }
 
     fn select_by_key(
@@ -565,6 +626,7 @@ impl Tx for PgTx<'_> {
         after: i64,
         limit: usize,
     ) -> Result<Vec<StoredRow>, StoreError> {
+        rows::flush(self)?;
         let st = self.st(
             "SELECT id, data FROM env_rows WHERE side = $1 AND tbl = $2 AND id > $3 ORDER BY id LIMIT $4",
         )?;
@@ -577,6 +639,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn count_rows(&mut self, side: Side, table: &str) -> Result<u64, StoreError> {
+        rows::flush(self)?;
         let st = self.st("SELECT COUNT(*) FROM env_rows WHERE side = $1 AND tbl = $2")?;
         let n: i64 = self.tx.query_one(&st, &[&side.as_str(), &table])?.get(0);
         Ok(column::count(n))
@@ -667,7 +730,17 @@ impl Tx for PgTx<'_> {
         Ok(outcome)
     }
 
+    fn hold_updates(&mut self) {
+        self.held.on = true;
+        self.held.since = self.savepoints.len();
+    }
+
+    fn write_held(&mut self) -> Result<Result<(), DuplicateKey>, StoreError> {
+        rows::write_held(self)
+    }
+
     fn savepoint(&mut self) -> Result<(), StoreError> {
+        rows::flush(self)?;
         self.tx.batch_execute("SAVEPOINT item")?;
         self.savepoints.push(self.events.len());
         Ok(())
@@ -677,6 +750,9 @@ impl Tx for PgTx<'_> {
         rows::rolled_back(self);
         let held = self.savepoints.pop().unwrap_or(0);
         self.events.truncate(held);
+        if self.savepoints.len() < self.held.since {
+            self.held.forget();
+        }
         // Locks taken since the savepoint go with it: announce again before the next append.
         self.writing = 0;
         self.available = [None; 2];
@@ -691,6 +767,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn get_rows(&mut self, ids: &[i64]) -> Result<Vec<StoredRow>, StoreError> {
+        rows::flush(self)?;
         let st = self.st("SELECT id, data FROM env_rows WHERE id = ANY($1)")?;
         let mut found: HashMap<i64, Row> = HashMap::with_capacity(ids.len());
         for r in self.tx.query(&st, &[&ids])? {

@@ -7,6 +7,7 @@
 use dualwrite_core::schema::Side;
 
 use super::column;
+use super::held::{Held, HeldRow};
 use super::row_cache::RowCache;
 use super::{DuplicateKey, Row, RowKey, StoreError, StoredRow};
 
@@ -51,9 +52,93 @@ pub(super) trait RowTables {
         keys: &[RowKey],
     ) -> Result<Result<(), DuplicateKey>, StoreError>;
     fn delete(&mut self, id: i64) -> Result<(), StoreError>;
+    /// The updates this transaction holds back, on a backend that holds them (see
+    /// [`super::Tx::hold_updates`]).
+    fn held(&mut self) -> Option<&mut Held> {
+        None
+    }
+    /// [`RowTables::replace`] for several rows of `side`/`table` at once, all or none: `Ok(Err(..))`
+    /// names a key another row holds or two of them give.
+    fn replace_many(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(i64, String, &[RowKey])],
+    ) -> Result<Result<(), DuplicateKey>, StoreError> {
+        for (id, data, keys) in rows {
+            if let Err(taken) = self.replace(*id, side, table, data, keys)? {
+                return Ok(Err(taken));
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// Whether updates are being held.
+fn holding(t: &mut impl RowTables) -> bool {
+    t.held().is_some_and(|held| held.on)
+}
+
+/// Writes the held updates, one statement per table; a refusal is kept for [`write_held`] to report
+/// (and nothing more is written). Reads and writes the held rows cannot answer call this first.
+pub(super) fn flush(t: &mut impl RowTables) -> Result<(), StoreError> {
+    let Some(held) = t.held().filter(|held| !held.is_empty()) else { return Ok(()) };
+    let refused = held.refused.is_some();
+    let groups = held.take();
+    if refused {
+        return Ok(());
+    }
+    for ((side, table), rows) in groups {
+        t.cache().wrote(side, &table, None);
+        let texts = rows
+            .iter()
+            .map(|(id, row)| Ok((*id, column::row_text(&row.data)?, row.keys.as_slice())))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        if let Err(taken) = t.replace_many(side, &table, &texts)? {
+            if let Some(held) = t.held() {
+                held.refused = Some(taken);
+            }
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Writes the held updates and stops holding; `Ok(Err(..))` when the set was refused.
+pub(super) fn write_held(t: &mut impl RowTables) -> Result<Result<(), DuplicateKey>, StoreError> {
+    flush(t)?;
+    let Some(held) = t.held() else { return Ok(Ok(())) };
+    held.on = false;
+    Ok(match held.refused.take() {
+        Some(taken) => Err(taken),
+        None => Ok(()),
+    })
 }
 
 pub(super) fn find(
+    t: &mut impl RowTables,
+    side: Side,
+    table: &str,
+    name: &str,
+    value: &str,
+) -> Result<Option<StoredRow>, StoreError> {
+    if let Some(held) = t.held().filter(|held| !held.is_empty()) {
+        // A held row answers for its keys; one the database has under that key but that is held
+        // with other keys no longer has it.
+        if let Some(row) = held.find(side, table, name, value) {
+            return Ok(Some(row));
+        }
+        let stored = find_stored(t, side, table, name, value)?;
+        return Ok(match stored {
+            Some(row) if t.held().is_some_and(|held| held.holds(row.id)) => None,
+            other => other,
+        });
+    }
+    find_stored(t, side, table, name, value)
+}
+
+/// [`find`] in the database (or what the cache remembers of it).
+fn find_stored(
     t: &mut impl RowTables,
     side: Side,
     table: &str,
@@ -68,7 +153,15 @@ pub(super) fn find(
     Ok(row)
 }
 
+/// Row `id` as held, when it is.
+fn held_row(t: &mut impl RowTables, id: i64) -> Option<StoredRow> {
+    t.held().and_then(|held| held.get(id))
+}
+
 pub(super) fn get(t: &mut impl RowTables, id: i64) -> Result<Option<StoredRow>, StoreError> {
+    if let Some(row) = held_row(t, id) {
+        return Ok(Some(row));
+    }
     if let Some(known) = t.cache().found_id(id) {
         return Ok(known);
     }
@@ -84,6 +177,7 @@ pub(super) fn insert(
     data: &Row,
     keys: &[RowKey],
 ) -> Result<Result<i64, DuplicateKey>, StoreError> {
+    flush(t)?;
     t.cache().wrote(side, table, None);
     t.insert(side, table, &column::row_text(data)?, keys)
 }
@@ -94,6 +188,7 @@ pub(super) fn insert_all(
     table: &str,
     rows: &[(&Row, &[RowKey])],
 ) -> Result<Result<Vec<i64>, DuplicateKey>, StoreError> {
+    flush(t)?;
     t.cache().wrote(side, table, None);
     let texts = rows
         .iter()
@@ -111,11 +206,19 @@ pub(super) fn update(
     data: &Row,
     keys: &[RowKey],
 ) -> Result<Result<(), DuplicateKey>, StoreError> {
+    if holding(t) {
+        let row = HeldRow { side, table: table.to_owned(), data: data.clone(), keys: keys.to_vec() };
+        if let Some(held) = t.held() {
+            held.put(id, row);
+        }
+        return Ok(Ok(()));
+    }
     t.cache().wrote(side, table, Some(id));
     t.replace(id, side, table, &column::row_text(data)?, keys)
 }
 
 pub(super) fn delete(t: &mut impl RowTables, id: i64) -> Result<(), StoreError> {
+    flush(t)?;
     // Which side and table the row was of is not known here: forget every lookup.
     t.cache().forget_all();
     t.delete(id)
@@ -124,6 +227,9 @@ pub(super) fn delete(t: &mut impl RowTables, id: i64) -> Result<(), StoreError> 
 /// The transaction rolled back to a savepoint: what was looked up since may be gone, forget it all.
 pub(super) fn rolled_back(t: &mut impl RowTables) {
     t.cache().forget_all();
+    if let Some(held) = t.held() {
+        held.forget_rows();
+    }
 }
 
 /// The row methods of [`super::Tx`] for a backend that implements [`RowTables`]: the same on every

@@ -225,6 +225,76 @@ fn maps_keep_their_body_and_status() {
     });
 }
 
+#[test]
+fn held_updates_are_read_back_written_together_and_refused_or_undone_as_a_set() {
+    each_backend(|backend, store| {
+        let (a, b) = write(store, |tx| {
+            let a =
+                tx.insert_row(Side::Finops, "T", &row(json!({"K": "a"})), &[key("key", "a")])?.expect("a");
+            let b =
+                tx.insert_row(Side::Finops, "T", &row(json!({"K": "b"})), &[key("key", "b")])?.expect("b");
+            Ok((a, b))
+        });
+        let find = |tx: &mut dyn Tx, k: &str| -> Result<Option<String>, StoreError> {
+            Ok(tx
+                .find_row(Side::Finops, "T", "key", k)?
+                .map(|r| r.data["K"].as_str().unwrap_or("").to_owned()))
+        };
+        // Held, then written: the transaction reads its own updates throughout.
+        write(store, |tx| {
+            tx.savepoint()?;
+            tx.hold_updates();
+            tx.update_row(a, Side::Finops, "T", &row(json!({"K": "a2"})), &[key("key", "a2")])?
+                .expect("free key");
+            assert_eq!(find(tx, "a2")?, Some("a2".into()), "{backend}: found by its new key");
+            assert_eq!(find(tx, "a")?, None, "{backend}: no longer by its old one");
+            assert_eq!(tx.get_row(a)?.map(|r| r.data["K"].clone()), Some(json!("a2")), "{backend}");
+            tx.update_row(a, Side::Finops, "T", &row(json!({"K": "a3"})), &[key("key", "a3")])?
+                .expect("free key");
+            assert_eq!(find(tx, "a2")?, None, "{backend}: a second update moves it again");
+            assert_eq!(tx.write_held()?, Ok(()), "{backend}");
+            tx.release_savepoint()?;
+            Ok(())
+        });
+        let after = |k: &str| store.read(|tx| find(tx, k)).expect("read");
+        assert_eq!(
+            (after("a"), after("a3"), after("b")),
+            (None, Some("a3".into()), Some("b".into())),
+            "{backend}"
+        );
+        // A key another row holds refuses the set (from the update itself where nothing is held).
+        write(store, |tx| {
+            tx.savepoint()?;
+            tx.hold_updates();
+            let renamed =
+                tx.update_row(b, Side::Finops, "T", &row(json!({"K": "b2"})), &[key("key", "b")])?;
+            let taken = tx.update_row(a, Side::Finops, "T", &row(json!({"K": "b"})), &[key("key", "b")])?;
+            let held = tx.write_held()?;
+            assert_eq!(renamed, Ok(()), "{backend}");
+            assert!(taken.is_err() || held.is_err(), "{backend}: the set is refused: {taken:?} {held:?}");
+            tx.rollback_to_savepoint()?;
+            Ok(())
+        });
+        assert_eq!((after("a3"), after("b")), (Some("a3".into()), Some("b".into())), "{backend}: as it was");
+        // Rolled back while held: nothing of the set is written, and the transaction commits.
+        write(store, |tx| {
+            tx.savepoint()?;
+            tx.hold_updates();
+            tx.update_row(b, Side::Finops, "T", &row(json!({"K": "b4"})), &[key("key", "b4")])?
+                .expect("free");
+            tx.rollback_to_savepoint()?;
+            tx.update_row(a, Side::Finops, "T", &row(json!({"K": "a5"})), &[key("key", "a5")])?
+                .expect("free");
+            Ok(())
+        });
+        assert_eq!(
+            (after("a5"), after("b"), after("b4")),
+            (Some("a5".into()), Some("b".into()), None),
+            "{backend}"
+        );
+    });
+}
+
 /// The `i` of each event after `after`, in the log's order.
 fn event_order(tx: &mut dyn Tx, after: i64) -> Result<Vec<i64>, StoreError> {
     Ok(tx.events_after(after, 100)?.iter().map(|e| e.body["i"].as_i64().unwrap_or(-100)).collect())
