@@ -7,6 +7,7 @@ use dualwrite_core::access::Permission;
 
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::session;
 
 fn action_name(action: AlertAction) -> &'static str {
@@ -23,7 +24,7 @@ type RulesEdit = Box<dyn FnOnce(&mut Vec<AlertRule>)>;
 /// Alert rules: count live-sync errors of some types in a window and act on the map.
 #[component]
 pub fn AlertsPage() -> impl IntoView {
-    let loaded = LocalResource::new(api::alerts);
+    let loaded = Fetched::new(api::alerts);
     let rules: RwSignal<Option<Vec<AlertRule>>> = RwSignal::new(None);
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let current = move || rules.get().or_else(|| loaded.get().and_then(Result::ok).map(|a| a.rules));

@@ -1,12 +1,13 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::fetched::Fetched;
 use crate::route::Route;
 
 /// The landing page: what this studio is connected to, and where to go.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let health = LocalResource::new(api::health);
+    let health = Fetched::new(api::health);
     view! {
         <section class="page">
             <h1>"dualwrite studio"</h1>

@@ -5,12 +5,13 @@ use dualwrite_core::access::Permission;
 
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::session;
 
 /// The integration keys of the Dataverse tables the maps use: refresh from alternate keys, or set by hand.
 #[component]
 pub fn IntegrationKeysPage() -> impl IntoView {
-    let keys = LocalResource::new(api::integration_keys);
+    let keys = Fetched::new(api::integration_keys);
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let editing: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     let refresh = move |_| {

@@ -14,7 +14,8 @@ use leptos_router::hooks::use_params_map;
 use super::table::side_label;
 use crate::api::{self, ApiError};
 use crate::components::notice::ErrorNotice;
-use crate::components::progress::ProgressBar;
+use crate::components::progress::{decimal, ProgressBar};
+use crate::fetched::Fetched;
 use crate::route::Route;
 use crate::session;
 
@@ -33,7 +34,7 @@ fn stem(file_name: &str) -> &str {
 pub fn LoadPage() -> impl IntoView {
     let params = use_params_map();
     let side = Memo::new(move |_| params.with(|p| p.get("side").and_then(|s| s.parse::<Side>().ok())));
-    let schema = LocalResource::new(api::schema);
+    let schema = Fetched::new(api::schema);
     let schema_doc =
         Memo::new(move |_| schema.get().and_then(Result::ok).and_then(|v| Schema::from_value(&v).ok()));
     let input = NodeRef::<Input>::new();
@@ -167,9 +168,9 @@ fn Sending(sent: Signal<(u64, u64)>, busy: Signal<bool>) -> impl IntoView {
 /// A byte count the way people read file sizes.
 fn size(bytes: u64) -> String {
     match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / f64::from(1u32 << 30)),
-        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1u32 << 20)),
-        b if b >= 1 << 10 => format!("{:.0} KB", b as f64 / 1024.0),
+        b if b >= 1 << 30 => format!("{} GB", decimal(b, 1 << 30, 1)),
+        b if b >= 1 << 20 => format!("{} MB", decimal(b, 1 << 20, 1)),
+        b if b >= 1 << 10 => format!("{} KB", decimal(b, 1 << 10, 0)),
         b => format!("{b} bytes"),
     }
 }

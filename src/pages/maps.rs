@@ -14,13 +14,14 @@ use leptos_router::NavigateOptions;
 
 use crate::api::{self, ApiError};
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::pages::run::RunFlow;
 use crate::route::{MapTab, Route};
 use crate::session;
 
 #[component]
 pub fn MapsPage() -> impl IntoView {
-    let maps = LocalResource::new(api::maps);
+    let maps = Fetched::new(api::maps);
     let query = use_query_map();
     let search = Memo::new(move |_| query.with(|q| q.get("search").unwrap_or_default()));
     let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());

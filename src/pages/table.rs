@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::api::{self, ApiError};
 use crate::components::notice::ErrorNotice;
+use crate::fetched::Fetched;
 use crate::route::Route;
 use crate::session;
 use row_form::RowForm;
@@ -36,11 +37,11 @@ pub fn TablePage() -> impl IntoView {
     let filter = Memo::new(move |_| query.with(|q| q.get("filter").unwrap_or_default()));
     let after =
         Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
-    let schema = LocalResource::new(api::schema);
+    let schema = Fetched::new(api::schema);
     let schema_doc =
         Memo::new(move |_| schema.get().and_then(Result::ok).and_then(|v| Schema::from_value(&v).ok()));
     let reload = RwSignal::new(0u32);
-    let rows = LocalResource::new(move || {
+    let rows = Fetched::new(move || {
         let (side, table, filter, after) = (side.get(), table.get(), filter.get(), after.get());
         reload.track();
         async move {

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::session;
 use issued::IssuedSecret;
 use table::TokenTable;
@@ -31,7 +32,7 @@ pub fn TokensPage() -> impl IntoView {
 
 #[component]
 fn TokensAdmin() -> impl IntoView {
-    let tokens = LocalResource::new(api::tokens);
+    let tokens = Fetched::new(api::tokens);
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let issued: RwSignal<Option<IssuedToken>> = RwSignal::new(None);
 

@@ -5,13 +5,14 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::components::notice::ErrorNotice;
+use crate::fetched::Fetched;
 
 #[component]
 pub fn PackageExport(
     /// Notified when maps were imported, so the list of maps to choose from is read again.
     refresh: Trigger,
 ) -> impl IntoView {
-    let maps = LocalResource::new(move || {
+    let maps = Fetched::new(move || {
         refresh.track();
         api::maps()
     });

@@ -17,6 +17,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, ApiError, Upload};
 use crate::components::diagnostics::DiagnosticList;
 use crate::components::notice::ErrorNotice;
+use crate::fetched::Fetched;
 use crate::route::{MapTab, Route};
 use crate::session;
 
@@ -47,7 +48,7 @@ fn check(text: &str, schema: Option<&Schema>) -> Result<Checked, String> {
 
 #[component]
 pub fn PackageImport(on_imported: Callback<()>) -> impl IntoView {
-    let schema = LocalResource::new(api::schema);
+    let schema = Fetched::new(api::schema);
     let text = RwSignal::new(String::new());
     // A chosen file the server reads (a solution), with its name.
     let file: RwSignal<Option<(String, Upload)>> = RwSignal::new(None);

@@ -12,6 +12,7 @@ use dualwrite_core::api::{Counts, InitialSyncState};
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
+use crate::fetched::Fetched;
 use crate::route::{MapTab, Route};
 use crate::session;
 
@@ -27,7 +28,7 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
     let page = Memo::new(move |_| {
         query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1))
     });
-    let sync = LocalResource::new(move || {
+    let sync = Fetched::new(move || {
         let (search, page) = (search.get(), page.get());
         async move { api::initial_sync(&id.get_value(), u64::from((page - 1) * PAGE), PAGE, &search).await }
     });

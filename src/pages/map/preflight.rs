@@ -7,6 +7,7 @@ use dualwrite_core::api::{PreflightProblem, PreflightReport};
 use crate::api::{self, ApiError};
 use crate::components::diagnostics::DiagnosticList;
 use crate::components::notice::ErrorNotice;
+use crate::components::progress::decimal;
 
 /// Rows of one problem shown a page.
 const PAGE: u32 = 20;
@@ -78,7 +79,7 @@ fn Report(report: PreflightReport, id: String, master: Side) -> impl IntoView {
     .into_iter()
     .chain(report.problems.iter().map(|p| (format!("failing: {}", p.title), p.total)))
     .collect();
-    let max = bars.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
+    let max = bars.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let diagnostics = Signal::derive({
         let d = report.diagnostics.clone();
         move || d.clone()
@@ -93,7 +94,7 @@ fn Report(report: PreflightReport, id: String, master: Side) -> impl IntoView {
             {bars.into_iter().map(|(label, n)| view! {
                 <div class="bar-row">
                     <span class="bar-label">{label}</span>
-                    <span class="bar" style:width=format!("{:.1}%", n as f64 * 100.0 / max)></span>
+                    <span class="bar" style:width=format!("{}%", decimal(n * 100, max, 1))></span>
                     <span class="bar-value">{n}</span>
                 </div>
             }).collect_view()}

@@ -18,6 +18,7 @@ use leptos_router::NavigateOptions;
 use crate::api;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
+use crate::fetched::Fetched;
 use crate::route::{MapTab, Route};
 use crate::session;
 
@@ -35,11 +36,11 @@ pub fn QueueTab(
     let key = Memo::new(move |_| query.with(|q| q.get("key").unwrap_or_default()));
     let after =
         Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
-    let queue = LocalResource::new(move || {
+    let queue = Fetched::new(move || {
         let (key, after) = (key.get(), after.get());
         async move { api::queue(&id.get_value(), &key, after, PAGE).await }
     });
-    let errors = LocalResource::new(move || async move { api::catch_up_errors(&id.get_value()).await });
+    let errors = Fetched::new(move || async move { api::catch_up_errors(&id.get_value()).await });
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let chosen: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let mode = RwSignal::new(ResumeMode::CatchUp);

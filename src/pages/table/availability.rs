@@ -7,13 +7,14 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
 use crate::components::notice::ErrorNotice;
+use crate::fetched::Fetched;
 use crate::session;
 
 /// Whether the environment takes writes; marking it unavailable simulates maintenance (writes that would
 /// touch it fail, or queue for paused maps).
 #[component]
 pub fn AvailabilitySwitch(side: Side) -> impl IntoView {
-    let state = LocalResource::new(move || api::availability(side));
+    let state = Fetched::new(move || api::availability(side));
     let error: RwSignal<Option<ApiError>> = RwSignal::new(None);
     let toggle = move |_| {
         let Some(Ok(now)) = state.get_untracked() else { return };
