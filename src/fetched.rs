@@ -67,7 +67,7 @@ impl<T> Fetched<T> {
 }
 
 fn resource(call: Call) -> LocalResource<Answer> {
-    LocalResource::new(move || call())
+    LocalResource::new(call)
 }
 
 fn typed<T: Clone + 'static>(answer: Answer) -> Result<T, ApiError> {

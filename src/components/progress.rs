@@ -1,3 +1,4 @@
+use crate::components::live;
 use leptos::prelude::*;
 
 /// A progress bar for long work (initial sync, catch-up, a file on its way to the server). Beside it
@@ -21,10 +22,10 @@ pub fn ProgressBar(
                 data-testid="progress" data-complete=move || complete().to_string()>
                 <div class="progress-fill" class:complete=complete style:width=move || format!("{}%", percent(1))></div>
             </div>
-            <span class="progress-text">{move || match caption {
+            <span class="progress-text">{live(move || match caption {
                 Some(caption) => caption.get(),
                 None => format!("{} of {} ({}%)", done.get(), total.get(), percent(0)),
-            }}</span>
+            })}</span>
         </div>
     }
 }

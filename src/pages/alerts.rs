@@ -6,6 +6,7 @@ use dualwrite_core::api::{AlertAction, AlertRule, AlertRules, ALERT_ERROR_TYPES,
 use dualwrite_core::access::Permission;
 
 use crate::api;
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::fetched::Fetched;
 use crate::session;
@@ -89,10 +90,10 @@ pub fn AlertsPage() -> impl IntoView {
             <h1>"Alerts"</h1>
             <p class="muted">"Count live-sync errors by type; when a rule's count is reached within its window, act on the map."</p>
             <OutcomeNotice outcome=outcome />
-            {move || loaded.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || (0..count.get()).map(rule).collect_view()}
+            {live(move || loaded.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> }))}
+            {live(move || (0..count.get()).map(rule).collect_view())}
             <ul class="problems" data-testid="alert-problems">
-                {move || problems.get().into_iter().map(|p| view! { <li class="error">{p.to_string()}</li> }).collect_view()}
+                {live(move || problems.get().into_iter().map(|p| view! { <li class="error">{p.to_string()}</li> }).collect_view())}
             </ul>
             <div class="row" class:hidden=!designer>
                 <button type="button" on:click=move |_| edit(Box::new(|l| l.push(AlertRule {

@@ -13,6 +13,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::table::side_label;
 use crate::api::{self, ApiError};
+use crate::components::live;
 use crate::components::notice::ErrorNotice;
 use crate::components::progress::{decimal, ProgressBar};
 use crate::fetched::Fetched;
@@ -107,8 +108,8 @@ pub fn LoadPage() -> impl IntoView {
                 </nav>
             </div>
             <p class="muted">"Bring an environment's rows as they were before dual-write, from its data exports: a CSV with a header, JSON lines, an Excel sheet, or a finance and operations data package (zip). Columns the schema does not know are skipped with a warning. A file with a bad row loads nothing unless you keep its good rows; every bad row is listed with its line. Loaded rows are not synced, so a table is refused while a map on it is not stopped."</p>
-            {move || side.get().is_none().then(|| view! { <p class="notice error">"Unknown environment: use finops or dataverse."</p> })}
-            {move || schema.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {live(move || side.get().is_none().then(|| view! { <p class="notice error">"Unknown environment: use finops or dataverse."</p> }))}
+            {live(move || schema.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> }))}
             <div class="panel">
                 <input type="file" node_ref=input aria-label="data export" data-testid="load-file"
                     accept=".csv,.jsonl,.ndjson,.xlsx,.zip" on:change=on_choose />
@@ -119,10 +120,10 @@ pub fn LoadPage() -> impl IntoView {
                         <select aria-label="table" data-testid="load-table" prop:value=move || table.get()
                             on:change=move |ev| table.set(event_target_value(&ev))>
                             <option value="">"choose a table"</option>
-                            {move || tables().unwrap_or_default().into_iter().map(|t| {
+                            {live(move || tables().unwrap_or_default().into_iter().map(|t| {
                                 let chosen = t == table.get();
                                 view! { <option value=t.clone() selected=chosen>{t.clone()}</option> }
-                            }).collect_view()}
+                            }).collect_view())}
                         </select>
                     </label>
                 </Show>
@@ -138,10 +139,10 @@ pub fn LoadPage() -> impl IntoView {
             <Show when=move || { sent.get().1 > 0 }>
                 <Sending sent=Signal::derive(move || sent.get()) busy=Signal::derive(move || busy.get()) />
             </Show>
-            {move || outcome.get().map(|r| match r {
+            {live(move || outcome.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(report) => view! { <LoadReportView report /> }.into_any(),
-            })}
+            }))}
         </section>
     }
 }
