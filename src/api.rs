@@ -5,10 +5,10 @@
 use dualwrite_core::api::{
     AlertRules, Availability, AvailabilityRequest, CatchUpError, ErrorBody, Health, ImportReport,
     InitialSyncState, IntegrationKeyDoc, IntegrationKeyList, IntegrationKeyPut, IssuedToken, LoadReport,
-    MapDoc, MapList, MapListItem, MapResource, MapState, NewToken, PackageExport, Paged, PauseRequest,
-    PreflightProblem, PreflightReport, PreflightRequest, QueueItem, RefreshedKeys, RelatedMaps, Rerun,
-    RerunRequest, ResumeRequest, Retried, RetryRequest, RunRequest, SavedMap, SchemaImport, Session,
-    TokenInfo, TransactionRequest, TransactionResponse,
+    MapDoc, MapList, MapListItem, MapResource, MapState, NewToken, Paged, PauseRequest, PreflightProblem,
+    PreflightReport, PreflightRequest, QueueItem, RefreshedKeys, RelatedMaps, Rerun, RerunRequest,
+    ResumeRequest, Retried, RetryRequest, RunRequest, SavedMap, SchemaImport, Session, TokenInfo,
+    TransactionRequest, TransactionResponse,
 };
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::{Action, ResumeMode};
@@ -17,10 +17,12 @@ use dualwrite_core::validation::Diagnostic;
 use gloo_net::http::{Method, Request, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::route::{encode, with_query};
 use crate::session;
+
+pub mod answer;
 
 /// Where the API lives.
 const API: &str = "/api/v1";
@@ -91,14 +93,14 @@ async fn answer_text(request: Request) -> Result<String, ApiError> {
 
 /// The server's error answer (`status`, its body `text`) in words for the page.
 fn refusal(status: u16, status_text: &str, text: &str) -> ApiError {
-    match serde_json::from_str::<ErrorBody>(text) {
+    match json_of(text).and_then(decode::<ErrorBody>) {
         Ok(body) => ApiError {
             status,
             diagnostics: body
                 .error
                 .details
                 .get("diagnostics")
-                .and_then(|d| serde_json::from_value(d.clone()).ok())
+                .and_then(|d| decode(d.clone()).ok())
                 .unwrap_or_default(),
             code: body.error.code,
             message: body.error.message,
@@ -112,49 +114,72 @@ fn refusal(status: u16, status_text: &str, text: &str) -> ApiError {
     }
 }
 
-async fn answer<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
-    let text = answer_text(request).await?;
-    let text = if text.trim().is_empty() { "null" } else { &text };
-    serde_json::from_str(text).map_err(|e| {
-        ApiError::local("BAD_ANSWER", format!("the server's answer is not what the studio expects: {e}"))
-    })
+fn bad_answer(e: serde_json::Error) -> ApiError {
+    ApiError::local("BAD_ANSWER", format!("the server's answer is not what the studio expects: {e}"))
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+/// An answer's text as JSON; an empty answer is `null`.
+fn json_of(text: &str) -> Result<Value, ApiError> {
+    let text = if text.trim().is_empty() { "null" } else { text };
+    serde_json::from_str(text).map_err(bad_answer)
+}
+
+/// An answer in the shape the studio reads it in. Every answer is parsed as JSON first and read
+/// from that value, so each shape is read by one deserialiser, not one per input type.
+fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    answer::read(value).map_err(bad_answer)
+}
+
+/// `body` as the JSON text a request carries.
+fn json(body: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(body)
+        .map_err(|e| ApiError::local("UNREACHABLE", format!("cannot reach the server: {e}")))
+}
+
+async fn answer(request: Request) -> Result<Value, ApiError> {
+    json_of(&answer_text(request).await?)
+}
+
+async fn get(path: &str) -> Result<Value, ApiError> {
     answer(request(Method::GET, path).build()?).await
 }
 
-async fn send<T: DeserializeOwned>(method: Method, path: &str, body: &impl Serialize) -> Result<T, ApiError> {
-    answer(request(method, path).json(body)?).await
+async fn send(method: Method, path: &str, body: Result<String, ApiError>) -> Result<Value, ApiError> {
+    answer(request(method, path).header("Content-Type", "application/json").body(body?)?).await
 }
 
-async fn post<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<T, ApiError> {
+async fn post(path: &str, body: Result<String, ApiError>) -> Result<Value, ApiError> {
     send(Method::POST, path, body).await
+}
+
+/// The body of a request that carries nothing.
+fn empty() -> Result<String, ApiError> {
+    Ok("{}".to_owned())
 }
 
 /// `GET /health`.
 pub async fn health() -> Result<Health, ApiError> {
-    get("/health").await
+    decode(get("/health").await?)
 }
 
 /// `GET /session` with `token`: whom it belongs to and their role; a 401 if the server refuses it.
 pub async fn session_as(token: &str) -> Result<Session, ApiError> {
-    answer(request_as(Method::GET, "/session", Some(token)).build()?).await
+    decode(answer(request_as(Method::GET, "/session", Some(token)).build()?).await?)
 }
 
 /// `GET /tokens`: every token, revoked ones included.
 pub async fn tokens() -> Result<Paged<TokenInfo>, ApiError> {
-    get("/tokens").await
+    decode(get("/tokens").await?)
 }
 
 /// `POST /tokens`: a new token; its secret is in this answer and nowhere else.
 pub async fn issue_token(new: &NewToken) -> Result<IssuedToken, ApiError> {
-    post("/tokens", new).await
+    decode(post("/tokens", json(new)).await?)
 }
 
 /// `DELETE /tokens/{id}`: the token, revoked.
 pub async fn revoke_token(id: &str) -> Result<TokenInfo, ApiError> {
-    answer(request(Method::DELETE, &format!("/tokens/{}", encode(id))).build()?).await
+    decode(answer(request(Method::DELETE, &format!("/tokens/{}", encode(id))).build()?).await?)
 }
 
 /// `GET /schema`: the schema document.
@@ -178,92 +203,102 @@ pub async fn rows(
             ("after", if after > 0 { after.to_string() } else { String::new() }),
         ],
     );
-    get(&path).await
+    decode(get(&path).await?)
 }
 
 /// `POST /envs/{side}/transactions`.
 pub async fn transaction(side: Side, request: &TransactionRequest) -> Result<TransactionResponse, ApiError> {
-    post(&format!("/envs/{side}/transactions"), request).await
+    decode(post(&format!("/envs/{side}/transactions"), json(request)).await?)
 }
 
 /// `GET /envs/{side}/availability`.
 pub async fn availability(side: Side) -> Result<Availability, ApiError> {
-    get(&format!("/envs/{side}/availability")).await
+    decode(get(&format!("/envs/{side}/availability")).await?)
 }
 
 /// `PUT /envs/{side}/availability`.
 pub async fn set_availability(side: Side, available: bool) -> Result<Availability, ApiError> {
-    send(Method::PUT, &format!("/envs/{side}/availability"), &AvailabilityRequest { available }).await
+    decode(
+        send(Method::PUT, &format!("/envs/{side}/availability"), json(&AvailabilityRequest { available }))
+            .await?,
+    )
 }
 
 /// `GET /integration-keys`.
 pub async fn integration_keys() -> Result<Vec<IntegrationKeyDoc>, ApiError> {
-    get::<IntegrationKeyList>("/integration-keys").await.map(|i| i.items)
+    decode::<IntegrationKeyList>(get("/integration-keys").await?).map(|i| i.items)
 }
 
 /// `PUT /integration-keys/{table}`: a manual key.
 pub async fn put_integration_key(table: &str, fields: Vec<String>) -> Result<IntegrationKeyDoc, ApiError> {
-    send(Method::PUT, &format!("/integration-keys/{}", encode(table)), &IntegrationKeyPut { fields }).await
+    decode(
+        send(
+            Method::PUT,
+            &format!("/integration-keys/{}", encode(table)),
+            json(&IntegrationKeyPut { fields }),
+        )
+        .await?,
+    )
 }
 
 /// `POST /integration-keys/refresh`.
 pub async fn refresh_integration_keys() -> Result<RefreshedKeys, ApiError> {
-    post("/integration-keys/refresh", &json!({})).await
+    decode(post("/integration-keys/refresh", empty()).await?)
 }
 
 /// `GET /maps`.
 pub async fn maps() -> Result<Vec<MapListItem>, ApiError> {
-    get::<Paged<MapListItem>>("/maps").await.map(|i| i.items)
+    decode::<Paged<MapListItem>>(get("/maps").await?).map(|i| i.items)
 }
 
 /// `GET /maps/{id}`.
 pub async fn map(id: &str) -> Result<MapResource, ApiError> {
-    get(&format!("/maps/{}", encode(id))).await
+    decode(get(&format!("/maps/{}", encode(id))).await?)
 }
 
 /// `POST /maps`.
 pub async fn create_map(doc: &MapDoc) -> Result<SavedMap, ApiError> {
-    post("/maps", doc).await
+    decode(post("/maps", json(doc)).await?)
 }
 
 /// `PUT /maps/{id}`.
 pub async fn update_map(id: &str, doc: &MapDoc) -> Result<SavedMap, ApiError> {
-    send(Method::PUT, &format!("/maps/{}", encode(id)), doc).await
+    decode(send(Method::PUT, &format!("/maps/{}", encode(id)), json(doc)).await?)
 }
 
 /// `DELETE /maps/{id}`.
 pub async fn delete_map(id: &str) -> Result<(), ApiError> {
-    answer::<Value>(request(Method::DELETE, &format!("/maps/{}", encode(id))).build()?).await.map(|_| ())
+    answer(request(Method::DELETE, &format!("/maps/{}", encode(id))).build()?).await.map(drop)
 }
 
 /// `GET /maps/{id}/related`.
 pub async fn related(id: &str) -> Result<RelatedMaps, ApiError> {
-    get(&format!("/maps/{}/related", encode(id))).await
+    decode(get(&format!("/maps/{}/related", encode(id))).await?)
 }
 
 /// `POST /maps/run`.
 pub async fn run(request: &RunRequest) -> Result<MapList, ApiError> {
-    post("/maps/run", request).await
+    decode(post("/maps/run", json(request)).await?)
 }
 
 /// `POST /maps/{id}/stop`.
 pub async fn stop(id: &str) -> Result<MapResource, ApiError> {
-    post(&format!("/maps/{}/stop", encode(id)), &json!({})).await
+    decode(post(&format!("/maps/{}/stop", encode(id)), empty()).await?)
 }
 
 /// `POST /maps/{id}/pause`.
 pub async fn pause(id: &str, include_related: bool) -> Result<MapList, ApiError> {
-    post(&format!("/maps/{}/pause", encode(id)), &PauseRequest { include_related }).await
+    decode(post(&format!("/maps/{}/pause", encode(id)), json(&PauseRequest { include_related })).await?)
 }
 
 /// `POST /maps/{id}/resume`.
 pub async fn resume(id: &str, mode: ResumeMode) -> Result<MapResource, ApiError> {
-    post(&format!("/maps/{}/resume", encode(id)), &ResumeRequest { mode }).await
+    decode(post(&format!("/maps/{}/resume", encode(id)), json(&ResumeRequest { mode })).await?)
 }
 
 /// `POST /maps/{id}/skip-to-live`.
 pub async fn skip_to_live(id: &str) -> Result<MapResource, ApiError> {
-    post(&format!("/maps/{}/skip-to-live", encode(id)), &json!({})).await
+    decode(post(&format!("/maps/{}/skip-to-live", encode(id)), empty()).await?)
 }
 
 /// A lifecycle action on map `id` a person takes from a map's own page: pause (this map alone),
@@ -292,17 +327,27 @@ pub async fn initial_sync(
         format!("/maps/{}/initial-sync", encode(id)),
         &[("offset", offset.to_string()), ("limit", limit.to_string()), ("search", search.to_owned())],
     );
-    get(&path).await
+    // Read as its variant by hand: the derived untagged reading buffers the answer and reads it once
+    // per variant, which takes a second copy of every deserialiser it reaches.
+    let answer = get(&path).await?;
+    if answer.get("execution").is_some() {
+        decode(answer).map(InitialSyncState::Latest)
+    } else {
+        decode(answer).map(InitialSyncState::None)
+    }
 }
 
 /// `POST /maps/{id}/initial-sync/rerun`.
 pub async fn rerun_initial_sync(id: &str, retry_errors: bool) -> Result<Rerun, ApiError> {
-    post(&format!("/maps/{}/initial-sync/rerun", encode(id)), &RerunRequest { retry_errors }).await
+    decode(
+        post(&format!("/maps/{}/initial-sync/rerun", encode(id)), json(&RerunRequest { retry_errors }))
+            .await?,
+    )
 }
 
 /// `POST /maps/{id}/initial-sync/skip`.
 pub async fn skip_initial_sync(id: &str) -> Result<MapState, ApiError> {
-    post(&format!("/maps/{}/initial-sync/skip", encode(id)), &json!({})).await
+    decode(post(&format!("/maps/{}/initial-sync/skip", encode(id)), empty()).await?)
 }
 
 /// `GET /maps/{id}/queue?key=&after=&limit=`.
@@ -315,22 +360,25 @@ pub async fn queue(id: &str, key: &str, after: i64, limit: u32) -> Result<Paged<
             ("limit", limit.to_string()),
         ],
     );
-    get(&path).await
+    decode(get(&path).await?)
 }
 
 /// `GET /maps/{id}/catch-up-errors`.
 pub async fn catch_up_errors(id: &str) -> Result<Paged<CatchUpError>, ApiError> {
-    get(&format!("/maps/{}/catch-up-errors", encode(id))).await
+    decode(get(&format!("/maps/{}/catch-up-errors", encode(id))).await?)
 }
 
 /// `POST /maps/{id}/catch-up-errors/retry`: the errors with these ids, or all of them.
 pub async fn retry_catch_up_errors(id: &str, ids: Option<Vec<i64>>) -> Result<Retried, ApiError> {
-    post(&format!("/maps/{}/catch-up-errors/retry", encode(id)), &RetryRequest { ids }).await
+    decode(post(&format!("/maps/{}/catch-up-errors/retry", encode(id)), json(&RetryRequest { ids })).await?)
 }
 
 /// `POST /maps/{id}/preflight` with the master of the initial sync in view.
 pub async fn preflight(id: &str, master: Side) -> Result<PreflightReport, ApiError> {
-    post(&format!("/maps/{}/preflight", encode(id)), &PreflightRequest { master: Some(master) }).await
+    decode(
+        post(&format!("/maps/{}/preflight", encode(id)), json(&PreflightRequest { master: Some(master) }))
+            .await?,
+    )
 }
 
 /// `POST /maps/{id}/preflight?problem=&offset=&limit=`.
@@ -345,27 +393,29 @@ pub async fn preflight_problem(
         format!("/maps/{}/preflight", encode(id)),
         &[("problem", code.to_owned()), ("offset", offset.to_string()), ("limit", limit.to_string())],
     );
-    post(&path, &PreflightRequest { master: Some(master) }).await
+    decode(post(&path, json(&PreflightRequest { master: Some(master) })).await?)
 }
 
 /// `POST /maps/{id}/preflight?format=csv`: every problem row.
 pub async fn preflight_csv(id: &str, master: Side) -> Result<String, ApiError> {
     let path = with_query(format!("/maps/{}/preflight", encode(id)), &[("format", "csv".to_owned())]);
-    answer_text(request(Method::POST, &path).json(&PreflightRequest { master: Some(master) })?).await
+    let body = json(&PreflightRequest { master: Some(master) })?;
+    answer_text(request(Method::POST, &path).header("Content-Type", "application/json").body(body)?).await
 }
 
 /// `GET /alerts`.
 pub async fn alerts() -> Result<AlertRules, ApiError> {
-    get("/alerts").await
+    decode(get("/alerts").await?)
 }
 
 /// `PUT /alerts`.
 pub async fn put_alerts(alerts: &AlertRules) -> Result<AlertRules, ApiError> {
-    send(Method::PUT, "/alerts", alerts).await
+    decode(send(Method::PUT, "/alerts", json(alerts)).await?)
 }
 
-/// `GET /packages/export?maps=&format=`: `format` is `native` or `msdyn_mapping`.
-pub async fn export(map_ids: &[String], format: &str) -> Result<PackageExport, ApiError> {
+/// `GET /packages/export?maps=&format=`: `format` is `native` or `msdyn_mapping`. The studio only saves
+/// the package, so it stays the JSON the server sent (a `PackageExport`), read by no deserialiser.
+pub async fn export(map_ids: &[String], format: &str) -> Result<Value, ApiError> {
     let path = with_query(
         "/packages/export".to_owned(),
         &[("maps", map_ids.join(",")), ("format", format.to_owned())],
@@ -385,7 +435,8 @@ impl Upload {
     /// A chosen file by its content: JSON when it parses as JSON, else a zip or XML as its first
     /// bytes say.
     pub fn of_file(bytes: Vec<u8>) -> Upload {
-        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        if let Some(value) = std::str::from_utf8(&bytes).ok().and_then(|text| serde_json::from_str(text).ok())
+        {
             return Upload::Json(value);
         }
         let content_type = if bytes.starts_with(b"PK") { "application/zip" } else { "application/xml" };
@@ -393,9 +444,9 @@ impl Upload {
     }
 }
 
-async fn send_upload<T: DeserializeOwned>(path: &str, upload: &Upload) -> Result<T, ApiError> {
+async fn send_upload(path: &str, upload: &Upload) -> Result<Value, ApiError> {
     match upload {
-        Upload::Json(value) => post(path, value).await,
+        Upload::Json(value) => post(path, json(value)).await,
         Upload::File { content_type, bytes } => {
             let body = js_sys::Uint8Array::from(bytes.as_slice());
             answer(request(Method::POST, path).header("Content-Type", content_type).body(body)?).await
@@ -407,7 +458,7 @@ async fn send_upload<T: DeserializeOwned>(path: &str, upload: &Upload) -> Result
 /// per map what was (or would be) created or replaced, field by field.
 pub async fn import(upload: &Upload, preview: bool) -> Result<ImportReport, ApiError> {
     let path = if preview { "/packages/import?preview=true" } else { "/packages/import" };
-    send_upload(path, upload).await
+    decode(send_upload(path, upload).await?)
 }
 
 /// `POST /schema/import?side=&tables=[&preview=true]`: an environment's `$metadata` merged into the
@@ -426,7 +477,7 @@ pub async fn import_schema(
         query.push(("preview", "true".to_owned()));
     }
     let upload = Upload::File { content_type: "application/xml".into(), bytes: xml.into_bytes() };
-    send_upload(&with_query("/schema/import".to_owned(), &query), &upload).await
+    decode(send_upload(&with_query("/schema/import".to_owned(), &query), &upload).await?)
 }
 
 /// The media type a data export is sent as, by its file name; `None` leaves it to the server, which
@@ -499,15 +550,14 @@ pub async fn load(
         session::refused(token.as_deref());
     }
     if (200..300).contains(&status) {
-        return serde_json::from_str(&text).map_err(|e| {
-            ApiError::local("BAD_ANSWER", format!("the server's answer is not what the studio expects: {e}"))
-        });
+        return decode(json_of(&text)?);
     }
-    let refused = serde_json::from_str::<ErrorBody>(&text)
+    let refused = json_of(&text)
+        .and_then(decode::<ErrorBody>)
         .ok()
         .filter(|body| body.error.code == ErrorCode::RowsRefused.as_str())
         .and_then(|body| body.error.details.get("report").cloned())
-        .and_then(|report| serde_json::from_value(report).ok());
+        .and_then(|report| decode(report).ok());
     match refused {
         Some(report) => Ok(report),
         None => Err(refusal(status, &xhr.status_text().unwrap_or_default(), &text)),

@@ -4,10 +4,11 @@
 use dualwrite_core::access::Permission;
 use dualwrite_core::schema::Side;
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route as RouteView, Router, Routes, A};
+use leptos_router::components::{FlatRoutes, Redirect, Route as RouteView, Router, A};
 use leptos_router::hooks::{use_location, use_params_map};
 use leptos_router::path;
 
+use crate::components::live;
 use crate::pages::{
     alerts::AlertsPage,
     home::HomePage,
@@ -56,7 +57,7 @@ pub fn App() -> impl IntoView {
 /// Who is signed in, and the way out.
 #[component]
 fn SessionBadge() -> impl IntoView {
-    move || {
+    live(move || {
         session::current().map(|s| {
             view! {
                 <div class="who">
@@ -69,7 +70,7 @@ fn SessionBadge() -> impl IntoView {
                 </div>
             }
         })
-    }
+    })
 }
 
 /// The sign-in page at `/sign-in`; elsewhere the routes once signed in, the sign-in panel until then.
@@ -79,7 +80,7 @@ fn Shell() -> impl IntoView {
     let on_sign_in = Memo::new(move |_| location.pathname.get() == Route::SignIn.path());
     let phase = Memo::new(move |_| session::phase());
     // The sign-in page stays put while it signs in (it then opens the next view itself).
-    move || {
+    live(move || {
         if on_sign_in.get() {
             return view! { <SignInPage /> }.into_any();
         }
@@ -88,17 +89,20 @@ fn Shell() -> impl IntoView {
             Phase::SignedOut => view! { <SignInPanel /> }.into_any(),
             Phase::Checking => checking().into_any(),
         }
-    }
+    })
 }
 
 fn checking() -> impl IntoView {
     view! { <p class="muted" role="status" data-testid="session-checking">"Checking your sign-in…"</p> }
 }
 
+/// The routes are one flat list, so `FlatRoutes` holds them (smaller than the nested router). It keeps
+/// a route's own URL only while the path stays, so pages read the query from `use_location()`, which
+/// follows every navigation, never from `use_query_map()`.
 #[component]
 fn AppRoutes() -> impl IntoView {
     view! {
-        <Routes fallback=|| view! { <NotFound /> }>
+        <FlatRoutes fallback=|| view! { <NotFound /> }>
             <RouteView path=path!("/") view=HomePage />
             <RouteView path=path!("/maps") view=MapsPage />
             <RouteView path=path!("/maps/:id") view=MapRedirect />
@@ -110,7 +114,7 @@ fn AppRoutes() -> impl IntoView {
             <RouteView path=path!("/alerts") view=AlertsPage />
             <RouteView path=path!("/import") view=ImportPage />
             <RouteView path=path!("/tokens") view=TokensPage />
-        </Routes>
+        </FlatRoutes>
     }
 }
 

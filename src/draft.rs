@@ -74,7 +74,7 @@ fn expand_transform(t: &Value) -> Value {
 fn expand(value: Value) -> Result<MapDoc, String> {
     let Value::Array(parts) = value else {
         // The package's object shape.
-        return serde_json::from_value(value).map_err(|e| e.to_string());
+        return crate::api::answer::read(value).map_err(|e| e.to_string());
     };
     let text = |i: usize| parts.get(i).and_then(Value::as_str).map(str::to_owned);
     let filter = |i: usize| text(i).filter(|f| !f.is_empty());
@@ -127,8 +127,9 @@ pub fn decode(fragment: &str) -> Option<Result<MapDoc, String>> {
         Err(e) => return Some(Err(e)),
     };
     Some(
-        serde_json::from_slice(&bytes)
+        std::str::from_utf8(&bytes)
             .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(text).map_err(|e| e.to_string()))
             .and_then(expand)
             .map_err(|e| format!("the link's draft is not a table map ({e}); it may have been cut short")),
     )

@@ -6,6 +6,7 @@ mod catalog;
 mod components;
 mod coverage;
 mod draft;
+mod fetched;
 mod file;
 mod pages;
 mod poll;

@@ -1,3 +1,4 @@
+use crate::components::live;
 use dualwrite_core::validation::{Diagnostic, Severity};
 use leptos::prelude::*;
 
@@ -9,7 +10,7 @@ pub fn DiagnosticList(
 ) -> impl IntoView {
     view! {
         <div class="diagnostics" aria-live="polite">
-            {move || {
+            {live(move || {
                 let list = diagnostics.get();
                 if list.is_empty() {
                     return view! {
@@ -40,7 +41,7 @@ pub fn DiagnosticList(
                     </ul>
                 }
                 .into_any()
-            }}
+            })}
         </div>
     }
 }
@@ -57,13 +58,13 @@ pub fn DiagnosticSummary(#[prop(into)] diagnostics: Signal<Vec<Diagnostic>>) -> 
     view! {
         <span class="diag-summary" data-testid="diagnostic-summary"
             class:has-errors=move || { counts().0 > 0 }>
-            {move || {
+            {live(move || {
                 let (e, w) = counts();
                 match (e, w) {
                     (0, 0) => "no problems".to_owned(),
                     _ => format!("{e} error{}, {w} warning{}", plural(e), plural(w)),
                 }
-            }}
+            })}
         </span>
     }
 }
@@ -75,7 +76,7 @@ pub fn InlineDiagnostics(
     #[prop(into)] path: String,
 ) -> impl IntoView {
     let path = StoredValue::new(path);
-    move || {
+    live(move || {
         let mine: Vec<Diagnostic> = diagnostics
             .with(|all| all.iter().filter(|d| path.with_value(|p| is_at(&d.path, p))).cloned().collect());
         (!mine.is_empty()).then(|| {
@@ -92,7 +93,7 @@ pub fn InlineDiagnostics(
                 </ul>
             }
         })
-    }
+    })
 }
 
 /// Whether a diagnostic's path is `at` or inside it.

@@ -4,6 +4,7 @@ use dualwrite_core::validation::{Diagnostic, Severity};
 use leptos::prelude::*;
 
 use super::diagnostics::field_index;
+use crate::components::live;
 
 /// What a user did to the field list.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,16 +163,16 @@ pub fn FieldGrid(
                 {side_input("dataverse-columns", "Dataverse field", "field-dataverse", |f| f.dataverse.clone(), FieldEdit::Dataverse)}
                 <td class="transforms">
                     <button type="button" class="link" on:click=move |_| on_select.run(i)>
-                        {move || field.with(|f| f.as_ref().map(transforms_summary).unwrap_or_default())}
+                        {live(move || field.with(|f| f.as_ref().map(transforms_summary).unwrap_or_default()))}
                     </button>
                 </td>
                 <td class="marks" title=move || problems.with(|p| p.2.clone())>
-                    {move || problems.with(|p| match (p.0, p.1) {
+                    {live(move || problems.with(|p| match (p.0, p.1) {
                         (0, 0) => String::new(),
                         (e, 0) => format!("✖ {e}"),
                         (0, w) => format!("⚠ {w}"),
                         (e, w) => format!("✖ {e} ⚠ {w}"),
-                    })}
+                    }))}
                 </td>
                 <td class="actions">
                     <button type="button" title="move up" aria-label="move up" disabled=move || !editable.get() || i == 0
@@ -188,10 +189,10 @@ pub fn FieldGrid(
     };
     view! {
         <datalist id="finops-columns">
-            {move || finops_choices.get().into_iter().map(|c| view! { <option value=c></option> }).collect_view()}
+            {live(move || finops_choices.get().into_iter().map(|c| view! { <option value=c></option> }).collect_view())}
         </datalist>
         <datalist id="dataverse-columns">
-            {move || dataverse_choices.get().into_iter().map(|c| view! { <option value=c></option> }).collect_view()}
+            {live(move || dataverse_choices.get().into_iter().map(|c| view! { <option value=c></option> }).collect_view())}
         </datalist>
         <div class="grid-scroll">
             <table class="field-grid" data-testid="field-grid">
@@ -206,7 +207,7 @@ pub fn FieldGrid(
                         <th><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
-                <tbody>{move || (0..count.get()).map(row).collect_view()}</tbody>
+                <tbody>{live(move || (0..count.get()).map(row).collect_view())}</tbody>
             </table>
         </div>
         <button type="button" data-testid="add-field" disabled=move || !editable.get()

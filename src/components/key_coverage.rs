@@ -2,6 +2,7 @@ use dualwrite_core::api::FieldDoc;
 use dualwrite_core::integration_key::KeyOrigin;
 use leptos::prelude::*;
 
+use crate::components::live;
 use crate::coverage::Coverage;
 
 /// The integration key of the map's Dataverse table, field by field: what covers it and whether that
@@ -12,7 +13,7 @@ pub fn KeyCoverage(
     #[prop(into)] fields: Signal<Vec<FieldDoc>>,
     #[prop(into)] on_pick: Callback<usize>,
 ) -> impl IntoView {
-    move || match coverage.get() {
+    live(move || match coverage.get() {
         Err(why) => view! { <p class="notice error" data-testid="key-coverage-error">{why}</p> }.into_any(),
         Ok(c) => {
             let origin = match c.key.origin {
@@ -89,5 +90,5 @@ pub fn KeyCoverage(
             }
             .into_any()
         }
-    }
+    })
 }

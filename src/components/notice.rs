@@ -2,6 +2,7 @@ use dualwrite_core::lifecycle::Action;
 use leptos::prelude::*;
 
 use crate::api::ApiError;
+use crate::components::live;
 
 /// A failed call, in words: the server's message and code, or that it does not offer this yet.
 #[component]
@@ -43,12 +44,12 @@ impl Outcome {
 /// Shows the latest outcome of an action, if any.
 #[component]
 pub fn OutcomeNotice(#[prop(into)] outcome: Signal<Option<Outcome>>) -> impl IntoView {
-    move || {
+    live(move || {
         outcome.get().map(|o| match o {
             Outcome::Done(text) => {
                 view! { <p class="notice ok" role="status" data-testid="outcome">{text}</p> }.into_any()
             }
             Outcome::Failed(e) => view! { <ErrorNotice error=e /> }.into_any(),
         })
-    }
+    })
 }

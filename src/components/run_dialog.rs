@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::notice::ErrorNotice;
 use super::status::StatusBadge;
 use crate::api::ApiError;
+use crate::components::live;
 
 /// One map in the Run dialog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,7 @@ pub fn RunDialog(
                     <label class="check">
                         <input type="checkbox" data-testid="run-include" prop:checked=move || get().is_some_and(|r| r.include)
                             on:change=move |ev| update(i, |r, v| r.include = v, event_target_checked(&ev)) />
-                        {move || get().map(|r| r.name).unwrap_or_default()}
+                        {live(move || get().map(|r| r.name).unwrap_or_default())}
                     </label>
                 </td>
                 <td><StatusBadge status=status /></td>
@@ -100,21 +101,21 @@ pub fn RunDialog(
                 <h2 id="run-title">"Run table maps"</h2>
                 <p class="muted">"Related maps run first, upstream first. Untick a map to leave it as it is; the
                     master only decides conflicts during initial sync, not the direction data moves."</p>
-                {move || loading.get().then(|| view! { <p class="muted">"Finding related maps…"</p> })}
+                {live(move || loading.get().then(|| view! { <p class="muted">"Finding related maps…"</p> }))}
                 <div class="grid-scroll">
                     <table class="run-table">
                         <thead><tr><th>"#"</th><th>"Map"</th><th>"Status"</th><th>"Initial sync"</th><th>"Master"</th><th>"Order"</th></tr></thead>
-                        <tbody>{move || (0..count.get()).map(row).collect_view()}</tbody>
+                        <tbody>{live(move || (0..count.get()).map(row).collect_view())}</tbody>
                     </table>
                 </div>
-                <ul class="notes">{move || notes.get().into_iter().map(|n| view! { <li class="warn">{n}</li> }).collect_view()}</ul>
-                {move || error.get().map(|e| view! { <ErrorNotice error=e /> })}
+                <ul class="notes">{live(move || notes.get().into_iter().map(|n| view! { <li class="warn">{n}</li> }).collect_view())}</ul>
+                {live(move || error.get().map(|e| view! { <ErrorNotice error=e /> }))}
                 <div class="row end">
                     <button type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
                     <button type="button" class="primary" data-testid="run-confirm"
                         disabled=move || busy.get() || loading.get() || rows.with(|r| !r.iter().any(|r| r.include))
                         on:click=move |_| on_run.run(())>
-                        {move || if busy.get() { "Running…" } else { "Run" }}
+                        {live(move || if busy.get() { "Running…" } else { "Run" })}
                     </button>
                 </div>
             </div>

@@ -1,3 +1,4 @@
+use crate::components::live;
 use leptos::prelude::*;
 
 /// The "share link" button: copies the URL of the view (draft included) and shows it in a field, so it
@@ -31,11 +32,11 @@ pub fn ShareLink(#[prop(into)] url: Signal<String>) -> impl IntoView {
                             input.select();
                         }
                     } />
-                <span class="muted" role="status">{move || match copied.get() {
+                <span class="muted" role="status">{live(move || match copied.get() {
                     Some(true) => "copied",
                     Some(false) => "copy it from the field",
                     None => "",
-                }}</span>
+                })}</span>
             </Show>
         </div>
     }

@@ -1,3 +1,4 @@
+use crate::components::live;
 use dualwrite_core::lifecycle::{transition, Action, MapStatus};
 use leptos::prelude::*;
 
@@ -24,7 +25,7 @@ pub fn StatusBadge(#[prop(into)] status: Signal<MapStatus>) -> impl IntoView {
     view! {
         <span class=move || format!("badge status-{}", status.get().as_str()) data-testid="map-status"
             data-status=move || status.get().as_str()>
-            {move || label(status.get())}
+            {live(move || label(status.get()))}
         </span>
     }
 }

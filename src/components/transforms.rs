@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::diagnostics::InlineDiagnostics;
 use super::field_grid::{icon, icon_meaning};
+use crate::components::live;
 
 /// The transform pane of the selected mapping: its transforms as JSON (the documented shape), a
 /// readable summary of each, and templates to start from.
@@ -18,7 +19,7 @@ pub fn TransformPane(
     #[prop(into)] on_set: Callback<(usize, Vec<Value>)>,
 ) -> impl IntoView {
     let index = Memo::new(move |_| field.with(|f| f.as_ref().map(|(i, _)| *i)));
-    move || {
+    live(move || {
         let Some(i) = index.get() else {
             return view! {
                 <aside class="pane transform-pane" data-testid="transform-pane">
@@ -49,17 +50,17 @@ pub fn TransformPane(
         view! {
             <aside class="pane transform-pane" data-testid="transform-pane">
                 <h3>
-                    {move || field.with(|f| f.as_ref().map(|(_, f)| {
+                    {live(move || field.with(|f| f.as_ref().map(|(_, f)| {
                         let icon = icon(f);
                         format!("{} {} {}", f.finops.as_deref().unwrap_or("none"), icon, f.dataverse.as_deref().unwrap_or("none"))
-                    }))}
+                    })))}
                 </h3>
                 <p class="muted">
-                    {move || field.with(|f| f.as_ref().map(|(_, f)| icon_meaning(icon(f))))}
+                    {live(move || field.with(|f| f.as_ref().map(|(_, f)| icon_meaning(icon(f)))))}
                     ". Value maps read finops value → Dataverse value, whatever the direction."
                 </p>
                 <ul class="transform-list">
-                    {move || transforms.get().into_iter().map(|t| view! { <li>{describe(&t)}</li> }).collect_view()}
+                    {live(move || transforms.get().into_iter().map(|t| view! { <li>{describe(&t)}</li> }).collect_view())}
                 </ul>
                 <div class="row">
                     <button type="button" disabled=move || !editable.get()
@@ -83,12 +84,12 @@ pub fn TransformPane(
                         }
                         typed.set(Some(text));
                     }></textarea>
-                {move || error.get().map(|e| view! { <p class="error" data-testid="transform-json-error">{e}</p> })}
+                {live(move || error.get().map(|e| view! { <p class="error" data-testid="transform-json-error">{e}</p> }))}
                 <InlineDiagnostics diagnostics=diagnostics path=format!("fields[{i}]") />
             </aside>
         }
         .into_any()
-    }
+    })
 }
 
 fn describe(t: &Value) -> String {

@@ -6,7 +6,9 @@ use dualwrite_core::api::{AlertAction, AlertRule, AlertRules, ALERT_ERROR_TYPES,
 use dualwrite_core::access::Permission;
 
 use crate::api;
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::session;
 
 fn action_name(action: AlertAction) -> &'static str {
@@ -23,7 +25,7 @@ type RulesEdit = Box<dyn FnOnce(&mut Vec<AlertRule>)>;
 /// Alert rules: count live-sync errors of some types in a window and act on the map.
 #[component]
 pub fn AlertsPage() -> impl IntoView {
-    let loaded = LocalResource::new(api::alerts);
+    let loaded = Fetched::new(api::alerts);
     let rules: RwSignal<Option<Vec<AlertRule>>> = RwSignal::new(None);
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let current = move || rules.get().or_else(|| loaded.get().and_then(Result::ok).map(|a| a.rules));
@@ -88,10 +90,10 @@ pub fn AlertsPage() -> impl IntoView {
             <h1>"Alerts"</h1>
             <p class="muted">"Count live-sync errors by type; when a rule's count is reached within its window, act on the map."</p>
             <OutcomeNotice outcome=outcome />
-            {move || loaded.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
-            {move || (0..count.get()).map(rule).collect_view()}
+            {live(move || loaded.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> }))}
+            {live(move || (0..count.get()).map(rule).collect_view())}
             <ul class="problems" data-testid="alert-problems">
-                {move || problems.get().into_iter().map(|p| view! { <li class="error">{p.to_string()}</li> }).collect_view()}
+                {live(move || problems.get().into_iter().map(|p| view! { <li class="error">{p.to_string()}</li> }).collect_view())}
             </ul>
             <div class="row" class:hidden=!designer>
                 <button type="button" on:click=move |_| edit(Box::new(|l| l.push(AlertRule {

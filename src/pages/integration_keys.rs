@@ -4,13 +4,15 @@ use leptos::task::spawn_local;
 use dualwrite_core::access::Permission;
 
 use crate::api;
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::session;
 
 /// The integration keys of the Dataverse tables the maps use: refresh from alternate keys, or set by hand.
 #[component]
 pub fn IntegrationKeysPage() -> impl IntoView {
-    let keys = LocalResource::new(api::integration_keys);
+    let keys = Fetched::new(api::integration_keys);
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let editing: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     let refresh = move |_| {
@@ -52,7 +54,7 @@ pub fn IntegrationKeysPage() -> impl IntoView {
                 alternate keys (the first, when there are several); a key set by hand survives refresh. Lookups appear expanded
                 (msdyn_company.cdm_companycode)."</p>
             <OutcomeNotice outcome=outcome />
-            {move || keys.get().map(|r| match r {
+            {live(move || keys.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(items) => view! {
                     <div class="grid-scroll">
@@ -97,7 +99,7 @@ pub fn IntegrationKeysPage() -> impl IntoView {
                     </table>
                     </div>
                 }.into_any(),
-            })}
+            }))}
         </section>
     }
 }

@@ -13,8 +13,10 @@ use leptos_router::hooks::use_params_map;
 
 use super::table::side_label;
 use crate::api::{self, ApiError};
+use crate::components::live;
 use crate::components::notice::ErrorNotice;
-use crate::components::progress::ProgressBar;
+use crate::components::progress::{decimal, ProgressBar};
+use crate::fetched::Fetched;
 use crate::route::Route;
 use crate::session;
 
@@ -33,7 +35,7 @@ fn stem(file_name: &str) -> &str {
 pub fn LoadPage() -> impl IntoView {
     let params = use_params_map();
     let side = Memo::new(move |_| params.with(|p| p.get("side").and_then(|s| s.parse::<Side>().ok())));
-    let schema = LocalResource::new(api::schema);
+    let schema = Fetched::new(api::schema);
     let schema_doc =
         Memo::new(move |_| schema.get().and_then(Result::ok).and_then(|v| Schema::from_value(&v).ok()));
     let input = NodeRef::<Input>::new();
@@ -106,8 +108,8 @@ pub fn LoadPage() -> impl IntoView {
                 </nav>
             </div>
             <p class="muted">"Bring an environment's rows as they were before dual-write, from its data exports: a CSV with a header, JSON lines, an Excel sheet, or a finance and operations data package (zip). Columns the schema does not know are skipped with a warning. A file with a bad row loads nothing unless you keep its good rows; every bad row is listed with its line. Loaded rows are not synced, so a table is refused while a map on it is not stopped."</p>
-            {move || side.get().is_none().then(|| view! { <p class="notice error">"Unknown environment: use finops or dataverse."</p> })}
-            {move || schema.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {live(move || side.get().is_none().then(|| view! { <p class="notice error">"Unknown environment: use finops or dataverse."</p> }))}
+            {live(move || schema.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> }))}
             <div class="panel">
                 <input type="file" node_ref=input aria-label="data export" data-testid="load-file"
                     accept=".csv,.jsonl,.ndjson,.xlsx,.zip" on:change=on_choose />
@@ -118,10 +120,10 @@ pub fn LoadPage() -> impl IntoView {
                         <select aria-label="table" data-testid="load-table" prop:value=move || table.get()
                             on:change=move |ev| table.set(event_target_value(&ev))>
                             <option value="">"choose a table"</option>
-                            {move || tables().unwrap_or_default().into_iter().map(|t| {
+                            {live(move || tables().unwrap_or_default().into_iter().map(|t| {
                                 let chosen = t == table.get();
                                 view! { <option value=t.clone() selected=chosen>{t.clone()}</option> }
-                            }).collect_view()}
+                            }).collect_view())}
                         </select>
                     </label>
                 </Show>
@@ -137,10 +139,10 @@ pub fn LoadPage() -> impl IntoView {
             <Show when=move || { sent.get().1 > 0 }>
                 <Sending sent=Signal::derive(move || sent.get()) busy=Signal::derive(move || busy.get()) />
             </Show>
-            {move || outcome.get().map(|r| match r {
+            {live(move || outcome.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(report) => view! { <LoadReportView report /> }.into_any(),
-            })}
+            }))}
         </section>
     }
 }
@@ -167,9 +169,9 @@ fn Sending(sent: Signal<(u64, u64)>, busy: Signal<bool>) -> impl IntoView {
 /// A byte count the way people read file sizes.
 fn size(bytes: u64) -> String {
     match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GB", b as f64 / f64::from(1u32 << 30)),
-        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1u32 << 20)),
-        b if b >= 1 << 10 => format!("{:.0} KB", b as f64 / 1024.0),
+        b if b >= 1 << 30 => format!("{} GB", decimal(b, 1 << 30, 1)),
+        b if b >= 1 << 20 => format!("{} MB", decimal(b, 1 << 20, 1)),
+        b if b >= 1 << 10 => format!("{} KB", decimal(b, 1 << 10, 0)),
         b => format!("{b} bytes"),
     }
 }

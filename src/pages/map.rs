@@ -16,12 +16,13 @@ mod validation;
 
 use dualwrite_core::schema::Side;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
 use crate::api::ApiError;
 use crate::components::diagnostics::field_index;
 use crate::components::field_grid::FieldEdit;
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::pages::run::RunFlow;
 use crate::route::{with_query, MapTab, Route};
@@ -33,16 +34,16 @@ pub fn MapPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let tab = Memo::new(move |_| params.with(|p| p.get("tab").map(|t| MapTab::from_slug(&t))));
-    move || {
+    live(move || {
         let id = id.get();
         view! { <MapEditor id=id tab=tab /> }
-    }
+    })
 }
 
 #[component]
 fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     let location = use_location();
-    let query = use_query_map();
+    let query = use_location().query;
     let navigate = use_navigate();
     let (map, fragment_error) = EditorState::new(id, &location.hash.get_untracked());
     let (id, is_new, fragment) = (map.id, map.is_new, map.fragment);
@@ -116,7 +117,7 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
     });
 
     let editable = Signal::derive(move || map.editable.get());
-    let body = move || {
+    let body = live(move || {
         match tab_now.get() {
         MapTab::Mapping => view! {
             <mapping::MappingTab fields=map.fields() diagnostics=map.diagnostics selected=selected editable=editable
@@ -141,7 +142,7 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
         MapTab::Queue => view! { <queue::QueueTab id=id.get_value() status=map.status on_change=Callback::new(move |()| map.reload()) /> }.into_any(),
         MapTab::Preflight => view! { <preflight::PreflightTab id=id.get_value() /> }.into_any(),
     }
-    };
+    });
 
     let ready = Memo::new(move |_| map.current.with(Option::is_some) && map.catalog_ready.get());
     state::mark_when_ready(ready);
@@ -157,7 +158,7 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
         }>
             <nav class="crumbs"><a href=Route::Maps.path()>"Table maps"</a>" / "</nav>
             {fragment_error.map(|e| view! { <p class="notice error">"The link's unsaved edits could not be opened: " {e}</p> })}
-            {move || map.load_error().map(|e| view! { <ErrorNotice error=e /> })}
+            {live(move || map.load_error().map(|e| view! { <ErrorNotice error=e /> }))}
             <Show when=move || ready.get() fallback=move || view! { <p class="muted" data-testid="loading">"Loading the map…"</p> }>
                 <header::MapHeader name=map.text(|d| d.name.clone()) is_new=is_new status=map.status dirty=map.dirty />
                 <header::MetaFields doc=map.current editable=editable
@@ -172,7 +173,7 @@ fn MapEditor(id: String, tab: Memo<Option<Option<MapTab>>>) -> impl IntoView {
                 <OutcomeNotice outcome=map.outcome />
                 <tabs::MapTabs is_new=is_new current=tab_now error_count=map.error_count
                     href=move |t| href(t, selected.get()) />
-                <div class="tab-body">{body}</div>
+                <div class="tab-body">{body.clone()}</div>
             </Show>
             {run.view(run_done)}
         </section>

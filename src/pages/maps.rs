@@ -9,19 +9,21 @@ use dualwrite_core::access::Permission;
 use dualwrite_core::lifecycle::{Action, MapStatus, ResumeMode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::api::{self, ApiError};
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::pages::run::RunFlow;
 use crate::route::{MapTab, Route};
 use crate::session;
 
 #[component]
 pub fn MapsPage() -> impl IntoView {
-    let maps = LocalResource::new(api::maps);
-    let query = use_query_map();
+    let maps = Fetched::new(api::maps);
+    let query = use_location().query;
     let search = Memo::new(move |_| query.with(|q| q.get("search").unwrap_or_default()));
     let selected: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
@@ -139,7 +141,7 @@ pub fn MapsPage() -> impl IntoView {
                 </Show>
             </div>
             <OutcomeNotice outcome=outcome />
-            {move || maps.get().is_none().then(|| view! { <p class="muted">"Loading the maps…"</p> })}
+            {live(move || maps.get().is_none().then(|| view! { <p class="muted">"Loading the maps…"</p> }))}
             {list}
             {run.view(finished)}
         </section>

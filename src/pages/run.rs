@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
+use crate::components::live;
 use crate::components::run_dialog::{RunDialog, RunRow};
 use crate::components::status::allows;
 
@@ -108,14 +109,14 @@ impl RunFlow {
 
     /// The dialog, while open.
     pub fn view(self, done: Callback<Result<String, ApiError>>) -> impl IntoView {
-        move || {
+        live(move || {
             self.open.get().then(|| {
                 view! {
                     <RunDialog rows=self.rows loading=self.loading busy=self.busy notes=self.notes error=self.error
                         on_run=move |()| self.confirm(done) on_cancel=move |()| self.open.set(false) />
                 }
             })
-        }
+        })
     }
 }
 

@@ -4,9 +4,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::use_location;
 
 use crate::api::ApiError;
+use crate::components::live;
 use crate::route::Route;
 use crate::session;
 
@@ -41,7 +42,7 @@ fn open(path: &str) {
 /// `/sign-in#token=…&next=…`: checks the token, keeps it for this tab, opens `next` (or the maps).
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_location().query;
     let next = query
         .with_untracked(|q| q.get("next"))
         .as_deref()
@@ -68,10 +69,10 @@ pub fn SignInPage() -> impl IntoView {
         <section class="page sign-in" data-testid="sign-in-page">
             <h1>"Sign in"</h1>
             <Show when=move || checking.get() fallback=move || view! {
-                {move || session::current().map(|s| view! {
+                {live(move || session::current().map(|s| view! {
                     <p class="notice">"You are signed in as " <strong>{s.name}</strong> " (" {s.role.as_str()} "). "
                         "Another token signs you in as someone else in this tab."</p>
-                })}
+                }))}
                 <p>"Paste the token you were given, or open the sign-in link "
                     <code>"dualwrite serve"</code> " printed."</p>
                 <TokenForm error=error on_signed_in=signed_in />
@@ -97,9 +98,9 @@ pub fn SignInPanel() -> impl IntoView {
     view! {
         <section class="page sign-in" data-testid="sign-in-panel">
             <h1>"Sign in to see this view"</h1>
-            {move || session::signed_out_reason().map(|reason| view! {
+            {live(move || session::signed_out_reason().map(|reason| view! {
                 <p class="notice warn" role="alert" data-testid="signed-out-reason">"You are signed out: " {reason} "."</p>
-            })}
+            }))}
             <p>"The studio shows its data to people with a token. Paste yours, or open the sign-in link "
                 <code>"dualwrite serve"</code> " printed; this view opens once you are signed in."</p>
             <TokenForm error=error on_signed_in=Callback::new(|()| {}) />
@@ -146,13 +147,13 @@ fn TokenForm(error: RwSignal<Option<ApiError>>, on_signed_in: Callback<()>) -> i
                 <input id="token-input" type="password" autocomplete="off" spellcheck="false" data-testid="token-input"
                     aria-describedby="token-error" prop:value=text on:input=move |ev| text.set(event_target_value(&ev)) />
                 <button type="submit" class="primary" data-testid="sign-in-submit" disabled=move || busy.get()>
-                    {move || if busy.get() { "Checking…" } else { "Sign in" }}
+                    {live(move || if busy.get() { "Checking…" } else { "Sign in" })}
                 </button>
             </div>
             <div id="token-error">
-                {move || error.get().map(|e| view! {
+                {live(move || error.get().map(|e| view! {
                     <p class="notice error" role="alert" data-testid="sign-in-error">{e.message}</p>
-                })}
+                }))}
             </div>
         </form>
     }

@@ -12,12 +12,14 @@ use dualwrite_core::api::{Op, TransactionRequest, TransactionResponse};
 use dualwrite_core::schema::{Row, Schema, Side};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 use serde_json::Value;
 
 use crate::api::{self, ApiError};
+use crate::components::live;
 use crate::components::notice::ErrorNotice;
+use crate::fetched::Fetched;
 use crate::route::Route;
 use crate::session;
 use row_form::RowForm;
@@ -29,18 +31,18 @@ const PAGE: u32 = 25;
 #[component]
 pub fn TablePage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
+    let query = use_location().query;
     let navigate = use_navigate();
     let side = Memo::new(move |_| params.with(|p| p.get("side").and_then(|s| s.parse::<Side>().ok())));
     let table = Memo::new(move |_| params.with(|p| p.get("table").unwrap_or_default()));
     let filter = Memo::new(move |_| query.with(|q| q.get("filter").unwrap_or_default()));
     let after =
         Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
-    let schema = LocalResource::new(api::schema);
+    let schema = Fetched::new(api::schema);
     let schema_doc =
         Memo::new(move |_| schema.get().and_then(Result::ok).and_then(|v| Schema::from_value(&v).ok()));
     let reload = RwSignal::new(0u32);
-    let rows = LocalResource::new(move || {
+    let rows = Fetched::new(move || {
         let (side, table, filter, after) = (side.get(), table.get(), filter.get(), after.get());
         reload.track();
         async move {
@@ -113,21 +115,21 @@ pub fn TablePage() -> impl IntoView {
                     }).collect_view()}
                 </nav>
             </div>
-            {move || side.get().is_none().then(|| view! { <p class="notice error">"Unknown environment: use finops or dataverse."</p> })}
-            {move || schema.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> })}
+            {live(move || side.get().is_none().then(|| view! { <p class="notice error">"Unknown environment: use finops or dataverse."</p> }))}
+            {live(move || schema.get().and_then(Result::err).map(|e| view! { <ErrorNotice error=e /> }))}
             <toolbar::TableToolbar side=side tables=tables table=table filter=filter writer=writer
                 known=Signal::derive(move || definition.get().is_some())
                 on_table=move |t| go_pick(t, String::new(), 0)
                 on_filter=move |f| go_filter(table.get_untracked(), f, 0)
                 on_add=move |()| open_form(None) />
-            {move || result.get().map(|r| match r {
+            {live(move || result.get().map(|r| match r {
                 Ok(answer) => view! { <TwinWrites answer=answer /> }.into_any(),
                 Err(e) => view! { <div data-testid="write-error"><ErrorNotice error=e /></div> }.into_any(),
-            })}
-            {move || form.get().and_then(|editing| definition.get().map(|t| view! {
-                <RowForm table=t editing=editing on_submit=submit on_cancel=Callback::new(move |()| form.set(None)) />
             }))}
-            {move || rows.get().map(|r| match r {
+            {live(move || form.get().and_then(|editing| definition.get().map(|t| view! {
+                <RowForm table=t editing=editing on_submit=submit on_cancel=Callback::new(move |()| form.set(None)) />
+            })))}
+            {live(move || rows.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(None) => view! { <p class="muted">"Choose a table to see its rows."</p> }.into_any(),
                 Ok(Some(page)) => {
@@ -138,7 +140,7 @@ pub fn TablePage() -> impl IntoView {
                             on_edit=move |row| open_form(Some(row)) on_page=on_page />
                     }.into_any()
                 }
-            })}
+            }))}
         </section>
     }
 }

@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
+use crate::fetched::Fetched;
 use crate::session;
 use issued::IssuedSecret;
 use table::TokenTable;
@@ -31,7 +33,7 @@ pub fn TokensPage() -> impl IntoView {
 
 #[component]
 fn TokensAdmin() -> impl IntoView {
-    let tokens = LocalResource::new(api::tokens);
+    let tokens = Fetched::new(api::tokens);
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let issued: RwSignal<Option<IssuedToken>> = RwSignal::new(None);
 
@@ -100,14 +102,14 @@ fn TokensAdmin() -> impl IntoView {
                 <button type="submit" class="primary" data-testid="token-issue" disabled=move || busy.get()>"Issue token"</button>
             </div>
             <ul class="problems" id="token-problems" data-testid="token-problems">
-                {move || tried.get().then(|| problems.get().into_iter().map(|p| view! { <li class="error">{p.message}</li> }).collect_view())}
+                {live(move || tried.get().then(|| problems.get().into_iter().map(|p| view! { <li class="error">{p.message}</li> }).collect_view()))}
             </ul>
         </form>
-        {move || issued.get().map(|t| view! { <IssuedSecret token=t on_dismiss=Callback::new(move |()| issued.set(None)) /> })}
+        {live(move || issued.get().map(|t| view! { <IssuedSecret token=t on_dismiss=Callback::new(move |()| issued.set(None)) /> }))}
         <OutcomeNotice outcome=outcome />
-        {move || tokens.get().map(|result| match result {
+        {live(move || tokens.get().map(|result| match result {
             Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
             Ok(page) => view! { <TokenTable tokens=page.items on_revoke=revoke /> }.into_any(),
-        })}
+        }))}
     }
 }

@@ -4,14 +4,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError};
+use crate::components::live;
 use crate::components::notice::ErrorNotice;
+use crate::fetched::Fetched;
 
 #[component]
 pub fn PackageExport(
     /// Notified when maps were imported, so the list of maps to choose from is read again.
     refresh: Trigger,
 ) -> impl IntoView {
-    let maps = LocalResource::new(move || {
+    let maps = Fetched::new(move || {
         refresh.track();
         api::maps()
     });
@@ -33,7 +35,7 @@ pub fn PackageExport(
     view! {
         <section class="panel">
             <h2>"Export maps"</h2>
-            {move || maps.get().map(|r| match r {
+            {live(move || maps.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(items) => items.into_iter().map(|m| {
                     let id = m.resource.id.clone();
@@ -46,7 +48,7 @@ pub fn PackageExport(
                         </label>
                     }
                 }).collect_view().into_any(),
-            })}
+            }))}
             <p class="muted">"None ticked exports every map."</p>
             <label>"Format "
                 <select prop:value=format on:change=move |ev| format.set(event_target_value(&ev))>
@@ -55,10 +57,10 @@ pub fn PackageExport(
                 </select>
             </label>
             <button type="button" class="primary" data-testid="export-button" on:click=export>"Download"</button>
-            {move || exported.get().map(|r| match r {
+            {live(move || exported.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(json) => view! { <textarea readonly rows="10" data-testid="export-text" aria-label="exported package" prop:value=json></textarea> }.into_any(),
-            })}
+            }))}
         </section>
     }
 }

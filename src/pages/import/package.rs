@@ -16,7 +16,9 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError, Upload};
 use crate::components::diagnostics::DiagnosticList;
+use crate::components::live;
 use crate::components::notice::ErrorNotice;
+use crate::fetched::Fetched;
 use crate::route::{MapTab, Route};
 use crate::session;
 
@@ -47,7 +49,7 @@ fn check(text: &str, schema: Option<&Schema>) -> Result<Checked, String> {
 
 #[component]
 pub fn PackageImport(on_imported: Callback<()>) -> impl IntoView {
-    let schema = LocalResource::new(api::schema);
+    let schema = Fetched::new(api::schema);
     let text = RwSignal::new(String::new());
     // A chosen file the server reads (a solution), with its name.
     let file: RwSignal<Option<(String, Upload)>> = RwSignal::new(None);
@@ -104,14 +106,14 @@ pub fn PackageImport(on_imported: Callback<()>) -> impl IntoView {
             <label for="import-text">"or paste JSON"</label>
             <textarea id="import-text" rows="8" spellcheck="false" data-testid="import-text" prop:value=text
                 on:input=move |ev| { file.set(None); report.set(None); text.set(event_target_value(&ev)); }></textarea>
-            {move || file.get().map(|(name, _)| view! { <p data-testid="import-chosen">{format!("{name}: read by the server — preview it to see its maps")}</p> })}
-            {move || checked.get().map(|c| match c {
+            {live(move || file.get().map(|(name, _)| view! { <p data-testid="import-chosen">{format!("{name}: read by the server — preview it to see its maps")}</p> }))}
+            {live(move || checked.get().map(|c| match c {
                 Err(e) => view! { <p class="error" data-testid="import-problem">{e}</p> }.into_any(),
                 Ok(c) => view! {
                     <p data-testid="import-preview">{format!("{}: {} map{} — {}", c.format, c.maps.len(), if c.maps.len() == 1 { "" } else { "s" }, c.maps.join(", "))}</p>
                     <DiagnosticList diagnostics=Signal::stored(c.diagnostics) on_pick=Callback::new(|_: String| ()) />
                 }.into_any(),
-            })}
+            }))}
             <Show when=ready>
                 <button type="button" data-testid="import-preview-button" on:click=move |_| send(true)>"Preview"</button>
                 {if session::may(Permission::Design) {
@@ -120,10 +122,10 @@ pub fn PackageImport(on_imported: Callback<()>) -> impl IntoView {
                     view! { <p class="muted" data-testid="import-not-allowed">"Importing is for admins and makers."</p> }.into_any()
                 }}
             </Show>
-            {move || report.get().map(|r| match r {
+            {live(move || report.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(report) => view! { <ImportReportList report /> }.into_any(),
-            })}
+            }))}
         </section>
     }
 }

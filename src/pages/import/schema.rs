@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
+use crate::components::live;
 use crate::components::notice::ErrorNotice;
 use crate::session;
 
@@ -57,10 +58,10 @@ pub fn SchemaImportPanel() -> impl IntoView {
                     <button type="button" class="primary" data-testid="schema-import-merge" on:click=move |_| send(false)>"Merge into the schema"</button>
                 })}
             </Show>
-            {move || answer.get().map(|r| match r {
+            {live(move || answer.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(import) => view! { <SchemaImportReport import /> }.into_any(),
-            })}
+            }))}
         </section>
     }
 }

@@ -4,6 +4,7 @@ use dualwrite_core::api::MapDoc;
 use dualwrite_core::lifecycle::MapStatus;
 use leptos::prelude::*;
 
+use crate::components::live;
 use crate::components::status::StatusBadge;
 
 /// The map's name, its status (or that it is not saved yet) and whether it carries unsaved edits.
@@ -102,7 +103,7 @@ pub fn MetaFields(
     #[prop(into)] on_input: Callback<(Meta, String)>,
 ) -> impl IntoView {
     let options = move |tables: Signal<Vec<String>>| {
-        move || tables.get().into_iter().map(|t| view! { <option value=t></option> }).collect_view()
+        live(move || tables.get().into_iter().map(|t| view! { <option value=t></option> }).collect_view())
     };
     view! {
         <datalist id="finops-tables">{options(finops_tables)}</datalist>

@@ -4,14 +4,16 @@ use dualwrite_core::access::Permission;
 use dualwrite_core::lifecycle::MapStatus;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use dualwrite_core::api::{Counts, InitialSyncState};
 
 use crate::api;
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
+use crate::fetched::Fetched;
 use crate::route::{MapTab, Route};
 use crate::session;
 
@@ -21,13 +23,13 @@ const PAGE: u32 = 25;
 #[component]
 pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> impl IntoView {
     let id = StoredValue::new(id);
-    let query = use_query_map();
+    let query = use_location().query;
     let navigate = use_navigate();
     let search = Memo::new(move |_| query.with(|q| q.get("search").unwrap_or_default()));
     let page = Memo::new(move |_| {
         query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1).max(1))
     });
-    let sync = LocalResource::new(move || {
+    let sync = Fetched::new(move || {
         let (search, page) = (search.get(), page.get());
         async move { api::initial_sync(&id.get_value(), u64::from((page - 1) * PAGE), PAGE, &search).await }
     });
@@ -86,7 +88,7 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                 <button type="button" on:click=move |_| sync.refetch()>"Refresh"</button>
             </div>
             <OutcomeNotice outcome=outcome />
-            {move || sync.get().map(|result| match result {
+            {live(move || sync.get().map(|result| match result {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(InitialSyncState::None(_)) => view! {
                     <p class="muted" data-testid="initial-sync-none">"No initial sync has run for this map. Run it with initial sync on to copy the rows that exist on either side."</p>
@@ -130,12 +132,12 @@ pub fn InitialSyncTab(id: String, #[prop(into)] status: Signal<MapStatus>) -> im
                         </div>
                         <div class="pager">
                             <button type="button" disabled=move || { page.get() <= 1 } on:click=move |_| go_prev(search.get_untracked(), page.get_untracked() - 1)>"← Previous"</button>
-                            <span>{move || format!("page {} of {pages}", page.get())}</span>
+                            <span>{live(move || format!("page {} of {pages}", page.get()))}</span>
                             <button type="button" disabled=move || { page.get() >= pages } on:click=move |_| go_next(search.get_untracked(), page.get_untracked() + 1)>"Next →"</button>
                         </div>
                     }.into_any()
                 }
-            })}
+            }))}
         </div>
     }
 }

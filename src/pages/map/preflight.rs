@@ -6,7 +6,9 @@ use dualwrite_core::api::{PreflightProblem, PreflightReport};
 
 use crate::api::{self, ApiError};
 use crate::components::diagnostics::DiagnosticList;
+use crate::components::live;
 use crate::components::notice::ErrorNotice;
+use crate::components::progress::decimal;
 
 /// Rows of one problem shown a page.
 const PAGE: u32 = 20;
@@ -49,16 +51,16 @@ pub fn PreflightTab(id: String) -> impl IntoView {
                     </select>
                 </label>
                 <button type="button" class="primary" data-testid="preflight-run" disabled=move || busy.get() on:click=start>
-                    {move || if busy.get() { "Checking…" } else { "Run preflight" }}
+                    {live(move || if busy.get() { "Checking…" } else { "Run preflight" })}
                 </button>
                 <button type="button" data-testid="preflight-csv" disabled=move || !matches!(result.get(), Some(Ok(_))) on:click=csv>
                     "Download problem rows (CSV)"
                 </button>
             </div>
-            {move || result.get().map(|r| match r {
+            {live(move || result.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(report) => view! { <Report report=report id=id.get_value() master=master.get_untracked() /> }.into_any(),
-            })}
+            }))}
         </div>
     }
 }
@@ -78,7 +80,7 @@ fn Report(report: PreflightReport, id: String, master: Side) -> impl IntoView {
     .into_iter()
     .chain(report.problems.iter().map(|p| (format!("failing: {}", p.title), p.total)))
     .collect();
-    let max = bars.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
+    let max = bars.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let diagnostics = Signal::derive({
         let d = report.diagnostics.clone();
         move || d.clone()
@@ -93,7 +95,7 @@ fn Report(report: PreflightReport, id: String, master: Side) -> impl IntoView {
             {bars.into_iter().map(|(label, n)| view! {
                 <div class="bar-row">
                     <span class="bar-label">{label}</span>
-                    <span class="bar" style:width=format!("{:.1}%", n as f64 * 100.0 / max)></span>
+                    <span class="bar" style:width=format!("{}%", decimal(n * 100, max, 1))></span>
                     <span class="bar-value">{n}</span>
                 </div>
             }).collect_view()}
@@ -150,7 +152,7 @@ fn ProblemRows(problem: PreflightProblem, id: String, master: Side) -> impl Into
         <li data-testid="preflight-problem" data-code=problem.code.clone()>
             <details>
                 <summary><strong>{problem.total}</strong>{if problem.total == 1 { " row: " } else { " rows: " }}{problem.title.clone()}" "<code>{problem.code.clone()}</code></summary>
-                {move || page.get().map(|p| match p {
+                {live(move || page.get().map(|p| match p {
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                     Ok(p) => view! {
                         <table class="grid">
@@ -167,10 +169,10 @@ fn ProblemRows(problem: PreflightProblem, id: String, master: Side) -> impl Into
                             }).collect_view()}</tbody>
                         </table>
                     }.into_any(),
-                })}
+                }))}
                 <div class="row">
                     <button type="button" disabled=move || offset.get() == 0 on:click=move |_| load(offset.get().saturating_sub(u64::from(PAGE)))>"Previous"</button>
-                    <span class="muted">{move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + u64::from(PAGE)).min(total))}</span>
+                    <span class="muted">{live(move || format!("{}–{} of {total}", offset.get() + 1, (offset.get() + u64::from(PAGE)).min(total)))}</span>
                     <button type="button" disabled=move || { offset.get() + u64::from(PAGE) >= total } on:click=move |_| load(offset.get() + u64::from(PAGE))>"Next"</button>
                 </div>
             </details>

@@ -12,12 +12,14 @@ use dualwrite_core::access::Permission;
 use dualwrite_core::lifecycle::{Action, MapStatus, ResumeMode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::api;
+use crate::components::live;
 use crate::components::notice::{ErrorNotice, Outcome, OutcomeNotice};
 use crate::components::progress::ProgressBar;
+use crate::fetched::Fetched;
 use crate::route::{MapTab, Route};
 use crate::session;
 
@@ -30,16 +32,16 @@ pub fn QueueTab(
     on_change: Callback<()>,
 ) -> impl IntoView {
     let id = StoredValue::new(id);
-    let query = use_query_map();
+    let query = use_location().query;
     let navigate = use_navigate();
     let key = Memo::new(move |_| query.with(|q| q.get("key").unwrap_or_default()));
     let after =
         Memo::new(move |_| query.with(|q| q.get("after").and_then(|a| a.parse::<i64>().ok()).unwrap_or(0)));
-    let queue = LocalResource::new(move || {
+    let queue = Fetched::new(move || {
         let (key, after) = (key.get(), after.get());
         async move { api::queue(&id.get_value(), &key, after, PAGE).await }
     });
-    let errors = LocalResource::new(move || async move { api::catch_up_errors(&id.get_value()).await });
+    let errors = Fetched::new(move || async move { api::catch_up_errors(&id.get_value()).await });
     let outcome: RwSignal<Option<Outcome>> = RwSignal::new(None);
     let chosen: RwSignal<BTreeSet<String>> = RwSignal::new(BTreeSet::new());
     let mode = RwSignal::new(ResumeMode::CatchUp);
@@ -101,7 +103,7 @@ pub fn QueueTab(
             <controls::QueueControls status=status designer=designer mode=mode
                 on_act=move |a| act(Some(a)) on_pause_related=move |()| act(None) on_refresh=move |()| refresh() />
             <OutcomeNotice outcome=outcome />
-            {move || catch_up_total.get().map(|total| view! {
+            {live(move || catch_up_total.get().map(|total| view! {
                 <div class="catch-up">
                     <h3>"Catch-up"</h3>
                     <ProgressBar
@@ -113,26 +115,26 @@ pub fn QueueTab(
                         total=Signal::stored(total.max(1))
                         label="catch-up" />
                 </div>
-            })}
-            <h3>"Queued changes " <span class="count" data-testid="queue-total">{move || remaining.get().map(|n| n.to_string()).unwrap_or_default()}</span></h3>
+            }))}
+            <h3>"Queued changes " <span class="count" data-testid="queue-total">{live(move || remaining.get().map(|n| n.to_string()).unwrap_or_default())}</span></h3>
             <input type="search" placeholder="Filter by integration key" aria-label="filter by key" prop:value=key
                 on:change=move |ev| go(event_target_value(&ev), 0) />
-            {move || queue.get().map(|r| match r {
+            {live(move || queue.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(page) => {
                     let more = page.items.len() as u32 >= PAGE;
                     view! { <items::QueueItems items=page.items more=more first_page=Signal::derive(move || after.get() == 0) on_page=on_page /> }.into_any()
                 }
-            })}
+            }))}
             <h3>"Catch-up errors"</h3>
-            {move || errors.get().map(|r| match r {
+            {live(move || errors.get().map(|r| match r {
                 Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 Ok(page) if page.items.is_empty() => view! { <p class="muted">"No catch-up errors."</p> }.into_any(),
                 Ok(page) => view! {
                     <errors::CatchUpErrors items=page.items total=page.total designer=designer chosen=chosen
                         on_retry=move |ids| retry(ids) />
                 }.into_any(),
-            })}
+            }))}
         </div>
     }
 }

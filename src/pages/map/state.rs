@@ -14,6 +14,7 @@ use crate::catalog::Catalog;
 use crate::components::notice::Outcome;
 use crate::coverage::{coverage, Coverage};
 use crate::draft;
+use crate::fetched::Fetched;
 use crate::route::{MapTab, Route};
 use crate::session;
 
@@ -24,8 +25,8 @@ const NEW_MAP: &str = "New table map";
 pub struct EditorState {
     pub id: StoredValue<String>,
     pub is_new: bool,
-    saved: LocalResource<Result<Option<MapResource>, ApiError>>,
-    maps: LocalResource<Result<Vec<dualwrite_core::api::MapListItem>, ApiError>>,
+    saved: Fetched<Option<MapResource>>,
+    maps: Fetched<Vec<dualwrite_core::api::MapListItem>>,
     pub catalog: Memo<Catalog>,
     pub catalog_ready: Memo<bool>,
     /// The unsaved edits; `None` while the page shows the saved map.
@@ -52,16 +53,16 @@ impl EditorState {
     pub fn new(id: String, hash: &str) -> (EditorState, Option<String>) {
         let is_new = id == "new";
         let id = StoredValue::new(id);
-        let saved = LocalResource::new(move || async move {
+        let saved = Fetched::new(move || async move {
             if is_new {
                 Ok(None)
             } else {
                 api::map(&id.get_value()).await.map(Some)
             }
         });
-        let schema = LocalResource::new(api::schema);
-        let keys = LocalResource::new(api::integration_keys);
-        let maps = LocalResource::new(api::maps);
+        let schema = Fetched::new(api::schema);
+        let keys = Fetched::new(api::integration_keys);
+        let maps = Fetched::new(api::maps);
         let catalog = Memo::new(move |_| {
             let schema = schema.get().and_then(Result::ok);
             let keys = keys.get().and_then(Result::ok).unwrap_or_default();

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::live;
 use crate::route::MapTab;
 
 #[component]
@@ -24,7 +25,7 @@ pub fn MapTabs(
                         aria-selected=move || (current.get() == t).to_string() class:active=move || current.get() == t>
                         {t.label()}
                         {(t == MapTab::Validation).then(|| view! {
-                            <span class="count" class:bad=move || { error_count.get() > 0 }>{move || error_count.get()}</span>
+                            <span class="count" class:bad=move || { error_count.get() > 0 }>{live(move || error_count.get())}</span>
                         })}
                     </a>
                 })

@@ -4,6 +4,7 @@
 use dualwrite_core::lifecycle::{Action, MapStatus, ResumeMode};
 use leptos::prelude::*;
 
+use crate::components::live;
 use crate::components::share::ShareLink;
 use crate::components::status::allows;
 use crate::session;
@@ -60,7 +61,7 @@ pub fn MapToolbar(
         <div class="toolbar" role="toolbar" aria-label="map actions">
             <Show when=move || designer.get()>
                 <button type="button" class="primary" data-testid="save" title="Save (Ctrl+S)" disabled=move || !dirty.get() || !editable.get() on:click=move |_| on_save.run(())>
-                    {move || if error_count.get() > 0 { "Save as draft" } else { "Save" }}
+                    {live(move || if error_count.get() > 0 { "Save as draft" } else { "Save" })}
                 </button>
             </Show>
             <button type="button" data-testid="discard" disabled=move || !dirty.get() on:click=move |_| on_discard.run(())>"Discard"</button>
@@ -78,7 +79,7 @@ pub fn ReadOnlyNotice(
     #[prop(into)] designer: Signal<bool>,
     #[prop(into)] editable: Signal<bool>,
 ) -> impl IntoView {
-    move || match (designer.get(), editable.get()) {
+    live(move || match (designer.get(), editable.get()) {
         (_, true) => None,
         (false, _) => Some(
             view! {
@@ -95,5 +96,5 @@ pub fn ReadOnlyNotice(
             }
             .into_any(),
         ),
-    }
+    })
 }

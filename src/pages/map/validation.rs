@@ -5,6 +5,7 @@ use dualwrite_core::validation::Diagnostic;
 use leptos::prelude::*;
 
 use crate::components::diagnostics::{DiagnosticList, DiagnosticSummary};
+use crate::components::live;
 
 #[component]
 pub fn ValidationTab(
@@ -20,11 +21,11 @@ pub fn ValidationTab(
             <p class="muted">"Checked on every edit, by the same code the server runs."</p>
             <DiagnosticList diagnostics=diagnostics on_pick=on_pick />
         </section>
-        {move || server_diagnostics.get().map(|d| view! {
+        {live(move || server_diagnostics.get().map(|d| view! {
             <section class="panel" data-testid="server-diagnostics">
                 <h2>"From the server, at the last save"</h2>
                 <DiagnosticList diagnostics=Signal::stored(d) on_pick=on_pick />
             </section>
-        })}
+        }))}
     }
 }

@@ -4,6 +4,7 @@
 use dualwrite_core::lifecycle::{Action, MapStatus, ResumeMode};
 use leptos::prelude::*;
 
+use crate::components::live;
 use crate::components::resume_mode::ResumeModeSelect;
 use crate::components::status::allows;
 
@@ -32,7 +33,7 @@ pub fn BulkActions(
         }
     };
     view! {
-        <span class="muted">{move || format!("{} selected", count.get())}</span>
+        <span class="muted">{live(move || format!("{} selected", count.get()))}</span>
         {button("bulk-run", "Run…", |_| Action::Run { initial_sync: true })}
         {button("bulk-pause", "Pause", |_| Action::Pause)}
         <label class="check"><input type="checkbox" prop:checked=include_related

@@ -4,6 +4,7 @@ use dualwrite_core::schema::Side;
 use leptos::prelude::*;
 
 use super::availability::AvailabilitySwitch;
+use crate::components::live;
 use crate::route::Route;
 
 #[component]
@@ -29,20 +30,20 @@ pub fn TableToolbar(
                 <select aria-label="table" data-testid="table-picker" prop:value=move || table.get()
                     on:change=move |ev| on_table.run(event_target_value(&ev))>
                     <option value="">"choose a table"</option>
-                    {move || tables.get().into_iter().map(|t| {
+                    {live(move || tables.get().into_iter().map(|t| {
                         let chosen = t == table.get();
                         view! { <option value=t.clone() selected=chosen>{t.clone()}</option> }
-                    }).collect_view()}
+                    }).collect_view())}
                 </select>
             </label>
             <input type="search" class="wide" data-testid="row-filter" aria-label="filter rows"
                 placeholder=move || match side.get() { Some(Side::Finops) => "(CUSTOMERACCOUNT == \"US-001\")", _ => "accountnumber eq 'CRM-001'" }
                 prop:value=filter on:change=move |ev| on_filter.run(event_target_value(&ev)) />
-            {move || side.get().map(|s| view! { <AvailabilitySwitch side=s /> })}
+            {live(move || side.get().map(|s| view! { <AvailabilitySwitch side=s /> }))}
             <Show when=move || writer>
                 <button type="button" data-testid="add-row" disabled=move || !known.get()
                     on:click=move |_| on_add.run(())>"+ Add row"</button>
-                {move || side.get().map(|s| view! { <a href=Route::Load { side: s }.path() data-testid="load-link">"Load from a data export"</a> })}
+                {live(move || side.get().map(|s| view! { <a href=Route::Load { side: s }.path() data-testid="load-link">"Load from a data export"</a> }))}
             </Show>
         </div>
     }

@@ -4,6 +4,7 @@ use dualwrite_core::api::IssuedToken;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::live;
 use crate::route::{encode, Route};
 
 /// The secret of a token just issued: shown this once, with a copy button and a sign-in link.
@@ -45,7 +46,7 @@ pub fn IssuedSecret(token: IssuedToken, on_dismiss: Callback<()>) -> impl IntoVi
                 </span>
             </label>
             <div class="row">
-                <span class="muted" role="status">{move || copied.get()}</span>
+                <span class="muted" role="status">{live(move || copied.get())}</span>
                 <span class="spacer"></span>
                 <button type="button" data-testid="issued-done" on:click=move |_| on_dismiss.run(())>"Done"</button>
             </div>
