@@ -106,6 +106,23 @@ pub fn twin_write(
     Ok(twin)
 }
 
+/// Looks up together the twins of `writes` for one map (see [`Pairing::prefetch_twins`]).
+pub fn prefetch_twins(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    cmap: &CatalogMap,
+    writes: &[&Written],
+) -> Result<(), SyncError> {
+    let schema = catalog.require_schema()?;
+    for side in [Side::Finops, Side::Dataverse] {
+        let from_side: Vec<&Written> = writes.iter().copied().filter(|w| w.side == side).collect();
+        if !from_side.is_empty() {
+            Pairing::new(tx, catalog, schema, cmap, side)?.prefetch_twins(&from_side)?;
+        }
+    }
+    Ok(())
+}
+
 /// `Ok` when `side` takes writes; [`SyncError::Unavailable`] naming it when it is marked unavailable.
 pub fn available(tx: &mut dyn Tx, side: Side) -> Result<(), SyncError> {
     if tx.is_available(side)? {
@@ -292,6 +309,29 @@ impl<'a> Pairing<'a> {
 
     /// The row on the other side whose integration-key value is `key`.
     pub(crate) fn find_twin(&mut self, key: &KeyValue) -> Result<Option<StoredRow>, SyncError> {
+        match self.twin_key(key) {
+            Some(by) => write::find(self.tx, self.schema, self.target, &by),
+            None => Ok(None),
+        }
+    }
+
+    /// Looks up together the twins of the rows `writes` wrote on this side (see [`write::prefetch`]),
+    /// so that syncing each of them finds its twin without asking the database again. A write whose
+    /// twin cannot be named is left to its own sync, which reports why.
+    fn prefetch_twins(&mut self, writes: &[&Written]) -> Result<(), SyncError> {
+        let mut keys = Vec::with_capacity(writes.len());
+        for row in writes.iter().filter_map(|w| w.after.as_ref().or(w.before.as_ref())) {
+            let Ok(readable) = self.readable(row) else { continue };
+            if let Some(by) = self.key_value(&readable).ok().and_then(|key| self.twin_key(&key)) {
+                keys.push(by);
+            }
+        }
+        write::prefetch(self.tx, self.schema, self.target, &keys)
+    }
+
+    /// The key columns of the twin whose integration-key value is `key`, as [`write::find`] takes
+    /// them; `None` when a part of the key is not mapped to the other side.
+    fn twin_key(&self, key: &KeyValue) -> Option<Row> {
         let mut by = Row::new();
         for (field, part) in self.key.fields.iter().zip(key.parts()) {
             let column = match self.from.other() {
@@ -305,10 +345,9 @@ impl<'a> Pairing<'a> {
                     .find(|f| f.dataverse.as_deref() == Some(field.as_str()))
                     .and_then(|f| f.finops.clone()),
             };
-            let Some(column) = column else { return Ok(None) };
-            by.insert(column, Value::String(part.to_string()));
+            by.insert(column?, Value::String(part.to_string()));
         }
-        write::find(self.tx, self.schema, self.target, &by)
+        Some(by)
     }
 }
 

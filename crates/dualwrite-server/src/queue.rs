@@ -361,6 +361,11 @@ pub fn catch_up(
         // becomes a catch-up error, its key's later changes wait behind it and the rest stay applied.
         if !waiting {
             let later = BatchLater::read(tx, map_id, &changes)?;
+            let writes: Vec<&Written> = changes.iter().map(|c| &c.write).collect();
+            // Only to save round trips: what it cannot do, each change's replay reports.
+            if let Err(internal @ SyncError::Internal(_)) = live_sync::prefetch_twins(tx, &catalog, cmap, &writes) {
+                return Err(internal);
+            }
             tx.savepoint()?;
             // The batch's row updates are written together at its end; a key taken refuses the set.
             tx.hold_updates();

@@ -296,6 +296,18 @@ pub trait Tx {
     /// How many events of `kind` for map `map_id` were recorded in the last `seconds` seconds.
     fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
 
+    /// Looks up the rows of `side`/`table` whose key `key_name` has one of `values` together, so
+    /// that [`Tx::find_row`] answers each of them without asking the database again (on a backend
+    /// where asking costs a round trip).
+    fn prefetch_rows(
+        &mut self,
+        _side: Side,
+        _table: &str,
+        _key_name: &str,
+        _values: &[&str],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// From here on a backend may hold row updates back and write them together at
     /// [`Tx::write_held`] (or before a read or write they could change): reads in this transaction
     /// see them, but an update whose key another row holds answers `Ok(Ok(()))`, and the refusal

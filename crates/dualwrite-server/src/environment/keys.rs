@@ -72,6 +72,31 @@ pub fn find_by_columns(
     let Some(wanted) = values.iter().map(key_part).collect::<Option<Vec<String>>>() else {
         return Ok(None);
     };
+    if let Some(key) = key_with(table, columns, &wanted) {
+        return tx.find_row(table.side, &table.name, &key.name, &key.value);
+    }
+    let mut after = 0;
+    loop {
+        let page = tx.scan_rows(table.side, &table.name, after, SCAN_PAGE)?;
+        let Some(last) = page.last() else { return Ok(None) };
+        after = last.id;
+        if let Some(hit) =
+            page.into_iter().find(|r| parts(table, &r.data, columns).is_some_and(|p| p == wanted))
+        {
+            return Ok(Some(hit));
+        }
+    }
+}
+
+/// The key of `table` (name and stored value) that finds the row whose `columns` hold `values`, when
+/// `columns` are exactly one of its keys' (see [`find_by_columns`]).
+pub fn key_of_columns(table: &Table, columns: &[&str], values: &[Value]) -> Option<RowKey> {
+    let wanted = values.iter().map(key_part).collect::<Option<Vec<String>>>()?;
+    key_with(table, columns, &wanted)
+}
+
+/// The key of `table` whose columns are `columns` (in any order), with the parts `wanted` gives them.
+fn key_with(table: &Table, columns: &[&str], wanted: &[String]) -> Option<RowKey> {
     // A known key whose columns are the given ones, in the key's order.
     let ordered = |key_columns: &[&str]| -> Option<Vec<String>> {
         if key_columns.len() != columns.len() {
@@ -93,22 +118,9 @@ pub fn find_by_columns(
             )
             .collect(),
     };
-    for (name, key_columns) in &candidates {
-        if let Some(value) = ordered(key_columns) {
-            return tx.find_row(table.side, &table.name, name, &join(&value));
-        }
-    }
-    let mut after = 0;
-    loop {
-        let page = tx.scan_rows(table.side, &table.name, after, SCAN_PAGE)?;
-        let Some(last) = page.last() else { return Ok(None) };
-        after = last.id;
-        if let Some(hit) =
-            page.into_iter().find(|r| parts(table, &r.data, columns).is_some_and(|p| p == wanted))
-        {
-            return Ok(Some(hit));
-        }
-    }
+    candidates.into_iter().find_map(|(name, key_columns)| {
+        ordered(&key_columns).map(|value| RowKey { name, value: join(&value) })
+    })
 }
 
 /// The stored key value of a Dataverse id.

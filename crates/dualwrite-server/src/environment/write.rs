@@ -155,6 +155,32 @@ pub fn find(
     Writer { tx, schema, table }.locate(key)
 }
 
+/// Looks up the rows of `table` that `keys` name together, so that [`find`]ing each of them in this
+/// transaction afterwards asks the database nothing (keys that are not one of the table's are left
+/// to `find`).
+pub fn prefetch(tx: &mut dyn Tx, schema: &Schema, table: &Table, keys: &[Row]) -> Result<(), SyncError> {
+    let mut by_name: Vec<(String, Vec<String>)> = Vec::new();
+    let mut w = Writer { tx, schema, table };
+    for key in keys {
+        let (columns, values) = match w.key_columns(key) {
+            Ok(Some(found)) => found,
+            Err(internal @ SyncError::Internal(_)) => return Err(internal),
+            // A key that names no row, or that `find` will refuse: left to it.
+            Ok(None) | Err(_) => continue,
+        };
+        let Some(found) = keys::key_of_columns(table, &columns, &values) else { continue };
+        match by_name.iter_mut().find(|(name, _)| *name == found.name) {
+            Some((_, values)) => values.push(found.value),
+            None => by_name.push((found.name, vec![found.value])),
+        }
+    }
+    for (name, values) in by_name {
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        w.tx.prefetch_rows(table.side, &table.name, &name, &values)?;
+    }
+    Ok(())
+}
+
 /// Inserts a row into `table`, checked as a client's insert is.
 pub fn insert(tx: &mut dyn Tx, schema: &Schema, table: &Table, row: &Row) -> Result<Written, SyncError> {
     Writer { tx, schema, table }.insert(row)
@@ -278,13 +304,16 @@ fn lookup_error(table: &Table, e: LookupError) -> SyncError {
     }
 }
 
+/// A key as columns of a table and the values they hold.
+type KeyColumns<'t> = (Vec<&'t str>, Vec<Value>);
+
 struct Writer<'a> {
     tx: &'a mut dyn Tx,
     schema: &'a Schema,
     table: &'a Table,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
     fn side(&self) -> Side {
         self.table.side
     }
@@ -543,6 +572,16 @@ impl Writer<'_> {
     /// included for a company-specific entity); Dataverse keys are the id or the columns of an
     /// alternate key, lookups given as ids or in dotted form.
     fn locate(&mut self, key: &Row) -> Result<Option<StoredRow>, SyncError> {
+        let Some((columns, values)) = self.key_columns(key)? else { return Ok(None) };
+        Ok(find_by_columns(self.tx, self.table, &columns, &values)?)
+    }
+
+    /// `key` as columns of the table and their values, Dataverse lookups given in dotted form
+    /// resolved to ids; `None` when it names a row that cannot exist.
+    fn key_columns<'t>(&mut self, key: &Row) -> Result<Option<KeyColumns<'t>>, SyncError>
+    where
+        'a: 't,
+    {
         if key.is_empty() {
             return Err(SyncError::malformed(ErrorCode::MissingField, "the `key` names no column"));
         }
@@ -578,7 +617,7 @@ impl Writer<'_> {
             columns.push(column.name.as_str());
             values.push(value.clone());
         }
-        Ok(find_by_columns(self.tx, self.table, &columns, &values)?)
+        Ok(Some((columns, values)))
     }
 
     /// The key an upsert without one uses: the finops entity key, or the Dataverse id, or the first

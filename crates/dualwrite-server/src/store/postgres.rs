@@ -444,6 +444,26 @@ impl RowTables for PgTx<'_> {
             .transpose()
     }
 
+    fn select_by_keys(
+        &mut self,
+        side: Side,
+        table: &str,
+        name: &str,
+        values: &[&str],
+    ) -> Result<Vec<(String, StoredRow)>, StoreError> {
+        // Each value through the keys' index: a generic plan for `value = ANY($4)` reads every key
+        // of that name in the table.
+        let st = self.st("SELECT k.value, r.id, r.data FROM unnest($4::TEXT[]) AS v (value),
+               LATERAL (SELECT value, row_id FROM env_row_keys k
+                        WHERE k.side = $1 AND k.tbl = $2 AND k.name = $3 AND k.value = v.value LIMIT 1) k,
+               LATERAL (SELECT id, data FROM env_rows r WHERE r.id = k.row_id) r")?;
+        self.tx
+            .query(&st, &[&side.as_str(), &table, &name, &values])?
+            .iter()
+            .map(|r| Ok((r.get(0), StoredRow { id: r.get(1), data: column::row(r.get(2))? })))
+            .collect()
+    }
+
     fn select_by_id(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError> {
         let st = self.st("SELECT data FROM env_rows WHERE id = $1")?;
         self.tx
@@ -728,6 +748,16 @@ impl Tx for PgTx<'_> {
         )?;
         self.tx.execute(&st, &[&name, &owner, &(seconds as f64)])?;
         Ok(outcome)
+    }
+
+    fn prefetch_rows(
+        &mut self,
+        side: Side,
+        table: &str,
+        key_name: &str,
+        values: &[&str],
+    ) -> Result<(), StoreError> {
+        rows::prefetch(self, side, table, key_name, values)
     }
 
     fn hold_updates(&mut self) {

@@ -22,6 +22,20 @@ pub(super) trait RowTables {
         name: &str,
         value: &str,
     ) -> Result<Option<StoredRow>, StoreError>;
+    /// The rows of `side`/`table` whose key `name` has one of `values`, each with that value.
+    fn select_by_keys(
+        &mut self,
+        side: Side,
+        table: &str,
+        name: &str,
+        values: &[&str],
+    ) -> Result<Vec<(String, StoredRow)>, StoreError> {
+        let mut found = Vec::new();
+        for value in values {
+            found.extend(self.select_by_key(side, table, name, value)?.map(|row| (value.to_string(), row)));
+        }
+        Ok(found)
+    }
     fn select_by_id(&mut self, id: i64) -> Result<Option<StoredRow>, StoreError>;
     /// Inserts a row (its data already as text) with its keys; `Ok(Err(..))` names a key another row
     /// holds, and then nothing is left inserted.
@@ -135,6 +149,29 @@ pub(super) fn find(
         });
     }
     find_stored(t, side, table, name, value)
+}
+
+/// Looks up the rows of `side`/`table` whose key `name` has one of `values` in one statement and
+/// remembers them (and the values no row has), for [`find`].
+pub(super) fn prefetch(
+    t: &mut impl RowTables,
+    side: Side,
+    table: &str,
+    name: &str,
+    values: &[&str],
+) -> Result<(), StoreError> {
+    let wanted: Vec<&str> =
+        values.iter().copied().filter(|value| t.cache().found(side, table, name, value).is_none()).collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let mut found: std::collections::HashMap<String, StoredRow> =
+        t.select_by_keys(side, table, name, &wanted)?.into_iter().collect();
+    for value in wanted {
+        let row = found.remove(value);
+        t.cache().remember(side, table, name, value, &row);
+    }
+    Ok(())
 }
 
 /// [`find`] in the database (or what the cache remembers of it).
