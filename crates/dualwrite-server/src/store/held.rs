@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use dualwrite_core::schema::Side;
 
+use super::row_cache::key;
 use super::{DuplicateKey, Row, RowKey, StoredRow};
 
 /// One held update: the row's data and keys as they will be written.
@@ -30,10 +31,6 @@ pub(super) struct Held {
     by_key: HashMap<String, i64>,
     /// The first refusal met when held rows were written before the set was done.
     pub refused: Option<DuplicateKey>,
-}
-
-fn key(side: Side, table: &str, name: &str, value: &str) -> String {
-    format!("{}\u{1f}{table}\u{1f}{name}\u{1f}{value}", side.as_str())
 }
 
 impl Held {

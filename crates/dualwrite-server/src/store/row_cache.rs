@@ -19,7 +19,8 @@ pub(super) struct RowCache {
     by_id: HashMap<i64, Option<StoredRow>>,
 }
 
-fn key(side: Side, table: &str, name: &str, value: &str) -> String {
+/// How a row's key is named in a transaction's memory of rows: `side␟table␟key name␟value`.
+pub(super) fn key(side: Side, table: &str, name: &str, value: &str) -> String {
     format!("{}\u{1f}{table}\u{1f}{name}\u{1f}{value}", side.as_str())
 }
 
