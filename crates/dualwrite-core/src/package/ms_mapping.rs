@@ -298,33 +298,34 @@ fn import_field(value: &Value, path: &str, source: Side, p: &mut Problems) -> Op
         .iter()
         .enumerate()
         .filter_map(|(i, t)| read_transform(t, &item(&transforms_path, i), p))
-        .map(|t| if source == Side::Dataverse { turn_around(t) } else { t })
+        .map(|t| match (source, direction) {
+            (Side::Dataverse, _) => turn_around(t),
+            // Only read towards finops, so written back only in the Dataverse-sourced leg, keyed by
+            // Dataverse value: kept as that leg reads back, the first finops value for each Dataverse
+            // value (the one a backward reading uses), every key a string.
+            (Side::Finops, Direction::ToFinops) => turn_around(turn_around(t)),
+            (Side::Finops, _) => t,
+        })
         .collect();
     Some(FieldMapping { finops, dataverse, direction, transforms })
 }
 
-/// A value map keyed the other way (values become keys); entries whose value is null cannot be keys and
-/// are left out.
+/// A value map keyed the other way (values become keys). Entries whose value is null cannot be keys and
+/// are left out; of entries with the same value, the first is kept, as a backward reading uses it.
 fn turn_around(t: Transform) -> Transform {
-    match t {
-        Transform::ValueMap { value_map } => Transform::ValueMap {
-            value_map: ValueMap {
-                entries: value_map
-                    .entries
-                    .into_iter()
-                    .filter_map(|(k, v)| {
-                        let key = match v {
-                            Value::String(s) => s,
-                            Value::Null => return None,
-                            other => other.to_string(),
-                        };
-                        Some((key, Value::String(k)))
-                    })
-                    .collect(),
-            },
-        },
-        other => other,
+    let Transform::ValueMap { value_map } = t else { return t };
+    let mut entries: Vec<(String, Value)> = Vec::with_capacity(value_map.entries.len());
+    for (k, v) in value_map.entries {
+        let key = match v {
+            Value::String(s) => s,
+            Value::Null => continue,
+            other => other.to_string(),
+        };
+        if !entries.iter().any(|(taken, _)| *taken == key) {
+            entries.push((key, Value::String(k)));
+        }
     }
+    Transform::ValueMap { value_map: ValueMap { entries } }
 }
 
 pub(super) fn export(map: &TableMap) -> Value {

@@ -115,6 +115,27 @@ fn ms_mapping_legs_naming_one_table_each_are_placed_by_the_schema() {
     assert_eq!(imported.maps, package.maps);
 }
 
+/// Found by fuzzing: a finops-sourced leg's field mapped towards finops only is exported in the
+/// Dataverse-sourced leg, its value map turned around; a number value came back a string and two finops
+/// values sharing one Dataverse value came back as the last of them, so the export imported differently.
+#[test]
+fn a_value_map_read_only_towards_finops_imports_as_its_export_reads_back() {
+    let text = json!({"name": "Customer groups", "legs": [
+        {"sourceEnvironment": "FinOps", "sourceSchema": "CustCustomerGroupEntity", "destinationSchema": "msdyn_customergroup",
+         "fieldMappings": [{"sourceField": "PAYMENTTERMS", "destinationField": "msdyn_paymentterms", "syncDirection": "2",
+            "valueTransforms": [{"transformType": "ValueMap", "valueMap": {"Net10": 1, "Net14": 1, "Net30": 2, "Cash": null}}]}]}
+    ]})
+    .to_string();
+    let package = Package::from_ms_mapping(&text, None).expect("imports");
+    let Some(Transform::ValueMap { value_map }) = package.maps[0].fields[0].transforms.first() else {
+        panic!("a value map")
+    };
+    assert_eq!(value_map.entries, [("Net10".to_owned(), json!("1")), ("Net30".to_owned(), json!("2"))]);
+    let exported = package.to_ms_mapping().to_string();
+    let imported = Package::from_ms_mapping(&exported, None).expect("imports back");
+    assert_eq!(imported.maps, package.maps);
+}
+
 #[test]
 fn an_ms_mapping_without_legs_says_what_is_missing() {
     let error = Package::from_ms_mapping(r#"{"name": "x"}"#, None).expect_err("no legs");
