@@ -254,14 +254,14 @@ impl Job {
     ) -> Result<(), SyncError> {
         execution.total = self.index.len() as u64;
         let start = execution.cursor.clone();
-        let chunk = self.index.after(start.as_ref(), size);
+        let mut chunk = self.index.after(start.as_ref(), size)?;
         let Some((last, _)) = chunk.last() else {
             execution.phase = Phase::References;
             return Ok(());
         };
-        execution.cursor = Some((*last).clone());
+        execution.cursor = Some(last.clone());
         execution.done += chunk.len() as u64;
-        let chunk: Vec<_> = chunk.into_iter().filter(|(k, _)| !self.skip.contains(*k)).collect();
+        chunk.retain(|(k, _)| !self.skip.contains(k));
         // Changes queued for these keys since the map began initializing stay queued and replay once
         // the copy is done; the copy is planned on the rows as they were before them (see
         // `write_under_queued`).

@@ -116,9 +116,9 @@ pub fn run(
     let mut created_keys: HashSet<(String, String, String)> = HashSet::new();
     let mut cursor: Option<String> = None;
     loop {
-        let keys = index.after(cursor.as_ref(), CHUNK);
+        let keys = index.after(cursor.as_ref(), CHUNK)?;
         let Some((last, _)) = keys.last() else { break };
-        cursor = Some((*last).clone());
+        cursor = Some(last.clone());
         let chunk = Chunk::read(tx, catalog, schema, cmap, &keys, &Queued::none())?;
         let plan = planner.plan(&chunk.finops_rows, &chunk.dataverse_rows);
         report.rows.add(Side::Finops, chunk.len(Side::Finops));

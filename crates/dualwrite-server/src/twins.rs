@@ -2,8 +2,8 @@
 //! of keys read as core's planner takes them. Initial sync copies chunk by chunk from this index;
 //! preflight reads the same chunks without writing (and without a queue).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ops::Bound;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use dualwrite_core::initial_sync::Planner;
 use dualwrite_core::integration_key::DisplayKey;
@@ -17,6 +17,10 @@ use crate::live_sync::Pairing;
 use crate::store::{QueuedChange, StoredRow, Tx};
 use crate::sync_error::SyncError;
 
+mod runs;
+
+use runs::{Gathering, Merge, Sorted};
+
 /// Rows read per page while indexing.
 const PAGE: usize = 5000;
 
@@ -25,8 +29,14 @@ pub type Twins = (Vec<i64>, Vec<i64>);
 
 /// Every row of both sides of a map, by integration-key value (its display form, `c001|demf`). Rows
 /// without a key value get a key of their own that sorts first, so the planner reports them.
+///
+/// The entries are sorted in bounded memory (see [`runs`]); reading goes on from where the last read
+/// stopped, so a copy that reads the keys chunk after chunk reads the runs once.
 pub struct TwinIndex {
-    entries: BTreeMap<String, Twins>,
+    sorted: Sorted,
+    len: usize,
+    /// The key the last read ended on, and the merge that goes on after it.
+    position: Mutex<Option<(String, Merge)>>,
 }
 
 impl TwinIndex {
@@ -39,7 +49,7 @@ impl TwinIndex {
     ) -> Result<TwinIndex, SyncError> {
         let (mapper, key) = cmap.compile(catalog, schema)?;
         let key_paths: Vec<String> = key.fields.iter().filter(|f| f.contains('.')).cloned().collect();
-        let mut entries: BTreeMap<String, Twins> = BTreeMap::new();
+        let mut entries = Gathering::default();
         for side in [Side::Finops, Side::Dataverse] {
             let table = write::table(schema, side, cmap.map.table(side))?;
             let mut after = 0;
@@ -56,40 +66,63 @@ impl TwinIndex {
                         Ok(k) => k.to_string(),
                         Err(_) => format!("\u{0}{side}{}", row.id),
                     };
-                    let entry = entries.entry(name).or_default();
-                    match side {
-                        Side::Finops => entry.0.push(row.id),
-                        Side::Dataverse => entry.1.push(row.id),
-                    }
+                    entries.push(name, side, row.id).map_err(spill_failed)?;
                 }
             }
         }
-        Ok(TwinIndex { entries })
+        TwinIndex::of(entries)
+    }
+
+    /// The index of the gathered entries.
+    fn of(entries: Gathering) -> Result<TwinIndex, SyncError> {
+        let (sorted, len) = entries.finish().map_err(spill_failed)?;
+        Ok(TwinIndex { sorted, len, position: Mutex::new(None) })
     }
 
     /// An index of no rows.
     pub fn empty() -> TwinIndex {
-        TwinIndex { entries: BTreeMap::new() }
+        TwinIndex { sorted: Sorted::default(), len: 0, position: Mutex::new(None) }
     }
 
     /// How many key values there are.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// Up to `n` keys after `cursor` (from the start when `None`), in key order.
-    pub fn after(&self, cursor: Option<&String>, n: usize) -> Vec<(&String, &Twins)> {
-        match cursor {
-            None => self.entries.iter().take(n).collect(),
-            Some(cursor) => {
-                self.entries.range::<String, _>((Bound::Excluded(cursor), Bound::Unbounded)).take(n).collect()
+    pub fn after(&self, cursor: Option<&String>, n: usize) -> Result<Vec<(String, Twins)>, SyncError> {
+        let mut position = self.position.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut merge = match (position.take(), cursor) {
+            (Some((ended_on, merge)), Some(cursor)) if ended_on == *cursor => merge,
+            _ => {
+                let mut merge = self.sorted.merge().map_err(spill_failed)?;
+                if let Some(cursor) = cursor {
+                    // Rows are read past up to the cursor: a copy resumed by another worker.
+                    while merge.peek_key().is_some_and(|k| k <= cursor.as_str()) {
+                        merge.next_key().map_err(spill_failed)?;
+                    }
+                }
+                merge
             }
+        };
+        let mut keys = Vec::with_capacity(n.min(self.len));
+        while keys.len() < n {
+            let Some(next) = merge.next_key().map_err(spill_failed)? else { break };
+            keys.push(next);
         }
+        if let Some((last, _)) = keys.last() {
+            *position = Some((last.clone(), merge));
+        }
+        Ok(keys)
     }
+}
+
+fn spill_failed(e: std::io::Error) -> SyncError {
+    SyncError::internal(format!("the twin index could not use its temporary files: {e}"))
 }
 
 /// The changes queued for the keys of a run, by key value, oldest first.
@@ -105,7 +138,7 @@ impl Queued {
     }
 
     /// The changes of map `map_id` queued for `keys`.
-    pub fn read(tx: &mut dyn Tx, map_id: i64, keys: &[(&String, &Twins)]) -> Result<Queued, SyncError> {
+    pub fn read(tx: &mut dyn Tx, map_id: i64, keys: &[(String, Twins)]) -> Result<Queued, SyncError> {
         let mut by_key = HashMap::new();
         if tx.queue_len(map_id, None)? > 0 {
             for (key, _) in keys {
@@ -145,7 +178,7 @@ impl Chunk {
         catalog: &Catalog,
         schema: &Schema,
         cmap: &CatalogMap,
-        keys: &[(&String, &Twins)],
+        keys: &[(String, Twins)],
         queued: &Queued,
     ) -> Result<Chunk, SyncError> {
         let mut chunk = Chunk {
@@ -259,4 +292,41 @@ fn now(
         }
     };
     Pairing::new(tx, catalog, schema, cmap, side.other())?.find_twin(&key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(run_size: usize, keys: usize) -> TwinIndex {
+        let mut entries = Gathering::with_runs_of(run_size);
+        for i in (0..keys).rev() {
+            entries.push(format!("k{i:03}"), Side::Finops, i as i64).expect("push");
+            entries.push(format!("k{i:03}"), Side::Dataverse, 1000 + i as i64).expect("push");
+        }
+        TwinIndex::of(entries).expect("index")
+    }
+
+    fn names(keys: &[(String, Twins)]) -> Vec<&str> {
+        keys.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[test]
+    fn reads_go_on_after_the_cursor_whether_or_not_the_last_read_ended_there() {
+        let index = index(4, 10);
+        assert_eq!(index.len(), 10);
+        let first = index.after(None, 4).expect("read");
+        assert_eq!(names(&first), ["k000", "k001", "k002", "k003"]);
+        assert_eq!(first[1].1, (vec![1], vec![1001]));
+        let next = index.after(Some(&"k003".to_owned()), 4).expect("read");
+        assert_eq!(names(&next), ["k004", "k005", "k006", "k007"]);
+        // A chunk undone: the copy reads again from its saved cursor.
+        let again = index.after(Some(&"k003".to_owned()), 3).expect("read");
+        assert_eq!(names(&again), ["k004", "k005", "k006"]);
+        let from_start = index.after(None, 2).expect("read");
+        assert_eq!(names(&from_start), ["k000", "k001"]);
+        let rest = index.after(Some(&"k006".to_owned()), 10).expect("read");
+        assert_eq!(names(&rest), ["k007", "k008", "k009"]);
+        assert!(index.after(Some(&"k009".to_owned()), 10).expect("read").is_empty());
+    }
 }
