@@ -106,13 +106,17 @@ pub fn twin_write(
     Ok(twin)
 }
 
-/// Looks up together the twins of `writes` for one map (see [`Pairing::prefetch_twins`]).
+/// Looks up together the twins of `writes` for one map (see [`Pairing::prefetch_twins`]), where the
+/// store's reads cost round trips; elsewhere each twin is read when it is needed.
 pub fn prefetch_twins(
     tx: &mut dyn Tx,
     catalog: &Catalog,
     cmap: &CatalogMap,
     writes: &[&Written],
 ) -> Result<(), SyncError> {
+    if !tx.reads_in_round_trips() {
+        return Ok(());
+    }
     let schema = catalog.require_schema()?;
     for side in [Side::Finops, Side::Dataverse] {
         let from_side: Vec<&Written> = writes.iter().copied().filter(|w| w.side == side).collect();

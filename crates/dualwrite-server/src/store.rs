@@ -296,6 +296,11 @@ pub trait Tx {
     /// How many events of `kind` for map `map_id` were recorded in the last `seconds` seconds.
     fn count_recent_events(&mut self, kind: EventKind, map_id: i64, seconds: u64) -> Result<u64, StoreError>;
 
+    /// Whether each statement costs a round trip to a database server, so that reading rows
+    /// together ([`Tx::prefetch_rows`]) is worth working out which.
+    fn reads_in_round_trips(&self) -> bool {
+        false
+    }
     /// Looks up the rows of `side`/`table` whose key `key_name` has one of `values` together, so
     /// that [`Tx::find_row`] answers each of them without asking the database again (on a backend
     /// where asking costs a round trip).

@@ -750,6 +750,10 @@ impl Tx for PgTx<'_> {
         Ok(outcome)
     }
 
+    fn reads_in_round_trips(&self) -> bool {
+        true
+    }
+
     fn prefetch_rows(
         &mut self,
         side: Side,
