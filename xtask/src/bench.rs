@@ -203,6 +203,9 @@ fn find<'f>(figures: &'f [Figure], name: &str) -> Option<&'f Figure> {
     figures.iter().find(|f| f.name == name)
 }
 
+/// Peak resident memory of an initial sync, both engines, up to 10M rows per side.
+const PEAK_RSS_MIB: f64 = 1024.0;
+
 /// The runtime's targets on one database engine (figures at 1M rows per side hold them; smaller runs
 /// are judged by the same rates).
 struct Targets {
@@ -294,6 +297,8 @@ fn assess(figures: &[Figure]) -> Vec<Row> {
                     }
                     _ => (limit, "—".into(), None),
                 }
+            } else if figure_of(name, "peak RSS, initial sync").is_some() {
+                (None, format!("≤ {PEAK_RSS_MIB} MiB"), Some(f.value <= PEAK_RSS_MIB))
             } else if name == "studio: wasm, gzipped" {
                 (None, "≤ 400 KiB".into(), Some(f.value <= 400.0))
             } else {

@@ -7,7 +7,9 @@
 //! Prints one `BENCH\t{figure}\t{value}\t{unit}` line per figure (`cargo xtask bench` collects them).
 //! `DUALWRITE_BENCH_ROWS=10000,100000` sets the sizes (`DUALWRITE_BENCH_POSTGRES_ROWS` those of
 //! PostgreSQL, the same unless told); `DUALWRITE_BENCH_SECONDS` the length of each
-//! throughput run (0 leaves the live-sync figures out).
+//! throughput run (0 leaves the live-sync figures out); `DUALWRITE_BENCH_STEPS` which measurements run
+//! at each size (`limits,load,initial-sync,catch-up`, all unless told). The initial sync reports the
+//! process's peak resident memory while it runs.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -263,6 +265,7 @@ fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<Catalog
         })
         .expect("run");
     let owner = &*WORKER;
+    reset_peak_rss();
     let started = Instant::now();
     let job = Job::build(&store, &cache, map_id, execution_id).expect("index");
     let indexed = started.elapsed();
@@ -277,10 +280,31 @@ fn initial_sync(backend: &Backend, rows: usize) -> (f64, Arc<Store>, Arc<Catalog
         started.elapsed() - copied
     );
     let rate = (2 * rows) as f64 / started.elapsed().as_secs_f64();
+    if let Some(peak) = peak_rss_mib() {
+        report_figure(
+            &format!("{}: peak RSS, initial sync, {rows} rows per side", backend.name()),
+            peak,
+            "MiB",
+        );
+    }
     let failed =
         store.read(|tx| initial_sync::latest(tx, map_id)).expect("execution").map(|(_, e)| e.counts.failed());
     assert_eq!(failed, Some(0), "the bench rows all sync");
     (rate, store, cache, map_id)
+}
+
+/// Starts measuring the process's peak resident memory afresh from what it holds now (Linux).
+fn reset_peak_rss() {
+    // Writing 5 to clear_refs resets VmHWM; where it cannot be written the peak is the process's.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak resident memory since [`reset_peak_rss`], in MiB (Linux).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let kib: f64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// Catch-up of `changes` queued renames on a running map; changes/s.
@@ -409,6 +433,11 @@ fn main() {
         Ok(list) => list.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
         Err(_) => sizes.clone(),
     };
+    // Which measurements run at each size: a 10M-row run of the initial sync alone is
+    // `DUALWRITE_BENCH_STEPS=initial-sync DUALWRITE_BENCH_ROWS=10000000`.
+    let steps =
+        std::env::var("DUALWRITE_BENCH_STEPS").unwrap_or_else(|_| "limits,load,initial-sync,catch-up".into());
+    let runs = |step: &str| steps.split(',').any(|s| s.trim() == step);
     let seconds = std::env::var("DUALWRITE_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let mut backends = vec![Backend::Sqlite(tempfile::tempdir().expect("temp dir"))];
     if let Ok(admin) = std::env::var("DUALWRITE_BENCH_POSTGRES_URL") {
@@ -424,17 +453,29 @@ fn main() {
         }
         let sizes = if matches!(backend, Backend::Postgres { .. }) { &postgres_sizes } else { &sizes };
         for &rows in sizes {
-            let limits = backend.limits(rows);
-            report_figure(&format!("{name}: engine insert, {rows} rows per side"), limits.insert, "rows/s");
-            report_figure(&format!("{name}: engine scan, {rows} rows per side"), limits.scan, "s");
-            report_figure(&format!("{name}: load, {rows} CSV rows"), load_csv(backend, rows), "rows/s");
-            let (rate, store, cache, map_id) = initial_sync(backend, rows);
-            report_figure(&format!("{name}: initial sync, {rows} rows per side"), rate, "rows/s");
-            report_figure(
-                &format!("{name}: catch-up, {rows} queued changes"),
-                catch_up(&store, &cache, map_id, rows, rows),
-                "changes/s",
-            );
+            if runs("limits") {
+                let limits = backend.limits(rows);
+                report_figure(
+                    &format!("{name}: engine insert, {rows} rows per side"),
+                    limits.insert,
+                    "rows/s",
+                );
+                report_figure(&format!("{name}: engine scan, {rows} rows per side"), limits.scan, "s");
+            }
+            if runs("load") {
+                report_figure(&format!("{name}: load, {rows} CSV rows"), load_csv(backend, rows), "rows/s");
+            }
+            if runs("initial-sync") || runs("catch-up") {
+                let (rate, store, cache, map_id) = initial_sync(backend, rows);
+                report_figure(&format!("{name}: initial sync, {rows} rows per side"), rate, "rows/s");
+                if runs("catch-up") {
+                    report_figure(
+                        &format!("{name}: catch-up, {rows} queued changes"),
+                        catch_up(&store, &cache, map_id, rows, rows),
+                        "changes/s",
+                    );
+                }
+            }
         }
     }
 }
