@@ -389,24 +389,27 @@ impl RowTables for PgTx<'_> {
         table: &str,
         rows: &[(i64, String, &[RowKey])],
     ) -> Result<Result<(), DuplicateKey>, StoreError> {
-        // One statement for the set, as `replace` for one row. A key another row holds refuses the
-        // set, even when that row is in the set and gives the key up: the set is then written row
-        // by row by its caller, in order.
+        // One statement for the set, as `replace` for one row. The rows' keys as stored are read
+        // once, through the index by row: only keys a row did not have are looked for in other rows
+        // and added, so an update that keeps its keys writes no key. A key another row holds refuses
+        // the set, even when that row is in the set and gives the key up: the set is then written
+        // row by row by its caller, in order.
         let st = self.st(
             "WITH r AS (SELECT * FROM unnest($3::BIGINT[], $4::TEXT[]) AS r (id, data)),
              k AS (SELECT * FROM unnest($5::BIGINT[], $6::TEXT[], $7::TEXT[]) AS k (row_id, name, value)),
+             stored AS MATERIALIZED (SELECT e.row_id, e.name, e.value FROM env_row_keys e WHERE e.row_id = ANY($3)),
+             new AS MATERIALIZED (SELECT * FROM k WHERE NOT EXISTS (SELECT 1 FROM stored s
+                        WHERE s.row_id = k.row_id AND s.name = k.name AND s.value = k.value)),
              twice AS (SELECT name FROM k GROUP BY name, value HAVING count(*) > 1 LIMIT 1),
-             held AS (SELECT k.name FROM k, LATERAL (SELECT 1 FROM env_row_keys e
-                        WHERE e.side = $1 AND e.tbl = $2 AND e.name = k.name AND e.value = k.value
-                          AND e.row_id <> k.row_id LIMIT 1) h
+             held AS (SELECT new.name FROM new, LATERAL (SELECT 1 FROM env_row_keys e
+                        WHERE e.side = $1 AND e.tbl = $2 AND e.name = new.name AND e.value = new.value
+                          AND e.row_id <> new.row_id LIMIT 1) h
                       LIMIT 1),
              taken AS (SELECT name FROM twice UNION ALL SELECT name FROM held LIMIT 1),
              gone AS (DELETE FROM env_row_keys e WHERE e.row_id = ANY($3) AND NOT EXISTS (SELECT 1 FROM taken)
                         AND NOT EXISTS (SELECT 1 FROM k WHERE k.row_id = e.row_id AND k.name = e.name AND k.value = e.value)),
              added AS (INSERT INTO env_row_keys (side, tbl, name, value, row_id)
-                       SELECT $1, $2, k.name, k.value, k.row_id FROM k WHERE NOT EXISTS (SELECT 1 FROM taken)
-                         AND NOT EXISTS (SELECT 1 FROM env_row_keys e
-                                         WHERE e.row_id = k.row_id AND e.name = k.name AND e.value = k.value)),
+                       SELECT $1, $2, new.name, new.value, new.row_id FROM new WHERE NOT EXISTS (SELECT 1 FROM taken)),
              changed AS (UPDATE env_rows SET data = r.data FROM r
                          WHERE env_rows.id = r.id AND env_rows.id = ANY($3) AND NOT EXISTS (SELECT 1 FROM taken))
              SELECT name FROM taken",
