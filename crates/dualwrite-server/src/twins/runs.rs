@@ -2,8 +2,9 @@
 //! run of at most [`RUN`]; a full run is sorted and written to a temporary file, and reading merges the
 //! runs (and the last, kept in memory) in key order, a key's ids of both sides together.
 //!
-//! Memory stays about one run whatever the row count; the files hold about 20 bytes and the key's
-//! length per row, and go when the index is dropped.
+//! Memory stays about one run whatever the row count; the files hold about 13 bytes and the key's
+//! length per row. They have no name, so they go when the index is dropped or the process ends,
+//! however it ends.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -12,7 +13,6 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::sync::Arc;
 
 use dualwrite_core::schema::Side;
-use tempfile::NamedTempFile;
 
 use super::Twins;
 
@@ -27,7 +27,7 @@ pub struct Gathering {
     run: Vec<Entry>,
     /// How many entries a run holds before it is written out.
     run_size: usize,
-    files: Vec<NamedTempFile>,
+    files: Vec<Arc<File>>,
 }
 
 impl Default for Gathering {
@@ -53,8 +53,8 @@ impl Gathering {
 
     fn spill(&mut self) -> io::Result<()> {
         self.run.sort_unstable();
-        let mut file = NamedTempFile::new()?;
-        let mut out = BufWriter::new(file.as_file_mut());
+        let mut file = tempfile::tempfile()?;
+        let mut out = BufWriter::new(&mut file);
         for (key, side, id) in self.run.drain(..) {
             let len = u32::try_from(key.len()).map_err(|_| io::Error::other("a key longer than 4 GiB"))?;
             out.write_all(&len.to_le_bytes())?;
@@ -64,7 +64,7 @@ impl Gathering {
         }
         out.flush()?;
         drop(out);
-        self.files.push(file);
+        self.files.push(Arc::new(file));
         Ok(())
     }
 
@@ -85,7 +85,7 @@ impl Gathering {
 #[derive(Default)]
 pub struct Sorted {
     memory: Arc<Vec<Entry>>,
-    files: Vec<NamedTempFile>,
+    files: Vec<Arc<File>>,
 }
 
 impl Sorted {
@@ -93,7 +93,8 @@ impl Sorted {
     pub fn merge(&self) -> io::Result<Merge> {
         let mut sources = vec![Source::Memory(self.memory.clone(), 0)];
         for file in &self.files {
-            sources.push(Source::File(BufReader::with_capacity(1 << 16, file.reopen()?)));
+            let run = RunFile { file: file.clone(), offset: 0 };
+            sources.push(Source::File(BufReader::with_capacity(1 << 16, run)));
         }
         let mut merge = Merge { heap: BinaryHeap::new(), sources };
         for i in 0..merge.sources.len() {
@@ -106,7 +107,24 @@ impl Sorted {
 /// Where a run is read from.
 enum Source {
     Memory(Arc<Vec<Entry>>, usize),
-    File(BufReader<File>),
+    File(BufReader<RunFile>),
+}
+
+/// A run's file read from its start, at an offset of its own (merges read the same file at once).
+struct RunFile {
+    file: Arc<File>,
+    offset: u64,
+}
+
+impl Read for RunFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(&*self.file, buf, self.offset)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(&*self.file, buf, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
+    }
 }
 
 impl Source {
