@@ -198,8 +198,9 @@ impl<'a> Pairing<'a> {
 
     /// A source row as core reads it: Dataverse rows in dotted form.
     pub(crate) fn readable(&mut self, row: &Row) -> Result<Row, SyncError> {
+        let row = row.clone();
         match self.from {
-            Side::Finops => Ok(row.clone()),
+            Side::Finops => Ok(row),
             Side::Dataverse => Ok(lookup::expand(self.tx, self.schema, self.source, row, &self.paths)?),
         }
     }

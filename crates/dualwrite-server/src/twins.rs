@@ -60,7 +60,7 @@ impl TwinIndex {
                 for row in page {
                     let readable = match side {
                         Side::Finops => row.data,
-                        Side::Dataverse => lookup::expand(tx, schema, table, &row.data, &key_paths)?,
+                        Side::Dataverse => lookup::expand(tx, schema, table, row.data, &key_paths)?,
                     };
                     let name = match mapper.key_value(&key, side, &readable) {
                         Ok(k) => k.to_string(),
@@ -213,7 +213,7 @@ impl Chunk {
         let table = write::table(schema, Side::Dataverse, &cmap.map.dataverse)?;
         let paths = dataverse_paths(schema, &cmap.map);
         chunk.dataverse_rows = std::mem::take(&mut chunk.dataverse_rows)
-            .iter()
+            .into_iter()
             .map(|r| lookup::expand(tx, schema, table, r, &paths))
             .collect::<Result<Vec<Row>, _>>()?;
         Ok(chunk)

@@ -99,43 +99,50 @@ pub fn exists(tx: &mut dyn Tx, table: &Table, id: &str) -> Result<bool, StoreErr
 }
 
 /// The stored row `row` of `table` with each of `paths` added in dotted form (null where a lookup is
-/// empty or dangling), as core's row mapping reads Dataverse rows.
+/// empty or dangling), as core's row mapping reads Dataverse rows. The rows a path passes through are
+/// read once each.
 pub fn expand(
     tx: &mut dyn Tx,
     schema: &Schema,
     table: &Table,
-    row: &Row,
+    mut row: Row,
     paths: &[String],
 ) -> Result<Row, StoreError> {
-    let mut out = row.clone();
-    let mut cache: HashMap<(String, String), Option<Row>> = HashMap::new();
+    // Target table and lowercased id → the row there, if any.
+    let mut reached: HashMap<(String, String), Option<Row>> = HashMap::new();
+    let mut values = Vec::with_capacity(paths.len());
     for path in paths {
         let Ok(resolved) = schema.resolve_path(table, path) else { continue };
-        let mut current: Option<Row> = Some(row.clone());
+        // Where the walk stands: `None` for `row` itself, else the key of a row in `reached`.
+        let mut at: Option<(String, String)> = None;
+        let mut ended = false;
         for hop in &resolved.hops {
-            let id = current
-                .as_ref()
-                .and_then(|r| r.get(&hop.lookup.name))
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            current = match id {
-                None => None,
-                Some(id) => {
-                    let cache_key = (hop.target.name.clone(), id.to_lowercase());
-                    if let Some(hit) = cache.get(&cache_key) {
-                        hit.clone()
-                    } else {
-                        let found = tx
-                            .find_row(Side::Dataverse, &hop.target.name, keys::ID, &keys::id_value(&id))?
-                            .map(|r| r.data);
-                        cache.insert(cache_key, found.clone());
-                        found
-                    }
-                }
+            let here = match &at {
+                None => Some(&row),
+                Some(k) => reached.get(k).and_then(Option::as_ref),
             };
+            let Some(id) = here.and_then(|r| r.get(&hop.lookup.name)).and_then(Value::as_str) else {
+                ended = true;
+                break;
+            };
+            let id = id.to_owned();
+            let k = (hop.target.name.clone(), id.to_lowercase());
+            if !reached.contains_key(&k) {
+                let found = tx
+                    .find_row(Side::Dataverse, &hop.target.name, keys::ID, &keys::id_value(&id))?
+                    .map(|r| r.data);
+                reached.insert(k.clone(), found);
+            }
+            at = Some(k);
         }
-        let value = current.and_then(|r| r.get(&resolved.column.name).cloned()).unwrap_or(Value::Null);
-        out.insert(path.clone(), value);
+        let end = match (&at, ended) {
+            (_, true) => None,
+            (None, false) => Some(&row),
+            (Some(k), false) => reached.get(k).and_then(Option::as_ref),
+        };
+        let value = end.and_then(|r| r.get(&resolved.column.name)).cloned().unwrap_or(Value::Null);
+        values.push((path.clone(), value));
     }
-    Ok(out)
+    row.extend(values);
+    Ok(row)
 }

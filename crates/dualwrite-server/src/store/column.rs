@@ -4,6 +4,9 @@
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{EventKind, Row, StoreError};
@@ -30,34 +33,48 @@ pub(super) fn event_kind(text: &str) -> Result<EventKind, StoreError> {
     EventKind::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown stored event kind `{text}`")))
 }
 
-/// A queued write as stored text: `{"side", "table", "op", "before", "after"}`, in that order.
+/// A queued write as its column holds it: `{"side", "table", "op", "before", "after"}`, in that order.
+#[derive(Serialize, Deserialize)]
+struct StoredWrite<'a> {
+    #[serde(borrow)]
+    side: Cow<'a, str>,
+    #[serde(borrow)]
+    table: Cow<'a, str>,
+    #[serde(borrow)]
+    op: Cow<'a, str>,
+    before: Option<Cow<'a, Row>>,
+    after: Option<Cow<'a, Row>>,
+}
+
+/// A queued write as stored text.
 pub(super) fn write_text(write: &Written) -> String {
-    serde_json::json!({
-        "side": write.side,
-        "table": write.table,
-        "op": write.applied.as_str(),
-        "before": write.before,
-        "after": write.after,
-    })
-    .to_string()
+    let stored = StoredWrite {
+        side: Cow::Borrowed(write.side.as_str()),
+        table: Cow::Borrowed(&write.table),
+        op: Cow::Borrowed(write.applied.as_str()),
+        before: write.before.as_ref().map(Cow::Borrowed),
+        after: write.after.as_ref().map(Cow::Borrowed),
+    };
+    serde_json::to_string(&stored).expect("a queued write is always JSON")
 }
 
 /// Parses a queued write stored by this module.
 pub(super) fn write(text: &str) -> Result<Written, StoreError> {
-    let body = json(text)?;
+    let body: StoredWrite<'_> =
+        serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("a queued change: {e}")))?;
     let corrupt = |what: &str| StoreError::Corrupt(format!("a queued change has no valid {what}"));
-    let applied = match body["op"].as_str() {
-        Some("insert") => Applied::Inserted,
-        Some("update") => Applied::Updated,
-        Some("delete") => Applied::Deleted,
+    let applied = match &*body.op {
+        "insert" => Applied::Inserted,
+        "update" => Applied::Updated,
+        "delete" => Applied::Deleted,
         _ => return Err(corrupt("op")),
     };
     Ok(Written {
-        side: body["side"].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| corrupt("side"))?,
-        table: body["table"].as_str().ok_or_else(|| corrupt("table"))?.to_owned(),
+        side: body.side.parse().map_err(|_| corrupt("side"))?,
+        table: body.table.into_owned(),
         applied,
-        before: body["before"].as_object().cloned(),
-        after: body["after"].as_object().cloned(),
+        before: body.before.map(Cow::into_owned),
+        after: body.after.map(Cow::into_owned),
     })
 }
 
