@@ -31,6 +31,7 @@ pub const POSTGRES: &[Migration] = migrations!("postgres":
     4 => "0004_error_keys_shown.sql",
     5 => "0005_leases.sql",
     6 => "0006_catch_up_errors_by_key.sql",
+    7 => "0007_keys_without_trigger.sql",
 );
 
 /// The migrations of `all` newer than `applied`, in order.

@@ -52,12 +52,17 @@ pub struct PgStore {
 
 impl PgStore {
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_at(url, migration::POSTGRES)
+    }
+
+    /// The database at `url` brought up to the last of `migrations`.
+    fn open_at(url: &str, migrations: &'static [Migration]) -> Result<Self, StoreError> {
         let store = PgStore {
             url: url.to_owned(),
             pool: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
             returned: Condvar::new(),
         };
-        store.migrate(migration::POSTGRES)?;
+        store.migrate(migrations)?;
         Ok(store)
     }
 
@@ -583,7 +588,9 @@ impl RowTables for PgTx<'_> {
     }
 
     fn delete(&mut self, id: i64) -> Result<(), StoreError> {
-        let st = self.st("DELETE FROM env_rows WHERE id = $1")?;
+        let st = self.st(
+            "WITH keys AS (DELETE FROM env_row_keys WHERE row_id = $1) DELETE FROM env_rows WHERE id = $1",
+        )?;
         self.tx.execute(&st, &[&id])?;
         Ok(())
     }
@@ -1078,5 +1085,70 @@ impl Tx for PgTx<'_> {
             .iter()
             .map(|r| Ok((r.get(0), column::json(r.get(1))?)))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ::postgres::{Client, NoTls};
+    use dualwrite_core::schema::Side;
+    use serde_json::json;
+
+    use super::super::{migration, RowKey, Store, StoreError};
+    use super::PgStore;
+
+    /// A new database on the server `DUALWRITE_TEST_POSTGRES_URL` names, dropped by `drop_database`.
+    fn new_database(name: &str) -> Option<(Client, String)> {
+        let Ok(admin_url) = std::env::var("DUALWRITE_TEST_POSTGRES_URL") else {
+            eprintln!("note: DUALWRITE_TEST_POSTGRES_URL is unset; the PostgreSQL migration is not tested");
+            return None;
+        };
+        let mut admin = Client::connect(&admin_url, NoTls).expect("connect to postgres");
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop a leftover");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
+        let (base, _) = admin_url.rsplit_once('/').expect("postgres url names a database");
+        Some((admin, format!("{base}/{name}")))
+    }
+
+    #[test]
+    fn a_database_whose_keys_had_a_foreign_key_keeps_its_rows_and_keys_and_deletes_them_together() {
+        let name = format!("dw_unit_keys_{}", std::process::id());
+        let Some((mut admin, url)) = new_database(&name) else { return };
+        let key = |name: &str, value: &str| RowKey { name: name.into(), value: value.into() };
+        let row = |v: serde_json::Value| v.as_object().cloned().expect("an object");
+
+        // Rows written by the layout before migration 7.
+        let before = Store::Postgres(PgStore::open_at(&url, &migration::POSTGRES[..6]).expect("open at 6"));
+        assert_eq!(before.migration_level().expect("level"), 6);
+        let (kept, gone) = before
+            .write(|tx| {
+                let kept = tx.insert_row(Side::Finops, "T", &row(json!({"n": 1})), &[key("key", "a")])?;
+                let gone = tx.insert_row(Side::Finops, "T", &row(json!({"n": 2})), &[key("key", "b")])?;
+                Ok::<_, StoreError>((kept, gone))
+            })
+            .expect("rows written before");
+        let (kept, gone) = (kept.expect("key a free"), gone.expect("key b free"));
+        drop(before);
+
+        let after = Store::open(&url).expect("migrated");
+        assert_eq!(after.migration_level().expect("level"), migration::latest(migration::POSTGRES));
+        let found = after.read(|tx| tx.find_row(Side::Finops, "T", "key", "a")).expect("read");
+        assert_eq!(found.map(|r| (r.id, r.data)), Some((kept, row(json!({"n": 1})))));
+        let taken = after.write(|tx| tx.insert_row(Side::Finops, "T", &row(json!({})), &[key("key", "b")]));
+        assert!(matches!(taken, Ok(Err(_))), "a key written before the migration is still unique: {taken:?}");
+
+        after.write(|tx| tx.delete_row(gone)).expect("deleted");
+        let again =
+            after.write(|tx| tx.insert_row(Side::Finops, "T", &row(json!({"n": 3})), &[key("key", "b")]));
+        assert!(matches!(again, Ok(Ok(_))), "deleting a row frees its keys: {again:?}");
+        let mut check = Client::connect(&url, NoTls).expect("connect");
+        let orphans: i64 = check
+            .query_one("SELECT count(*) FROM env_row_keys k WHERE NOT EXISTS (SELECT 1 FROM env_rows r WHERE r.id = k.row_id)", &[])
+            .expect("count")
+            .get(0);
+        assert_eq!(orphans, 0, "no key outlives its row");
+
+        drop((after, check));
+        admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).expect("drop");
     }
 }
