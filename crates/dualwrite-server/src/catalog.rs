@@ -97,11 +97,12 @@ impl Catalog {
     }
 }
 
-/// The server's parsed copy of the catalog: always one that was committed. Only a read-only snapshot
-/// publishes what it loaded; a read-write transaction loads for itself when its version differs (it
-/// may see its own change, which may still roll back and leave its version number to another
-/// server's different change). Every server's worker reads a snapshot at least every idle interval,
-/// so the copy follows a change within moments.
+/// The server's parsed copy of the catalog: always one that was committed. A transaction publishes
+/// what it loaded only when it had written nothing yet (a read-only snapshot never has); one that had
+/// loads for itself when its version differs (it may see its own change, which may still roll back
+/// and leave its version number to another server's different change). So a stream of client
+/// writes loads a changed catalog once, and every server's worker reads a snapshot at least every
+/// idle interval, so the copy follows a change within moments.
 #[derive(Default)]
 pub struct CatalogCache {
     current: RwLock<Arc<Catalog>>,
@@ -121,7 +122,9 @@ impl CatalogCache {
             }
         }
         let fresh = Arc::new(load(tx, version)?);
-        if tx.is_read_only() {
+        // A catalog that this transaction changed may yet roll back: it is kept only when everything
+        // it was read from was committed.
+        if !tx.has_written()? {
             if let Ok(mut current) = self.current.write() {
                 if current.version < fresh.version {
                     *current = fresh.clone();

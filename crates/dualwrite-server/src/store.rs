@@ -224,6 +224,10 @@ pub trait Tx {
     /// Whether this is a read-only snapshot ([`Store::read`]): everything it sees was committed.
     /// A read-write transaction may see its own changes, which may yet roll back.
     fn is_read_only(&self) -> bool;
+    /// Whether this transaction has written to the database yet. Until it has, what it reads of the
+    /// documents, maps and statuses is what other transactions committed (row updates and events a
+    /// backend holds back are not written yet, and neither of them is read here).
+    fn has_written(&mut self) -> Result<bool, StoreError>;
 
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError>;
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError>;

@@ -601,6 +601,15 @@ impl Tx for PgTx<'_> {
         self.read_only
     }
 
+    fn has_written(&mut self) -> Result<bool, StoreError> {
+        if self.read_only {
+            return Ok(false);
+        }
+        // A transaction is given an id by its first write (or row lock), not before.
+        let st = self.st("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")?;
+        Ok(self.tx.query_one(&st, &[])?.get(0))
+    }
+
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let st = self.st("SELECT body FROM documents WHERE name = $1")?;
         self.tx.query_opt(&st, &[&name])?.map(|r| column::json(r.get(0))).transpose()

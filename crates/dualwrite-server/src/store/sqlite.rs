@@ -107,7 +107,7 @@ impl SqliteStore {
     ) -> Result<T, E> {
         let mut conn = self.writer()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default(), read_only })?;
+        let out = work(&mut SqliteTx::new(&tx, read_only))?;
         tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
@@ -124,7 +124,7 @@ impl SqliteStore {
         let out = {
             let tx =
                 conn.transaction_with_behavior(TransactionBehavior::Deferred).map_err(StoreError::from)?;
-            let out = work(&mut SqliteTx { conn: &tx, cache: RowCache::default(), read_only: true });
+            let out = work(&mut SqliteTx::new(&tx, true));
             tx.finish().map_err(StoreError::from)?;
             out
         };
@@ -141,6 +141,14 @@ struct SqliteTx<'a> {
     conn: &'a Connection,
     cache: RowCache,
     read_only: bool,
+    /// The connection's count of changed rows when the transaction began.
+    changes_before: u64,
+}
+
+impl<'a> SqliteTx<'a> {
+    fn new(conn: &'a Connection, read_only: bool) -> Self {
+        SqliteTx { conn, cache: RowCache::default(), read_only, changes_before: conn.total_changes() }
+    }
 }
 
 impl RowTables for SqliteTx<'_> {
@@ -310,6 +318,10 @@ fn to_map((id, body, status): (i64, String, String)) -> Result<StoredMap, StoreE
 impl Tx for SqliteTx<'_> {
     fn is_read_only(&self) -> bool {
         self.read_only
+    }
+
+    fn has_written(&mut self) -> Result<bool, StoreError> {
+        Ok(self.conn.total_changes() != self.changes_before)
     }
 
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {

@@ -219,6 +219,35 @@ fn a_catalog_loaded_by_a_transaction_that_rolled_back_is_never_served() {
     }
 }
 
+/// Client writes alone, with no read in between, loaded the whole catalog again in every transaction
+/// after a change to it. A transaction that had written nothing when it loaded keeps the catalog for
+/// the next.
+#[test]
+fn a_catalog_loaded_before_a_transaction_writes_is_kept_for_the_next() {
+    use dualwrite_server::catalog::{self, CatalogCache};
+    use dualwrite_server::store::StoreError;
+
+    for db in TestDb::all() {
+        let backend = db.backend;
+        let store = db.open();
+        let cache = CatalogCache::default();
+        store.write(|tx| catalog::bump(tx)).expect("bump");
+        let first = store.write(|tx| cache.get(tx)).expect("first");
+        let second = store.write(|tx| cache.get(tx)).expect("second");
+        assert_eq!(first.version, 1, "{backend}");
+        assert!(Arc::ptr_eq(&first, &second), "{backend}: the second write loaded the catalog again");
+        let changed: Result<(), StoreError> = store.write(|tx| {
+            catalog::bump(tx)?;
+            let own = cache.get(tx)?;
+            assert_eq!(own.version, 2, "{backend}: the transaction sees its own change");
+            Err(StoreError::Corrupt("rolled back".into()))
+        });
+        assert!(changed.is_err());
+        let after = store.write(|tx| cache.get(tx)).expect("after");
+        assert!(Arc::ptr_eq(&first, &after), "{backend}: a rolled-back change is served or reloaded");
+    }
+}
+
 /// Three real `dualwrite serve` processes on one PostgreSQL database behind an imagined load
 /// balancer: clients write through all three while a map runs its initial sync, is paused and
 /// resumed; the server doing the map's work is SIGKILLed in the middle of the copy and again in the
