@@ -688,10 +688,14 @@ impl Tx for PgTx<'_> {
         if let Some(known) = self.available[side_index(side)] {
             return Ok(known);
         }
-        let st = self.st("SELECT available FROM environments WHERE side = $1")?;
-        let available = self.tx.query_opt(&st, &[&side.as_str()])?.map(|r| r.get(0)).unwrap_or(true);
-        self.available[side_index(side)] = Some(available);
-        Ok(available)
+        // Both sides in one round trip: a write with a running map asks for both. A side with no
+        // row takes writes.
+        let st = self.st("SELECT side, available FROM environments")?;
+        self.available = [Some(true), Some(true)];
+        for row in self.tx.query(&st, &[])? {
+            self.available[side_index(column::side(row.get(0))?)] = Some(row.get(1));
+        }
+        Ok(self.available[side_index(side)].unwrap_or(true))
     }
 
     fn set_available(&mut self, side: Side, available: bool) -> Result<(), StoreError> {
