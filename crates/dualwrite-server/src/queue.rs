@@ -119,21 +119,23 @@ fn queued_after(
     Ok(tx.queued(cmap.id, Some(&change.key), change.seq, usize::MAX >> 1)?)
 }
 
-/// The changes queued after the first of a batch under any of the batch's keys, by key, read in one
-/// statement: for each change of the batch, what [`queued_after`] would answer while the batch is
-/// replayed (no change is taken off the queue until the batch is done, and a replay queues nothing
-/// on its own map).
+/// The changes queued after the first of a batch under any of the batch's keys, by key: for each
+/// change of the batch, what [`queued_after`] would answer while the batch is replayed (no change is
+/// taken off the queue until the batch is done, and a replay queues nothing on its own map). A batch
+/// is the head of its map's queue, so the batch holds every change up to its last: only the ones
+/// after it are read, in one statement.
 struct BatchLater(HashMap<String, Vec<QueuedChange>>);
 
 impl BatchLater {
     fn read(tx: &mut dyn Tx, map_id: i64, changes: &[QueuedChange]) -> Result<BatchLater, SyncError> {
-        let Some(first) = changes.first() else { return Ok(BatchLater(HashMap::new())) };
-        let mut keys: Vec<&str> = changes.iter().map(|c| c.key.as_str()).filter(|k| !k.is_empty()).collect();
+        let Some(last) = changes.last() else { return Ok(BatchLater(HashMap::new())) };
+        let keyed = || changes.iter().filter(|c| !c.key.is_empty());
+        let mut keys: Vec<&str> = keyed().map(|c| c.key.as_str()).collect();
         keys.sort_unstable();
         keys.dedup();
         let mut by_key: HashMap<String, Vec<QueuedChange>> = HashMap::new();
-        for later in tx.queued_under(map_id, &keys, first.seq)? {
-            by_key.entry(later.key.clone()).or_default().push(later);
+        for change in keyed().cloned().chain(tx.queued_under(map_id, &keys, last.seq)?) {
+            by_key.entry(change.key.clone()).or_default().push(change);
         }
         Ok(BatchLater(by_key))
     }
