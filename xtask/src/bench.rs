@@ -323,8 +323,8 @@ fn render(rows: &[Row], quick: bool, parts: &[String], seconds: f64) -> anyhow::
     if parts.len() < PARTS.len() {
         writeln!(
             out,
-            "This run measured the {} part(s); the other figures come from the logs of earlier runs on the \
-             same machine (`--from`), each figure from the last log that has it.\n",
+            "This run measured the {} part(s); the other figures are carried from the logs of earlier runs \
+             (`--from`), each figure from the last log that has it, and may come from another machine.\n",
             parts.join(", ")
         )?;
     }
