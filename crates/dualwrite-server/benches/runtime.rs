@@ -172,12 +172,29 @@ impl Backend {
                 Store::open(&format!("sqlite://{}", path.display())).expect("sqlite")
             }
             Backend::Postgres { admin, n } => {
-                let name = format!("dw_bench_{}_{n}", std::process::id());
+                let name = store_database(*n);
                 let mut client = postgres::Client::connect(admin, postgres::NoTls).expect("postgres");
                 client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop");
                 client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create");
                 let (base, _) = admin.rsplit_once('/').expect("url with a database");
                 Store::open(&format!("{base}/{name}")).expect("postgres store")
+            }
+        }
+    }
+}
+
+/// The database the `n`th backend's stores live in; each store opened replaces the one before.
+fn store_database(n: usize) -> String {
+    format!("dw_bench_{}_{n}", std::process::id())
+}
+
+impl Drop for Backend {
+    /// The last store's database goes with the run.
+    fn drop(&mut self) {
+        if let Backend::Postgres { admin, n } = self {
+            if let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls) {
+                let _ = client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", store_database(*n)));
             }
         }
     }
