@@ -1,11 +1,11 @@
 //! Domain values as their columns hold them. Both backends bind and read these texts, so a value is
 //! written alike on either engine and what an existing database holds reads back unchanged.
 
+use std::borrow::Cow;
+
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
 use dualwrite_core::schema::Side;
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
