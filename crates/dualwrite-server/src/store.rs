@@ -225,8 +225,9 @@ pub trait Tx {
     /// A read-write transaction may see its own changes, which may yet roll back.
     fn is_read_only(&self) -> bool;
     /// Whether this transaction has written to the database yet. Until it has, what it reads of the
-    /// documents, maps and statuses is what other transactions committed (row updates and events a
-    /// backend holds back are not written yet, and neither of them is read here).
+    /// documents, maps and statuses is what other transactions committed. Row updates and events a
+    /// backend holds back ([`Tx::hold_updates`], [`Tx::record_event`]) are not written yet; they
+    /// touch none of those.
     fn has_written(&mut self) -> Result<bool, StoreError>;
 
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError>;
