@@ -108,8 +108,7 @@ pub fn expand(
     mut row: Row,
     paths: &[String],
 ) -> Result<Row, StoreError> {
-    // Target table and lowercased id → the row there, if any.
-    let mut reached: HashMap<(String, String), Option<Row>> = HashMap::new();
+    let mut reached: Reached = HashMap::new();
     let mut values = Vec::with_capacity(paths.len());
     for path in paths {
         let Ok(resolved) = schema.resolve_path(table, path) else { continue };
@@ -117,10 +116,7 @@ pub fn expand(
         let mut at: Option<(String, String)> = None;
         let mut ended = false;
         for hop in &resolved.hops {
-            let here = match &at {
-                None => Some(&row),
-                Some(k) => reached.get(k).and_then(Option::as_ref),
-            };
+            let here = standing(&row, &reached, at.as_ref());
             let Some(id) = here.and_then(|r| r.get(&hop.lookup.name)).and_then(Value::as_str) else {
                 ended = true;
                 break;
@@ -135,14 +131,22 @@ pub fn expand(
             }
             at = Some(k);
         }
-        let end = match (&at, ended) {
-            (_, true) => None,
-            (None, false) => Some(&row),
-            (Some(k), false) => reached.get(k).and_then(Option::as_ref),
-        };
+        let end = if ended { None } else { standing(&row, &reached, at.as_ref()) };
         let value = end.and_then(|r| r.get(&resolved.column.name)).cloned().unwrap_or(Value::Null);
         values.push((path.clone(), value));
     }
     row.extend(values);
     Ok(row)
+}
+
+/// The rows a lookup walk reached: target table and lowercased id → the row there, if any.
+type Reached = HashMap<(String, String), Option<Row>>;
+
+/// The row a walk stands on: `row` itself before any hop, else the one reached under `at` (none
+/// where the lookup dangles).
+fn standing<'r>(row: &'r Row, reached: &'r Reached, at: Option<&(String, String)>) -> Option<&'r Row> {
+    match at {
+        None => Some(row),
+        Some(k) => reached.get(k).and_then(Option::as_ref),
+    }
 }
