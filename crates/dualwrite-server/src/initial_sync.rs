@@ -377,7 +377,7 @@ struct RowWrite<'a> {
     key: &'a KeyValue,
     /// The row to create, or the fields to change.
     row: &'a Row,
-    existing: Option<&'a StoredRow>,
+    existing: Option<StoredRow>,
     /// The changes of this key on this side queued since the map began initializing.
     queued: Vec<&'a QueuedChange>,
     /// The company of the source row (created) or of the row changed (updated), for the counts.
@@ -400,7 +400,7 @@ impl RowWrite<'_> {
         execution_id: i64,
     ) -> Result<(), SyncError> {
         let row = self.settled(tx, deferred, execution_id)?;
-        match self.existing {
+        match &self.existing {
             None => write::insert(tx, schema, self.table, &row).map(drop),
             Some(existing) => write_under_queued(tx, schema, self.table, existing, &row, &self.queued),
         }

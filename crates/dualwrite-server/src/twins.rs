@@ -164,12 +164,25 @@ impl Queued {
 /// first of those changes (its `before` image; none when it inserted the row): the copy is planned
 /// on the rows as they were when the map began initializing, and the queued changes replay after it.
 pub struct Chunk {
-    finops: Vec<Option<StoredRow>>,
-    dataverse: Vec<Option<StoredRow>>,
+    finops: Vec<Behind>,
+    dataverse: Vec<Behind>,
     pub finops_rows: Vec<Row>,
     pub dataverse_rows: Vec<Row>,
+    /// The dotted paths added to the Dataverse rows.
+    paths: Vec<String>,
     /// The (side, key) pairs taken from before their queued changes.
     queued: HashSet<(Side, String)>,
+}
+
+/// The stored row behind a planner row, as it is now.
+enum Behind {
+    /// The planner row is this row's data as read (a Dataverse row with the lookup paths added): most
+    /// rows, which are not copied a second time.
+    Read(i64),
+    /// The planner row was taken from before queued changes; the row is now this.
+    Now(StoredRow),
+    /// The planner row was taken from before queued changes; no row holds its key now.
+    Gone,
 }
 
 impl Chunk {
@@ -186,6 +199,7 @@ impl Chunk {
             dataverse: Vec::new(),
             finops_rows: Vec::new(),
             dataverse_rows: Vec::new(),
+            paths: dataverse_paths(schema, &cmap.map),
             queued: HashSet::new(),
         };
         let (mut finops_ids, mut dataverse_ids) = (Vec::new(), Vec::new());
@@ -200,26 +214,24 @@ impl Chunk {
                 chunk.queued.insert((side, (*key).clone()));
                 if let Some(before) = &first.write.before {
                     let now = now(tx, catalog, schema, cmap, side, before)?;
-                    chunk.push(side, now, before.clone());
+                    chunk.push(side, now.map_or(Behind::Gone, Behind::Now), before.clone());
                 }
             }
         }
         for (side, ids) in [(Side::Finops, finops_ids), (Side::Dataverse, dataverse_ids)] {
             for row in tx.get_rows(&ids)? {
-                let data = row.data.clone();
-                chunk.push(side, Some(row), data);
+                chunk.push(side, Behind::Read(row.id), row.data);
             }
         }
         let table = write::table(schema, Side::Dataverse, &cmap.map.dataverse)?;
-        let paths = dataverse_paths(schema, &cmap.map);
         chunk.dataverse_rows = std::mem::take(&mut chunk.dataverse_rows)
             .into_iter()
-            .map(|r| lookup::expand(tx, schema, table, r, &paths))
+            .map(|r| lookup::expand(tx, schema, table, r, &chunk.paths))
             .collect::<Result<Vec<Row>, _>>()?;
         Ok(chunk)
     }
 
-    fn push(&mut self, side: Side, now: Option<StoredRow>, data: Row) {
+    fn push(&mut self, side: Side, now: Behind, data: Row) {
         match side {
             Side::Finops => {
                 self.finops.push(now);
@@ -247,10 +259,25 @@ impl Chunk {
 
     /// The stored row behind the planner's row `index` of `side`, as it is now (none when it was
     /// deleted since the planner's row was taken).
-    pub fn stored(&self, side: Side, index: usize) -> Option<&StoredRow> {
-        match side {
-            Side::Finops => self.finops.get(index)?.as_ref(),
-            Side::Dataverse => self.dataverse.get(index)?.as_ref(),
+    pub fn stored(&self, side: Side, index: usize) -> Option<StoredRow> {
+        let behind = match side {
+            Side::Finops => self.finops.get(index)?,
+            Side::Dataverse => self.dataverse.get(index)?,
+        };
+        match behind {
+            Behind::Read(id) => {
+                let mut data = self.row(side, index)?.clone();
+                // A stored row never names a column in dotted form (a write turns lookups by key into
+                // ids), so what expansion added is exactly the paths.
+                if side == Side::Dataverse {
+                    self.paths.iter().for_each(|path| {
+                        data.shift_remove(path);
+                    });
+                }
+                Some(StoredRow { id: *id, data })
+            }
+            Behind::Now(row) => Some(row.clone()),
+            Behind::Gone => None,
         }
     }
 
