@@ -397,11 +397,7 @@ impl<'a> RowMapper<'a> {
                     .map_err(|_| KeyValueError::Missing { field: DATA_AREA_ID.to_owned() })?
             } else {
                 let field = self
-                    .fields
-                    .iter()
-                    .find(|f| {
-                        f.dataverse.as_ref().is_some_and(|d| &d.name == key_field) && f.finops.is_some()
-                    })
+                    .key_source(key_field)
                     .ok_or_else(|| KeyValueError::NotMapped { field: key_field.clone(), side })?;
                 let source =
                     field.finops.as_ref().map(|s| (s, get(row, &s.name, side).unwrap_or(&Value::Null)));
@@ -414,6 +410,13 @@ impl<'a> RowMapper<'a> {
         Ok(key_value)
     }
 
+    /// The mapping that supplies key field `key_field` from a finops row.
+    fn key_source(&self, key_field: &str) -> Option<&CompiledField<'a>> {
+        self.fields
+            .iter()
+            .find(|f| f.dataverse.as_ref().is_some_and(|d| d.name == key_field) && f.finops.is_some())
+    }
+
     /// The row's key as people read it (see [`DisplayKey`]): for a Dataverse row (dotted form) the key
     /// fields' values, for a finops row the values of the finops columns mapped to the key fields, as
     /// the row holds them (no value map or normalisation applied), and the row's company apart, whether
@@ -423,9 +426,7 @@ impl<'a> RowMapper<'a> {
         let values = key.mapped_fields().map(|key_field| match side {
             Side::Dataverse => row.get(key_field),
             Side::Finops => self
-                .fields
-                .iter()
-                .find(|f| f.dataverse.as_ref().is_some_and(|d| d.name == key_field) && f.finops.is_some())
+                .key_source(key_field)
                 .and_then(|f| f.finops.as_ref())
                 .and_then(|s| get(row, &s.name, side)),
         });
