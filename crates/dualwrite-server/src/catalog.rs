@@ -13,12 +13,11 @@ use dualwrite_core::schema::{Schema, Side};
 use dualwrite_core::table_map::TableMap;
 use serde_json::{json, Map, Value};
 
-use crate::store::{StoreError, Tx};
+use crate::store::{StoreError, Tx, CATALOG_VERSION};
 use crate::sync_error::SyncError;
 
 const SCHEMA: &str = "schema";
 const KEYS: &str = "integration_keys";
-const VERSION: &str = "catalog_version";
 
 /// One map as the runtime sees it.
 #[derive(Debug, Clone)]
@@ -115,7 +114,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 impl CatalogCache {
     /// The catalog as of this transaction, reloaded if another transaction (or this one) changed it.
     pub fn get(&self, tx: &mut dyn Tx) -> Result<Arc<Catalog>, StoreError> {
-        let version = stored_version(tx)?;
+        let version = tx.catalog_version()?;
         if let Ok(current) = self.current.read() {
             if current.version == version {
                 return Ok(current.clone());
@@ -135,15 +134,11 @@ impl CatalogCache {
     }
 }
 
-fn stored_version(tx: &mut dyn Tx) -> Result<i64, StoreError> {
-    Ok(tx.get_document(VERSION)?.and_then(|v| v.as_i64()).unwrap_or(0))
-}
-
 /// Marks the catalog changed; every change to the schema, keys, maps or statuses calls this in the
 /// same transaction.
 pub fn bump(tx: &mut dyn Tx) -> Result<(), StoreError> {
-    let next = stored_version(tx)? + 1;
-    tx.put_document(VERSION, &json!(next))
+    let next = tx.catalog_version()? + 1;
+    tx.put_document(CATALOG_VERSION, &json!(next))
 }
 
 fn load(tx: &mut dyn Tx, version: i64) -> Result<Catalog, StoreError> {

@@ -90,6 +90,9 @@ pub struct StoredRow {
     pub data: Row,
 }
 
+/// The document that holds the catalog's version (see `catalog`), a number.
+pub const CATALOG_VERSION: &str = "catalog_version";
+
 /// A stored table map: its JSON body and its lifecycle status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredMap {
@@ -232,6 +235,11 @@ pub trait Tx {
 
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError>;
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError>;
+    /// The catalog's version: document [`CATALOG_VERSION`], 0 before there is one. Every transaction
+    /// that uses the catalog asks first.
+    fn catalog_version(&mut self) -> Result<i64, StoreError> {
+        Ok(self.get_document(CATALOG_VERSION)?.and_then(|v| v.as_i64()).unwrap_or(0))
+    }
 
     fn list_maps(&mut self) -> Result<Vec<StoredMap>, StoreError>;
     fn get_map(&mut self, id: i64) -> Result<Option<StoredMap>, StoreError>;

@@ -17,7 +17,7 @@ use super::row_cache::RowCache;
 use super::rows::{self, RowTables};
 use super::{
     CatchUpError, DuplicateKey, Event, EventKind, ExecutionError, Lease, Log, QueuedChange, Row, RowKey,
-    StoreError, StoredMap, StoredRow, Tx, TxError,
+    StoreError, StoredMap, StoredRow, Tx, TxError, CATALOG_VERSION,
 };
 use crate::environment::write::Written;
 
@@ -613,6 +613,25 @@ impl Tx for PgTx<'_> {
     fn get_document(&mut self, name: &str) -> Result<Option<Value>, StoreError> {
         let st = self.st("SELECT body FROM documents WHERE name = $1")?;
         self.tx.query_opt(&st, &[&name])?.map(|r| column::json(r.get(0))).transpose()
+    }
+
+    fn catalog_version(&mut self) -> Result<i64, StoreError> {
+        // With both sides' availability, in the same round trip: a transaction asks for the catalog
+        // first and, when it writes with a running map, for the sides next (see `is_available`).
+        let st = self.st("SELECT (SELECT body FROM documents WHERE name = $1), e.side, e.available
+             FROM (VALUES (1)) AS one LEFT JOIN environments e ON true")?;
+        let mut version = 0;
+        let mut available = [Some(true), Some(true)];
+        for row in self.tx.query(&st, &[&CATALOG_VERSION])? {
+            if let Some(body) = row.get::<_, Option<&str>>(0) {
+                version = column::json(body)?.as_i64().unwrap_or(0);
+            }
+            if let Some(side) = row.get::<_, Option<&str>>(1) {
+                available[side_index(column::side(side)?)] = Some(row.get(2));
+            }
+        }
+        self.available = available;
+        Ok(version)
     }
 
     fn put_document(&mut self, name: &str, body: &Value) -> Result<(), StoreError> {
