@@ -270,9 +270,9 @@ impl Chunk {
                 // A stored row never names a column in dotted form (a write turns lookups by key into
                 // ids), so what expansion added is exactly the paths.
                 if side == Side::Dataverse {
-                    self.paths.iter().for_each(|path| {
+                    for path in &self.paths {
                         data.shift_remove(path);
-                    });
+                    }
                 }
                 Some(StoredRow { id: *id, data })
             }

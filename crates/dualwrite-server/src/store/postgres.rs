@@ -616,8 +616,9 @@ impl Tx for PgTx<'_> {
     }
 
     fn catalog_version(&mut self) -> Result<i64, StoreError> {
-        // With both sides' availability, in the same round trip: a transaction asks for the catalog
-        // first and, when it writes with a running map, for the sides next (see `is_available`).
+        // With both sides' availability (a side with no row takes writes), in the same round trip:
+        // a transaction asks for the catalog first and, when it writes with a running map, for both
+        // sides next (see `is_available`).
         let st = self.st("SELECT (SELECT body FROM documents WHERE name = $1), e.side, e.available
              FROM (VALUES (1)) AS one LEFT JOIN environments e ON true")?;
         let mut version = 0;
@@ -704,15 +705,9 @@ impl Tx for PgTx<'_> {
     }
 
     fn is_available(&mut self, side: Side) -> Result<bool, StoreError> {
-        if let Some(known) = self.available[side_index(side)] {
-            return Ok(known);
-        }
-        // Both sides in one round trip: a write with a running map asks for both. A side with no
-        // row takes writes.
-        let st = self.st("SELECT side, available FROM environments")?;
-        self.available = [Some(true), Some(true)];
-        for row in self.tx.query(&st, &[])? {
-            self.available[side_index(column::side(row.get(0))?)] = Some(row.get(1));
+        if self.available[side_index(side)].is_none() {
+            // Read with the catalog's version, which most transactions have asked for already.
+            self.catalog_version()?;
         }
         Ok(self.available[side_index(side)].unwrap_or(true))
     }
