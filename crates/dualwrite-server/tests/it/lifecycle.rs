@@ -151,6 +151,46 @@ async fn every_failing_row_of_an_initial_sync_is_listed_and_the_map_stays_stoppe
     assert_eq!(app.rows("dataverse", "account", "").await.len(), 17);
 }
 
+/// An account whose vendor was deleted after it was linked: the link dangles, so the map reads the
+/// account's vendor as empty, the same as the finops customer's. The initial sync updates the
+/// account's credit rating, which differs, and leaves the link as it found it.
+async fn an_initial_sync_update_keeps_what_it_does_not_change(db: TestDb) {
+    let backend = db.backend;
+    let app = TestApp::on(db).await.with_contoso().await;
+    customers_ready(&app).await;
+    app.write("finops", json!([{"op": "insert", "table": "CustCustomerV3Entity", "row": {
+        "dataAreaId": "DEMF", "CUSTOMERACCOUNT": "C1", "SALESCURRENCYCODE": "EUR", "CUSTOMERGROUPID": "10",
+        "PARTYTYPE": "Organization", "CONTACTPERSONID": "CP-001", "CREDITRATING": "A",
+    }}]))
+    .await;
+    app.write("dataverse", json!([
+        {"op": "insert", "table": "msdyn_vendor", "row": {"msdyn_vendoraccountnumber": "V1", "msdyn_company.cdm_companycode": "DEMF"}},
+        {"op": "insert", "table": "account", "row": {
+            "accountnumber": "C1", "msdyn_company.cdm_companycode": "DEMF", "customertypecode": 3, "msdyn_creditrating": "B",
+            "msdyn_primarycontact.msdyn_contactforpartynumber": "CP-001",
+            "msdyn_vendor.msdyn_vendoraccountnumber": "V1",
+        }},
+        {"op": "delete", "table": "msdyn_vendor", "key": {"msdyn_vendoraccountnumber": "V1", "msdyn_company.cdm_companycode": "DEMF"}},
+    ]))
+    .await;
+    let linked = app.row("dataverse", "account", "accountnumber eq 'C1'").await["msdyn_vendor"].clone();
+    assert!(linked.is_string(), "{backend}: the account is linked to its vendor: {linked}");
+
+    let id = app.map_id(CUSTOMERS).await;
+    run(&app, json!([{"id": id, "initial_sync": true, "master": "finops"}])).await;
+    app.wait_for_status(&id, "running").await;
+    let account = app.row("dataverse", "account", "accountnumber eq 'C1'").await;
+    assert_eq!(account["msdyn_creditrating"], "A", "{backend}: the master's rating was copied: {account}");
+    assert_eq!(account["msdyn_vendor"], linked, "{backend}: the link was left alone: {account}");
+}
+
+#[tokio::test]
+async fn an_initial_sync_update_leaves_the_fields_it_does_not_change_alone() {
+    for db in TestDb::all() {
+        an_initial_sync_update_keeps_what_it_does_not_change(db).await;
+    }
+}
+
 /// The twin writes of the audit trail for `table`, oldest first, as the values of `field`.
 async fn twin_values(app: &TestApp, table: &str, field: &str) -> Vec<Value> {
     app.events()
