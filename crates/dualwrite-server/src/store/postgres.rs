@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 
+use ::postgres::binary_copy::BinaryCopyInWriter;
+use ::postgres::error::SqlState;
+use ::postgres::types::Type;
 use ::postgres::{Client, IsolationLevel, NoTls, Statement, Transaction};
 use dualwrite_core::error_code::ErrorCode;
 use dualwrite_core::lifecycle::MapStatus;
@@ -20,6 +23,10 @@ use super::{
     StoreError, StoredMap, StoredRow, Tx, TxError, CATALOG_VERSION,
 };
 use crate::environment::write::Written;
+
+/// Rows inserted together from which `COPY` writes them: below, the few round trips it costs more
+/// than the one statement are not won back.
+const COPY_FROM: usize = 64;
 
 /// Connections kept open at most; callers beyond that wait for one to come back.
 pub(super) const POOL_SIZE: usize = 16;
@@ -349,6 +356,56 @@ impl PgTx<'_> {
         Ok(s)
     }
 
+    /// Writes `rows` (with the ids `ids`) and their keys by `COPY`, under a savepoint: the keys'
+    /// primary key refuses a key that another row holds or that two of the rows share, and then
+    /// nothing is left written and the answer is `false`.
+    fn copy_many(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(String, &[RowKey])],
+        ids: &[i64],
+    ) -> Result<bool, StoreError> {
+        self.tx.batch_execute("SAVEPOINT copy_many")?;
+        match self.copy_rows(side, table, rows, ids) {
+            Ok(()) => {
+                self.tx.batch_execute("RELEASE SAVEPOINT copy_many")?;
+                Ok(true)
+            }
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                self.tx.batch_execute("ROLLBACK TO SAVEPOINT copy_many; RELEASE SAVEPOINT copy_many")?;
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn copy_rows(
+        &mut self,
+        side: Side,
+        table: &str,
+        rows: &[(String, &[RowKey])],
+        ids: &[i64],
+    ) -> Result<(), ::postgres::Error> {
+        let side = side.as_str();
+        let sink = self.tx.copy_in("COPY env_rows (id, side, tbl, data) FROM STDIN BINARY")?;
+        let mut writer = BinaryCopyInWriter::new(sink, &[Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT]);
+        for ((data, _), id) in rows.iter().zip(ids) {
+            writer.write(&[id, &side, &table, data])?;
+        }
+        writer.finish()?;
+        let sink = self.tx.copy_in("COPY env_row_keys (side, tbl, name, value, row_id) FROM STDIN BINARY")?;
+        let mut writer =
+            BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8]);
+        for ((_, keys), id) in rows.iter().zip(ids) {
+            for key in keys.iter() {
+                writer.write(&[&side, &table, &key.name, &key.value, id])?;
+            }
+        }
+        writer.finish()?;
+        Ok(())
+    }
+
     fn change_from(row: &::postgres::Row, at: usize) -> Result<QueuedChange, StoreError> {
         Ok(QueuedChange {
             seq: row.get(at),
@@ -516,12 +573,16 @@ impl RowTables for PgTx<'_> {
         table: &str,
         rows: &[(String, &[RowKey])],
     ) -> Result<Result<Vec<i64>, DuplicateKey>, StoreError> {
-        // Two round trips for all the rows: their ids first (so each key knows its row), then one
-        // statement that writes them and their keys unless a key is taken or given twice.
+        // Their ids first, so that each key knows its row.
         let st = self.st("SELECT nextval('env_rows_id_seq') FROM generate_series(1, $1::BIGINT)")?;
         let count = rows.len() as i64;
         let mut ids: Vec<i64> = self.tx.query(&st, &[&count])?.iter().map(|r| r.get(0)).collect();
         ids.sort_unstable();
+        if rows.len() >= COPY_FROM && self.copy_many(side, table, rows, &ids)? {
+            return Ok(Ok(ids));
+        }
+        // One statement that writes the rows and their keys unless a key is taken or given twice,
+        // and otherwise names that key.
         let data: Vec<&str> = rows.iter().map(|(data, _)| data.as_str()).collect();
         let (mut names, mut values, mut owners) = (Vec::new(), Vec::new(), Vec::new());
         for ((_, keys), id) in rows.iter().zip(&ids) {

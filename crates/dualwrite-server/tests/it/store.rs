@@ -135,6 +135,53 @@ fn rows_inserted_together_all_land_in_order_or_none_when_a_key_is_taken_or_given
     });
 }
 
+/// The same for sets as large as a load's or an initial sync's chunk, which a backend may write
+/// another way, with keys and data holding tabs, backslashes, quotes and non-ASCII letters.
+#[test]
+fn large_sets_of_rows_inserted_together_all_land_in_order_or_none() {
+    each_backend(|backend, store| {
+        let held = write(store, |tx| {
+            tx.insert_row(Side::Finops, "T", &row(json!({"K": "held"})), &[key("key", "held")])
+        })
+        .expect("held");
+        let text = |n: usize| format!("r{n}\t\\\"ü\n");
+        let rows: Vec<(Row, Vec<RowKey>)> = (0..500)
+            .map(|n| (row(json!({"K": text(n)})), vec![key("key", &text(n)), key("other", &format!("o{n}"))]))
+            .collect();
+        let insert = |rows: &[(Row, Vec<RowKey>)]| {
+            let set: Vec<(&Row, &[RowKey])> = rows.iter().map(|(r, k)| (r, k.as_slice())).collect();
+            write(store, |tx| tx.insert_rows(Side::Finops, "T", &set))
+        };
+        let mut taken = rows.clone();
+        taken[499].1[0] = key("key", "held");
+        assert_eq!(insert(&taken), Err(DuplicateKey { key: "key".into() }), "{backend}");
+        let mut twice = rows.clone();
+        twice[250].1[1] = key("other", "o10");
+        assert_eq!(insert(&twice), Err(DuplicateKey { key: "other".into() }), "{backend}: two share a key");
+        assert_eq!(
+            store.read(|tx| tx.count_rows(Side::Finops, "T")).expect("count"),
+            1,
+            "{backend}: a refused set leaves none of its rows"
+        );
+        let ids = insert(&rows).expect("inserted");
+        assert_eq!(ids.len(), 500, "{backend}");
+        assert!(held < ids[0] && ids.windows(2).all(|w| w[0] < w[1]), "{backend}: ids in insertion order");
+        for n in [0, 123, 499] {
+            let found = store
+                .read(|tx| tx.find_row(Side::Finops, "T", "key", &text(n)))
+                .expect("read")
+                .expect("found");
+            assert_eq!((found.id, found.data["K"].as_str()), (ids[n], Some(text(n).as_str())), "{backend}");
+            let by_other = store
+                .read(|tx| tx.find_row(Side::Finops, "T", "other", &format!("o{n}")))
+                .expect("read")
+                .map(|r| r.id);
+            assert_eq!(by_other, Some(ids[n]), "{backend}");
+        }
+        assert_eq!(store.read(|tx| tx.count_rows(Side::Finops, "T")).expect("count"), 501, "{backend}");
+    });
+}
+
 #[test]
 fn updating_a_row_moves_its_keys_and_refuses_a_taken_one() {
     each_backend(|backend, store| {
