@@ -153,7 +153,8 @@ fn load_rows(
         let mut file =
             LoadedFile { file: place.to_owned(), table: table.name.clone(), ..LoadedFile::default() };
         let mut rows = source.rows(place, schema, table, &options.limits)?;
-        let mut batch = Vec::with_capacity(BATCH);
+        let size = batch_size(tx);
+        let mut batch = Vec::with_capacity(size);
         for item in &mut rows {
             match item {
                 Ok(row) => batch.push(row),
@@ -164,7 +165,7 @@ fn load_rows(
                     bad(&mut file, e.line, e.message);
                 }
             }
-            if batch.len() == BATCH {
+            if batch.len() == size {
                 upsert(tx, schema, table, &mut batch, &mut file)?;
             }
         }
@@ -195,8 +196,16 @@ fn load_rows(
     }
 }
 
-/// Rows of a file written together when they are all new.
-const BATCH: usize = 1000;
+/// Rows of a file written together when they are all new. A database server (PostgreSQL) takes a set
+/// by `COPY`, whose cost per statement five thousand rows win back better than one; in process
+/// (SQLite), a thousand loaded faster than more.
+fn batch_size(tx: &dyn Tx) -> usize {
+    if tx.reads_in_round_trips() {
+        5000
+    } else {
+        1000
+    }
+}
 
 /// Writes `batch` (emptied) into `table`, each row an upsert by its key. Rows new to the table, as
 /// in a first load, go in as one set (`write::upsert_new`); if any of them is refused, or already
