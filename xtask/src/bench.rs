@@ -139,7 +139,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
 
     if !runs("studio") {
-        return finish(&figures, quick, &parts, started);
+        return finish(&figures, quick, &parts, !from.is_empty(), started);
     }
     crate::run::build_studio()?;
     let wasm =
@@ -156,13 +156,19 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         ]))?);
     }
 
-    finish(&figures, quick, &parts, started)
+    finish(&figures, quick, &parts, !from.is_empty(), started)
 }
 
 /// Prints the table and, unless quick, writes it to BENCHMARKS.md.
-fn finish(figures: &[Figure], quick: bool, parts: &[String], started: Instant) -> anyhow::Result<()> {
+fn finish(
+    figures: &[Figure],
+    quick: bool,
+    parts: &[String],
+    carried: bool,
+    started: Instant,
+) -> anyhow::Result<()> {
     let table = assess(&latest(figures));
-    let report = render(&table, quick, parts, started.elapsed().as_secs_f64())?;
+    let report = render(&table, quick, parts, carried, started.elapsed().as_secs_f64())?;
     println!("\n{report}");
     if !quick {
         std::fs::write(crate::project_root().join("BENCHMARKS.md"), &report)
@@ -309,7 +315,14 @@ fn assess(figures: &[Figure]) -> Vec<Row> {
         .collect()
 }
 
-fn render(rows: &[Row], quick: bool, parts: &[String], seconds: f64) -> anyhow::Result<String> {
+/// `carried`: figures of earlier runs' logs (`--from`) are in `rows`.
+fn render(
+    rows: &[Row],
+    quick: bool,
+    parts: &[String],
+    carried: bool,
+    seconds: f64,
+) -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(out, "# Benchmarks\n")?;
     writeln!(
@@ -320,11 +333,12 @@ fn render(rows: &[Row], quick: bool, parts: &[String], seconds: f64) -> anyhow::
         machine(),
         seconds
     )?;
-    if parts.len() < PARTS.len() {
+    if parts.len() < PARTS.len() || carried {
         writeln!(
             out,
-            "This run measured the {} part(s); the other figures are carried from the logs of earlier runs \
-             (`--from`), each figure from the last log that has it, and may come from another machine.\n",
+            "This run measured the {} part(s); the figures it did not measure are carried from the logs of \
+             earlier runs (`--from`), each figure from the last log that has it, and may come from another \
+             machine.\n",
             parts.join(", ")
         )?;
     }
