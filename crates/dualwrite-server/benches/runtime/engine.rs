@@ -59,8 +59,7 @@ const SCANS: [&str; 2] = [
 /// Rows a prepared SQLite insert statement carries (7 columns: well under SQLite's parameter limit).
 const ROWS_PER_INSERT: usize = 100;
 
-/// SQLite, in a file of its own in `dir`, with the store's settings (WAL, synchronous NORMAL, its cache
-/// and memory map).
+/// SQLite, in a file of its own in `dir`, with the store's settings (WAL, synchronous NORMAL).
 pub fn sqlite(dir: &std::path::Path, rows: usize, company_ids: &[String; 2]) -> Limits {
     let items = items(rows, company_ids);
     let path = dir.join(format!("engine-{}.db", uuid::Uuid::new_v4()));
@@ -68,7 +67,6 @@ pub fn sqlite(dir: &std::path::Path, rows: usize, company_ids: &[String; 2]) -> 
     conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
     conn.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
     conn.pragma_update(None, "cache_size", -65536).expect("cache");
-    conn.pragma_update(None, "mmap_size", 1i64 << 31).expect("mmap");
     conn.execute_batch(TABLES).expect("tables");
     let started = Instant::now();
     let tx = conn.transaction().expect("begin");

@@ -27,9 +27,6 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
 }
 
-/// How much of the database file a connection maps into memory; SQLite caps it at its compiled limit.
-const MMAP_SIZE: i64 = 1 << 31;
-
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 fn connect(path: &str) -> Result<Connection, StoreError> {
@@ -40,10 +37,6 @@ fn connect(path: &str) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // 64 MiB of page cache per connection: the row and key indexes of a large table stay in memory.
     conn.pragma_update(None, "cache_size", -65536)?;
-    // Pages beyond the cache are read through a memory map of the file (up to SQLite's own limit of
-    // about 2 GiB), not a system call and a copy each: a scan of a table larger than the cache, as a
-    // preflight or an initial sync makes, reads them where the kernel keeps them.
-    conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
